@@ -1,0 +1,191 @@
+package suit
+
+import "fmt"
+
+// Envelope and manifest member keys (draft-37 §11; the severable ones share
+// their key between the envelope and the manifest).
+const (
+	KeyAuthWrapper    = 2
+	KeyManifest       = 3
+	KeyVersion        = 1
+	KeySequenceNumber = 2
+	KeyCommon         = 3
+	KeyReferenceURI   = 4
+	KeyValidate       = 7
+	KeyLoad           = 8
+	KeyInvoke         = 9
+	KeyPayloadFetch   = 16
+	KeyInstall        = 20
+	KeyText           = 23
+
+	keyComponents     = 2
+	keySharedSequence = 4
+)
+
+// severableKeys are the manifest members that may be replaced by a digest
+// and carried in the envelope.
+var severableKeys = map[int64]bool{KeyPayloadFetch: true, KeyInstall: true, KeyText: true}
+
+// unseverableSequences are the command sequences that must stay in the manifest.
+var unseverableSequences = map[int64]bool{KeyValidate: true, KeyLoad: true, KeyInvoke: true}
+
+// SequenceName names a manifest member key.
+func SequenceName(key int64) string {
+	switch key {
+	case KeyValidate:
+		return "validate"
+	case KeyLoad:
+		return "load"
+	case KeyInvoke:
+		return "invoke"
+	case KeyPayloadFetch:
+		return "payload-fetch"
+	case KeyInstall:
+		return "install"
+	case KeyText:
+		return "text"
+	case 0:
+		return "shared-sequence"
+	}
+	return fmt.Sprintf("member-%d", key)
+}
+
+// Command codes: conditions and directives.
+const (
+	CondVendorIdentifier = 1
+	CondClassIdentifier  = 2
+	CondImageMatch       = 3
+	CondComponentSlot    = 5
+	CondCheckContent     = 6
+	CondAbort            = 14
+	CondDeviceIdentifier = 24
+
+	DirSetComponentIndex  = 12
+	DirTryEach            = 15
+	DirWrite              = 18
+	DirOverrideParameters = 20
+	DirFetch              = 21
+	DirCopy               = 22
+	DirInvoke             = 23
+	DirSwap               = 31
+	DirRunSequence        = 32
+)
+
+var commandNames = map[int64]string{
+	CondVendorIdentifier:  "condition-vendor-identifier",
+	CondClassIdentifier:   "condition-class-identifier",
+	CondImageMatch:        "condition-image-match",
+	CondComponentSlot:     "condition-component-slot",
+	CondCheckContent:      "condition-check-content",
+	CondAbort:             "condition-abort",
+	CondDeviceIdentifier:  "condition-device-identifier",
+	DirSetComponentIndex:  "directive-set-component-index",
+	DirTryEach:            "directive-try-each",
+	DirWrite:              "directive-write",
+	DirOverrideParameters: "directive-override-parameters",
+	DirFetch:              "directive-fetch",
+	DirCopy:               "directive-copy",
+	DirInvoke:             "directive-invoke",
+	DirSwap:               "directive-swap",
+	DirRunSequence:        "directive-run-sequence",
+}
+
+// CommandName names a command code; custom commands are negative.
+func CommandName(code int64) string {
+	if n, ok := commandNames[code]; ok {
+		return n
+	}
+	if code < 0 {
+		return fmt.Sprintf("custom-%d", code)
+	}
+	return fmt.Sprintf("command-%d", code)
+}
+
+func isCondition(code int64) bool {
+	switch code {
+	case CondVendorIdentifier, CondClassIdentifier, CondImageMatch, CondComponentSlot,
+		CondCheckContent, CondAbort, CondDeviceIdentifier:
+		return true
+	}
+	return false
+}
+
+// Parameter keys (draft-37 §8.4.8).
+const (
+	ParamVendorID        = 1
+	ParamClassID         = 2
+	ParamImageDigest     = 3
+	ParamComponentSlot   = 5
+	ParamStrictOrder     = 12
+	ParamSoftFailure     = 13
+	ParamImageSize       = 14
+	ParamContent         = 18
+	ParamURI             = 21
+	ParamSourceComponent = 22
+	ParamInvokeArgs      = 23
+	ParamDeviceID        = 24
+	ParamFetchArguments  = 25
+)
+
+// paramKind is the CBOR type a parameter holds.
+type paramKind int
+
+const (
+	kindBytes paramKind = iota
+	kindUUID            // bstr .size 16
+	kindVendor          // UUID or cbor-pen #6.112(bstr)
+	kindUint
+	kindText
+	kindBool
+	kindDigest // bstr .cbor SUIT_Digest
+)
+
+type paramSpec struct {
+	name string
+	kind paramKind
+}
+
+var paramSpecs = map[int64]paramSpec{
+	ParamVendorID:        {"vendor-id", kindVendor},
+	ParamClassID:         {"class-id", kindUUID},
+	ParamImageDigest:     {"image-digest", kindDigest},
+	ParamComponentSlot:   {"component-slot", kindUint},
+	ParamStrictOrder:     {"strict-order", kindBool},
+	ParamSoftFailure:     {"soft-failure", kindBool},
+	ParamImageSize:       {"image-size", kindUint},
+	ParamContent:         {"content", kindBytes},
+	ParamURI:             {"uri", kindText},
+	ParamSourceComponent: {"source-component", kindUint},
+	ParamInvokeArgs:      {"invoke-args", kindBytes},
+	ParamDeviceID:        {"device-id", kindUUID},
+	ParamFetchArguments:  {"fetch-arguments", kindBytes},
+}
+
+// ParamName names a parameter key.
+func ParamName(key int64) string {
+	if s, ok := paramSpecs[key]; ok {
+		return s.name
+	}
+	return fmt.Sprintf("param-%d", key)
+}
+
+// Reporting policy bits (draft-37 §8.4.7).
+const (
+	ReportRecordOnSuccess  = 1 << 0
+	ReportRecordOnFailure  = 1 << 1
+	ReportSysinfoOnSuccess = 1 << 2
+	ReportSysinfoOnFailure = 1 << 3
+)
+
+// COSE algorithm identifiers used by SUIT.
+const (
+	AlgSHA256  = -16
+	AlgSHA384  = -43
+	AlgSHA512  = -44
+	AlgES256   = -7
+	AlgESP256  = -9
+	AlgES384   = -35
+	AlgEdDSA   = -8
+	AlgEd25519 = -19
+	AlgHMAC256 = 5
+)

@@ -1,0 +1,190 @@
+package suit
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"fmt"
+	"math/big"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// COSE tags of the authentication blocks SUIT uses (RFC 9052).
+const (
+	tagCOSESign1 = 18
+	tagCOSEMac0  = 17
+	tagCOSESign  = 98
+	tagCOSEMac   = 97
+)
+
+// coseHeaderAlg is the COSE header label of the algorithm.
+const coseHeaderAlg = 1
+
+// coseMessage is COSE_Sign1 or COSE_Mac0: [protected, unprotected, payload, sig/tag].
+type coseMessage struct {
+	_           struct{} `cbor:",toarray"`
+	Protected   []byte
+	Unprotected map[int64]cbor.RawMessage
+	Payload     []byte // nil when detached
+	Signature   []byte
+}
+
+// coseBlock is a parsed authentication block.
+type coseBlock struct {
+	mac bool
+	alg int64
+	msg coseMessage
+}
+
+func parseCOSEBlock(data []byte) (*coseBlock, error) {
+	var b coseBlock
+	switch body, ok := untag(data, tagCOSESign1); {
+	case ok:
+		data = body
+	default:
+		body, ok := untag(data, tagCOSEMac0)
+		if !ok {
+			if _, sign := untag(data, tagCOSESign); sign {
+				return nil, unsupported("COSE_Sign authentication block")
+			}
+			if _, mac := untag(data, tagCOSEMac); mac {
+				return nil, unsupported("COSE_Mac authentication block")
+			}
+			return nil, malformed("authentication block is not a tagged COSE_Sign1 or COSE_Mac0")
+		}
+		b.mac, data = true, body
+	}
+	if err := decodeStrict(data, &b.msg); err != nil {
+		return nil, fmt.Errorf("COSE block: %w", err)
+	}
+	var prot map[int64]cbor.RawMessage
+	if err := decodeStrict(b.msg.Protected, &prot); err != nil {
+		return nil, fmt.Errorf("COSE protected header: %w", err)
+	}
+	rawAlg, ok := prot[coseHeaderAlg]
+	if !ok {
+		return nil, malformed("COSE protected header has no algorithm")
+	}
+	if _, dup := b.msg.Unprotected[coseHeaderAlg]; dup {
+		return nil, malformed("COSE algorithm in both headers")
+	}
+	if err := decodeStrict(rawAlg, &b.alg); err != nil {
+		return nil, fmt.Errorf("COSE algorithm: %w", err)
+	}
+	if b.mac != (b.alg == AlgHMAC256) {
+		return nil, unsupported("COSE algorithm %d in this block", b.alg)
+	}
+	return &b, nil
+}
+
+// toBeSigned is the Sig_structure or MAC_structure over payload, with an
+// empty external AAD as SUIT uses.
+func (b *coseBlock) toBeSigned(payload []byte) []byte {
+	context := "Signature1"
+	if b.mac {
+		context = "MAC0"
+	}
+	return mustMarshal([]any{context, b.msg.Protected, []byte{}, payload})
+}
+
+// verify reports whether the block authenticates payload under key. A key
+// of the wrong type for the block's algorithm does not verify.
+func (b *coseBlock) verify(key *Key, payload []byte) bool {
+	if b.msg.Payload != nil && !hmac.Equal(b.msg.Payload, payload) {
+		return false
+	}
+	tbs := b.toBeSigned(payload)
+	switch b.alg {
+	case AlgHMAC256:
+		if key.secret == nil {
+			return false
+		}
+		m := hmac.New(sha256.New, key.secret)
+		m.Write(tbs)
+		return hmac.Equal(m.Sum(nil), b.msg.Signature)
+	case AlgES256, AlgESP256:
+		d := sha256.Sum256(tbs)
+		return verifyECDSA(key.Public, elliptic.P256(), d[:], b.msg.Signature)
+	case AlgES384:
+		d := sha512.Sum384(tbs)
+		return verifyECDSA(key.Public, elliptic.P384(), d[:], b.msg.Signature)
+	case AlgEdDSA, AlgEd25519:
+		pub, ok := key.Public.(ed25519.PublicKey)
+		return ok && len(b.msg.Signature) == ed25519.SignatureSize && ed25519.Verify(pub, tbs, b.msg.Signature)
+	}
+	return false
+}
+
+func verifyECDSA(pub crypto.PublicKey, curve elliptic.Curve, digest, sig []byte) bool {
+	k, ok := pub.(*ecdsa.PublicKey)
+	if !ok || k.Curve != curve {
+		return false
+	}
+	n := (curve.Params().BitSize + 7) / 8
+	if len(sig) != 2*n {
+		return false
+	}
+	r := new(big.Int).SetBytes(sig[:n])
+	s := new(big.Int).SetBytes(sig[n:])
+	return ecdsa.Verify(k, digest, r, s)
+}
+
+// signCOSE builds a tagged COSE_Sign1 (or COSE_Mac0 for a MAC key) with a
+// detached payload, as SUIT authentication blocks are.
+func signCOSE(s *SigningKey, payload []byte) ([]byte, error) {
+	b := coseBlock{alg: s.Alg, mac: s.Alg == AlgHMAC256}
+	b.msg.Protected = mustMarshal(map[int64]int64{coseHeaderAlg: s.Alg})
+	b.msg.Unprotected = map[int64]cbor.RawMessage{}
+	tbs := b.toBeSigned(payload)
+	switch s.Alg {
+	case AlgHMAC256:
+		m := hmac.New(sha256.New, s.secret)
+		m.Write(tbs)
+		b.msg.Signature = m.Sum(nil)
+	case AlgES256, AlgESP256, AlgES384:
+		k, ok := s.private.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("algorithm %d needs an ECDSA key", s.Alg)
+		}
+		var digest []byte
+		if s.Alg == AlgES384 {
+			d := sha512.Sum384(tbs)
+			digest = d[:]
+		} else {
+			d := sha256.Sum256(tbs)
+			digest = d[:]
+		}
+		r, sv, e := ecdsa.Sign(rand.Reader, k, digest)
+		if e != nil {
+			return nil, e
+		}
+		n := (k.Curve.Params().BitSize + 7) / 8
+		sig := make([]byte, 2*n)
+		r.FillBytes(sig[:n])
+		sv.FillBytes(sig[n:])
+		b.msg.Signature = sig
+	case AlgEdDSA, AlgEd25519:
+		k, ok := s.private.(ed25519.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("algorithm %d needs an Ed25519 key", s.Alg)
+		}
+		b.msg.Signature = ed25519.Sign(k, tbs)
+	default:
+		return nil, unsupported("signing algorithm %d", s.Alg)
+	}
+	tag := uint64(tagCOSESign1)
+	if b.mac {
+		tag = tagCOSEMac0
+	}
+	out, err := encMode.Marshal(b.msg)
+	if err != nil {
+		return nil, err
+	}
+	return append(tagHead(tag), out...), nil
+}

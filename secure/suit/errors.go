@@ -1,0 +1,61 @@
+package suit
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrRejected is the root of every error that means "the input was refused":
+// a bad signature, a digest mismatch, a rollback, a wrong device, a
+// malformed or unsupported manifest. Platform faults (I/O, storage) are not
+// ErrRejected: they say nothing about the manifest.
+var ErrRejected = errors.New("suit: rejected")
+
+var (
+	ErrMalformed          = fmt.Errorf("%w: malformed", ErrRejected)
+	ErrUnsupported        = fmt.Errorf("%w: unsupported", ErrRejected)
+	ErrBadSignature       = fmt.Errorf("%w: no authentication block verifies", ErrRejected)
+	ErrUnauthenticated    = fmt.Errorf("%w: no authentication block", ErrRejected)
+	ErrDigestMismatch     = fmt.Errorf("%w: digest mismatch", ErrRejected)
+	ErrRollback           = fmt.Errorf("%w: sequence number rollback", ErrRejected)
+	ErrVendorMismatch     = fmt.Errorf("%w: vendor identifier mismatch", ErrRejected)
+	ErrClassMismatch      = fmt.Errorf("%w: class identifier mismatch", ErrRejected)
+	ErrDeviceMismatch     = fmt.Errorf("%w: device identifier mismatch", ErrRejected)
+	ErrImageMismatch      = fmt.Errorf("%w: image does not match its digest", ErrRejected)
+	ErrContentMismatch    = fmt.Errorf("%w: content mismatch", ErrRejected)
+	ErrSlotMismatch       = fmt.Errorf("%w: component slot mismatch", ErrRejected)
+	ErrAborted            = fmt.Errorf("%w: abort condition", ErrRejected)
+	ErrMissingParameter   = fmt.Errorf("%w: required parameter not set", ErrRejected)
+	ErrTryEachExhausted   = fmt.Errorf("%w: no try-each alternative succeeded", ErrRejected)
+	ErrTooComplex         = fmt.Errorf("%w: processing limit reached", ErrRejected)
+	ErrPayloadUnavailable = fmt.Errorf("%w: payload not available", ErrRejected)
+	ErrUnauthorized       = fmt.Errorf("%w: signer not authorized", ErrRejected)
+)
+
+// CommandError says which command of which sequence failed, and on which
+// component. Condition reports whether the command was a condition: only
+// condition failures may be soft (draft-37 §8.4.8.13).
+type CommandError struct {
+	Sequence  string
+	Command   string
+	Component int // index into suit-components, -1 when none applies
+	Condition bool
+	Err       error
+}
+
+func (e *CommandError) Error() string {
+	if e.Component < 0 {
+		return fmt.Sprintf("%s: %s: %v", e.Sequence, e.Command, e.Err)
+	}
+	return fmt.Sprintf("%s: %s on component %d: %v", e.Sequence, e.Command, e.Component, e.Err)
+}
+
+func (e *CommandError) Unwrap() error { return e.Err }
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
+}
+
+func unsupported(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrUnsupported}, args...)...)
+}
