@@ -131,9 +131,9 @@ const (
 type paramKind int
 
 const (
-	kindBytes paramKind = iota
-	kindUUID            // bstr .size 16
-	kindVendor          // UUID or cbor-pen #6.112(bstr)
+	kindBytes  paramKind = iota
+	kindUUID             // bstr .size 16
+	kindVendor           // UUID or cbor-pen #6.112(bstr)
 	kindUint
 	kindText
 	kindBool

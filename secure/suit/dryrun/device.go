@@ -1,0 +1,254 @@
+// Package dryrun is a device that exists only in memory, for running a
+// manifest to see what it would do: the author's check before publishing,
+// and the processor's conformance tests. It implements suit.Platform.
+//
+// It trusts its configuration (identity, slots, stored sequence numbers,
+// payloads the caller supplies) and nothing from the manifest.
+package dryrun
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/teeup/teeup/secure/suit"
+)
+
+// Image is what a component holds: real bytes, or, for a simulated fetch,
+// only the digest and size the manifest declared.
+type Image struct {
+	Data []byte
+	// Simulated images have no data: Digest and Size stand for it.
+	Simulated bool
+	Digest    suit.Digest
+	Size      uint64
+	// SizeUnknown: the manifest gave no size when the image was simulated;
+	// image-match then takes the size it expects.
+	SizeUnknown bool
+}
+
+// Component describes one component the device has.
+type Component struct {
+	ID             suit.ComponentID
+	Slot           uint64
+	SequenceNumber uint64
+	Image          *Image
+}
+
+// Device is a dry-run device. The zero value is a device with no identity
+// constraints that accepts any component. Not safe for concurrent use.
+type Device struct {
+	// VendorIDs, ClassIDs and DeviceIDs list the device's identifiers; an
+	// empty list matches any identifier of that kind.
+	VendorIDs, ClassIDs, DeviceIDs [][]byte
+	// Components lists the components the device has. When Fixed is set
+	// this is the closed set, and a command on any other is refused;
+	// otherwise a write creates the component.
+	Components []*Component
+	Fixed      bool
+	// Payloads maps URIs to the bytes a fetch of them returns.
+	Payloads map[string][]byte
+	// SimulateMissingPayloadsUnsafe makes a fetch of a URI with no payload
+	// store a simulated image that matches the digest and size the
+	// manifest set, so that a manifest whose payloads are not at hand can
+	// still be traced. Image-match on such an image checks nothing.
+	SimulateMissingPayloadsUnsafe bool
+
+	// Invocations lists, in order, the components invoked.
+	Invocations []suit.ComponentID
+	// Events records what the device did that the trace does not show,
+	// such as a simulated fetch.
+	Events []string
+}
+
+var _ suit.Platform = (*Device)(nil)
+
+// component finds a component to store into, creating it on an open device.
+func (d *Device) component(id suit.ComponentID) (*Component, error) {
+	if c := d.lookup(id); c != nil {
+		return c, nil
+	}
+	if d.Fixed {
+		return nil, fmt.Errorf("%w: device has no component %s", suit.ErrUnsupported, id)
+	}
+	c := &Component{ID: id}
+	d.Components = append(d.Components, c)
+	return c, nil
+}
+
+func (d *Device) lookup(id suit.ComponentID) *Component {
+	for _, c := range d.Components {
+		if c.ID.Equal(id) {
+			return c
+		}
+	}
+	return nil
+}
+
+// MatchIdentity implements suit.Platform.
+func (d *Device) MatchIdentity(kind suit.IdentityKind, _ suit.Target, id []byte) (bool, error) {
+	var have [][]byte
+	switch kind {
+	case suit.IdentityVendor:
+		have = d.VendorIDs
+	case suit.IdentityClass:
+		have = d.ClassIDs
+	case suit.IdentityDevice:
+		have = d.DeviceIDs
+	}
+	if len(have) == 0 {
+		return true, nil
+	}
+	for _, h := range have {
+		if len(h) == len(id) && subtle.ConstantTimeCompare(h, id) == 1 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Slot implements suit.Platform.
+func (d *Device) Slot(t suit.Target) (uint64, error) {
+	if c := d.lookup(t.ID); c != nil {
+		return c.Slot, nil
+	}
+	return 0, nil
+}
+
+// SequenceNumber implements suit.Platform.
+func (d *Device) SequenceNumber(id suit.ComponentID) (uint64, error) {
+	if c := d.lookup(id); c != nil {
+		return c.SequenceNumber, nil
+	}
+	return 0, nil
+}
+
+func (d *Device) store(t suit.Target, img *Image) error {
+	c, err := d.component(t.ID)
+	if err != nil {
+		return err
+	}
+	c.Image = img
+	return nil
+}
+
+// Fetch implements suit.Platform.
+func (d *Device) Fetch(_ context.Context, t suit.Target, uri string) error {
+	if data, ok := d.Payloads[uri]; ok {
+		return d.store(t, &Image{Data: slices.Clone(data)})
+	}
+	if !d.SimulateMissingPayloadsUnsafe {
+		return fmt.Errorf("%w: %s", suit.ErrPayloadUnavailable, uri)
+	}
+	digest, ok := t.Params.Digest(suit.ParamImageDigest)
+	if !ok {
+		return fmt.Errorf("%w: %s (cannot simulate without image-digest)", suit.ErrPayloadUnavailable, uri)
+	}
+	size, sized := t.Params.Uint(suit.ParamImageSize)
+	d.Events = append(d.Events, fmt.Sprintf("fetch %s into %s: simulated, no payload supplied", uri, t.ID))
+	return d.store(t, &Image{Simulated: true, Digest: digest, Size: size, SizeUnknown: !sized})
+}
+
+// Write implements suit.Platform.
+func (d *Device) Write(_ context.Context, t suit.Target, content []byte) error {
+	return d.store(t, &Image{Data: slices.Clone(content)})
+}
+
+// Copy implements suit.Platform.
+func (d *Device) Copy(_ context.Context, dst, src suit.Target) error {
+	s := d.lookup(src.ID)
+	if s == nil || s.Image == nil {
+		return fmt.Errorf("copy from %s: %w", src.ID, suit.ErrNoImage)
+	}
+	img := *s.Image
+	img.Data = slices.Clone(img.Data)
+	return d.store(dst, &img)
+}
+
+// Swap implements suit.Platform.
+func (d *Device) Swap(_ context.Context, dst, src suit.Target) error {
+	s := d.lookup(src.ID)
+	if s == nil || s.Image == nil {
+		return fmt.Errorf("swap with %s: %w", src.ID, suit.ErrNoImage)
+	}
+	c, err := d.component(dst.ID)
+	if err != nil {
+		return err
+	}
+	c.Image, s.Image = s.Image, c.Image
+	return nil
+}
+
+// ImageDigest implements suit.Platform.
+func (d *Device) ImageDigest(t suit.Target, alg int64) ([]byte, uint64, error) {
+	c := d.lookup(t.ID)
+	if c == nil || c.Image == nil {
+		return nil, 0, suit.ErrNoImage
+	}
+	if c.Image.Simulated {
+		if c.Image.Digest.Alg != alg {
+			return nil, 0, fmt.Errorf("%w: simulated image has a digest of algorithm %d", suit.ErrUnsupported, c.Image.Digest.Alg)
+		}
+		size := c.Image.Size
+		if want, ok := t.Params.Uint(suit.ParamImageSize); ok && c.Image.SizeUnknown {
+			size = want
+		}
+		return c.Image.Digest.Bytes, size, nil
+	}
+	sum, err := suit.DigestOf(alg, c.Image.Data)
+	if err != nil {
+		return nil, 0, err
+	}
+	return sum.Bytes, uint64(len(c.Image.Data)), nil
+}
+
+// ReadContent implements suit.Platform.
+func (d *Device) ReadContent(t suit.Target, max int) ([]byte, error) {
+	c := d.lookup(t.ID)
+	if c == nil || c.Image == nil || c.Image.Simulated {
+		return nil, suit.ErrNoImage
+	}
+	if len(c.Image.Data) > max {
+		return c.Image.Data[:max+1], nil
+	}
+	return c.Image.Data, nil
+}
+
+// Invoke implements suit.Platform.
+func (d *Device) Invoke(_ context.Context, t suit.Target, _ []byte) error {
+	c := d.lookup(t.ID)
+	if c == nil || c.Image == nil {
+		return fmt.Errorf("invoke %s: %w", t.ID, suit.ErrNoImage)
+	}
+	d.Invocations = append(d.Invocations, t.ID)
+	return nil
+}
+
+// FileName is a file name for a component: its printable parts as they
+// are, others in hex, joined by '-'.
+func FileName(id suit.ComponentID) string {
+	parts := make([]string, len(id))
+	for i, p := range id {
+		s := string(p)
+		if s == "" || strings.ContainsAny(s, "/\\\x00") || s == "." || s == ".." || !isPrintableASCII(s) {
+			s = hex.EncodeToString(p)
+		}
+		parts[i] = s
+	}
+	if len(parts) == 0 {
+		return "root"
+	}
+	return strings.Join(parts, "-")
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,419 @@
+package suit
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Procedures, as lists of sequences run in order (draft-37 §8.4.6).
+var (
+	// UpdateProcedure fetches, installs and validates.
+	UpdateProcedure = []int64{KeyPayloadFetch, KeyInstall, KeyValidate}
+	// InvocationProcedure validates, loads and invokes.
+	InvocationProcedure = []int64{KeyValidate, KeyLoad, KeyInvoke}
+	// FullProcedure is an update followed by an invocation.
+	FullProcedure = []int64{KeyPayloadFetch, KeyInstall, KeyValidate, KeyLoad, KeyInvoke}
+)
+
+// Options tune a processing run.
+type Options struct {
+	// Sequences to run, in order; nil means FullProcedure. The shared
+	// sequence runs before each one that is present.
+	Sequences []int64
+	// OnRecord, when set, sees each record as it is made.
+	OnRecord func(Record)
+}
+
+// Process runs an authenticated manifest against a platform. It first
+// checks the sequence number against the one the platform stores for
+// every component of the manifest (a lower one is ErrRollback), then runs
+// the shared sequence before each requested sequence. Severed sequences
+// that the envelope does not carry are skipped and listed in
+// Result.Skipped. The returned Result holds the trace also on error.
+func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Result, error) {
+	m := v.Manifest
+	res := &Result{SequenceNumber: m.SequenceNumber}
+	for _, id := range m.Components {
+		stored, err := p.SequenceNumber(id)
+		if err != nil {
+			return res, fmt.Errorf("sequence number of %s: %w", id, err)
+		}
+		if m.SequenceNumber < stored {
+			return res, fmt.Errorf("component %s: manifest %d < stored %d: %w", id, m.SequenceNumber, stored, ErrRollback)
+		}
+	}
+	seqs := opts.Sequences
+	if seqs == nil {
+		seqs = FullProcedure
+	}
+	pr := &processor{ctx: ctx, v: v, p: p, res: res, onRecord: opts.OnRecord,
+		params: make([]Parameters, len(m.Components)), budget: MaxCommandsExecuted}
+	for i := range pr.params {
+		pr.params[i] = Parameters{}
+	}
+	for _, key := range seqs {
+		mem, ok := m.Members[key]
+		if !ok {
+			continue
+		}
+		name := SequenceName(key)
+		if !mem.Present() {
+			res.Skipped = append(res.Skipped, name)
+			continue
+		}
+		res.Ran = append(res.Ran, name)
+		if m.Shared != nil {
+			if err := pr.top("shared-sequence", m.Shared); err != nil {
+				return res, err
+			}
+		}
+		if err := pr.top(name, mem.Commands); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+type processor struct {
+	ctx      context.Context
+	v        *Verified
+	p        Platform
+	res      *Result
+	onRecord func(Record)
+	params   []Parameters // per component, cleared once per run
+	cur      []int        // current component index list
+	seqName  string
+	depth    int
+	budget   int
+}
+
+func (pr *processor) top(name string, seq Sequence) error {
+	pr.seqName, pr.depth, pr.cur = name, 0, []int{0}
+	if len(pr.v.Manifest.Components) > 1 && seq[0].Code != DirSetComponentIndex {
+		// draft-37 §8.2: with several components every sequence names its
+		// component first, so nothing is applied to component 0 by accident.
+		return &CommandError{Sequence: name, Command: CommandName(seq[0].Code), Component: -1,
+			Err: malformed("sequence of a multi-component manifest must begin with set-component-index")}
+	}
+	_, err := pr.exec(seq, false)
+	return err
+}
+
+func (pr *processor) record(r Record) {
+	r.Sequence, r.Depth = pr.seqName, pr.depth
+	pr.res.Records = append(pr.res.Records, r)
+	if pr.onRecord != nil {
+		pr.onRecord(r)
+	}
+}
+
+func (pr *processor) target(i int) Target {
+	return Target{Index: i, ID: pr.v.Manifest.Components[i], Params: pr.params[i]}
+}
+
+// exec runs one sequence with soft failure initialised to soft, and
+// returns the soft-failure value in force when the sequence ended, so that
+// the caller can tell a soft condition failure from a hard one.
+func (pr *processor) exec(seq Sequence, soft bool) (bool, error) {
+	for _, cmd := range seq {
+		if err := pr.ctx.Err(); err != nil {
+			return soft, err
+		}
+		var err error
+		switch cmd.Code {
+		case DirSetComponentIndex:
+			err = pr.setIndex(cmd.Index)
+		case DirOverrideParameters:
+			soft, err = pr.override(cmd.Params, soft)
+		case DirTryEach:
+			err = pr.forEach(cmd, pr.tryEach)
+		case DirRunSequence:
+			err = pr.forEach(cmd, pr.runSequence)
+		default:
+			err = pr.forEach(cmd, pr.simple)
+		}
+		if err != nil {
+			return soft, err
+		}
+	}
+	return soft, nil
+}
+
+func (pr *processor) spend() error {
+	pr.budget--
+	if pr.budget < 0 {
+		return ErrTooComplex
+	}
+	return nil
+}
+
+func (pr *processor) setIndex(idx *IndexArg) error {
+	n := len(pr.v.Manifest.Components)
+	if idx.All {
+		pr.cur = pr.cur[:0]
+		for i := 0; i < n; i++ {
+			pr.cur = append(pr.cur, i)
+		}
+	} else {
+		cur := make([]int, 0, len(idx.Indices))
+		for _, i := range idx.Indices {
+			if i >= uint64(n) {
+				err := malformed("component index %d of %d components", i, n)
+				pr.record(Record{Command: CommandName(DirSetComponentIndex), Component: -1, Err: err})
+				return &CommandError{Sequence: pr.seqName, Command: CommandName(DirSetComponentIndex), Component: -1, Err: err}
+			}
+			cur = append(cur, int(i))
+		}
+		pr.cur = cur
+	}
+	pr.record(Record{Command: CommandName(DirSetComponentIndex), Component: -1, Detail: fmt.Sprint(pr.cur)})
+	return nil
+}
+
+func (pr *processor) override(p Parameters, soft bool) (bool, error) {
+	var names []string
+	for k := range p {
+		names = append(names, ParamName(k))
+	}
+	slices.Sort(names)
+	if v, ok := p.Bool(ParamSoftFailure); ok {
+		if pr.depth == 0 {
+			err := malformed("soft-failure set outside try-each or run-sequence")
+			pr.record(Record{Command: CommandName(DirOverrideParameters), Component: -1, Err: err})
+			return soft, &CommandError{Sequence: pr.seqName, Command: CommandName(DirOverrideParameters), Component: -1, Err: err}
+		}
+		soft = v
+	}
+	for _, i := range pr.cur {
+		if err := pr.spend(); err != nil {
+			return soft, err
+		}
+		for k, v := range p {
+			if k != ParamSoftFailure {
+				pr.params[i][k] = v
+			}
+		}
+		pr.record(Record{Command: CommandName(DirOverrideParameters), Component: i, Detail: strings.Join(names, ",")})
+	}
+	return soft, nil
+}
+
+// forEach applies cmd once per current component (draft-37 §6.4); nested
+// sequences see that one component as their index list.
+func (pr *processor) forEach(cmd Command, apply func(Command, int) error) error {
+	outer := pr.cur
+	defer func() { pr.cur = outer }()
+	for _, i := range outer {
+		if err := pr.spend(); err != nil {
+			return err
+		}
+		pr.cur = []int{i}
+		if err := apply(cmd, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (pr *processor) nested(seq Sequence, soft bool) (bool, error) {
+	if pr.depth >= MaxSequenceDepth {
+		return soft, ErrTooComplex
+	}
+	pr.depth++
+	defer func() { pr.depth-- }()
+	return pr.exec(seq, soft)
+}
+
+func isConditionFailure(err error) bool {
+	var ce *CommandError
+	return errors.As(err, &ce) && ce.Condition
+}
+
+// tryEach runs alternatives until one completes; soft failure starts true
+// in each (draft-37 §8.4.10.2).
+func (pr *processor) tryEach(cmd Command, i int) error {
+	for n, alt := range cmd.Sequences {
+		if alt == nil {
+			pr.record(Record{Command: CommandName(DirTryEach), Component: i, Detail: fmt.Sprintf("alternative %d (empty)", n)})
+			return nil
+		}
+		soft, err := pr.nested(alt, true)
+		if err == nil {
+			pr.record(Record{Command: CommandName(DirTryEach), Component: i, Detail: fmt.Sprintf("alternative %d", n)})
+			return nil
+		}
+		if !(soft && isConditionFailure(err)) {
+			return err
+		}
+	}
+	err := &CommandError{Sequence: pr.seqName, Command: CommandName(DirTryEach), Component: i, Condition: true, Err: ErrTryEachExhausted}
+	pr.record(Record{Command: CommandName(DirTryEach), Component: i, Err: ErrTryEachExhausted})
+	return err
+}
+
+// runSequence runs its argument with soft failure starting false; a soft
+// condition failure halts it without error (draft-37 §8.4.10.8).
+func (pr *processor) runSequence(cmd Command, i int) error {
+	soft, err := pr.nested(cmd.Sequences[0], false)
+	if err != nil && !(soft && isConditionFailure(err)) {
+		return err
+	}
+	detail := "completed"
+	if err != nil {
+		detail = "halted by soft failure"
+	}
+	pr.record(Record{Command: CommandName(DirRunSequence), Component: i, Detail: detail})
+	return nil
+}
+
+// simple runs a condition or a plain directive on component i.
+func (pr *processor) simple(cmd Command, i int) error {
+	t := pr.target(i)
+	detail, err := pr.run(cmd, t)
+	pr.record(Record{Command: CommandName(cmd.Code), Component: i, Policy: cmd.Policy, Detail: detail, Err: err})
+	if err != nil {
+		return &CommandError{Sequence: pr.seqName, Command: CommandName(cmd.Code), Component: i,
+			Condition: isCondition(cmd.Code) && errors.Is(err, ErrRejected), Err: err}
+	}
+	return nil
+}
+
+func missing(key int64) error {
+	return fmt.Errorf("%w: %s", ErrMissingParameter, ParamName(key))
+}
+
+func (pr *processor) run(cmd Command, t Target) (string, error) {
+	switch cmd.Code {
+	case CondVendorIdentifier:
+		return pr.identity(IdentityVendor, ParamVendorID, ErrVendorMismatch, t)
+	case CondClassIdentifier:
+		return pr.identity(IdentityClass, ParamClassID, ErrClassMismatch, t)
+	case CondDeviceIdentifier:
+		return pr.identity(IdentityDevice, ParamDeviceID, ErrDeviceMismatch, t)
+	case CondImageMatch:
+		return pr.imageMatch(t)
+	case CondComponentSlot:
+		want, ok := t.Params.Uint(ParamComponentSlot)
+		if !ok {
+			return "", missing(ParamComponentSlot)
+		}
+		got, err := pr.p.Slot(t)
+		detail := fmt.Sprintf("slot=%d", want)
+		if err != nil {
+			return detail, err
+		}
+		if got != want {
+			return detail, fmt.Errorf("%w: device slot %d", ErrSlotMismatch, got)
+		}
+		return detail, nil
+	case CondCheckContent:
+		want, ok := t.Params.Bytes(ParamContent)
+		if !ok {
+			return "", missing(ParamContent)
+		}
+		got, err := pr.p.ReadContent(t, MaxContentSize)
+		if errors.Is(err, ErrNoImage) {
+			return "", fmt.Errorf("%w: %v", ErrContentMismatch, err)
+		}
+		if err != nil {
+			return "", err
+		}
+		// Constant time over the content, as §8.4.9.3 requires.
+		if len(got) != len(want) || subtle.ConstantTimeCompare(got, want) != 1 {
+			return "", ErrContentMismatch
+		}
+		return fmt.Sprintf("%d bytes", len(want)), nil
+	case CondAbort:
+		return "", ErrAborted
+	case DirFetch:
+		uri, ok := t.Params.Text(ParamURI)
+		if !ok {
+			return "", missing(ParamURI)
+		}
+		if payload, ok := pr.v.Envelope.Integrated[uri]; ok {
+			return fmt.Sprintf("uri=%s (integrated, %d bytes)", uri, len(payload)), pr.p.Write(pr.ctx, t, payload)
+		}
+		return "uri=" + uri, pr.p.Fetch(pr.ctx, t, uri)
+	case DirWrite:
+		content, ok := t.Params.Bytes(ParamContent)
+		if !ok {
+			return "", missing(ParamContent)
+		}
+		return fmt.Sprintf("%d bytes", len(content)), pr.p.Write(pr.ctx, t, content)
+	case DirCopy, DirSwap:
+		src, err := pr.source(t)
+		if err != nil {
+			return "", err
+		}
+		detail := fmt.Sprintf("from [%d]", src.Index)
+		if cmd.Code == DirCopy {
+			return detail, pr.p.Copy(pr.ctx, t, src)
+		}
+		return detail, pr.p.Swap(pr.ctx, t, src)
+	case DirInvoke:
+		args, _ := t.Params.Bytes(ParamInvokeArgs)
+		if err := pr.p.Invoke(pr.ctx, t, args); err != nil {
+			return "", err
+		}
+		pr.res.Invoked = append(pr.res.Invoked, t.Index)
+		return "", nil
+	}
+	return "", unsupported("command %s", CommandName(cmd.Code))
+}
+
+func (pr *processor) identity(kind IdentityKind, key int64, mismatch error, t Target) (string, error) {
+	id, ok := t.Params.Bytes(key)
+	if !ok {
+		return "", missing(key)
+	}
+	detail := fmt.Sprintf("%s=%x", ParamName(key), id)
+	match, err := pr.p.MatchIdentity(kind, t, id)
+	if err != nil {
+		return detail, err
+	}
+	if !match {
+		return detail, mismatch
+	}
+	return detail, nil
+}
+
+func (pr *processor) imageMatch(t Target) (string, error) {
+	want, ok := t.Params.Digest(ParamImageDigest)
+	if !ok {
+		return "", missing(ParamImageDigest)
+	}
+	detail := fmt.Sprintf("digest=%x", want.Bytes)
+	size, sized := t.Params.Uint(ParamImageSize)
+	if sized {
+		detail += fmt.Sprintf(" size=%d", size)
+	}
+	sum, got, err := pr.p.ImageDigest(t, want.Alg)
+	if errors.Is(err, ErrNoImage) {
+		return detail, fmt.Errorf("%w: %v", ErrImageMismatch, err)
+	}
+	if err != nil {
+		return detail, err
+	}
+	if !want.Equal(sum) {
+		return detail, fmt.Errorf("%w: got %x", ErrImageMismatch, sum)
+	}
+	if sized && got != size {
+		return detail, fmt.Errorf("%w: size %d", ErrImageMismatch, got)
+	}
+	return detail, nil
+}
+
+func (pr *processor) source(t Target) (Target, error) {
+	src, ok := t.Params.Uint(ParamSourceComponent)
+	if !ok {
+		return Target{}, missing(ParamSourceComponent)
+	}
+	if src >= uint64(len(pr.v.Manifest.Components)) || int(src) == t.Index {
+		return Target{}, malformed("source component %d", src)
+	}
+	return pr.target(int(src)), nil
+}

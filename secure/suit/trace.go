@@ -1,0 +1,60 @@
+package suit
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Record is one command applied to one component, in the order run. It is
+// what a reporting engine receives (draft-37 §8.4.7): the policy, the
+// result and the parameters the command consumed.
+type Record struct {
+	Sequence  string // top-level sequence being run
+	Depth     int    // nesting in try-each / run-sequence
+	Command   string
+	Component int    // -1 for commands that apply to no component
+	Policy    uint64 // reporting policy, 0 when the command has none
+	Detail    string // what the command consumed or chose
+	Err       error  // nil on success
+}
+
+// String renders a record as one trace line.
+func (r Record) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s%s: %s", strings.Repeat("  ", r.Depth), r.Sequence, r.Command)
+	if r.Component >= 0 {
+		fmt.Fprintf(&b, " [%d]", r.Component)
+	}
+	if r.Detail != "" {
+		b.WriteString(" " + r.Detail)
+	}
+	if r.Err != nil {
+		fmt.Fprintf(&b, ": FAIL (%v)", r.Err)
+	} else {
+		b.WriteString(": ok")
+	}
+	return b.String()
+}
+
+// Result is the outcome of a processing run.
+type Result struct {
+	SequenceNumber uint64
+	// Records is the full trace.
+	Records []Record
+	// Ran lists the top-level sequences run, in order.
+	Ran []string
+	// Skipped lists severed sequences that were not supplied.
+	Skipped []string
+	// Invoked lists the component indices invoked.
+	Invoked []int
+}
+
+// Trace renders every record, one per line.
+func (r *Result) Trace() string {
+	var b strings.Builder
+	for _, rec := range r.Records {
+		b.WriteString(rec.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
