@@ -101,3 +101,30 @@ func (e *Envelope) Sign(key *SigningKey) error {
 	e.AuthWrapper = auth.Encode()
 	return nil
 }
+
+// BlockInfo describes an authentication block without verifying it.
+type BlockInfo struct {
+	Kind string // COSE_Sign1 or COSE_Mac0
+	Alg  int64
+}
+
+// AuthBlocks describes the authentication blocks, for display.
+func (e *Envelope) AuthBlocks() ([]BlockInfo, error) {
+	auth, err := decodeAuthentication(e.AuthWrapper)
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]BlockInfo, 0, len(auth.Blocks))
+	for i, raw := range auth.Blocks {
+		b, err := parseCOSEBlock(raw)
+		if err != nil {
+			return nil, fmt.Errorf("authentication block %d: %w", i, err)
+		}
+		kind := "COSE_Sign1"
+		if b.mac {
+			kind = "COSE_Mac0"
+		}
+		infos = append(infos, BlockInfo{Kind: kind, Alg: b.alg})
+	}
+	return infos, nil
+}

@@ -1,0 +1,32 @@
+# teeup: see README.md. Every target works on a fresh clone with Go 1.26.
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+STATICCHECK_VERSION := v0.8.2
+DEMO_DIR  ?= demo-out
+
+.PHONY: build test bench fuzz lint demo clean
+
+build:
+	$(GO) build -o bin/teeup ./cmd/teeup
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+# Each fuzz target runs for FUZZTIME; go test -fuzz takes one target at a time.
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzParseEnvelope$$' -fuzztime=$(FUZZTIME) ./secure/suit/
+	$(GO) test -run='^$$' -fuzz='^FuzzProcess$$' -fuzztime=$(FUZZTIME) ./secure/suit/dryrun/
+
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+demo: build
+	@bash docs/demo.sh bin/teeup $(DEMO_DIR)
+
+clean:
+	rm -rf bin $(DEMO_DIR)

@@ -1,0 +1,64 @@
+// Command teeup updates the firmware and Trusted Applications of devices
+// with a secure and a normal world. Subcommands:
+//
+//	teeup manifest keygen|create|sign|verify|inspect|process ...
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// exitError carries an exit status; its message (if any) goes to stderr
+// as one line.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	if err == nil {
+		return
+	}
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	fmt.Fprintf(os.Stderr, "teeup: %v\n", err)
+	os.Exit(code)
+}
+
+const usage = `usage: teeup <command> [arguments]
+
+commands:
+  manifest keygen   --alg ES256|ESP256|ES384|Ed25519 --out key.pem
+  manifest create   SPEC.json --key key.pem [--key k2.pem] [--integrate] --out x.suit
+  manifest sign     --key key.pem x.suit
+  manifest verify   --key PUB.pem [--key PUB2.pem] FILE
+  manifest inspect  [--json] FILE
+  manifest process  --key PUB.pem [--device DEVICE.json] [--payload URI=FILE]...
+                    [--simulate-missing-payloads] --out DIR FILE
+`
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2, err: errors.New("no command")}
+	}
+	switch args[0] {
+	case "manifest":
+		return runManifest(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", args[0])}
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/dryrun"
+)
+
+func runManifest(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError("manifest: no subcommand")
+	}
+	cmds := map[string]func([]string, io.Writer, io.Writer) error{
+		"keygen": manifestKeygen, "create": manifestCreate, "sign": manifestSign,
+		"verify": manifestVerify, "inspect": manifestInspect, "process": manifestProcess,
+	}
+	f, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return usageError("manifest: unknown subcommand %q", args[0])
+	}
+	return f(args[1:], stdout, stderr)
+}
+
+func manifestKeygen(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("manifest keygen", flag.ContinueOnError)
+	algName := fs.String("alg", "ES256", "ES256, ESP256, ES384 or Ed25519")
+	out := fs.String("out", "", "private key file (PEM); the public key goes to NAME.pub.pem")
+	if pos, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	} else if len(pos) != 0 || *out == "" {
+		return usageError("manifest keygen: need --out and no arguments")
+	}
+	alg, err := suit.ParseAlg(*algName)
+	if err != nil {
+		return usageError("manifest keygen: %v", err)
+	}
+	key, err := suit.GenerateSigningKey(alg)
+	if err != nil {
+		return err
+	}
+	priv, err := key.MarshalPEM()
+	if err != nil {
+		return err
+	}
+	pub, err := key.MarshalPublicPEM()
+	if err != nil {
+		return err
+	}
+	pubPath := strings.TrimSuffix(*out, ".pem") + ".pub.pem"
+	if err := os.WriteFile(*out, priv, 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(pubPath, pub, 0o644); err != nil {
+		return err
+	}
+	k, _ := key.Public()
+	fmt.Fprintf(stdout, "wrote %s and %s (%s, key id %s)\n", *out, pubPath, suit.AlgName(alg), k.ID[:16])
+	return nil
+}
+
+func manifestCreate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("manifest create", flag.ContinueOnError)
+	var keyPaths listFlag
+	fs.Var(&keyPaths, "key", "signing key (PEM); repeat to co-sign")
+	integrate := fs.Bool("integrate", false, "carry every payload file in the envelope")
+	out := fs.String("out", "", "envelope file to write")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *out == "" || len(keyPaths) == 0 {
+		return usageError("manifest create: need SPEC.json, --key and --out")
+	}
+	spec, err := loadSpec(pos[0], *integrate)
+	if err != nil {
+		return err
+	}
+	keys, err := readSigningKeys(keyPaths)
+	if err != nil {
+		return err
+	}
+	env, err := suit.Build(spec)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := env.Sign(k); err != nil {
+			return err
+		}
+	}
+	data := env.Encode()
+	if err := os.WriteFile(*out, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d bytes, sequence number %d, %d component(s), %d signature(s)\n",
+		*out, len(data), spec.SequenceNumber, len(spec.Components), len(keys))
+	return nil
+}
+
+func manifestSign(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("manifest sign", flag.ContinueOnError)
+	keyPath := fs.String("key", "", "signing key (PEM)")
+	out := fs.String("out", "", "output file (default: overwrite the input)")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *keyPath == "" {
+		return usageError("manifest sign: need --key and one envelope")
+	}
+	keys, err := readSigningKeys([]string{*keyPath})
+	if err != nil {
+		return err
+	}
+	env, err := readEnvelope(pos[0])
+	if err != nil {
+		return err
+	}
+	if err := env.Sign(keys[0]); err != nil {
+		return err
+	}
+	dst := *out
+	if dst == "" {
+		dst = pos[0]
+	}
+	if err := os.WriteFile(dst, env.Encode(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "signed %s with %s\n", dst, suit.AlgName(keys[0].Alg))
+	return nil
+}
+
+func manifestVerify(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("manifest verify", flag.ContinueOnError)
+	var keyPaths listFlag
+	fs.Var(&keyPaths, "key", "trusted public key (PEM); repeat for several")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || len(keyPaths) == 0 {
+		return usageError("manifest verify: need --key and one file")
+	}
+	keys, err := readPublicKeys(keyPaths)
+	if err != nil {
+		return err
+	}
+	env, err := readEnvelope(pos[0])
+	if err != nil {
+		return err
+	}
+	v, err := env.Authenticate(keys)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	fmt.Fprintf(stdout, "%s: verified, sequence number %d, signed by %d of %d key(s)\n",
+		pos[0], v.Manifest.SequenceNumber, len(v.Signers), len(keys))
+	return nil
+}
+
+func manifestProcess(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("manifest process", flag.ContinueOnError)
+	var keyPaths, payloads listFlag
+	fs.Var(&keyPaths, "key", "trusted public key (PEM); repeat for several")
+	fs.Var(&payloads, "payload", "URI=FILE: what a fetch of URI returns; repeatable")
+	devicePath := fs.String("device", "", "DEVICE.json describing the dry-run device")
+	out := fs.String("out", "", "directory for the components' final contents")
+	simulate := fs.Bool("simulate-missing-payloads", false,
+		"UNSAFE for anything but tracing: a fetch with no payload yields an image assumed to match the manifest's digest")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || len(keyPaths) == 0 || *out == "" {
+		return usageError("manifest process: need --key, --out and one envelope")
+	}
+	keys, err := readPublicKeys(keyPaths)
+	if err != nil {
+		return err
+	}
+	dev := &dryrun.Device{}
+	if *devicePath != "" {
+		if dev, err = dryrun.LoadConfig(*devicePath); err != nil {
+			return err
+		}
+	}
+	dev.SimulateMissingPayloadsUnsafe = dev.SimulateMissingPayloadsUnsafe || *simulate
+	dev.Payloads = map[string][]byte{}
+	for _, p := range payloads {
+		uri, file, ok := strings.Cut(p, "=")
+		if !ok {
+			return usageError("manifest process: --payload takes URI=FILE, got %q", p)
+		}
+		if dev.Payloads[uri], err = os.ReadFile(file); err != nil {
+			return err
+		}
+	}
+	env, err := readEnvelope(pos[0])
+	if err != nil {
+		return err
+	}
+	v, err := env.Authenticate(keys)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	fmt.Fprintf(stdout, "authenticated %s: sequence number %d\n", pos[0], v.Manifest.SequenceNumber)
+	res, perr := suit.Process(context.Background(), v, dev, suit.Options{
+		OnRecord: func(r suit.Record) { fmt.Fprintln(stdout, r) },
+	})
+	for _, s := range res.Skipped {
+		fmt.Fprintf(stdout, "%s: severed and not supplied, skipped\n", s)
+	}
+	for _, e := range dev.Events {
+		fmt.Fprintf(stdout, "device: %s\n", e)
+	}
+	if perr != nil {
+		return fmt.Errorf("process %s: %w", pos[0], perr)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	for _, c := range dev.Components {
+		if c.Image == nil {
+			continue
+		}
+		name := filepath.Join(*out, dryrun.FileName(c.ID))
+		if c.Image.Simulated {
+			line := fmt.Sprintf("simulated image: digest %x size %d\n", c.Image.Digest.Bytes, c.Image.Size)
+			if err := os.WriteFile(name+".simulated", []byte(line), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "component %s: simulated (no bytes), described in %s.simulated\n", c.ID, name)
+			continue
+		}
+		if err := os.WriteFile(name+".bin", c.Image.Data, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "component %s: %d bytes -> %s.bin\n", c.ID, len(c.Image.Data), name)
+	}
+	for _, id := range dev.Invocations {
+		fmt.Fprintf(stdout, "invoked %s\n", id)
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/dryrun"
+)
+
+// manifestSpec is SPEC.json, the author's declaration of a manifest:
+//
+//	{"sequence-number": 1,
+//	 "vendor-id": "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe",
+//	 "class-id": "1492af14-2569-5e48-bf42-9b2d51f2ab45",
+//	 "components": [
+//	   {"id": ["00"], "file": "secure.bin", "uri": "http://fw.example/secure.bin", "invoke": true},
+//	   {"id": ["01"], "file": "normal.bin", "integrate": true}],
+//	 "sequences": ["install", "validate", "invoke"],
+//	 "sever": ["text"],
+//	 "text": {"en": {"manifest-description": "release 1.2"}}}
+//
+// Payload files are read relative to SPEC.json; their digests and sizes
+// go into the manifest.
+type manifestSpec struct {
+	SequenceNumber *uint64                      `json:"sequence-number"`
+	VendorID       string                       `json:"vendor-id"`
+	ClassID        string                       `json:"class-id"`
+	DeviceID       string                       `json:"device-id"`
+	ReferenceURI   string                       `json:"reference-uri"`
+	Components     []componentSpec              `json:"components"`
+	Sequences      []string                     `json:"sequences"`
+	Sever          []string                     `json:"sever"`
+	Text           map[string]map[string]string `json:"text"`
+}
+
+type componentSpec struct {
+	ID        []string `json:"id"`
+	File      string   `json:"file"`
+	Content   string   `json:"content"` // hex, written with directive-write
+	URI       string   `json:"uri"`
+	Integrate bool     `json:"integrate"`
+	Slot      *uint64  `json:"slot"`
+	Invoke    bool     `json:"invoke"`
+}
+
+var sequenceKeys = map[string]int64{
+	"payload-fetch": suit.KeyPayloadFetch, "install": suit.KeyInstall, "validate": suit.KeyValidate,
+	"load": suit.KeyLoad, "invoke": suit.KeyInvoke, "text": suit.KeyText,
+}
+
+var textKeys = map[string]int64{
+	"manifest-description": 1, "update-description": 2, "manifest-json-source": 3, "manifest-yaml-source": 4,
+}
+
+func loadSpec(path string, integrateAll bool) (*suit.BuildSpec, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s manifestSpec
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if s.SequenceNumber == nil {
+		return nil, fmt.Errorf("%s: sequence-number is required", path)
+	}
+	b := &suit.BuildSpec{SequenceNumber: *s.SequenceNumber, ReferenceURI: s.ReferenceURI}
+	if b.VendorID, err = dryrun.ParseUUID(s.VendorID); err != nil {
+		return nil, fmt.Errorf("%s: vendor-id: %w", path, err)
+	}
+	if b.ClassID, err = dryrun.ParseUUID(s.ClassID); err != nil {
+		return nil, fmt.Errorf("%s: class-id: %w", path, err)
+	}
+	if s.DeviceID != "" {
+		if b.DeviceID, err = dryrun.ParseUUID(s.DeviceID); err != nil {
+			return nil, fmt.Errorf("%s: device-id: %w", path, err)
+		}
+	}
+	for _, name := range s.Sequences {
+		key, ok := sequenceKeys[name]
+		if !ok {
+			return nil, fmt.Errorf("%s: unknown sequence %q", path, name)
+		}
+		b.Sequences = append(b.Sequences, key)
+	}
+	for _, name := range s.Sever {
+		key, ok := sequenceKeys[name]
+		if !ok {
+			return nil, fmt.Errorf("%s: unknown member %q to sever", path, name)
+		}
+		b.Sever = append(b.Sever, key)
+	}
+	if len(s.Text) > 0 {
+		b.Text = map[string]map[int64]string{}
+		for lang, m := range s.Text {
+			b.Text[lang] = map[int64]string{}
+			for k, v := range m {
+				key, ok := textKeys[k]
+				if !ok {
+					return nil, fmt.Errorf("%s: unknown text key %q", path, k)
+				}
+				b.Text[lang][key] = v
+			}
+		}
+	}
+	for i, c := range s.Components {
+		id, err := dryrun.ParseComponentID(c.ID)
+		if err != nil {
+			return nil, fmt.Errorf("%s: component %d: %w", path, i, err)
+		}
+		bc := suit.BuildComponent{ID: id, URI: c.URI, Integrate: c.Integrate || (integrateAll && c.Content == ""),
+			Slot: c.Slot, Invoke: c.Invoke}
+		switch {
+		case c.File != "" && c.Content != "":
+			return nil, fmt.Errorf("%s: component %d has both file and content", path, i)
+		case c.File != "":
+			f := c.File
+			if !filepath.IsAbs(f) {
+				f = filepath.Join(filepath.Dir(path), f)
+			}
+			if bc.Payload, err = os.ReadFile(f); err != nil {
+				return nil, err
+			}
+			bc.Name = filepath.Base(c.File)
+		case c.Content != "":
+			if bc.Payload, err = hex.DecodeString(c.Content); err != nil {
+				return nil, fmt.Errorf("%s: component %d: content is not hex", path, i)
+			}
+			bc.Write = true
+		default:
+			return nil, fmt.Errorf("%s: component %d has neither file nor content", path, i)
+		}
+		if bc.Integrate {
+			bc.URI = ""
+		}
+		b.Components = append(b.Components, bc)
+	}
+	return b, nil
+}

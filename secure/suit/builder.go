@@ -1,0 +1,196 @@
+package suit
+
+import (
+	"errors"
+	"fmt"
+)
+
+// BuildSpec is what an author declares; Build turns it into an envelope
+// whose digests and sizes are computed from the payloads.
+type BuildSpec struct {
+	SequenceNumber uint64
+	VendorID       []byte // UUID (16 bytes)
+	ClassID        []byte // UUID (16 bytes)
+	DeviceID       []byte // optional UUID: the manifest then fits one device only
+	ReferenceURI   string
+	Components     []BuildComponent
+	// Sequences to emit, from install, validate, load... by key; nil means
+	// install, validate and invoke (invoke only when a component is invocable).
+	Sequences []int64
+	// Sever moves these members (install, payload-fetch, text) out of the
+	// manifest into the envelope, leaving their digests.
+	Sever []int64
+	// Text is the suit-text map: language tag to text key to string.
+	Text map[string]map[int64]string
+	// DigestAlg defaults to SHA-256.
+	DigestAlg int64
+}
+
+// BuildComponent is one component of a BuildSpec.
+type BuildComponent struct {
+	ID ComponentID
+	// Payload is the image; its digest and size go into the manifest.
+	Payload []byte
+	// URI to fetch the payload from. Empty with Integrate or Write.
+	URI string
+	// Integrate carries the payload in the envelope under "#"+Name.
+	Integrate bool
+	Name      string
+	// Write puts the payload in the manifest as suit-parameter-content.
+	Write bool
+	// Slot, when set, makes the install sequence check the component slot.
+	Slot *uint64
+	// Invoke adds the component to the invoke sequence.
+	Invoke bool
+}
+
+// Build makes an unsigned envelope (the authentication wrapper holds only
+// the digest); sign it with Envelope.Sign.
+func Build(spec *BuildSpec) (*Envelope, error) {
+	if len(spec.Components) == 0 || len(spec.Components) > MaxComponents {
+		return nil, fmt.Errorf("build: %d components", len(spec.Components))
+	}
+	if len(spec.VendorID) != 16 || len(spec.ClassID) != 16 {
+		return nil, errors.New("build: vendor-id and class-id must be 16-byte UUIDs")
+	}
+	if spec.DeviceID != nil && len(spec.DeviceID) != 16 {
+		return nil, errors.New("build: device-id must be a 16-byte UUID")
+	}
+	alg := spec.DigestAlg
+	if alg == 0 {
+		alg = AlgSHA256
+	}
+	env := &Envelope{Tagged: true, Severable: map[int64][]byte{}, Integrated: map[string][]byte{}}
+	multi := len(spec.Components) > 1
+	var shared, install, validate, invoke Sequence
+	invocable := false
+	for i, c := range spec.Components {
+		digest, err := DigestOf(alg, c.Payload)
+		if err != nil {
+			return nil, err
+		}
+		sel := func(s Sequence) Sequence {
+			if multi {
+				return append(s, Command{Code: DirSetComponentIndex, Index: &IndexArg{Indices: []uint64{uint64(i)}}})
+			}
+			return s
+		}
+		p := Parameters{ParamVendorID: spec.VendorID, ParamClassID: spec.ClassID,
+			ParamImageDigest: digest, ParamImageSize: uint64(len(c.Payload))}
+		if spec.DeviceID != nil {
+			p[ParamDeviceID] = spec.DeviceID
+		}
+		shared = append(sel(shared), Command{Code: DirOverrideParameters, Params: p},
+			Command{Code: CondVendorIdentifier, Policy: 15}, Command{Code: CondClassIdentifier, Policy: 15})
+		if spec.DeviceID != nil {
+			shared = append(shared, Command{Code: CondDeviceIdentifier, Policy: 15})
+		}
+
+		install = sel(install)
+		if c.Slot != nil {
+			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamComponentSlot: *c.Slot}},
+				Command{Code: CondComponentSlot, Policy: 15})
+		}
+		switch {
+		case c.Write:
+			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamContent: c.Payload}},
+				Command{Code: DirWrite, Policy: 15})
+		case c.Integrate:
+			if c.Name == "" {
+				return nil, fmt.Errorf("build: integrated component %s needs a name", c.ID)
+			}
+			uri := "#" + c.Name
+			if _, dup := env.Integrated[uri]; dup {
+				return nil, fmt.Errorf("build: two payloads named %q", c.Name)
+			}
+			env.Integrated[uri] = c.Payload
+			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamURI: uri}},
+				Command{Code: DirFetch, Policy: 2})
+		case c.URI != "":
+			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamURI: c.URI}},
+				Command{Code: DirFetch, Policy: 2})
+		default:
+			return nil, fmt.Errorf("build: component %s has no URI, and is neither integrated nor written", c.ID)
+		}
+		install = append(install, Command{Code: CondImageMatch, Policy: 15})
+		validate = append(sel(validate), Command{Code: CondImageMatch, Policy: 15})
+		if c.Invoke {
+			invocable = true
+			invoke = append(sel(invoke), Command{Code: DirInvoke, Policy: 15})
+		}
+	}
+	seqs := spec.Sequences
+	if seqs == nil {
+		seqs = []int64{KeyInstall, KeyValidate}
+		if invocable {
+			seqs = append(seqs, KeyInvoke)
+		}
+	}
+	common := map[int64]any{keyComponents: componentsWire(spec.Components), keySharedSequence: shared.Encode()}
+	manifest := map[int64]any{
+		KeyVersion:        uint64(ManifestVersion),
+		KeySequenceNumber: spec.SequenceNumber,
+		KeyCommon:         mustMarshal(common),
+	}
+	if spec.ReferenceURI != "" {
+		manifest[KeyReferenceURI] = spec.ReferenceURI
+	}
+	members := map[int64][]byte{}
+	for _, key := range seqs {
+		switch key {
+		case KeyInstall:
+			members[key] = install.Encode()
+		case KeyValidate:
+			members[key] = validate.Encode()
+		case KeyInvoke:
+			if !invocable {
+				return nil, errors.New("build: invoke sequence requested but no component is invocable")
+			}
+			members[key] = invoke.Encode()
+		default:
+			return nil, fmt.Errorf("build: cannot emit sequence %s", SequenceName(key))
+		}
+	}
+	if len(spec.Text) > 0 {
+		members[KeyText] = mustMarshal(spec.Text)
+	}
+	for _, key := range spec.Sever {
+		if !severableKeys[key] {
+			return nil, fmt.Errorf("build: %s is not severable", SequenceName(key))
+		}
+		if members[key] == nil {
+			return nil, fmt.Errorf("build: cannot sever %s: not emitted", SequenceName(key))
+		}
+	}
+	for key, b := range members {
+		manifest[key] = b
+		for _, s := range spec.Sever {
+			if s == key {
+				d, err := DigestOf(alg, bstrEncoding(b))
+				if err != nil {
+					return nil, err
+				}
+				manifest[key] = d
+				env.Severable[key] = b
+			}
+		}
+	}
+	env.Manifest = mustMarshal(manifest)
+	if len(env.Manifest) > MaxManifestSize {
+		return nil, fmt.Errorf("build: manifest of %d bytes exceeds %d", len(env.Manifest), MaxManifestSize)
+	}
+	digest, err := DigestOf(alg, bstrEncoding(env.Manifest))
+	if err != nil {
+		return nil, err
+	}
+	env.AuthWrapper = (&Authentication{DigestBytes: digest.Encode()}).Encode()
+	return env, nil
+}
+
+func componentsWire(cs []BuildComponent) [][][]byte {
+	out := make([][][]byte, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
+}
