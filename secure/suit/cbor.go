@@ -44,8 +44,18 @@ func mustDecMode(tags cbor.TagsMode) cbor.DecMode {
 	return dm
 }
 
-// decodeStrict decodes exactly one data item with the strict mode.
+// decodeStrict decodes exactly one data item with the strict mode. The
+// CBOR decoder turns null and undefined into a zero value (a nil slice, a
+// zero sequence number); the format never uses them where a typed value is
+// expected, so they are refused unless the target can hold them.
 func decodeStrict(data []byte, v any) error {
+	if len(data) > 0 && (data[0] == 0xf6 || data[0] == 0xf7) {
+		switch v.(type) {
+		case *any, *cbor.RawMessage:
+		default:
+			return malformed("null or undefined where a value is required")
+		}
+	}
 	rest, err := decMode.UnmarshalFirst(data, v)
 	if err != nil {
 		return malformed("%v", err)

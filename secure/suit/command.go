@@ -1,6 +1,7 @@
 package suit
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/fxamacker/cbor/v2"
@@ -135,16 +136,16 @@ func decodeCommand(code int64, arg cbor.RawMessage, depth int) (Command, error) 
 			return cmd, malformed("try-each with %d alternatives", len(alts))
 		}
 		for i, raw := range alts {
-			var b []byte
-			if err := decodeStrict(raw, &b); err != nil {
-				return cmd, err
-			}
-			if b == nil {
+			if bytes.Equal(raw, cborNull) {
 				if i != len(alts)-1 {
 					return cmd, malformed("try-each: nil before the last alternative")
 				}
 				cmd.Sequences = append(cmd.Sequences, nil)
 				continue
+			}
+			var b []byte
+			if err := decodeStrict(raw, &b); err != nil {
+				return cmd, err
 			}
 			s, err := decodeSequence(b, depth+1)
 			if err != nil {

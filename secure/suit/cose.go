@@ -1,6 +1,7 @@
 package suit
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -31,16 +32,19 @@ type coseMessage struct {
 	_           struct{} `cbor:",toarray"`
 	Protected   []byte
 	Unprotected map[int64]cbor.RawMessage
-	Payload     []byte // nil when detached
+	Payload     cbor.RawMessage // null when detached, else a bstr
 	Signature   []byte
 }
 
 // coseBlock is a parsed authentication block.
 type coseBlock struct {
-	mac bool
-	alg int64
-	msg coseMessage
+	mac     bool
+	alg     int64
+	msg     coseMessage
+	payload []byte // the attached payload, nil when detached
 }
+
+var cborNull = []byte{0xf6}
 
 func parseCOSEBlock(data []byte) (*coseBlock, error) {
 	var b coseBlock
@@ -62,6 +66,18 @@ func parseCOSEBlock(data []byte) (*coseBlock, error) {
 	}
 	if err := decodeStrict(data, &b.msg); err != nil {
 		return nil, fmt.Errorf("COSE block: %w", err)
+	}
+	// The payload is null (detached, as SUIT has it) or a bstr; anything
+	// else, undefined included, is not a COSE payload.
+	if !bytes.Equal(b.msg.Payload, cborNull) {
+		if len(b.msg.Payload) == 0 || b.msg.Payload[0]>>5 != 2 {
+			return nil, malformed("COSE payload is neither null nor a byte string")
+		}
+		var p []byte
+		if err := decodeStrict(b.msg.Payload, &p); err != nil {
+			return nil, fmt.Errorf("COSE payload: %w", err)
+		}
+		b.payload = p
 	}
 	var prot map[int64]cbor.RawMessage
 	if err := decodeStrict(b.msg.Protected, &prot); err != nil {
@@ -96,7 +112,7 @@ func (b *coseBlock) toBeSigned(payload []byte) []byte {
 // verify reports whether the block authenticates payload under key. A key
 // of the wrong type for the block's algorithm does not verify.
 func (b *coseBlock) verify(key *Key, payload []byte) bool {
-	if b.msg.Payload != nil && !hmac.Equal(b.msg.Payload, payload) {
+	if b.payload != nil && !hmac.Equal(b.payload, payload) {
 		return false
 	}
 	tbs := b.toBeSigned(payload)
@@ -141,6 +157,7 @@ func signCOSE(s *SigningKey, payload []byte) ([]byte, error) {
 	b := coseBlock{alg: s.Alg, mac: s.Alg == AlgHMAC256}
 	b.msg.Protected = mustMarshal(map[int64]int64{coseHeaderAlg: s.Alg})
 	b.msg.Unprotected = map[int64]cbor.RawMessage{}
+	b.msg.Payload = cborNull
 	tbs := b.toBeSigned(payload)
 	switch s.Alg {
 	case AlgHMAC256:
