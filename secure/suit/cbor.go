@@ -34,7 +34,7 @@ func mustDecMode(tags cbor.TagsMode) cbor.DecMode {
 		MaxNestedLevels:   maxNestedLevels,
 		MaxArrayElements:  maxArrayElements,
 		MaxMapPairs:       maxMapPairs,
-		IntDec:            cbor.IntDecConvertSigned,
+		IntDec:            cbor.IntDecConvertSignedOrFail,
 		UTF8:              cbor.UTF8RejectInvalid,
 		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
 	}.DecMode()

@@ -24,9 +24,11 @@ const (
 	// MaxSequenceDepth bounds the nesting of try-each and run-sequence.
 	MaxSequenceDepth = 8
 	// MaxCommandsExecuted bounds the work of one processing run: each
-	// condition or directive applied to one component counts once. Nesting
-	// with component-index true multiplies, so depth alone is not enough.
-	MaxCommandsExecuted = 100000
+	// condition or directive applied to one component counts once, and so
+	// does each component a set-component-index selects. Nesting with
+	// component-index true multiplies, so depth alone is not enough. Every
+	// trace record is paid for, so the trace is bounded too.
+	MaxCommandsExecuted = 50000
 	// MaxContentSize bounds suit-parameter-content and the bytes that
 	// check-content reads back from a component.
 	MaxContentSize = 1 << 20

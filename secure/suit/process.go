@@ -153,6 +153,17 @@ func (pr *processor) spend() error {
 
 func (pr *processor) setIndex(idx *IndexArg) error {
 	n := len(pr.v.Manifest.Components)
+	// Setting the index costs what it selects, so that a run of
+	// set-component-index true cannot do unbounded work for free.
+	cost := len(idx.Indices)
+	if idx.All {
+		cost = n
+	}
+	for range cost {
+		if err := pr.spend(); err != nil {
+			return err
+		}
+	}
 	if idx.All {
 		pr.cur = pr.cur[:0]
 		for i := 0; i < n; i++ {

@@ -33,7 +33,7 @@ func (m *memPlatform) MatchIdentity(k IdentityKind, _ Target, id []byte) (bool, 
 	}
 	return true, nil
 }
-func (m *memPlatform) Slot(Target) (uint64, error)                 { return m.slot, nil }
+func (m *memPlatform) Slot(Target) (uint64, error)                { return m.slot, nil }
 func (m *memPlatform) SequenceNumber(ComponentID) (uint64, error) { return m.stored, nil }
 func (m *memPlatform) Fetch(_ context.Context, t Target, uri string) error {
 	b, ok := m.fetched[uri]
@@ -199,16 +199,16 @@ func TestProcessorSemantics(t *testing.T) {
 				cond(CondAbort)},
 			wantErr: ErrAborted},
 		{name: "index true applies to every component", components: 3,
-			install: Sequence{indexAll(), set(Parameters{ParamContent: []byte("all")}), dir(DirWrite)},
+			install:    Sequence{indexAll(), set(Parameters{ParamContent: []byte("all")}), dir(DirWrite)},
 			wantEvents: `write [00] "all"|write [01] "all"|write [02] "all"`},
 		{name: "index list in order", components: 3,
-			install: Sequence{index(2, 0), set(Parameters{ParamContent: []byte("l")}), dir(DirWrite)},
+			install:    Sequence{index(2, 0), set(Parameters{ParamContent: []byte("l")}), dir(DirWrite)},
 			wantEvents: `write [02] "l"|write [00] "l"`},
 		{name: "index out of range", components: 2, install: Sequence{index(2)}, wantErr: ErrMalformed},
 		{name: "multi-component sequence must set index", components: 2,
 			install: Sequence{set(Parameters{ParamContent: []byte("x")}), dir(DirWrite)}, wantErr: ErrMalformed},
 		{name: "run-sequence per component with index true", components: 2,
-			install: Sequence{indexAll(), set(Parameters{ParamContent: []byte("r")}), runSeq(Sequence{dir(DirWrite), cond(CondCheckContent)})},
+			install:    Sequence{indexAll(), set(Parameters{ParamContent: []byte("r")}), runSeq(Sequence{dir(DirWrite), cond(CondCheckContent)})},
 			wantEvents: `write [00] "r"|write [01] "r"`},
 		{name: "copy and swap", components: 2,
 			install: Sequence{index(0), set(Parameters{ParamContent: []byte("A")}), dir(DirWrite),
@@ -292,5 +292,30 @@ func TestProcessingBudget(t *testing.T) {
 	_, err := Process(context.Background(), v, newMem(), Options{})
 	if !errors.Is(err, ErrTooComplex) {
 		t.Fatalf("Process = %v, want ErrTooComplex", err)
+	}
+}
+
+// TestSetIndexIsCharged reproduces the amplification found in review: a
+// run of set-component-index true inside try-each was free. It must now
+// end with ErrTooComplex, having made at most MaxCommandsExecuted records.
+func TestSetIndexIsCharged(t *testing.T) {
+	var b Sequence
+	for range 500 {
+		b = append(b, indexAll())
+	}
+	b = append(b, cond(CondAbort))
+	alts := make([]Sequence, 0, 32)
+	for range 31 {
+		alts = append(alts, b)
+	}
+	alts = append(alts, nil)
+	a := Sequence{indexAll(), tryEach(alts...)}
+	v := verifiedFor(t, 1, 8, nil, Sequence{indexAll(), tryEach(a, nil)})
+	res, err := Process(context.Background(), v, newMem(), Options{})
+	if !errors.Is(err, ErrTooComplex) {
+		t.Fatalf("Process = %v, want ErrTooComplex", err)
+	}
+	if len(res.Records) > MaxCommandsExecuted {
+		t.Fatalf("%d records exceed the budget of %d", len(res.Records), MaxCommandsExecuted)
 	}
 }

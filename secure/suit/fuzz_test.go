@@ -1,0 +1,111 @@
+package suit
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParseEnvelope feeds arbitrary bytes to the envelope codec.
+//
+// Properties:
+//   - nothing panics (ParseEnvelope, Encode, ManifestUnverified, Authenticate);
+//   - every error that refuses the input is an ErrRejected;
+//   - a parsed envelope re-encodes to bytes that parse again, and that
+//     encoding is a fixed point: parsing and encoding it once more gives
+//     the same bytes. In particular an input in deterministic encoding
+//     (Encode() == input) round-trips byte for byte twice.
+func FuzzParseEnvelope(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join(specDir(f), "suit", "manifest", "*.hex"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	if len(files) == 0 {
+		f.Fatal("no .hex vectors under suit/manifest")
+	}
+	for _, file := range files {
+		data := readHexVector(f, filepath.Join("suit", "manifest", filepath.Base(file)))
+		f.Add(data)
+		// A few truncations: they must all be refused, and they give the
+		// fuzzer starting points inside the structure.
+		for _, n := range []int{0, 1, 2, len(data) / 4, len(data) / 2, len(data) - 1} {
+			if n >= 0 && n < len(data) {
+				f.Add(data[:n])
+			}
+		}
+	}
+	key := readPublicKey(f, "suit/manifest/public-key.pem")
+	keys := []*Key{key}
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := ParseEnvelope(data)
+		if err != nil {
+			if env != nil {
+				t.Fatalf("ParseEnvelope returned an envelope with error %v", err)
+			}
+			if !errors.Is(err, ErrRejected) {
+				t.Fatalf("ParseEnvelope error is not ErrRejected: %v", err)
+			}
+			return
+		}
+
+		enc1 := env.Encode()
+		deterministic := bytes.Equal(enc1, data)
+		env2, err := ParseEnvelope(enc1)
+		if err != nil {
+			t.Fatalf("re-encoded envelope does not parse: %v\ninput   %x\nencoded %x", err, data, enc1)
+		}
+		enc2 := env2.Encode()
+		if !bytes.Equal(enc2, enc1) {
+			t.Fatalf("encoding is not a fixed point (input deterministic: %v):\nfirst  %x\nsecond %x", deterministic, enc1, enc2)
+		}
+		if env2.Tagged != env.Tagged || !bytes.Equal(env2.Manifest, env.Manifest) || !bytes.Equal(env2.AuthWrapper, env.AuthWrapper) ||
+			len(env2.Severable) != len(env.Severable) || len(env2.Integrated) != len(env.Integrated) {
+			t.Fatalf("round trip changed the envelope: %+v != %+v", env2, env)
+		}
+
+		if _, err := env.ManifestUnverified(); err != nil && !errors.Is(err, ErrRejected) {
+			t.Fatalf("ManifestUnverified error is not ErrRejected: %v", err)
+		}
+		v, err := env.Authenticate(keys)
+		if err != nil {
+			if v != nil {
+				t.Fatalf("Authenticate returned a Verified with error %v", err)
+			}
+			if !errors.Is(err, ErrRejected) {
+				t.Fatalf("Authenticate error is not ErrRejected: %v", err)
+			}
+			return
+		}
+		if v.Manifest == nil || !v.SignedBy(key.ID) {
+			t.Fatalf("Authenticate succeeded without a manifest or without the key: %+v", v)
+		}
+	})
+}
+
+// TestEnvelopeStrictPrefixesFail checks that no strict prefix of a valid
+// envelope parses: an envelope is one CBOR data item, so a cut one is
+// always incomplete.
+func TestEnvelopeStrictPrefixesFail(t *testing.T) {
+	if len(manifestVectors) != 13 {
+		t.Fatalf("%d manifest vectors, want the 13 of Appendix B", len(manifestVectors))
+	}
+	for _, v := range manifestVectors {
+		t.Run(v.file, func(t *testing.T) {
+			data := readHexVector(t, "suit/manifest/"+v.file)
+			if _, err := ParseEnvelope(data); err != nil {
+				t.Fatalf("full vector does not parse: %v", err)
+			}
+			for n := 0; n < len(data); n++ {
+				env, err := ParseEnvelope(data[:n])
+				if err == nil {
+					t.Fatalf("prefix of %d/%d bytes parses: %+v", n, len(data), env)
+				}
+				if !errors.Is(err, ErrRejected) {
+					t.Fatalf("prefix of %d/%d bytes: error is not ErrRejected: %v", n, len(data), err)
+				}
+			}
+		})
+	}
+}
