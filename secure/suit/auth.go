@@ -40,7 +40,7 @@ func (e *Envelope) Authenticate(keys []*Key) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	digest, err := e.CheckDigest()
+	digest, err := e.checkDigest(auth)
 	if err != nil {
 		return nil, err
 	}

@@ -146,7 +146,15 @@ func (e *Envelope) ManifestDigest() (Digest, error) {
 // CheckDigest verifies that the manifest matches the digest in the
 // authentication wrapper. It does not check any signature.
 func (e *Envelope) CheckDigest() (Digest, error) {
-	d, err := e.ManifestDigest()
+	auth, err := decodeAuthentication(e.AuthWrapper)
+	if err != nil {
+		return Digest{}, err
+	}
+	return e.checkDigest(auth)
+}
+
+func (e *Envelope) checkDigest(auth *Authentication) (Digest, error) {
+	d, err := decodeDigest(auth.DigestBytes)
 	if err != nil {
 		return Digest{}, err
 	}

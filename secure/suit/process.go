@@ -26,6 +26,10 @@ type Options struct {
 	Sequences []int64
 	// OnRecord, when set, sees each record as it is made.
 	OnRecord func(Record)
+	// Details fills Record.Detail (what each command consumed or chose)
+	// for a readable trace. Off, records carry only the command, component,
+	// policy and result: what a device needs for its report.
+	Details bool
 }
 
 // Process runs an authenticated manifest against a platform. It first
@@ -50,7 +54,7 @@ func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Resul
 	if seqs == nil {
 		seqs = FullProcedure
 	}
-	pr := &processor{ctx: ctx, v: v, p: p, res: res, onRecord: opts.OnRecord,
+	pr := &processor{ctx: ctx, v: v, p: p, res: res, onRecord: opts.OnRecord, details: opts.Details,
 		params: make([]Parameters, len(m.Components)), budget: MaxCommandsExecuted}
 	for i := range pr.params {
 		pr.params[i] = Parameters{}
@@ -84,6 +88,7 @@ type processor struct {
 	p        Platform
 	res      *Result
 	onRecord func(Record)
+	details  bool
 	params   []Parameters // per component, cleared once per run
 	cur      []int        // current component index list
 	seqName  string
@@ -181,16 +186,24 @@ func (pr *processor) setIndex(idx *IndexArg) error {
 		}
 		pr.cur = cur
 	}
-	pr.record(Record{Command: CommandName(DirSetComponentIndex), Component: -1, Detail: fmt.Sprint(pr.cur)})
+	r := Record{Command: CommandName(DirSetComponentIndex), Component: -1}
+	if pr.details {
+		r.Detail = fmt.Sprint(pr.cur)
+	}
+	pr.record(r)
 	return nil
 }
 
 func (pr *processor) override(p Parameters, soft bool) (bool, error) {
-	var names []string
-	for k := range p {
-		names = append(names, ParamName(k))
+	var names string
+	if pr.details {
+		list := make([]string, 0, len(p))
+		for k := range p {
+			list = append(list, ParamName(k))
+		}
+		slices.Sort(list)
+		names = strings.Join(list, ",")
 	}
-	slices.Sort(names)
 	if v, ok := p.Bool(ParamSoftFailure); ok {
 		if pr.depth == 0 {
 			err := malformed("soft-failure set outside try-each or run-sequence")
@@ -208,7 +221,7 @@ func (pr *processor) override(p Parameters, soft bool) (bool, error) {
 				pr.params[i][k] = v
 			}
 		}
-		pr.record(Record{Command: CommandName(DirOverrideParameters), Component: i, Detail: strings.Join(names, ",")})
+		pr.record(Record{Command: CommandName(DirOverrideParameters), Component: i, Detail: names})
 	}
 	return soft, nil
 }
@@ -249,12 +262,12 @@ func isConditionFailure(err error) bool {
 func (pr *processor) tryEach(cmd Command, i int) error {
 	for n, alt := range cmd.Sequences {
 		if alt == nil {
-			pr.record(Record{Command: CommandName(DirTryEach), Component: i, Detail: fmt.Sprintf("alternative %d (empty)", n)})
+			pr.record(Record{Command: CommandName(DirTryEach), Component: i, Detail: pr.detailf("alternative %d (empty)", n)})
 			return nil
 		}
 		soft, err := pr.nested(alt, true)
 		if err == nil {
-			pr.record(Record{Command: CommandName(DirTryEach), Component: i, Detail: fmt.Sprintf("alternative %d", n)})
+			pr.record(Record{Command: CommandName(DirTryEach), Component: i, Detail: pr.detailf("alternative %d", n)})
 			return nil
 		}
 		if !(soft && isConditionFailure(err)) {
@@ -273,9 +286,9 @@ func (pr *processor) runSequence(cmd Command, i int) error {
 	if err != nil && !(soft && isConditionFailure(err)) {
 		return err
 	}
-	detail := "completed"
+	detail := pr.detailf("completed")
 	if err != nil {
-		detail = "halted by soft failure"
+		detail = pr.detailf("halted by soft failure")
 	}
 	pr.record(Record{Command: CommandName(DirRunSequence), Component: i, Detail: detail})
 	return nil
@@ -284,7 +297,11 @@ func (pr *processor) runSequence(cmd Command, i int) error {
 // simple runs a condition or a plain directive on component i.
 func (pr *processor) simple(cmd Command, i int) error {
 	t := pr.target(i)
-	detail, err := pr.run(cmd, t)
+	err := pr.run(cmd, t)
+	var detail string
+	if pr.details {
+		detail = pr.describe(cmd, t)
+	}
 	pr.record(Record{Command: CommandName(cmd.Code), Component: i, Policy: cmd.Policy, Detail: detail, Err: err})
 	if err != nil {
 		return &CommandError{Sequence: pr.seqName, Command: CommandName(cmd.Code), Component: i,
@@ -297,7 +314,7 @@ func missing(key int64) error {
 	return fmt.Errorf("%w: %s", ErrMissingParameter, ParamName(key))
 }
 
-func (pr *processor) run(cmd Command, t Target) (string, error) {
+func (pr *processor) run(cmd Command, t Target) error {
 	switch cmd.Code {
 	case CondVendorIdentifier:
 		return pr.identity(IdentityVendor, ParamVendorID, ErrVendorMismatch, t)
@@ -310,112 +327,155 @@ func (pr *processor) run(cmd Command, t Target) (string, error) {
 	case CondComponentSlot:
 		want, ok := t.Params.Uint(ParamComponentSlot)
 		if !ok {
-			return "", missing(ParamComponentSlot)
+			return missing(ParamComponentSlot)
 		}
 		got, err := pr.p.Slot(t)
-		detail := fmt.Sprintf("slot=%d", want)
 		if err != nil {
-			return detail, err
+			return err
 		}
 		if got != want {
-			return detail, fmt.Errorf("%w: device slot %d", ErrSlotMismatch, got)
+			return fmt.Errorf("%w: device slot %d", ErrSlotMismatch, got)
 		}
-		return detail, nil
+		return nil
 	case CondCheckContent:
 		want, ok := t.Params.Bytes(ParamContent)
 		if !ok {
-			return "", missing(ParamContent)
+			return missing(ParamContent)
 		}
 		got, err := pr.p.ReadContent(t, MaxContentSize)
 		if errors.Is(err, ErrNoImage) {
-			return "", fmt.Errorf("%w: %v", ErrContentMismatch, err)
+			return fmt.Errorf("%w: %v", ErrContentMismatch, err)
 		}
 		if err != nil {
-			return "", err
+			return err
 		}
 		// Constant time over the content, as §8.4.9.3 requires.
 		if len(got) != len(want) || subtle.ConstantTimeCompare(got, want) != 1 {
-			return "", ErrContentMismatch
+			return ErrContentMismatch
 		}
-		return fmt.Sprintf("%d bytes", len(want)), nil
+		return nil
 	case CondAbort:
-		return "", ErrAborted
+		return ErrAborted
 	case DirFetch:
 		uri, ok := t.Params.Text(ParamURI)
 		if !ok {
-			return "", missing(ParamURI)
+			return missing(ParamURI)
 		}
 		if payload, ok := pr.v.Envelope.Integrated[uri]; ok {
-			return fmt.Sprintf("uri=%s (integrated, %d bytes)", uri, len(payload)), pr.p.Write(pr.ctx, t, payload)
+			return pr.p.Write(pr.ctx, t, payload)
 		}
-		return "uri=" + uri, pr.p.Fetch(pr.ctx, t, uri)
+		return pr.p.Fetch(pr.ctx, t, uri)
 	case DirWrite:
 		content, ok := t.Params.Bytes(ParamContent)
 		if !ok {
-			return "", missing(ParamContent)
+			return missing(ParamContent)
 		}
-		return fmt.Sprintf("%d bytes", len(content)), pr.p.Write(pr.ctx, t, content)
+		return pr.p.Write(pr.ctx, t, content)
 	case DirCopy, DirSwap:
 		src, err := pr.source(t)
 		if err != nil {
-			return "", err
+			return err
 		}
-		detail := fmt.Sprintf("from [%d]", src.Index)
 		if cmd.Code == DirCopy {
-			return detail, pr.p.Copy(pr.ctx, t, src)
+			return pr.p.Copy(pr.ctx, t, src)
 		}
-		return detail, pr.p.Swap(pr.ctx, t, src)
+		return pr.p.Swap(pr.ctx, t, src)
 	case DirInvoke:
 		args, _ := t.Params.Bytes(ParamInvokeArgs)
 		if err := pr.p.Invoke(pr.ctx, t, args); err != nil {
-			return "", err
+			return err
 		}
 		pr.res.Invoked = append(pr.res.Invoked, t.Index)
-		return "", nil
+		return nil
 	}
-	return "", unsupported("command %s", CommandName(cmd.Code))
+	return unsupported("command %s", CommandName(cmd.Code))
 }
 
-func (pr *processor) identity(kind IdentityKind, key int64, mismatch error, t Target) (string, error) {
+// describe says what a command consumed, for a readable trace.
+func (pr *processor) describe(cmd Command, t Target) string {
+	p := t.Params
+	switch cmd.Code {
+	case CondVendorIdentifier, CondClassIdentifier, CondDeviceIdentifier:
+		key := map[int64]int64{CondVendorIdentifier: ParamVendorID, CondClassIdentifier: ParamClassID,
+			CondDeviceIdentifier: ParamDeviceID}[cmd.Code]
+		if id, ok := p.Bytes(key); ok {
+			return fmt.Sprintf("%s=%x", ParamName(key), id)
+		}
+	case CondImageMatch:
+		d, ok := p.Digest(ParamImageDigest)
+		if !ok {
+			return ""
+		}
+		s := fmt.Sprintf("digest=%x", d.Bytes)
+		if size, ok := p.Uint(ParamImageSize); ok {
+			s += fmt.Sprintf(" size=%d", size)
+		}
+		return s
+	case CondComponentSlot:
+		if slot, ok := p.Uint(ParamComponentSlot); ok {
+			return fmt.Sprintf("slot=%d", slot)
+		}
+	case CondCheckContent, DirWrite:
+		if c, ok := p.Bytes(ParamContent); ok {
+			return fmt.Sprintf("%d bytes", len(c))
+		}
+	case DirFetch:
+		uri, _ := p.Text(ParamURI)
+		if payload, ok := pr.v.Envelope.Integrated[uri]; ok {
+			return fmt.Sprintf("uri=%s (integrated, %d bytes)", uri, len(payload))
+		}
+		if uri != "" {
+			return "uri=" + uri
+		}
+	case DirCopy, DirSwap:
+		if src, ok := p.Uint(ParamSourceComponent); ok {
+			return fmt.Sprintf("from [%d]", src)
+		}
+	}
+	return ""
+}
+
+func (pr *processor) detailf(format string, args ...any) string {
+	if !pr.details {
+		return ""
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+func (pr *processor) identity(kind IdentityKind, key int64, mismatch error, t Target) error {
 	id, ok := t.Params.Bytes(key)
 	if !ok {
-		return "", missing(key)
+		return missing(key)
 	}
-	detail := fmt.Sprintf("%s=%x", ParamName(key), id)
 	match, err := pr.p.MatchIdentity(kind, t, id)
 	if err != nil {
-		return detail, err
+		return err
 	}
 	if !match {
-		return detail, mismatch
+		return mismatch
 	}
-	return detail, nil
+	return nil
 }
 
-func (pr *processor) imageMatch(t Target) (string, error) {
+func (pr *processor) imageMatch(t Target) error {
 	want, ok := t.Params.Digest(ParamImageDigest)
 	if !ok {
-		return "", missing(ParamImageDigest)
-	}
-	detail := fmt.Sprintf("digest=%x", want.Bytes)
-	size, sized := t.Params.Uint(ParamImageSize)
-	if sized {
-		detail += fmt.Sprintf(" size=%d", size)
+		return missing(ParamImageDigest)
 	}
 	sum, got, err := pr.p.ImageDigest(t, want.Alg)
 	if errors.Is(err, ErrNoImage) {
-		return detail, fmt.Errorf("%w: %v", ErrImageMismatch, err)
+		return fmt.Errorf("%w: %v", ErrImageMismatch, err)
 	}
 	if err != nil {
-		return detail, err
+		return err
 	}
 	if !want.Equal(sum) {
-		return detail, fmt.Errorf("%w: got %x", ErrImageMismatch, sum)
+		return fmt.Errorf("%w: got %x", ErrImageMismatch, sum)
 	}
-	if sized && got != size {
-		return detail, fmt.Errorf("%w: size %d", ErrImageMismatch, got)
+	if size, sized := t.Params.Uint(ParamImageSize); sized && got != size {
+		return fmt.Errorf("%w: size %d", ErrImageMismatch, got)
 	}
-	return detail, nil
+	return nil
 }
 
 func (pr *processor) source(t Target) (Target, error) {

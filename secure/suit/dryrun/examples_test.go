@@ -167,7 +167,7 @@ func TestExamplesTrace(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			v := loadExample(t, tc.file)
-			res, err := suit.Process(context.Background(), v, tc.dev, suit.Options{})
+			res, err := suit.Process(context.Background(), v, tc.dev, suit.Options{Details: true})
 			if tc.wantErr == nil && err != nil {
 				t.Fatalf("Process: %v\n%s", err, res.Trace())
 			}
