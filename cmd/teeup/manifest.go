@@ -219,7 +219,7 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 	for _, s := range res.Skipped {
 		fmt.Fprintf(stdout, "%s: severed and not supplied, skipped\n", s)
 	}
-	for _, e := range dev.Events {
+	for _, e := range dev.Simulated {
 		fmt.Fprintf(stdout, "device: %s\n", e)
 	}
 	if perr != nil {

@@ -48,7 +48,6 @@ func (e *Envelope) Authenticate(keys []*Key) (*Verified, error) {
 		return nil, ErrUnauthenticated
 	}
 	v := &Verified{Envelope: e, Digest: digest}
-	seen := map[string]bool{}
 	for i, raw := range auth.Blocks {
 		for _, prev := range auth.Blocks[:i] {
 			if bytes.Equal(prev, raw) {
@@ -60,8 +59,7 @@ func (e *Envelope) Authenticate(keys []*Key) (*Verified, error) {
 			return nil, fmt.Errorf("authentication block %d: %w", i, err)
 		}
 		for _, k := range keys {
-			if !seen[k.ID] && block.verify(k, auth.DigestBytes) {
-				seen[k.ID] = true
+			if !v.SignedBy(k.ID) && block.verify(k, auth.DigestBytes) {
 				v.Signers = append(v.Signers, k.ID)
 			}
 		}

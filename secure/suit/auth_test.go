@@ -158,7 +158,7 @@ func TestSeveredMemberMustMatch(t *testing.T) {
 		t.Fatal("install present in a severed envelope")
 	}
 	bad := env.Sever()
-	bad.Severable[KeyInstall] = bytes.Clone(env.Severable[KeyInstall])
+	bad.Severable = map[int64][]byte{KeyInstall: bytes.Clone(env.Severable[KeyInstall])}
 	bad.Severable[KeyInstall][len(bad.Severable[KeyInstall])-1] ^= 0x01
 	if _, err := bad.Authenticate([]*Key{pub}); !errors.Is(err, ErrDigestMismatch) {
 		t.Fatalf("altered severed install: %v, want ErrDigestMismatch", err)

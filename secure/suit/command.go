@@ -1,7 +1,6 @@
 package suit
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/fxamacker/cbor/v2"
@@ -91,60 +90,55 @@ func decodeSequence(data []byte, depth int) (Sequence, error) {
 	if depth > MaxSequenceDepth {
 		return nil, malformed("command sequences nested deeper than %d", MaxSequenceDepth)
 	}
-	var items []cbor.RawMessage
-	if err := decodeOuter(data, &items); err != nil {
+	r := newReader(data)
+	n, err := r.array(2 * MaxCommands)
+	if err != nil {
 		return nil, fmt.Errorf("command sequence: %w", err)
 	}
-	if len(items) == 0 || len(items)%2 != 0 {
-		return nil, malformed("command sequence of %d items", len(items))
+	if n == 0 || n%2 != 0 {
+		return nil, malformed("command sequence of %d items", n)
 	}
-	if len(items)/2 > MaxCommands {
-		return nil, malformed("command sequence of %d commands exceeds %d", len(items)/2, MaxCommands)
-	}
-	seq := make(Sequence, 0, len(items)/2)
-	for i := 0; i < len(items); i += 2 {
-		var code int64
-		if err := decodeStrict(items[i], &code); err != nil {
+	seq := make(Sequence, 0, n/2)
+	for range n / 2 {
+		code, err := r.int()
+		if err != nil {
 			return nil, fmt.Errorf("command code: %w", err)
 		}
-		cmd, err := decodeCommand(code, items[i+1], depth)
+		cmd, err := readCommand(r, code, depth)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", CommandName(code), err)
 		}
 		seq = append(seq, cmd)
 	}
-	return seq, nil
+	return seq, r.done()
 }
 
-func decodeCommand(code int64, arg cbor.RawMessage, depth int) (Command, error) {
+func readCommand(r *reader, code int64, depth int) (Command, error) {
 	cmd := Command{Code: code}
+	var err error
 	switch {
 	case code == DirSetComponentIndex:
-		idx, err := decodeIndexArg(arg)
-		cmd.Index = idx
-		return cmd, err
+		cmd.Index, err = readIndexArg(r)
 	case code == DirOverrideParameters:
-		p, err := decodeParameters(arg)
-		cmd.Params = p
-		return cmd, err
+		cmd.Params, err = readParameters(r)
 	case code == DirTryEach:
-		var alts []cbor.RawMessage
-		if err := decodeOuter(arg, &alts); err != nil {
+		var n int
+		if n, err = r.array(MaxTryEach); err != nil {
 			return cmd, err
 		}
-		if len(alts) < 2 || len(alts) > MaxTryEach {
-			return cmd, malformed("try-each with %d alternatives", len(alts))
+		if n < 2 {
+			return cmd, malformed("try-each with %d alternatives", n)
 		}
-		for i, raw := range alts {
-			if bytes.Equal(raw, cborNull) {
-				if i != len(alts)-1 {
+		for i := range n {
+			if r.null() {
+				if i != n-1 {
 					return cmd, malformed("try-each: nil before the last alternative")
 				}
 				cmd.Sequences = append(cmd.Sequences, nil)
 				continue
 			}
-			var b []byte
-			if err := decodeStrict(raw, &b); err != nil {
+			b, err := r.bytes()
+			if err != nil {
 				return cmd, err
 			}
 			s, err := decodeSequence(b, depth+1)
@@ -153,125 +147,123 @@ func decodeCommand(code int64, arg cbor.RawMessage, depth int) (Command, error) 
 			}
 			cmd.Sequences = append(cmd.Sequences, s)
 		}
-		return cmd, nil
 	case code == DirRunSequence:
 		var b []byte
-		if err := decodeStrict(arg, &b); err != nil {
+		if b, err = r.bytes(); err != nil {
 			return cmd, err
 		}
-		s, err := decodeSequence(b, depth+1)
+		var s Sequence
+		s, err = decodeSequence(b, depth+1)
 		cmd.Sequences = []Sequence{s}
-		return cmd, err
 	case code < 0:
-		var v any
-		if err := decodeStrict(arg, &v); err != nil {
-			return cmd, err
+		// A custom command's argument: bstr, tstr, int or nil.
+		start := r.off
+		if !r.null() {
+			switch m, _ := r.peek(); m {
+			case majorBytes:
+				_, err = r.bytes()
+			case majorText:
+				_, err = r.text()
+			default:
+				_, err = r.int()
+			}
 		}
-		switch v.(type) {
-		case []byte, string, int64, nil:
-		default:
-			return cmd, malformed("custom command argument of type %T", v)
-		}
-		cmd.Custom = arg
-		return cmd, nil
+		cmd.Custom = r.data[start:r.off]
 	default:
 		// Conditions and the remaining directives take a reporting policy.
-		if err := decodeStrict(arg, &cmd.Policy); err != nil {
-			return cmd, err
+		if cmd.Policy, err = r.uint(); err == nil && cmd.Policy > 0xf {
+			err = malformed("reporting policy %#x", cmd.Policy)
 		}
-		if cmd.Policy > 0xf {
-			return cmd, malformed("reporting policy %#x", cmd.Policy)
-		}
-		return cmd, nil
 	}
+	return cmd, err
 }
 
-func decodeIndexArg(arg cbor.RawMessage) (*IndexArg, error) {
-	var v any
-	if err := decodeStrict(arg, &v); err != nil {
-		return nil, err
-	}
-	switch x := v.(type) {
-	case bool:
-		if !x {
-			return nil, malformed("component index false")
+func readIndexArg(r *reader) (*IndexArg, error) {
+	switch m, _ := r.peek(); m {
+	case majorUint:
+		i, err := r.uint()
+		return &IndexArg{Indices: []uint64{i}}, err
+	case majorArray:
+		n, err := r.array(MaxComponents)
+		if err != nil {
+			return nil, err
 		}
-		return &IndexArg{All: true}, nil
-	case int64:
-		if x < 0 {
-			return nil, malformed("negative component index")
-		}
-		return &IndexArg{Indices: []uint64{uint64(x)}}, nil
-	case []any:
-		if len(x) == 0 {
+		if n == 0 {
 			return nil, malformed("empty component index list")
 		}
-		idx := &IndexArg{List: true}
-		for _, e := range x {
-			n, ok := e.(int64)
-			if !ok || n < 0 {
-				return nil, malformed("component index list holds %v", e)
+		idx := &IndexArg{List: true, Indices: make([]uint64, n)}
+		for i := range idx.Indices {
+			if idx.Indices[i], err = r.uint(); err != nil {
+				return nil, err
 			}
-			idx.Indices = append(idx.Indices, uint64(n))
 		}
 		return idx, nil
 	}
-	return nil, malformed("component index of type %T", v)
+	all, err := r.bool()
+	if err != nil || !all {
+		return nil, malformed("component index is not an index, a list or true")
+	}
+	return &IndexArg{All: true}, nil
 }
 
-func decodeParameters(arg cbor.RawMessage) (Parameters, error) {
-	var raw map[int64]cbor.RawMessage
-	if err := decodeOuter(arg, &raw); err != nil {
+func readParameters(r *reader) (Parameters, error) {
+	n, err := r.mapHead()
+	if err != nil {
 		return nil, err
 	}
-	if len(raw) == 0 {
+	if n == 0 {
 		return nil, malformed("empty parameter map")
 	}
-	p := make(Parameters, len(raw))
-	for k, v := range raw {
-		val, err := decodeParam(k, v)
+	p := make(Parameters, n)
+	for range n {
+		key, err := r.int()
 		if err != nil {
-			return nil, fmt.Errorf("parameter %s: %w", ParamName(k), err)
+			return nil, err
 		}
-		p[k] = val
+		if _, dup := p[key]; dup {
+			return nil, r.errf("duplicate parameter %d", key)
+		}
+		if p[key], err = readParam(r, key); err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", ParamName(key), err)
+		}
 	}
 	return p, nil
 }
 
-func decodeParam(key int64, raw cbor.RawMessage) (any, error) {
+func readParam(r *reader, key int64) (any, error) {
 	spec, known := paramSpecs[key]
 	if !known {
 		if key >= 0 {
 			return nil, unsupported("parameter %d", key)
 		}
-		var v any
-		if err := decodeStrict(raw, &v); err != nil {
-			return nil, err
+		// A custom parameter: int, bool, tstr or bstr.
+		switch m, _ := r.peek(); m {
+		case majorBytes:
+			return r.bytes()
+		case majorText:
+			return r.text()
+		case majorSimple:
+			return r.bool()
 		}
-		switch v.(type) {
-		case []byte, string, int64, bool:
-			return v, nil
-		}
-		return nil, malformed("custom parameter of type %T", v)
+		return r.int()
 	}
 	switch spec.kind {
 	case kindBytes:
-		var b []byte
-		err := decodeStrict(raw, &b)
-		if err == nil && b == nil {
-			b = []byte{}
-		}
+		b, err := r.bytes()
 		if err == nil && key == ParamContent && len(b) > MaxContentSize {
 			err = malformed("content of %d bytes", len(b))
 		}
 		return b, err
 	case kindVendor, kindUUID:
-		body, pen := untag(raw, tagPEN)
+		pen, err := r.tag(tagPEN)
+		if err != nil {
+			return nil, err
+		}
 		if pen && spec.kind != kindVendor {
 			return nil, malformed("cbor-pen tag on a UUID parameter")
 		}
-		var b []byte
-		if err := decodeStrict(body, &b); err != nil {
+		b, err := r.bytes()
+		if err != nil {
 			return nil, err
 		}
 		if pen {
@@ -282,17 +274,14 @@ func decodeParam(key int64, raw cbor.RawMessage) (any, error) {
 		}
 		return b, nil
 	case kindUint:
-		var n uint64
-		return n, decodeStrict(raw, &n)
+		return r.uint()
 	case kindText:
-		var s string
-		return s, decodeStrict(raw, &s)
+		return r.text()
 	case kindBool:
-		var b bool
-		return b, decodeStrict(raw, &b)
+		return r.bool()
 	case kindDigest:
-		var b []byte
-		if err := decodeStrict(raw, &b); err != nil {
+		b, err := r.bytes()
+		if err != nil {
 			return nil, err
 		}
 		return decodeDigest(b)

@@ -3,6 +3,7 @@ package suit
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"unicode"
 )
@@ -54,13 +55,16 @@ func printable(b []byte) bool {
 	return true
 }
 
-func decodeComponentID(data []byte) (ComponentID, error) {
-	var parts [][]byte
-	if err := decodeStrict(data, &parts); err != nil {
-		return nil, err
+func readComponentID(r *reader) (ComponentID, error) {
+	n, err := r.array(MaxComponentIDParts)
+	if err != nil {
+		return nil, fmt.Errorf("component identifier: %w", err)
 	}
-	if len(parts) > MaxComponentIDParts {
-		return nil, malformed("component identifier of %d parts", len(parts))
+	id := make(ComponentID, n)
+	for i := range id {
+		if id[i], err = r.bytes(); err != nil {
+			return nil, fmt.Errorf("component identifier: %w", err)
+		}
 	}
-	return ComponentID(parts), nil
+	return id, nil
 }

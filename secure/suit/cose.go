@@ -1,7 +1,6 @@
 package suit
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -47,50 +46,62 @@ type coseBlock struct {
 var cborNull = []byte{0xf6}
 
 func parseCOSEBlock(data []byte) (*coseBlock, error) {
+	r := newReader(data)
 	var b coseBlock
-	switch body, ok := untag(data, tagCOSESign1); {
-	case ok:
-		data = body
-	default:
-		body, ok := untag(data, tagCOSEMac0)
-		if !ok {
-			if _, sign := untag(data, tagCOSESign); sign {
-				return nil, unsupported("COSE_Sign authentication block")
-			}
-			if _, mac := untag(data, tagCOSEMac); mac {
-				return nil, unsupported("COSE_Mac authentication block")
-			}
-			return nil, malformed("authentication block is not a tagged COSE_Sign1 or COSE_Mac0")
-		}
-		b.mac, data = true, body
+	if m, _ := r.peek(); m != majorTag {
+		return nil, malformed("authentication block is not a tagged COSE_Sign1 or COSE_Mac0")
 	}
-	if err := decodeStrict(data, &b.msg); err != nil {
-		return nil, fmt.Errorf("COSE block: %w", err)
+	_, tag, err := r.head()
+	if err != nil {
+		return nil, err
+	}
+	switch tag {
+	case tagCOSESign1:
+	case tagCOSEMac0:
+		b.mac = true
+	case tagCOSESign:
+		return nil, unsupported("COSE_Sign authentication block")
+	case tagCOSEMac:
+		return nil, unsupported("COSE_Mac authentication block")
+	default:
+		return nil, malformed("authentication block has tag %d", tag)
+	}
+	if n, err := r.array(4); err != nil || n != 4 {
+		return nil, malformed("COSE message is not an array of 4")
+	}
+	if b.msg.Protected, err = r.bytes(); err != nil {
+		return nil, fmt.Errorf("COSE protected header: %w", err)
+	}
+	unprotected, err := readHeaderMap(r)
+	if err != nil {
+		return nil, fmt.Errorf("COSE unprotected header: %w", err)
 	}
 	// The payload is null (detached, as SUIT has it) or a bstr; anything
 	// else, undefined included, is not a COSE payload.
-	if !bytes.Equal(b.msg.Payload, cborNull) {
-		if len(b.msg.Payload) == 0 || b.msg.Payload[0]>>5 != 2 {
-			return nil, malformed("COSE payload is neither null nor a byte string")
-		}
-		var p []byte
-		if err := decodeStrict(b.msg.Payload, &p); err != nil {
+	if !r.null() {
+		if b.payload, err = r.bytes(); err != nil {
 			return nil, fmt.Errorf("COSE payload: %w", err)
 		}
-		b.payload = p
 	}
-	var prot map[int64]cbor.RawMessage
-	if err := decodeStrict(b.msg.Protected, &prot); err != nil {
+	if b.msg.Signature, err = r.bytes(); err != nil {
+		return nil, fmt.Errorf("COSE signature: %w", err)
+	}
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	protected, err := readHeaderMap(newReader(b.msg.Protected))
+	if err != nil {
 		return nil, fmt.Errorf("COSE protected header: %w", err)
 	}
-	rawAlg, ok := prot[coseHeaderAlg]
+	rawAlg, ok := protected[coseHeaderAlg]
 	if !ok {
 		return nil, malformed("COSE protected header has no algorithm")
 	}
-	if _, dup := b.msg.Unprotected[coseHeaderAlg]; dup {
+	if _, dup := unprotected[coseHeaderAlg]; dup {
 		return nil, malformed("COSE algorithm in both headers")
 	}
-	if err := decodeStrict(rawAlg, &b.alg); err != nil {
+	ar := newReader(rawAlg)
+	if b.alg, err = ar.int(); err != nil {
 		return nil, fmt.Errorf("COSE algorithm: %w", err)
 	}
 	if b.mac != (b.alg == AlgHMAC256) {
@@ -99,14 +110,46 @@ func parseCOSEBlock(data []byte) (*coseBlock, error) {
 	return &b, nil
 }
 
+// readHeaderMap reads a COSE header map with integer labels, keeping each
+// value's encoding. An empty bstr stands for an empty protected header.
+func readHeaderMap(r *reader) (map[int64][]byte, error) {
+	if len(r.data) == 0 {
+		return nil, nil
+	}
+	n, err := r.mapHead()
+	if err != nil {
+		return nil, err
+	}
+	h := make(map[int64][]byte, n)
+	for range n {
+		label, err := r.int()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := h[label]; dup {
+			return nil, r.errf("duplicate header label %d", label)
+		}
+		if h[label], err = r.skip(maxNestedLevels); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
 // toBeSigned is the Sig_structure or MAC_structure over payload, with an
 // empty external AAD as SUIT uses.
 func (b *coseBlock) toBeSigned(payload []byte) []byte {
-	context := "Signature1"
+	context := "\x6aSignature1" // text string of 10 bytes
 	if b.mac {
-		context = "MAC0"
+		context = "\x64MAC0"
 	}
-	return mustMarshal([]any{context, b.msg.Protected, []byte{}, payload})
+	out := make([]byte, 0, 1+len(context)+9+len(b.msg.Protected)+1+9+len(payload))
+	out = append(out, 0x84) // array of 4
+	out = append(out, context...)
+	out = append(append(out, bstrHead(len(b.msg.Protected))...), b.msg.Protected...)
+	out = append(out, 0x40) // external_aad: empty bstr
+	out = append(append(out, bstrHead(len(payload))...), payload...)
+	return out
 }
 
 // verify reports whether the block authenticates payload under key. A key

@@ -37,6 +37,18 @@ func DigestOf(alg int64, data []byte) (Digest, error) {
 	return Digest{Alg: alg, Bytes: h.Sum(nil)}, nil
 }
 
+// MatchesBstr reports in constant time whether the bstr encoding of data
+// hashes to d, without copying data.
+func (d Digest) MatchesBstr(data []byte) (bool, error) {
+	h, err := NewHash(d.Alg)
+	if err != nil {
+		return false, err
+	}
+	h.Write(bstrHead(len(data)))
+	h.Write(data)
+	return d.Equal(h.Sum(nil)), nil
+}
+
 // Matches reports in constant time whether data hashes to d.
 func (d Digest) Matches(data []byte) (bool, error) {
 	got, err := DigestOf(d.Alg, data)
@@ -52,9 +64,29 @@ func (d Digest) Equal(sum []byte) bool {
 }
 
 func decodeDigest(data []byte) (Digest, error) {
-	var d Digest
-	if err := decodeStrict(data, &d); err != nil {
+	r := newReader(data)
+	d, err := readDigest(r)
+	if err != nil {
 		return Digest{}, err
+	}
+	return d, r.done()
+}
+
+// readDigest reads a SUIT_Digest [alg, bytes] whose length fits alg.
+func readDigest(r *reader) (Digest, error) {
+	var d Digest
+	n, err := r.array(2)
+	if err != nil {
+		return d, err
+	}
+	if n != 2 {
+		return d, r.errf("digest of %d elements", n)
+	}
+	if d.Alg, err = r.int(); err != nil {
+		return d, err
+	}
+	if d.Bytes, err = r.bytes(); err != nil {
+		return d, err
 	}
 	h, err := NewHash(d.Alg)
 	if err != nil {

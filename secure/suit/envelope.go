@@ -1,10 +1,6 @@
 package suit
 
-import (
-	"fmt"
-
-	"github.com/fxamacker/cbor/v2"
-)
+import "fmt"
 
 // TagEnvelope is the CBOR tag of SUIT_Envelope_Tagged.
 const TagEnvelope = 107
@@ -25,56 +21,91 @@ type Envelope struct {
 	// Manifest is the content of the bstr at key 3 (SUIT_Manifest).
 	Manifest []byte
 	// Severable holds severed members carried in the envelope, by key,
-	// as the content of their bstr.
+	// as the content of their bstr. Nil when there are none.
 	Severable map[int64][]byte
 	// Integrated holds integrated payloads (and, with trust domains,
-	// integrated dependencies) by their text key.
+	// integrated dependencies) by their text key. Nil when there are none.
 	Integrated map[string][]byte
 }
 
 // ParseEnvelope decodes an envelope, tagged or not. It checks structure
-// only: call Authenticate before using anything inside.
+// only: call Authenticate before using anything inside. The envelope's
+// byte slices alias data, which must not change while it is in use.
 func ParseEnvelope(data []byte) (*Envelope, error) {
 	if len(data) > MaxEnvelopeSize {
 		return nil, malformed("envelope of %d bytes exceeds %d", len(data), MaxEnvelopeSize)
 	}
-	body, tagged := untag(data, TagEnvelope)
-	var members map[any]cbor.RawMessage
-	if err := decodeStrict(body, &members); err != nil {
+	env, err := parseEnvelope(newReader(data))
+	if err != nil {
 		return nil, fmt.Errorf("envelope: %w", err)
 	}
-	env := &Envelope{Tagged: tagged, Severable: map[int64][]byte{}, Integrated: map[string][]byte{}}
-	for k, raw := range members {
-		var content []byte
-		if err := decodeStrict(raw, &content); err != nil {
-			return nil, fmt.Errorf("envelope member %v: %w", k, err)
-		}
-		switch key := k.(type) {
-		case int64:
-			switch {
-			case key == KeyAuthWrapper:
-				env.AuthWrapper = content
-			case key == KeyManifest:
-				env.Manifest = content
-			case severableKeys[key]:
-				env.Severable[key] = content
-			default:
-				return nil, unsupported("envelope member %d", key)
+	return env, nil
+}
+
+func parseEnvelope(r *reader) (*Envelope, error) {
+	tagged, err := r.tag(TagEnvelope)
+	if err != nil {
+		return nil, err
+	}
+	n, err := r.mapHead()
+	if err != nil {
+		return nil, err
+	}
+	env := &Envelope{Tagged: tagged}
+	var seen keySet
+	for range n {
+		if m, _ := r.peek(); m == majorText {
+			key, err := r.text()
+			if err != nil {
+				return nil, err
 			}
-		case string:
+			if _, dup := env.Integrated[key]; dup {
+				return nil, r.errf("duplicate integrated payload %q", key)
+			}
+			if env.Integrated == nil {
+				env.Integrated = map[string][]byte{}
+			}
 			if len(env.Integrated) == MaxIntegratedPayloads {
 				return nil, malformed("more than %d integrated payloads", MaxIntegratedPayloads)
 			}
-			env.Integrated[key] = content
+			if env.Integrated[key], err = r.bytes(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		key, err := r.int()
+		if err != nil {
+			return nil, err
+		}
+		if err := seen.add(r, key); err != nil {
+			return nil, err
+		}
+		content, err := r.bytes()
+		if err != nil {
+			return nil, fmt.Errorf("member %d: %w", key, err)
+		}
+		switch {
+		case key == KeyAuthWrapper:
+			env.AuthWrapper = content
+		case key == KeyManifest:
+			env.Manifest = content
+		case severableKeys[key]:
+			if env.Severable == nil {
+				env.Severable = map[int64][]byte{}
+			}
+			env.Severable[key] = content
 		default:
-			return nil, malformed("envelope key of type %T", k)
+			return nil, unsupported("envelope member %d", key)
 		}
 	}
+	if err := r.done(); err != nil {
+		return nil, err
+	}
 	if env.AuthWrapper == nil {
-		return nil, malformed("envelope has no authentication wrapper")
+		return nil, malformed("no authentication wrapper")
 	}
 	if env.Manifest == nil {
-		return nil, malformed("envelope has no manifest")
+		return nil, malformed("no manifest")
 	}
 	if len(env.Manifest) > MaxManifestSize {
 		return nil, malformed("manifest of %d bytes exceeds %d", len(env.Manifest), MaxManifestSize)
@@ -103,7 +134,7 @@ func (e *Envelope) Encode() []byte {
 // manifest keeps their digests, so the signature still verifies.
 func (e *Envelope) Sever() *Envelope {
 	c := *e
-	c.Severable = map[int64][]byte{}
+	c.Severable = nil
 	return &c
 }
 
@@ -115,17 +146,27 @@ type Authentication struct {
 }
 
 func decodeAuthentication(data []byte) (*Authentication, error) {
-	var items [][]byte
-	if err := decodeStrict(data, &items); err != nil {
+	r := newReader(data)
+	n, err := r.array(MaxAuthBlocks + 1)
+	if err != nil {
 		return nil, fmt.Errorf("authentication wrapper: %w", err)
 	}
-	if len(items) == 0 {
+	if n == 0 {
 		return nil, malformed("authentication wrapper is empty")
 	}
-	if len(items)-1 > MaxAuthBlocks {
-		return nil, malformed("%d authentication blocks exceed %d", len(items)-1, MaxAuthBlocks)
+	auth := &Authentication{}
+	for i := range n {
+		b, err := r.bytes()
+		if err != nil {
+			return nil, fmt.Errorf("authentication wrapper: %w", err)
+		}
+		if i == 0 {
+			auth.DigestBytes = b
+		} else {
+			auth.Blocks = append(auth.Blocks, b)
+		}
 	}
-	return &Authentication{DigestBytes: items[0], Blocks: items[1:]}, nil
+	return auth, r.done()
 }
 
 // Encode returns the encoded SUIT_Authentication.
@@ -158,7 +199,7 @@ func (e *Envelope) checkDigest(auth *Authentication) (Digest, error) {
 	if err != nil {
 		return Digest{}, err
 	}
-	ok, err := d.Matches(bstrEncoding(e.Manifest))
+	ok, err := d.MatchesBstr(e.Manifest)
 	if err != nil {
 		return Digest{}, err
 	}

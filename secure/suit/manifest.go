@@ -2,8 +2,7 @@ package suit
 
 import (
 	"fmt"
-
-	"github.com/fxamacker/cbor/v2"
+	"slices"
 )
 
 // ManifestVersion is the only suit-manifest-version this processor accepts.
@@ -41,45 +40,63 @@ type Member struct {
 func (m *Member) Present() bool { return m != nil && m.Bytes != nil }
 
 func decodeManifest(data []byte) (*Manifest, error) {
-	var raw map[int64]cbor.RawMessage
-	if err := decodeStrict(data, &raw); err != nil {
+	m, err := readManifest(newReader(data))
+	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
+	return m, nil
+}
+
+func readManifest(r *reader) (*Manifest, error) {
+	n, err := r.mapHead()
+	if err != nil {
+		return nil, err
+	}
 	m := &Manifest{Members: map[int64]*Member{}}
-	for _, key := range []int64{KeyVersion, KeySequenceNumber, KeyCommon} {
-		if _, ok := raw[key]; !ok {
-			return nil, malformed("manifest lacks member %d", key)
+	var seen keySet
+	for range n {
+		key, err := r.int()
+		if err != nil {
+			return nil, err
 		}
-	}
-	if err := decodeStrict(raw[KeyVersion], &m.Version); err != nil {
-		return nil, fmt.Errorf("manifest version: %w", err)
-	}
-	if m.Version != ManifestVersion {
-		return nil, unsupported("manifest version %d", m.Version)
-	}
-	if err := decodeStrict(raw[KeySequenceNumber], &m.SequenceNumber); err != nil {
-		return nil, fmt.Errorf("sequence number: %w", err)
-	}
-	for key, v := range raw {
-		var err error
+		if err := seen.add(r, key); err != nil {
+			return nil, err
+		}
 		switch {
-		case key == KeyVersion || key == KeySequenceNumber:
+		case key == KeyVersion:
+			m.Version, err = r.uint()
+			if err == nil && m.Version != ManifestVersion {
+				return nil, unsupported("manifest version %d", m.Version)
+			}
+		case key == KeySequenceNumber:
+			m.SequenceNumber, err = r.uint()
 		case key == KeyCommon:
-			err = m.decodeCommon(v)
+			var b []byte
+			if b, err = r.bytes(); err == nil {
+				err = m.readCommon(newReader(b))
+			}
 		case key == KeyReferenceURI:
-			err = decodeStrict(v, &m.ReferenceURI)
+			m.ReferenceURI, err = r.text()
 		case unseverableSequences[key]:
 			var b []byte
-			if err = decodeStrict(v, &b); err == nil {
+			if b, err = r.bytes(); err == nil {
 				m.Members[key] = &Member{Bytes: b}
 			}
 		case severableKeys[key]:
-			m.Members[key], err = decodeSeverable(v)
+			m.Members[key], err = readSeverable(r)
 		default:
 			err = unsupported("manifest member %d", key)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("manifest %s: %w", SequenceName(key), err)
+			return nil, fmt.Errorf("%s: %w", SequenceName(key), err)
+		}
+	}
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	for _, key := range []int64{KeyVersion, KeySequenceNumber, KeyCommon} {
+		if !slices.Contains(seen, key) {
+			return nil, malformed("manifest lacks member %d", key)
 		}
 	}
 	for key, mem := range m.Members {
@@ -90,13 +107,13 @@ func decodeManifest(data []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// decodeSeverable reads a member that is either a bstr or a SUIT_Digest.
-func decodeSeverable(v cbor.RawMessage) (*Member, error) {
-	var b []byte
-	if err := decodeStrict(v, &b); err == nil {
-		return &Member{Bytes: b}, nil
+// readSeverable reads a member that is either a bstr or a SUIT_Digest.
+func readSeverable(r *reader) (*Member, error) {
+	if m, _ := r.peek(); m == majorBytes {
+		b, err := r.bytes()
+		return &Member{Bytes: b}, err
 	}
-	d, err := decodeDigest(v)
+	d, err := readDigest(r)
 	if err != nil {
 		return nil, err
 	}
@@ -115,42 +132,44 @@ func (mem *Member) decodeCommands(key int64) error {
 	return nil
 }
 
-func (m *Manifest) decodeCommon(v cbor.RawMessage) error {
-	var b []byte
-	if err := decodeStrict(v, &b); err != nil {
+func (m *Manifest) readCommon(r *reader) error {
+	n, err := r.mapHead()
+	if err != nil {
 		return err
 	}
-	var raw map[int64]cbor.RawMessage
-	if err := decodeStrict(b, &raw); err != nil {
-		return err
-	}
-	for key, item := range raw {
+	var seen keySet
+	for range n {
+		key, err := r.int()
+		if err != nil {
+			return err
+		}
+		if err := seen.add(r, key); err != nil {
+			return err
+		}
 		switch key {
 		case keyComponents:
-			var ids []cbor.RawMessage
-			if err := decodeStrict(item, &ids); err != nil {
+			count, err := r.array(MaxComponents)
+			if err != nil {
 				return err
 			}
-			if len(ids) == 0 || len(ids) > MaxComponents {
-				return malformed("%d components", len(ids))
+			if count == 0 {
+				return malformed("no components")
 			}
-			for _, rawID := range ids {
-				id, err := decodeComponentID(rawID)
+			for range count {
+				id, err := readComponentID(r)
 				if err != nil {
 					return err
 				}
 				m.Components = append(m.Components, id)
 			}
 		case keySharedSequence:
-			var seq []byte
-			if err := decodeStrict(item, &seq); err != nil {
+			b, err := r.bytes()
+			if err != nil {
 				return err
 			}
-			s, err := decodeSequence(seq, 0)
-			if err != nil {
+			if m.Shared, err = decodeSequence(b, 0); err != nil {
 				return fmt.Errorf("shared sequence: %w", err)
 			}
-			m.Shared = s
 		default:
 			return unsupported("common member %d", key)
 		}
@@ -158,7 +177,7 @@ func (m *Manifest) decodeCommon(v cbor.RawMessage) error {
 	if len(m.Components) == 0 {
 		return malformed("common has no components")
 	}
-	return nil
+	return r.done()
 }
 
 // attachSevered checks every severed member the envelope carries against
@@ -169,7 +188,7 @@ func (m *Manifest) attachSevered(env *Envelope) error {
 		if !ok || mem.Digest == nil {
 			return malformed("envelope carries %s, which the manifest does not sever", SequenceName(key))
 		}
-		ok, err := mem.Digest.Matches(bstrEncoding(content))
+		ok, err := mem.Digest.MatchesBstr(content)
 		if err != nil {
 			return err
 		}

@@ -40,7 +40,7 @@ type Options struct {
 // Result.Skipped. The returned Result holds the trace also on error.
 func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Result, error) {
 	m := v.Manifest
-	res := &Result{SequenceNumber: m.SequenceNumber}
+	res := &Result{SequenceNumber: m.SequenceNumber, Records: make([]Record, 0, 64)}
 	for _, id := range m.Components {
 		stored, err := p.SequenceNumber(id)
 		if err != nil {
@@ -57,7 +57,7 @@ func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Resul
 	pr := &processor{ctx: ctx, v: v, p: p, res: res, onRecord: opts.OnRecord, details: opts.Details,
 		params: make([]Parameters, len(m.Components)), budget: MaxCommandsExecuted}
 	for i := range pr.params {
-		pr.params[i] = Parameters{}
+		pr.params[i] = make(Parameters, 8)
 	}
 	for _, key := range seqs {
 		mem, ok := m.Members[key]
@@ -91,9 +91,12 @@ type processor struct {
 	details  bool
 	params   []Parameters // per component, cleared once per run
 	cur      []int        // current component index list
-	seqName  string
-	depth    int
-	budget   int
+	// single holds, per nesting depth, the one-index list that forEach
+	// gives nested sequences, so that iterating allocates nothing.
+	single  [MaxSequenceDepth + 2][1]int
+	seqName string
+	depth   int
+	budget  int
 }
 
 func (pr *processor) top(name string, seq Sequence) error {
@@ -170,9 +173,10 @@ func (pr *processor) setIndex(idx *IndexArg) error {
 		}
 	}
 	if idx.All {
-		pr.cur = pr.cur[:0]
-		for i := 0; i < n; i++ {
-			pr.cur = append(pr.cur, i)
+		// A fresh list: pr.cur may alias a list an enclosing loop iterates.
+		pr.cur = make([]int, n)
+		for i := range pr.cur {
+			pr.cur[i] = i
 		}
 	} else {
 		cur := make([]int, 0, len(idx.Indices))
@@ -230,16 +234,20 @@ func (pr *processor) override(p Parameters, soft bool) (bool, error) {
 // sequences see that one component as their index list.
 func (pr *processor) forEach(cmd Command, apply func(Command, int) error) error {
 	outer := pr.cur
-	defer func() { pr.cur = outer }()
+	one := pr.single[pr.depth][:]
 	for _, i := range outer {
 		if err := pr.spend(); err != nil {
+			pr.cur = outer
 			return err
 		}
-		pr.cur = []int{i}
+		one[0] = i
+		pr.cur = one
 		if err := apply(cmd, i); err != nil {
+			pr.cur = outer
 			return err
 		}
 	}
+	pr.cur = outer
 	return nil
 }
 

@@ -59,9 +59,19 @@ type Device struct {
 
 	// Invocations lists, in order, the components invoked.
 	Invocations []suit.ComponentID
-	// Events records what the device did that the trace does not show,
-	// such as a simulated fetch.
-	Events []string
+	// Simulated records the fetches that stored a simulated image, which
+	// the trace does not show.
+	Simulated []SimulatedFetch
+}
+
+// SimulatedFetch is a fetch that no payload answered.
+type SimulatedFetch struct {
+	URI string
+	ID  suit.ComponentID
+}
+
+func (f SimulatedFetch) String() string {
+	return fmt.Sprintf("fetch %s into %s: simulated, no payload supplied", f.URI, f.ID)
 }
 
 var _ suit.Platform = (*Device)(nil)
@@ -148,7 +158,7 @@ func (d *Device) Fetch(_ context.Context, t suit.Target, uri string) error {
 		return fmt.Errorf("%w: %s (cannot simulate without image-digest)", suit.ErrPayloadUnavailable, uri)
 	}
 	size, sized := t.Params.Uint(suit.ParamImageSize)
-	d.Events = append(d.Events, fmt.Sprintf("fetch %s into %s: simulated, no payload supplied", uri, t.ID))
+	d.Simulated = append(d.Simulated, SimulatedFetch{URI: uri, ID: t.ID})
 	return d.store(t, &Image{Simulated: true, Digest: digest, Size: size, SizeUnknown: !sized})
 }
 
