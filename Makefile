@@ -5,7 +5,7 @@ BENCHTIME ?= 1s
 STATICCHECK_VERSION := v0.8.2
 DEMO_DIR  ?= demo-out
 
-.PHONY: build test bench fuzz lint demo clean
+.PHONY: build test bench bench-instructions fuzz lint demo clean
 
 build:
 	$(GO) build -o bin/teeup ./cmd/teeup
@@ -30,3 +30,8 @@ demo: build
 
 clean:
 	rm -rf bin $(DEMO_DIR)
+
+# Instructions per operation under callgrind: the overhead ratio without the
+# noise of a shared machine (needs valgrind).
+bench-instructions:
+	bash docs/bench-instructions.sh 100

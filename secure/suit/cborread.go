@@ -247,25 +247,38 @@ func (r *reader) skip(depth int) ([]byte, error) {
 	return r.data[start:r.off], nil
 }
 
-// keySet refuses duplicate integer map keys.
-type keySet []int64
+// keySet refuses duplicate integer map keys. The keys SUIT defines are
+// small, so a bitmask holds them without allocating.
+type keySet struct {
+	small uint64
+	large []int64
+}
 
 func (s *keySet) add(r *reader, k int64) error {
-	for _, seen := range *s {
+	if k >= 0 && k < 64 {
+		if s.small&(1<<k) != 0 {
+			return r.errf("duplicate map key %d", k)
+		}
+		s.small |= 1 << k
+		return nil
+	}
+	for _, seen := range s.large {
 		if seen == k {
 			return r.errf("duplicate map key %d", k)
 		}
 	}
-	*s = append(*s, k)
+	s.large = append(s.large, k)
 	return nil
 }
 
-// decodeBytesItem reads data as exactly one byte string.
-func decodeBytesItem(data []byte) ([]byte, error) {
-	r := newReader(data)
-	b, err := r.bytes()
-	if err != nil {
-		return nil, err
+func (s *keySet) contains(k int64) bool {
+	if k >= 0 && k < 64 {
+		return s.small&(1<<k) != 0
 	}
-	return b, r.done()
+	for _, seen := range s.large {
+		if seen == k {
+			return true
+		}
+	}
+	return false
 }

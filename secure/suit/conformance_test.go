@@ -45,6 +45,14 @@ func TestManifestVectorsConformance(t *testing.T) {
 			if got := env.Encode(); !bytes.Equal(got, data) {
 				t.Errorf("re-encoding differs:\n got %x\nwant %x", got, data)
 			}
+			// The same envelope without tag 107 parses and keeps its digest.
+			untagged, err := ParseEnvelope(data[2:])
+			if err != nil || untagged.Tagged {
+				t.Fatalf("untagged: %v (tagged %v)", err, untagged != nil && untagged.Tagged)
+			}
+			if _, err := untagged.CheckDigest(); err != nil || !bytes.Equal(untagged.Encode(), data[2:]) {
+				t.Errorf("untagged: digest %v, round trip equal %v", err, bytes.Equal(untagged.Encode(), data[2:]))
+			}
 			vm, err := env.Authenticate([]*Key{key})
 			if !v.signed {
 				if !errors.Is(err, ErrUnauthenticated) {

@@ -1,9 +1,6 @@
 package suit
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 // ManifestVersion is the only suit-manifest-version this processor accepts.
 const ManifestVersion = 1
@@ -95,7 +92,7 @@ func readManifest(r *reader) (*Manifest, error) {
 		return nil, err
 	}
 	for _, key := range []int64{KeyVersion, KeySequenceNumber, KeyCommon} {
-		if !slices.Contains(seen, key) {
+		if !seen.contains(key) {
 			return nil, malformed("manifest lacks member %d", key)
 		}
 	}

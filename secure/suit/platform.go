@@ -37,7 +37,7 @@ var ErrNoImage = errors.New("suit: component holds no image")
 type Target struct {
 	Index  int
 	ID     ComponentID
-	Params Parameters
+	Params *ParamSet
 }
 
 // Platform is the device side of the processor: the same processor runs in

@@ -40,7 +40,7 @@ type Options struct {
 // Result.Skipped. The returned Result holds the trace also on error.
 func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Result, error) {
 	m := v.Manifest
-	res := &Result{SequenceNumber: m.SequenceNumber, Records: make([]Record, 0, 64)}
+	res := &Result{SequenceNumber: m.SequenceNumber, Records: make([]Record, 0, 32)}
 	for _, id := range m.Components {
 		stored, err := p.SequenceNumber(id)
 		if err != nil {
@@ -55,10 +55,7 @@ func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Resul
 		seqs = FullProcedure
 	}
 	pr := &processor{ctx: ctx, v: v, p: p, res: res, onRecord: opts.OnRecord, details: opts.Details,
-		params: make([]Parameters, len(m.Components)), budget: MaxCommandsExecuted}
-	for i := range pr.params {
-		pr.params[i] = make(Parameters, 8)
-	}
+		params: make([]ParamSet, len(m.Components)), budget: MaxCommandsExecuted}
 	for _, key := range seqs {
 		mem, ok := m.Members[key]
 		if !ok {
@@ -89,7 +86,7 @@ type processor struct {
 	res      *Result
 	onRecord func(Record)
 	details  bool
-	params   []Parameters // per component, cleared once per run
+	params   []ParamSet // per component, cleared once per run
 	cur      []int        // current component index list
 	// single holds, per nesting depth, the one-index list that forEach
 	// gives nested sequences, so that iterating allocates nothing.
@@ -120,7 +117,7 @@ func (pr *processor) record(r Record) {
 }
 
 func (pr *processor) target(i int) Target {
-	return Target{Index: i, ID: pr.v.Manifest.Components[i], Params: pr.params[i]}
+	return Target{Index: i, ID: pr.v.Manifest.Components[i], Params: &pr.params[i]}
 }
 
 // exec runs one sequence with soft failure initialised to soft, and
@@ -222,7 +219,7 @@ func (pr *processor) override(p Parameters, soft bool) (bool, error) {
 		}
 		for k, v := range p {
 			if k != ParamSoftFailure {
-				pr.params[i][k] = v
+				pr.params[i].set(k, v)
 			}
 		}
 		pr.record(Record{Command: CommandName(DirOverrideParameters), Component: i, Detail: names})

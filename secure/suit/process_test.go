@@ -259,6 +259,25 @@ func TestProcessorSemantics(t *testing.T) {
 	}
 }
 
+func TestReportingPolicy(t *testing.T) {
+	v := verifiedFor(t, 1, 1, nil, Sequence{set(Parameters{ParamContent: []byte("x")}),
+		{Code: DirWrite, Policy: ReportRecordOnSuccess}, {Code: CondCheckContent, Policy: ReportRecordOnFailure},
+		{Code: CondAbort, Policy: ReportRecordOnFailure | ReportSysinfoOnFailure}})
+	res, err := Process(context.Background(), v, newMem(), Options{Sequences: []int64{KeyInstall}})
+	if !errors.Is(err, ErrAborted) {
+		t.Fatal(err)
+	}
+	var reported []string
+	for _, r := range res.Records {
+		if r.Reported() {
+			reported = append(reported, r.Command)
+		}
+	}
+	if got := strings.Join(reported, ","); got != "directive-write,condition-abort" {
+		t.Errorf("reported %s", got)
+	}
+}
+
 func TestRollbackRefused(t *testing.T) {
 	install := Sequence{set(Parameters{ParamContent: []byte("x")}), dir(DirWrite)}
 	for _, tc := range []struct {

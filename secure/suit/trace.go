@@ -18,6 +18,16 @@ type Record struct {
 	Err       error  // nil on success
 }
 
+// Reported reports whether the record's reporting policy asks for it to
+// go into a report: on success with send-record-on-success, on failure
+// with send-record-on-failure (draft-37 §8.4.7).
+func (r Record) Reported() bool {
+	if r.Err == nil {
+		return r.Policy&ReportRecordOnSuccess != 0
+	}
+	return r.Policy&ReportRecordOnFailure != 0
+}
+
 // String renders a record as one trace line.
 func (r Record) String() string {
 	var b strings.Builder

@@ -1,0 +1,143 @@
+package suit
+
+// ParamSet holds the parameters of one component while a manifest runs:
+// what override-parameters has set so far. It is a struct rather than a
+// map so that processing allocates nothing per parameter. Read it through
+// the typed accessors, which report whether the parameter is set.
+type ParamSet struct {
+	present uint64 // bit k: parameter k (0 <= k < 64) is set
+
+	vendorID, classID, deviceID []byte
+	vendorPEN                   bool
+	content, invokeArgs, fetch  []byte
+	digest                      Digest
+	imageSize, slot, source     uint64
+	uri                         string
+	strictOrder                 bool
+	// other holds parameters with no field (custom, negative keys).
+	other map[int64]any
+}
+
+func (s *ParamSet) has(key int64) bool {
+	if key >= 0 && key < 64 {
+		return s.present&(1<<key) != 0
+	}
+	_, ok := s.other[key]
+	return ok
+}
+
+// set stores a decoded parameter value; decoding guarantees its type.
+func (s *ParamSet) set(key int64, v any) {
+	switch key {
+	case ParamVendorID:
+		s.vendorID, s.vendorPEN = asBytes(v)
+	case ParamClassID:
+		s.classID, _ = asBytes(v)
+	case ParamDeviceID:
+		s.deviceID, _ = asBytes(v)
+	case ParamContent:
+		s.content, _ = asBytes(v)
+	case ParamInvokeArgs:
+		s.invokeArgs, _ = asBytes(v)
+	case ParamFetchArguments:
+		s.fetch, _ = asBytes(v)
+	case ParamImageDigest:
+		s.digest = v.(Digest)
+	case ParamImageSize:
+		s.imageSize = v.(uint64)
+	case ParamComponentSlot:
+		s.slot = v.(uint64)
+	case ParamSourceComponent:
+		s.source = v.(uint64)
+	case ParamURI:
+		s.uri = v.(string)
+	case ParamStrictOrder:
+		s.strictOrder = v.(bool)
+	default:
+		if s.other == nil {
+			s.other = map[int64]any{}
+		}
+		s.other[key] = v
+		return
+	}
+	s.present |= 1 << key
+}
+
+func asBytes(v any) ([]byte, bool) {
+	if p, ok := v.(PEN); ok {
+		return p, true
+	}
+	return v.([]byte), false
+}
+
+// Bytes returns a byte-string parameter (a PEN vendor ID as its bytes).
+func (s *ParamSet) Bytes(key int64) ([]byte, bool) {
+	if !s.has(key) {
+		return nil, false
+	}
+	switch key {
+	case ParamVendorID:
+		return s.vendorID, true
+	case ParamClassID:
+		return s.classID, true
+	case ParamDeviceID:
+		return s.deviceID, true
+	case ParamContent:
+		return s.content, true
+	case ParamInvokeArgs:
+		return s.invokeArgs, true
+	case ParamFetchArguments:
+		return s.fetch, true
+	}
+	b, ok := s.other[key].([]byte)
+	return b, ok
+}
+
+// Uint returns an unsigned parameter.
+func (s *ParamSet) Uint(key int64) (uint64, bool) {
+	if !s.has(key) {
+		return 0, false
+	}
+	switch key {
+	case ParamImageSize:
+		return s.imageSize, true
+	case ParamComponentSlot:
+		return s.slot, true
+	case ParamSourceComponent:
+		return s.source, true
+	}
+	n, ok := s.other[key].(uint64)
+	return n, ok
+}
+
+// Text returns a text parameter.
+func (s *ParamSet) Text(key int64) (string, bool) {
+	if !s.has(key) {
+		return "", false
+	}
+	if key == ParamURI {
+		return s.uri, true
+	}
+	t, ok := s.other[key].(string)
+	return t, ok
+}
+
+// Bool returns a boolean parameter.
+func (s *ParamSet) Bool(key int64) (bool, bool) {
+	if !s.has(key) {
+		return false, false
+	}
+	if key == ParamStrictOrder {
+		return s.strictOrder, true
+	}
+	b, ok := s.other[key].(bool)
+	return b, ok
+}
+
+// Digest returns the image-digest parameter.
+func (s *ParamSet) Digest(key int64) (Digest, bool) {
+	if key != ParamImageDigest || !s.has(key) {
+		return Digest{}, false
+	}
+	return s.digest, true
+}
