@@ -87,7 +87,7 @@ type processor struct {
 	onRecord func(Record)
 	details  bool
 	params   []ParamSet // per component, cleared once per run
-	cur      []int        // current component index list
+	cur      []int      // current component index list
 	// single holds, per nesting depth, the one-index list that forEach
 	// gives nested sequences, so that iterating allocates nothing.
 	single  [MaxSequenceDepth + 2][1]int
