@@ -1,0 +1,260 @@
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Result is what a boot hands to the secure world.
+type Result struct {
+	// Images are the verified images booted, secure first.
+	Images []*Image
+	// Trial is set when the images boot in trial and must be accepted.
+	Trial bool
+	// Outcome of an operation that this boot finished, if any.
+	Outcome Outcome
+	// Events is the measured-boot event log; it replays to the PCR.
+	Events EventLog
+	// Refused says why a staged install set or an image was refused, if
+	// this boot refused one.
+	Refused error
+}
+
+// Boot runs the bootloader: it finishes or reverts any operation the
+// journal shows in progress, verifies both primary images, measures them
+// and returns what to boot. A hardware error (a power cut) is returned as
+// is: the next Boot resumes from the journal. ErrNoBootableImage means
+// nothing verified, and nothing must run.
+func (d *Device) Boot(ctx context.Context) (*Result, error) {
+	j, err := d.readJournal()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if !j.idle() {
+		if err := d.resume(ctx, j, res); err != nil {
+			return nil, err
+		}
+	}
+	if !res.Trial {
+		if err := d.verifyOrFallBack(ctx, res); err != nil {
+			return nil, err
+		}
+	}
+	if res.Events, err = d.measure(res.Images); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// resume carries an operation forward. On return either res holds a
+// verified trial pair, or the operation is done and the idle path boots.
+func (d *Device) resume(ctx context.Context, j *journal, res *Result) error {
+	if j.op == opFallback {
+		for _, c := range Components {
+			if j.has(c) {
+				if err := d.swap(j, phaseInstall, c); err != nil {
+					return err
+				}
+			}
+		}
+		res.Outcome = OutcomeFellBack
+		return d.append(j, record{kind: recDone, value: uint64(OutcomeFellBack)})
+	}
+	switch {
+	case j.confirm:
+		return d.finishConfirm(ctx, j, res)
+	case j.revert:
+		return d.revert(ctx, j, res)
+	}
+	if !d.swapStarted(j) {
+		// Verify what was staged before touching the primaries: a refused
+		// set leaves the old pair exactly as it was.
+		for _, c := range Components {
+			if !j.has(c) {
+				continue
+			}
+			if _, err := d.verifySlot(ctx, c, true); err != nil {
+				if !isRejection(err) {
+					return err
+				}
+				res.Refused, res.Outcome = fmt.Errorf("staged %s image: %w", c, err), OutcomeRefused
+				return d.append(j, record{kind: recDone, value: uint64(OutcomeRefused)})
+			}
+		}
+	}
+	for _, c := range Components {
+		if j.has(c) {
+			if err := d.swap(j, phaseInstall, c); err != nil {
+				return err
+			}
+		}
+	}
+	if j.trials >= uint64(d.cfg.MaxTrialBoots) {
+		return d.startRevert(ctx, j, res, nil)
+	}
+	images, err := d.verifyPrimaries(ctx)
+	if err != nil {
+		if !isRejection(err) {
+			return err
+		}
+		return d.startRevert(ctx, j, res, err)
+	}
+	if err := d.append(j, record{kind: recTrial, value: j.trials + 1}); err != nil {
+		return err
+	}
+	j.trials++
+	res.Images, res.Trial = images, true
+	return nil
+}
+
+func (d *Device) swapStarted(j *journal) bool {
+	for k := range j.steps {
+		if k.phase == phaseInstall {
+			return true
+		}
+	}
+	return len(j.swapped) > 0
+}
+
+func (d *Device) startRevert(ctx context.Context, j *journal, res *Result, why error) error {
+	if why != nil {
+		res.Refused = fmt.Errorf("trial images: %w", why)
+	}
+	if err := d.append(j, record{kind: recRevert}); err != nil {
+		return err
+	}
+	j.revert = true
+	return d.revert(ctx, j, res)
+}
+
+// revert swaps the set's components back, restoring the old pair.
+func (d *Device) revert(_ context.Context, j *journal, res *Result) error {
+	for _, c := range Components {
+		if !j.has(c) {
+			continue
+		}
+		// A component whose install swap never finished is completed first,
+		// so that the revert swap starts from a whole exchange.
+		if err := d.swap(j, phaseInstall, c); err != nil {
+			return err
+		}
+		if err := d.swap(j, phaseRevert, c); err != nil {
+			return err
+		}
+	}
+	res.Outcome = OutcomeReverted
+	return d.append(j, record{kind: recDone, value: uint64(OutcomeReverted)})
+}
+
+func (d *Device) verifyPrimaries(ctx context.Context) ([]*Image, error) {
+	images := make([]*Image, 0, len(Components))
+	for _, c := range Components {
+		img, err := d.verifySlot(ctx, c, false)
+		if err != nil {
+			return nil, fmt.Errorf("%s image: %w", c, err)
+		}
+		images = append(images, img)
+	}
+	return images, nil
+}
+
+// verifyOrFallBack verifies the primaries; a component whose primary
+// fails is replaced by its secondary if that one verifies (signature,
+// authorization, digest and counter), through a journaled swap.
+func (d *Device) verifyOrFallBack(ctx context.Context, res *Result) error {
+	var mask byte
+	var firstErr error
+	for _, c := range Components {
+		_, err := d.verifySlot(ctx, c, false)
+		if err == nil {
+			continue
+		}
+		if !isRejection(err) {
+			return err
+		}
+		if firstErr == nil {
+			firstErr = fmt.Errorf("%s image: %w", c, err)
+		}
+		if _, err2 := d.verifySlot(ctx, c, true); err2 != nil {
+			if !isRejection(err2) {
+				return err2
+			}
+			return fmt.Errorf("%w: %v; its secondary slot: %v", ErrNoBootableImage, firstErr, err2)
+		}
+		mask |= 1 << c
+	}
+	if mask != 0 {
+		res.Refused = firstErr
+		j, err := d.readJournal()
+		if err != nil {
+			return err
+		}
+		if j, err = d.begin(j, opFallback, mask); err != nil {
+			return err
+		}
+		if err := d.resume(ctx, j, res); err != nil {
+			return err
+		}
+	}
+	images, err := d.verifyPrimaries(ctx)
+	if err != nil {
+		if isRejection(err) {
+			return fmt.Errorf("%w: %v", ErrNoBootableImage, err)
+		}
+		return err
+	}
+	res.Images = images
+	return nil
+}
+
+// finishConfirm advances the counters to the trial images' sequence
+// numbers and closes the operation. Advancing is idempotent, so a cut in
+// the middle is finished by the next boot.
+func (d *Device) finishConfirm(ctx context.Context, j *journal, res *Result) error {
+	for _, c := range Components {
+		if !j.has(c) {
+			continue
+		}
+		img, err := d.verifySlot(ctx, c, false)
+		if err != nil {
+			return fmt.Errorf("confirm %s: %w", c, err)
+		}
+		if err := d.counters.AdvanceCounterTo(c, img.SequenceNumber); err != nil {
+			return err
+		}
+	}
+	res.Outcome = OutcomeConfirmed
+	return d.append(j, record{kind: recDone, value: uint64(OutcomeConfirmed)})
+}
+
+// Accept confirms the running trial (the normal world's health check
+// passed): the counters move to the new sequence numbers, after which the
+// old images can never run again.
+func (d *Device) Accept(ctx context.Context) error {
+	j, err := d.readJournal()
+	if err != nil {
+		return err
+	}
+	if j.idle() || j.op != opInstall || j.trials == 0 || j.revert {
+		return ErrNoTrial
+	}
+	if err := d.append(j, record{kind: recConfirming}); err != nil {
+		return err
+	}
+	j.confirm = true
+	return d.finishConfirm(ctx, j, &Result{})
+}
+
+// Reject reverts the running trial now rather than at the next reset.
+func (d *Device) Reject(ctx context.Context) error {
+	j, err := d.readJournal()
+	if err != nil {
+		return err
+	}
+	if j.idle() || j.op != opInstall || j.trials == 0 || j.confirm {
+		return ErrNoTrial
+	}
+	return d.startRevert(ctx, j, &Result{}, errors.New("rejected by the normal world"))
+}

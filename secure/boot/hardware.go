@@ -1,0 +1,23 @@
+package boot
+
+// Flash is the NOR flash the bootloader owns: erase sets a sector to 0xFF,
+// program only writes erased, aligned bytes. Errors from a power cut must
+// stop the bootloader at once; it resumes from the journal at next boot.
+type Flash interface {
+	ReadAt(p []byte, off int64) (int, error)
+	Program(off int64, data []byte) error
+	EraseSector(off int64) error
+}
+
+// Counters are monotonic counters (TPM NV counters on the device), one per
+// component, holding the lowest manifest sequence number it may run.
+type Counters interface {
+	Counter(c Component) (uint64, error)
+	// AdvanceCounterTo raises the counter to v; it never lowers it.
+	AdvanceCounterTo(c Component, v uint64) error
+}
+
+// PCR is the platform configuration register that measured boot extends.
+type PCR interface {
+	Extend(digest []byte) error
+}

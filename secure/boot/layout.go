@@ -1,0 +1,100 @@
+package boot
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/teeup/teeup/secure/suit"
+)
+
+// Component is one of the two images the bootloader manages.
+type Component int
+
+const (
+	Secure Component = iota
+	Normal
+	numComponents
+)
+
+// Components lists the components in the order they are swapped and
+// measured.
+var Components = []Component{Secure, Normal}
+
+func (c Component) String() string {
+	switch c {
+	case Secure:
+		return "secure"
+	case Normal:
+		return "normal"
+	}
+	return fmt.Sprintf("component(%d)", int(c))
+}
+
+// ID is the SUIT component identifier of the image.
+func (c Component) ID() suit.ComponentID { return suit.ComponentID{[]byte(c.String())} }
+
+// ComponentByID finds the component a SUIT component ID names.
+func ComponentByID(id suit.ComponentID) (Component, bool) {
+	for _, c := range Components {
+		if c.ID().Equal(id) {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// Layout is the partition table:
+//
+//	sector 0                 bootloader (reserved)
+//	secure primary, secure secondary, normal primary, normal secondary:
+//	                         SlotSectors each; the first sector of a slot
+//	                         holds its header and SUIT envelope
+//	scratch                  1 sector, for the swap
+//	journal                  2 sectors, used in turn
+type Layout struct {
+	SectorSize  int
+	WriteAlign  int
+	SlotSectors int
+}
+
+// DefaultLayout is what teeup device init makes: 64 KiB slots.
+var DefaultLayout = Layout{SectorSize: 4096, WriteAlign: 16, SlotSectors: 16}
+
+// Validate checks that the layout can hold a header, an image and the
+// journal records.
+func (l Layout) Validate() error {
+	switch {
+	case l.SectorSize < 512 || l.SectorSize%l.WriteAlign != 0:
+		return errors.New("boot: sector size must be at least 512 and a multiple of the write alignment")
+	case l.WriteAlign < 1 || l.WriteAlign > recordSize || recordSize%l.WriteAlign != 0:
+		return fmt.Errorf("boot: write alignment must divide %d", recordSize)
+	case l.SlotSectors < 2:
+		return errors.New("boot: a slot needs a header sector and at least one image sector")
+	}
+	return nil
+}
+
+// Sectors is the number of sectors the layout uses.
+func (l Layout) Sectors() int { return 1 + 4*l.SlotSectors + 1 + 2 }
+
+// Size is the flash size the layout needs.
+func (l Layout) Size() int64 { return int64(l.Sectors()) * int64(l.SectorSize) }
+
+// MaxImage is the largest image a slot holds.
+func (l Layout) MaxImage() int { return (l.SlotSectors - 1) * l.SectorSize }
+
+func (l Layout) sectorOff(i int) int64 { return int64(i) * int64(l.SectorSize) }
+
+// slotOff is the offset of a component's primary (secondary=false) or
+// secondary slot.
+func (l Layout) slotOff(c Component, secondary bool) int64 {
+	i := 1 + 2*int(c)*l.SlotSectors
+	if secondary {
+		i += l.SlotSectors
+	}
+	return l.sectorOff(i)
+}
+
+func (l Layout) scratchOff() int64 { return l.sectorOff(1 + 4*l.SlotSectors) }
+
+func (l Layout) journalOff(n int) int64 { return l.sectorOff(2 + 4*l.SlotSectors + n) }

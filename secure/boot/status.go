@@ -1,0 +1,70 @@
+package boot
+
+import "context"
+
+// SlotStatus is what a slot holds, verified or not.
+type SlotStatus struct {
+	Image *Image `json:"image,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// ComponentStatus describes one component.
+type ComponentStatus struct {
+	Component string     `json:"component"`
+	Counter   uint64     `json:"counter"`
+	Primary   SlotStatus `json:"primary"`
+	Secondary SlotStatus `json:"secondary"`
+}
+
+// Status is the device's update state as the bootloader sees it.
+type Status struct {
+	Components []ComponentStatus `json:"components"`
+	// State is idle, staged, trial, confirming or reverting.
+	State       string `json:"state"`
+	TrialBoots  uint64 `json:"trial_boots"`
+	Generation  uint64 `json:"generation"`
+	LastOutcome string `json:"last_outcome"`
+}
+
+// Status reads the journal and verifies every slot, changing nothing.
+func (d *Device) Status(ctx context.Context) (*Status, error) {
+	j, err := d.readJournal()
+	if err != nil {
+		return nil, err
+	}
+	st := &Status{Generation: j.gen, TrialBoots: j.trials, LastOutcome: j.outcome.String()}
+	switch {
+	case j.idle():
+		st.State = "idle"
+	case j.confirm:
+		st.State = "confirming"
+	case j.revert:
+		st.State = "reverting"
+	case j.trials > 0:
+		st.State = "trial"
+	default:
+		st.State = "staged"
+	}
+	for _, c := range Components {
+		cs := ComponentStatus{Component: c.String()}
+		if cs.Counter, err = d.counters.Counter(c); err != nil {
+			return nil, err
+		}
+		for _, slot := range []struct {
+			secondary bool
+			out       *SlotStatus
+		}{{false, &cs.Primary}, {true, &cs.Secondary}} {
+			img, err := d.verifySlot(ctx, c, slot.secondary)
+			switch {
+			case err == nil:
+				slot.out.Image = img
+			case isRejection(err):
+				slot.out.Error = err.Error()
+			default:
+				return nil, err
+			}
+		}
+		st.Components = append(st.Components, cs)
+	}
+	return st, nil
+}

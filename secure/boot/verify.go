@@ -1,0 +1,143 @@
+package boot
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/teeup/teeup/secure/suit"
+)
+
+// Image describes a verified image.
+type Image struct {
+	Component      Component
+	SequenceNumber uint64
+	ManifestDigest []byte // SUIT digest of the manifest (SHA-256)
+	ImageDigest    []byte // SHA-256 of the image
+	Size           int
+}
+
+// verifySlot checks the image in a slot against its stored envelope:
+// signature and authorization under the policy, a manifest about exactly
+// this component, the sequence number against the counter, and the
+// validate sequence (image-match) run by the SUIT processor on the slot.
+func (d *Device) verifySlot(ctx context.Context, c Component, secondary bool) (*Image, error) {
+	h, err := d.readSlotHeader(c, secondary)
+	if err != nil {
+		return nil, err
+	}
+	env, err := suit.ParseEnvelope(h.Envelope)
+	if err != nil {
+		return nil, err
+	}
+	v, err := env.Authenticate(d.cfg.Policy.Keys())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.cfg.Policy.Authorize(v); err != nil {
+		return nil, err
+	}
+	if len(v.Manifest.Components) != 1 || !v.Manifest.Components[0].Equal(c.ID()) {
+		return nil, fmt.Errorf("%w: manifest for %v is not about %s alone", suit.ErrRejected, v.Manifest.Components, c)
+	}
+	if m := v.Manifest.Members[suit.KeyValidate]; !m.Present() {
+		return nil, fmt.Errorf("%w: manifest has no validate sequence", suit.ErrRejected)
+	}
+	p := &bootPlatform{d: d, c: c, secondary: secondary, size: h.ImageLen}
+	if _, err := suit.Process(ctx, v, p, suit.Options{Sequences: []int64{suit.KeyValidate}}); err != nil {
+		return nil, err
+	}
+	if p.sum == nil {
+		return nil, fmt.Errorf("%w: validate sequence did not check the image", suit.ErrRejected)
+	}
+	return &Image{Component: c, SequenceNumber: v.Manifest.SequenceNumber, ManifestDigest: v.Digest.Bytes,
+		ImageDigest: p.sum, Size: h.ImageLen}, nil
+}
+
+// bootPlatform is the SUIT platform of the bootloader: it can only read
+// and hash the slot being verified.
+type bootPlatform struct {
+	d         *Device
+	c         Component
+	secondary bool
+	size      int
+	sum       []byte // SHA-256 of the image, once image-match ran
+}
+
+var errBootReadOnly = fmt.Errorf("%w: the bootloader does not change images while verifying", suit.ErrUnsupported)
+
+func (p *bootPlatform) MatchIdentity(kind suit.IdentityKind, _ suit.Target, id []byte) (bool, error) {
+	var want []byte
+	switch kind {
+	case suit.IdentityVendor:
+		want = p.d.cfg.VendorID
+	case suit.IdentityClass:
+		want = p.d.cfg.ClassID
+	default:
+		return false, nil // a bootloader has no device identity to match
+	}
+	return want == nil || string(want) == string(id), nil
+}
+
+func (p *bootPlatform) Slot(suit.Target) (uint64, error) { return 0, nil }
+
+func (p *bootPlatform) SequenceNumber(id suit.ComponentID) (uint64, error) {
+	c, ok := ComponentByID(id)
+	if !ok {
+		return 0, fmt.Errorf("%w: unknown component %s", suit.ErrUnsupported, id)
+	}
+	return p.d.counters.Counter(c)
+}
+
+func (p *bootPlatform) Fetch(context.Context, suit.Target, string) error     { return errBootReadOnly }
+func (p *bootPlatform) Write(context.Context, suit.Target, []byte) error     { return errBootReadOnly }
+func (p *bootPlatform) Copy(context.Context, suit.Target, suit.Target) error { return errBootReadOnly }
+func (p *bootPlatform) Swap(context.Context, suit.Target, suit.Target) error { return errBootReadOnly }
+func (p *bootPlatform) Invoke(context.Context, suit.Target, []byte) error    { return nil }
+
+func (p *bootPlatform) ImageDigest(t suit.Target, alg int64) ([]byte, uint64, error) {
+	if !t.ID.Equal(p.c.ID()) {
+		return nil, 0, suit.ErrNoImage
+	}
+	h, err := suit.NewHash(alg)
+	if err != nil {
+		return nil, 0, err
+	}
+	var s256 hash.Hash
+	w := io.Writer(h)
+	if alg != suit.AlgSHA256 {
+		s256 = sha256.New()
+		w = io.MultiWriter(h, s256)
+	}
+	if _, err := io.CopyBuffer(w, p.d.imageReader(p.c, p.secondary, p.size), make([]byte, 32<<10)); err != nil {
+		return nil, 0, err
+	}
+	sum := h.Sum(nil)
+	if s256 != nil {
+		p.sum = s256.Sum(nil)
+	} else {
+		p.sum = sum
+	}
+	return sum, uint64(p.size), nil
+}
+
+func (p *bootPlatform) ReadContent(t suit.Target, max int) ([]byte, error) {
+	if !t.ID.Equal(p.c.ID()) {
+		return nil, suit.ErrNoImage
+	}
+	n := min(p.size, max+1)
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(p.d.imageReader(p.c, p.secondary, n), buf); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// isRejection tells a verification failure (the image is not acceptable)
+// from a hardware fault (a power cut, a read error), which must stop boot.
+func isRejection(err error) bool {
+	return errors.Is(err, suit.ErrRejected) || errors.Is(err, ErrEmptySlot)
+}

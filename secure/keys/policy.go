@@ -1,0 +1,136 @@
+// Package keys holds what the secure world trusts: trust anchors, each
+// bound to the component-ID prefixes its key may touch, and the rules for
+// components that need more than one signer (RFC 9019 §7: the secure image
+// needs the firmware author's and the device operator's signatures).
+//
+// It trusts its own configuration only. Authorize runs on a manifest that
+// suit.Authenticate has already verified and decides whether the keys that
+// verified it may act on every component it names.
+package keys
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/teeup/teeup/secure/suit"
+)
+
+// ErrUnauthorized is returned when the signers of a verified manifest may
+// not act on one of its components. It is a suit.ErrRejected.
+var ErrUnauthorized = fmt.Errorf("%w: not authorized", suit.ErrRejected)
+
+// Anchor is a trusted key with the components it may touch.
+type Anchor struct {
+	// Name identifies the anchor in co-signing rules and errors.
+	Name string
+	Key  *suit.Key
+	// Prefixes are the component IDs (or their leading parts) the key may
+	// touch; an empty list authorizes nothing.
+	Prefixes []suit.ComponentID
+}
+
+// CoSign requires, for every component under Prefix, a signature by each
+// of the named anchors.
+type CoSign struct {
+	Prefix   suit.ComponentID
+	Required []string
+}
+
+// Policy is the set of anchors and co-signing rules. The zero value
+// trusts nothing.
+type Policy struct {
+	Anchors []Anchor
+	CoSign  []CoSign
+}
+
+// Keys lists the anchors' keys, for suit.Envelope.Authenticate.
+func (p *Policy) Keys() []*suit.Key {
+	keys := make([]*suit.Key, len(p.Anchors))
+	for i, a := range p.Anchors {
+		keys[i] = a.Key
+	}
+	return keys
+}
+
+// Authorize checks that every component of the verified manifest is under
+// a prefix of at least one anchor that signed it, and that every co-signing
+// rule covering the component is met.
+func (p *Policy) Authorize(v *suit.Verified) error {
+	for _, id := range v.Manifest.Components {
+		if err := p.authorizeComponent(v, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Policy) authorizeComponent(v *suit.Verified, id suit.ComponentID) error {
+	allowed := false
+	for _, a := range p.Anchors {
+		if v.SignedBy(a.Key.ID) && covers(a.Prefixes, id) {
+			allowed = true
+			break
+		}
+	}
+	if !allowed {
+		return fmt.Errorf("component %s: no signer may touch it: %w", id, ErrUnauthorized)
+	}
+	for _, rule := range p.CoSign {
+		if !id.HasPrefix(rule.Prefix) {
+			continue
+		}
+		var missing []string
+		for _, name := range rule.Required {
+			a := p.anchor(name)
+			if a == nil || !v.SignedBy(a.Key.ID) || !covers(a.Prefixes, id) {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("component %s: missing signature of %s: %w", id, strings.Join(missing, ", "), ErrUnauthorized)
+		}
+	}
+	return nil
+}
+
+func (p *Policy) anchor(name string) *Anchor {
+	for i := range p.Anchors {
+		if p.Anchors[i].Name == name {
+			return &p.Anchors[i]
+		}
+	}
+	return nil
+}
+
+func covers(prefixes []suit.ComponentID, id suit.ComponentID) bool {
+	for _, pre := range prefixes {
+		if id.HasPrefix(pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate reports configuration mistakes: unnamed or duplicate anchors,
+// rules naming unknown anchors.
+func (p *Policy) Validate() error {
+	seen := map[string]bool{}
+	for _, a := range p.Anchors {
+		if a.Name == "" || a.Key == nil {
+			return errors.New("keys: anchor without a name or key")
+		}
+		if seen[a.Name] {
+			return fmt.Errorf("keys: two anchors named %q", a.Name)
+		}
+		seen[a.Name] = true
+	}
+	for _, r := range p.CoSign {
+		for _, n := range r.Required {
+			if !seen[n] {
+				return fmt.Errorf("keys: co-signing rule names unknown anchor %q", n)
+			}
+		}
+	}
+	return nil
+}
