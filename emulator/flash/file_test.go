@@ -1,0 +1,192 @@
+package flash_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/teeup/teeup/emulator/flash"
+)
+
+func open(t *testing.T, path string, cfg flash.Config) *flash.Flash {
+	t.Helper()
+	f, err := flash.Open(path, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestOpenCreatesErasedImage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flash.img")
+	f := open(t, path, small)
+	defer f.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(raw, erasedImage(small.Size)) {
+		t.Fatalf("new image file: % x", raw)
+	}
+	if got := image(t, f); !bytes.Equal(got, raw) {
+		t.Fatalf("new flash: % x", got)
+	}
+}
+
+func TestPersistence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flash.img")
+	f := open(t, path, small)
+	for _, s := range script() {
+		if err := s.do(f); err != nil {
+			t.Fatalf("%v: %v", s, err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := reference(len(script()))
+	// The file is the raw array: what a restart reads back.
+	if raw, err := os.ReadFile(path); err != nil || !bytes.Equal(raw, want) {
+		t.Fatalf("image file (%v):\n got % x\nwant % x", err, raw, want)
+	}
+	f = open(t, path, small)
+	defer f.Close()
+	if got := image(t, f); !bytes.Equal(got, want) {
+		t.Fatalf("reopened:\n got % x\nwant % x", got, want)
+	}
+	if f.Ops() != 0 {
+		t.Fatalf("reopened flash has Ops = %d", f.Ops())
+	}
+	// NOR rules hold across the restart.
+	if err := f.Program(0, pattern(8, 7)); !errors.Is(err, flash.ErrNotErased) {
+		t.Fatalf("program over persisted bytes: %v, want ErrNotErased", err)
+	}
+}
+
+// TestCutPersists reopens the image after each kind of cut, as a device
+// reboots: the file holds exactly what Reset shows.
+func TestCutPersists(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		arm  func(*flash.Flash)
+	}{
+		{"before", func(f *flash.Flash) { f.CutBefore(3) }},
+		{"after", func(f *flash.Flash) { f.CutAfter(3) }},
+		{"torn erase", func(f *flash.Flash) { f.CutTorn(3, 42) }},
+		{"torn program", func(f *flash.Flash) { f.CutTorn(4, 42) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "flash.img")
+			f := open(t, path, small)
+			tc.arm(f)
+			for _, s := range script() {
+				s.do(f)
+			}
+			if !f.PowerLost() {
+				t.Fatal("the cut did not fire")
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			mem := newMem(t, small)
+			tc.arm(mem)
+			for _, s := range script() {
+				s.do(mem)
+			}
+			mem.Reset()
+			want := image(t, mem)
+
+			f = open(t, path, small)
+			defer f.Close()
+			if got := image(t, f); !bytes.Equal(got, want) {
+				t.Fatalf("reopened after the cut:\n got % x\nwant % x", got, want)
+			}
+		})
+	}
+}
+
+func TestOpenWrongSize(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		size int
+	}{
+		{"empty", 0},
+		{"one byte short", 255},
+		{"one sector short", 192},
+		{"one byte long", 257},
+		{"twice the size", 512},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "flash.img")
+			old := pattern(tc.size, 1)
+			if err := os.WriteFile(path, old, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if f, err := flash.Open(path, small); !errors.Is(err, flash.ErrWrongSize) {
+				if f != nil {
+					f.Close()
+				}
+				t.Fatalf("Open: %v, want ErrWrongSize", err)
+			}
+			if raw, err := os.ReadFile(path); err != nil || !bytes.Equal(raw, old) {
+				t.Fatalf("Open changed the rejected file (%v)", err)
+			}
+		})
+	}
+}
+
+func TestOpenInvalidConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flash.img")
+	if _, err := flash.Open(path, flash.Config{Size: 100, SectorSize: 64, WriteAlign: 8}); !errors.Is(err, flash.ErrConfig) {
+		t.Fatalf("Open: %v, want ErrConfig", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("an invalid config created a file: %v", err)
+	}
+}
+
+func TestOpenUnreadablePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no such dir", "flash.img")
+	if _, err := flash.Open(path, small); err == nil || errors.Is(err, flash.ErrInvalidOp) {
+		t.Fatalf("Open in a missing directory: %v", err)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) *flash.Flash
+	}{
+		{"file", func(t *testing.T) *flash.Flash { return open(t, filepath.Join(t.TempDir(), "flash.img"), small) }},
+		{"memory", func(t *testing.T) *flash.Flash {
+			f, err := flash.NewMem(small)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.open(t)
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for name, do := range map[string]func() error{
+				"read":    func() error { return f.Read(0, make([]byte, 8)) },
+				"program": func() error { return f.Program(0, pattern(8, 1)) },
+				"erase":   func() error { return f.EraseSector(0) },
+				"sync":    f.Sync,
+				"close":   f.Close,
+			} {
+				if err := do(); !errors.Is(err, flash.ErrClosed) {
+					t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+				}
+			}
+		})
+	}
+}
