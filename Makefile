@@ -20,6 +20,7 @@ bench:
 # Each fuzz target runs for FUZZTIME; go test -fuzz takes one target at a time.
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEnvelope$$' -fuzztime=$(FUZZTIME) ./secure/suit/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseEncryptionInfo$$' -fuzztime=$(FUZZTIME) ./secure/suit/
 	$(GO) test -run='^$$' -fuzz='^FuzzProcess$$' -fuzztime=$(FUZZTIME) ./secure/suit/dryrun/
 
 lint:

@@ -1,7 +1,12 @@
 package main
 
 import (
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -74,6 +79,114 @@ func readSigningKeys(paths []string) ([]*suit.SigningKey, error) {
 		k, err := suit.ParseSigningKeyPEM(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// readMACKey reads an HMAC-SHA256 manifest key: the file's bytes exactly,
+// as a raw secret (no encoding, no trailing newline).
+func readMACKey(path string) (*suit.Key, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := suit.NewMACKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// readKEK reads an A128KW key-encryption key: exactly 16 raw bytes.
+func readKEK(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) != 16 {
+		return nil, fmt.Errorf("%s: a KEK is 16 raw bytes, the file has %d", path, len(raw))
+	}
+	return raw, nil
+}
+
+// readAgreementKey reads a P-256 private key (PKCS#8 or SEC 1 PEM) for
+// ECDH-ES key agreement.
+func readAgreementKey(path string) (*ecdh.PrivateKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		return nil, fmt.Errorf("%s: no PEM block", path)
+	}
+	var key any
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		err = fmt.Errorf("PEM block %q is not a private key", block.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var ek *ecdh.PrivateKey
+	switch k := key.(type) {
+	case *ecdsa.PrivateKey:
+		ek, err = k.ECDH()
+	case *ecdh.PrivateKey:
+		ek = k
+	default:
+		err = fmt.Errorf("%T is not an EC key", key)
+	}
+	if err == nil && ek.Curve() != ecdh.P256() {
+		err = errors.New("not a P-256 key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ek, nil
+}
+
+// readRecipientKey reads a P-256 public key (PEM) to encrypt for.
+func readRecipientKey(path string) (*ecdh.PublicKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("%s: no PEM PUBLIC KEY block", path)
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	k, ok := pub.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: %T is not an EC key", path, pub)
+	}
+	ek, err := k.ECDH()
+	if err != nil || ek.Curve() != ecdh.P256() {
+		return nil, fmt.Errorf("%s: not a P-256 key", path)
+	}
+	return ek, nil
+}
+
+// verificationKeys gathers the --key public keys and the --mac-key secret.
+func verificationKeys(keyPaths []string, macPath string) ([]*suit.Key, error) {
+	keys, err := readPublicKeys(keyPaths)
+	if err != nil {
+		return nil, err
+	}
+	if macPath != "" {
+		k, err := readMACKey(macPath)
+		if err != nil {
+			return nil, err
 		}
 		keys = append(keys, k)
 	}

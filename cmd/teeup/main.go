@@ -39,12 +39,20 @@ const usage = `usage: teeup <command> [arguments]
 
 commands:
   manifest keygen   --alg ES256|ESP256|ES384|Ed25519 --out key.pem
-  manifest create   SPEC.json --key key.pem [--key k2.pem] [--integrate] --out x.suit
+  manifest create   SPEC.json --key key.pem [--key k2.pem] [--integrate] [--publish DIR] --out x.suit
   manifest sign     --key key.pem x.suit
-  manifest verify   --key PUB.pem [--key PUB2.pem] FILE
+  manifest verify   --key PUB.pem [--key PUB2.pem] [--mac-key KEY] FILE
   manifest inspect  [--json] FILE
-  manifest process  --key PUB.pem [--device DEVICE.json] [--payload URI=FILE]...
+  manifest process  --key PUB.pem [--mac-key KEY] [--device DEVICE.json] [--payload URI=FILE]...
+                    [--kek KEK] [--device-key DEVICE.pem]
                     [--simulate-missing-payloads] --out DIR FILE
+  device init       --dir D [--secure-image F] [--normal-image F]
+  device stage      --dir D [--image secure|normal=FILE]... ENVELOPE...
+  device reboot     --dir D [--cut-at N --cut-mode before|after|torn]
+  device accept     --dir D
+  device reject     --dir D
+  device status     --dir D [--json]
+  device sweep      [--scenario normal|secure|atomic|revert|double|all] [--stride N]
 `
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -55,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "manifest":
 		return runManifest(args[1:], stdout, stderr)
+	case "device":
+		return runDevice(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -5,8 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/teeup/teeup/secure/suit"
@@ -73,6 +76,7 @@ func manifestCreate(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&keyPaths, "key", "signing key (PEM); repeat to co-sign")
 	integrate := fs.Bool("integrate", false, "carry every payload file in the envelope")
 	out := fs.String("out", "", "envelope file to write")
+	publish := fs.String("publish", "", "directory for the ciphertexts of encrypted fetched payloads (default: beside --out)")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -88,9 +92,26 @@ func manifestCreate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	env, err := suit.Build(spec)
+	env, detached, err := suit.BuildDetached(spec)
 	if err != nil {
 		return err
+	}
+	if len(detached) > 0 {
+		dir := *publish
+		if dir == "" {
+			dir = filepath.Dir(*out)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		uris := slices.Sorted(maps.Keys(detached))
+		for _, uri := range uris {
+			name := filepath.Join(dir, publishName(uri))
+			if err := os.WriteFile(name, detached[uri], 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "publish %s at %s (ciphertext, %d bytes)\n", name, uri, len(detached[uri]))
+		}
 	}
 	for _, k := range keys {
 		if err := env.Sign(k); err != nil {
@@ -104,6 +125,19 @@ func manifestCreate(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "wrote %s: %d bytes, sequence number %d, %d component(s), %d signature(s)\n",
 		*out, len(data), spec.SequenceNumber, len(spec.Components), len(keys))
 	return nil
+}
+
+// publishName is the file name an encrypted payload is written under: the
+// last path element of its URI.
+func publishName(uri string) string {
+	name := path.Base(uri)
+	if i := strings.IndexAny(name, "?#"); i >= 0 {
+		name = name[:i]
+	}
+	if name == "" || name == "." || name == "/" || name == ".." {
+		name = "payload"
+	}
+	return name
 }
 
 func manifestSign(args []string, stdout, stderr io.Writer) error {
@@ -143,14 +177,15 @@ func manifestVerify(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("manifest verify", flag.ContinueOnError)
 	var keyPaths listFlag
 	fs.Var(&keyPaths, "key", "trusted public key (PEM); repeat for several")
+	macPath := fs.String("mac-key", "", "HMAC-SHA256 key file (raw bytes) for COSE_Mac0 manifests")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || len(keyPaths) == 0 {
-		return usageError("manifest verify: need --key and one file")
+	if len(pos) != 1 || (len(keyPaths) == 0 && *macPath == "") {
+		return usageError("manifest verify: need --key or --mac-key, and one file")
 	}
-	keys, err := readPublicKeys(keyPaths)
+	keys, err := verificationKeys(keyPaths, *macPath)
 	if err != nil {
 		return err
 	}
@@ -172,6 +207,9 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 	var keyPaths, payloads listFlag
 	fs.Var(&keyPaths, "key", "trusted public key (PEM); repeat for several")
 	fs.Var(&payloads, "payload", "URI=FILE: what a fetch of URI returns; repeatable")
+	macPath := fs.String("mac-key", "", "HMAC-SHA256 key file (raw bytes) for COSE_Mac0 manifests")
+	kekPath := fs.String("kek", "", "the device's A128KW key-encryption key (16 raw bytes)")
+	agreementPath := fs.String("device-key", "", "the device's P-256 private key (PEM) for ECDH-ES+A128KW")
 	devicePath := fs.String("device", "", "DEVICE.json describing the dry-run device")
 	out := fs.String("out", "", "directory for the components' final contents")
 	simulate := fs.Bool("simulate-missing-payloads", false,
@@ -180,10 +218,10 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || len(keyPaths) == 0 || *out == "" {
-		return usageError("manifest process: need --key, --out and one envelope")
+	if len(pos) != 1 || (len(keyPaths) == 0 && *macPath == "") || *out == "" {
+		return usageError("manifest process: need --key or --mac-key, --out and one envelope")
 	}
-	keys, err := readPublicKeys(keyPaths)
+	keys, err := verificationKeys(keyPaths, *macPath)
 	if err != nil {
 		return err
 	}
@@ -194,6 +232,16 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	dev.SimulateMissingPayloadsUnsafe = dev.SimulateMissingPayloadsUnsafe || *simulate
+	if *kekPath != "" {
+		if dev.KEK, err = readKEK(*kekPath); err != nil {
+			return err
+		}
+	}
+	if *agreementPath != "" {
+		if dev.AgreementKey, err = readAgreementKey(*agreementPath); err != nil {
+			return err
+		}
+	}
 	dev.Payloads = map[string][]byte{}
 	for _, p := range payloads {
 		uri, file, ok := strings.Cut(p, "=")

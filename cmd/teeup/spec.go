@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,13 +20,18 @@ import (
 //	 "class-id": "1492af14-2569-5e48-bf42-9b2d51f2ab45",
 //	 "components": [
 //	   {"id": ["00"], "file": "secure.bin", "uri": "http://fw.example/secure.bin", "invoke": true},
-//	   {"id": ["01"], "file": "normal.bin", "integrate": true}],
+//	   {"id": ["01"], "file": "normal.bin", "integrate": true},
+//	   {"id": ["02"], "file": "ta.bin", "uri": "http://fw.example/ta.bin",
+//	    "encrypt": {"recipient": "device.pub.pem", "alg": "A128GCM"}}],
 //	 "sequences": ["install", "validate", "invoke"],
 //	 "sever": ["text"],
 //	 "text": {"en": {"manifest-description": "release 1.2"}}}
 //
 // Payload files are read relative to SPEC.json; their digests and sizes
-// go into the manifest.
+// go into the manifest. "encrypt" encrypts a component's payload for a
+// device: "kek" names a file of 16 raw bytes (A128KW) and "recipient" the
+// device's P-256 public key PEM (ECDH-ES+A128KW), exactly one of them;
+// "kid" is an optional key ID (text) and "alg" A128GCM (default) or A128CTR.
 type manifestSpec struct {
 	SequenceNumber *uint64                      `json:"sequence-number"`
 	VendorID       string                       `json:"vendor-id"`
@@ -39,13 +45,56 @@ type manifestSpec struct {
 }
 
 type componentSpec struct {
-	ID        []string `json:"id"`
-	File      string   `json:"file"`
-	Content   string   `json:"content"` // hex, written with directive-write
-	URI       string   `json:"uri"`
-	Integrate bool     `json:"integrate"`
-	Slot      *uint64  `json:"slot"`
-	Invoke    bool     `json:"invoke"`
+	ID        []string     `json:"id"`
+	File      string       `json:"file"`
+	Content   string       `json:"content"` // hex, written with directive-write
+	URI       string       `json:"uri"`
+	Integrate bool         `json:"integrate"`
+	Slot      *uint64      `json:"slot"`
+	Invoke    bool         `json:"invoke"`
+	Encrypt   *encryptSpec `json:"encrypt"`
+}
+
+type encryptSpec struct {
+	KEK       string `json:"kek"`
+	Recipient string `json:"recipient"`
+	KID       string `json:"kid"`
+	Alg       string `json:"alg"`
+}
+
+// build reads the keys an encrypt spec names, relative to dir.
+func (e *encryptSpec) build(dir string) (*suit.EncryptSpec, error) {
+	rel := func(f string) string {
+		if filepath.IsAbs(f) {
+			return f
+		}
+		return filepath.Join(dir, f)
+	}
+	out := &suit.EncryptSpec{}
+	if e.KID != "" {
+		out.KID = []byte(e.KID)
+	}
+	switch strings.ToUpper(e.Alg) {
+	case "", "A128GCM", "GCM":
+		out.Alg = suit.AlgA128GCM
+	case "A128CTR", "CTR":
+		out.Alg = suit.AlgA128CTR
+	default:
+		return nil, fmt.Errorf("encrypt: unknown algorithm %q (A128GCM or A128CTR)", e.Alg)
+	}
+	var err error
+	switch {
+	case (e.KEK == "") == (e.Recipient == ""):
+		return nil, errors.New("encrypt: need exactly one of kek and recipient")
+	case e.KEK != "":
+		out.KEK, err = readKEK(rel(e.KEK))
+	default:
+		out.RecipientKey, err = readRecipientKey(rel(e.Recipient))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 var sequenceKeys = map[string]int64{
@@ -117,6 +166,11 @@ func loadSpec(path string, integrateAll bool) (*suit.BuildSpec, error) {
 		}
 		bc := suit.BuildComponent{ID: id, URI: c.URI, Integrate: c.Integrate || (integrateAll && c.Content == ""),
 			Slot: c.Slot, Invoke: c.Invoke}
+		if c.Encrypt != nil {
+			if bc.Encrypt, err = c.Encrypt.build(filepath.Dir(path)); err != nil {
+				return nil, fmt.Errorf("%s: component %d: %w", path, i, err)
+			}
+		}
 		switch {
 		case c.File != "" && c.Content != "":
 			return nil, fmt.Errorf("%s: component %d has both file and content", path, i)

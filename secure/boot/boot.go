@@ -9,16 +9,16 @@ import (
 // Result is what a boot hands to the secure world.
 type Result struct {
 	// Images are the verified images booted, secure first.
-	Images []*Image
+	Images []*Image `json:"images"`
 	// Trial is set when the images boot in trial and must be accepted.
-	Trial bool
+	Trial bool `json:"trial"`
 	// Outcome of an operation that this boot finished, if any.
-	Outcome Outcome
+	Outcome Outcome `json:"outcome"`
 	// Events is the measured-boot event log; it replays to the PCR.
-	Events EventLog
+	Events EventLog `json:"events"`
 	// Refused says why a staged install set or an image was refused, if
 	// this boot refused one.
-	Refused error
+	Refused error `json:"-"`
 }
 
 // Boot runs the bootloader: it finishes or reverts any operation the

@@ -4,7 +4,7 @@ package boot
 // program only writes erased, aligned bytes. Errors from a power cut must
 // stop the bootloader at once; it resumes from the journal at next boot.
 type Flash interface {
-	ReadAt(p []byte, off int64) (int, error)
+	Read(off int64, p []byte) error
 	Program(off int64, data []byte) error
 	EraseSector(off int64) error
 }

@@ -60,6 +60,20 @@ const (
 	OutcomeFellBack
 )
 
+// MarshalText names the outcome in JSON.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads an outcome name.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	for x := OutcomeNone; x <= OutcomeFellBack; x++ {
+		if x.String() == string(b) {
+			*o = x
+			return nil
+		}
+	}
+	return fmt.Errorf("boot: unknown outcome %q", b)
+}
+
 func (o Outcome) String() string {
 	return [...]string{"none", "confirmed", "reverted", "refused", "fell back"}[min(int(o), 4)]
 }
@@ -139,7 +153,7 @@ func (d *Device) readJournal() (*journal, error) {
 func (d *Device) readJournalSector(n int) (*journal, error) {
 	buf := make([]byte, d.layout.SectorSize)
 	base := d.layout.journalOff(n)
-	if _, err := d.flash.ReadAt(buf, base); err != nil {
+	if err := d.flash.Read(base, buf); err != nil {
 		return nil, err
 	}
 	first, ok := decodeRecord(buf[:recordSize])

@@ -20,6 +20,20 @@ const (
 // measured.
 var Components = []Component{Secure, Normal}
 
+// MarshalText names the component in JSON.
+func (c Component) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a component name.
+func (c *Component) UnmarshalText(b []byte) error {
+	for _, x := range Components {
+		if x.String() == string(b) {
+			*c = x
+			return nil
+		}
+	}
+	return fmt.Errorf("boot: unknown component %q", b)
+}
+
 func (c Component) String() string {
 	switch c {
 	case Secure:
@@ -52,9 +66,9 @@ func ComponentByID(id suit.ComponentID) (Component, bool) {
 //	scratch                  1 sector, for the swap
 //	journal                  2 sectors, used in turn
 type Layout struct {
-	SectorSize  int
-	WriteAlign  int
-	SlotSectors int
+	SectorSize  int `json:"sector_size"`
+	WriteAlign  int `json:"write_align"`
+	SlotSectors int `json:"slot_sectors"`
 }
 
 // DefaultLayout is what teeup device init makes: 64 KiB slots.

@@ -61,7 +61,7 @@ func headerSum(fixed, env []byte) [32]byte {
 
 func (d *Device) readSlotHeader(c Component, secondary bool) (*slotHeader, error) {
 	sector := make([]byte, d.layout.SectorSize)
-	if _, err := d.flash.ReadAt(sector, d.layout.slotOff(c, secondary)); err != nil {
+	if err := d.flash.Read(d.layout.slotOff(c, secondary), sector); err != nil {
 		return nil, err
 	}
 	if string(sector[:8]) != slotMagic {
@@ -87,7 +87,12 @@ func (d *Device) imageReader(c Component, secondary bool, n int) io.Reader {
 
 type readerAt struct{ f Flash }
 
-func (r readerAt) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+func (r readerAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := r.f.Read(off, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
 
 // writeSlot erases a slot and writes a header and an image into it.
 func (d *Device) writeSlot(c Component, secondary bool, env, image []byte) error {

@@ -51,7 +51,7 @@ func (d *Device) swap(j *journal, phase byte, c Component) error {
 }
 
 func (d *Device) copySector(buf []byte, src, dst int64) error {
-	if _, err := d.flash.ReadAt(buf, src); err != nil {
+	if err := d.flash.Read(src, buf); err != nil {
 		return err
 	}
 	if err := d.flash.EraseSector(dst); err != nil {

@@ -13,11 +13,11 @@ import (
 
 // Image describes a verified image.
 type Image struct {
-	Component      Component
-	SequenceNumber uint64
-	ManifestDigest []byte // SUIT digest of the manifest (SHA-256)
-	ImageDigest    []byte // SHA-256 of the image
-	Size           int
+	Component      Component `json:"component"`
+	SequenceNumber uint64    `json:"sequence_number"`
+	ManifestDigest []byte    `json:"manifest_digest"` // SUIT digest of the manifest (SHA-256)
+	ImageDigest    []byte    `json:"image_digest"`    // SHA-256 of the image
+	Size           int       `json:"size"`
 }
 
 // verifySlot checks the image in a slot against its stored envelope:

@@ -3,6 +3,7 @@ package suit
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // BuildSpec is what an author declares; Build turns it into an envelope
@@ -42,38 +43,83 @@ type BuildComponent struct {
 	Slot *uint64
 	// Invoke adds the component to the invoke sequence.
 	Invoke bool
+	// Encrypt, when set, encrypts Payload for the spec's recipient
+	// (draft-ietf-suit-firmware-encryption). The manifest keeps the
+	// plaintext's digest, checked after decryption. A written payload is
+	// decrypted by the write itself; a fetched or integrated one is fetched
+	// into a staging component (ID + 'encrypted'), checked against the
+	// ciphertext's digest, and decrypted by a copy into this component.
+	Encrypt *EncryptSpec
 }
 
 // Build makes an unsigned envelope (the authentication wrapper holds only
 // the digest); sign it with Envelope.Sign.
 func Build(spec *BuildSpec) (*Envelope, error) {
+	env, _, err := BuildDetached(spec)
+	return env, err
+}
+
+// BuildDetached is Build that also returns, by URI, the ciphertext of each
+// encrypted component that is fetched rather than integrated or written:
+// what the author must publish, since it exists nowhere else.
+func BuildDetached(spec *BuildSpec) (*Envelope, map[string][]byte, error) {
 	if len(spec.Components) == 0 || len(spec.Components) > MaxComponents {
-		return nil, fmt.Errorf("build: %d components", len(spec.Components))
+		return nil, nil, fmt.Errorf("build: %d components", len(spec.Components))
 	}
 	if len(spec.VendorID) != 16 || len(spec.ClassID) != 16 {
-		return nil, errors.New("build: vendor-id and class-id must be 16-byte UUIDs")
+		return nil, nil, errors.New("build: vendor-id and class-id must be 16-byte UUIDs")
 	}
 	if spec.DeviceID != nil && len(spec.DeviceID) != 16 {
-		return nil, errors.New("build: device-id must be a 16-byte UUID")
+		return nil, nil, errors.New("build: device-id must be a 16-byte UUID")
 	}
 	alg := spec.DigestAlg
 	if alg == 0 {
 		alg = AlgSHA256
 	}
 	env := &Envelope{Tagged: true, Severable: map[int64][]byte{}, Integrated: map[string][]byte{}}
-	multi := len(spec.Components) > 1
+	ids := make([]ComponentID, 0, len(spec.Components))
+	for _, c := range spec.Components {
+		ids = append(ids, c.ID)
+	}
+	staging := map[int]int{} // component index -> its staging component's index
+	detached := map[string][]byte{}
+	for i, c := range spec.Components {
+		if c.Encrypt != nil && !c.Write {
+			staging[i] = len(ids)
+			ids = append(ids, append(slices.Clone(c.ID), []byte("encrypted")))
+		}
+	}
+	for i, id := range ids {
+		for _, other := range ids[:i] {
+			if id.Equal(other) {
+				return nil, nil, fmt.Errorf("build: component %s appears twice", id)
+			}
+		}
+	}
+	if len(ids) > MaxComponents {
+		return nil, nil, fmt.Errorf("build: %d components", len(ids))
+	}
+	multi := len(ids) > 1
 	var shared, install, validate, invoke Sequence
 	invocable := false
+	selIndex := func(s Sequence, i int) Sequence {
+		if multi {
+			return append(s, Command{Code: DirSetComponentIndex, Index: &IndexArg{Indices: []uint64{uint64(i)}}})
+		}
+		return s
+	}
 	for i, c := range spec.Components {
 		digest, err := DigestOf(alg, c.Payload)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		sel := func(s Sequence) Sequence {
-			if multi {
-				return append(s, Command{Code: DirSetComponentIndex, Index: &IndexArg{Indices: []uint64{uint64(i)}}})
+		sel := func(s Sequence) Sequence { return selIndex(s, i) }
+		stored := c.Payload // what the envelope or the server carries
+		var encInfo []byte
+		if c.Encrypt != nil {
+			if stored, encInfo, err = EncryptPayload(c.Payload, *c.Encrypt); err != nil {
+				return nil, nil, fmt.Errorf("build: component %s: %w", c.ID, err)
 			}
-			return s
 		}
 		p := Parameters{ParamVendorID: spec.VendorID, ParamClassID: spec.ClassID,
 			ParamImageDigest: digest, ParamImageSize: uint64(len(c.Payload))}
@@ -91,26 +137,52 @@ func Build(spec *BuildSpec) (*Envelope, error) {
 			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamComponentSlot: *c.Slot}},
 				Command{Code: CondComponentSlot, Policy: 15})
 		}
+		var uri string
 		switch {
 		case c.Write:
-			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamContent: c.Payload}},
-				Command{Code: DirWrite, Policy: 15})
+			p := Parameters{ParamContent: stored}
+			if encInfo != nil {
+				p[ParamEncryptionInfo] = encInfo
+			}
+			install = append(install, Command{Code: DirOverrideParameters, Params: p}, Command{Code: DirWrite, Policy: 15})
 		case c.Integrate:
 			if c.Name == "" {
-				return nil, fmt.Errorf("build: integrated component %s needs a name", c.ID)
+				return nil, nil, fmt.Errorf("build: integrated component %s needs a name", c.ID)
 			}
-			uri := "#" + c.Name
+			uri = "#" + c.Name
 			if _, dup := env.Integrated[uri]; dup {
-				return nil, fmt.Errorf("build: two payloads named %q", c.Name)
+				return nil, nil, fmt.Errorf("build: two payloads named %q", c.Name)
 			}
-			env.Integrated[uri] = c.Payload
+			env.Integrated[uri] = stored
+		case c.URI != "":
+			uri = c.URI
+			if encInfo != nil {
+				if _, dup := detached[uri]; dup {
+					return nil, nil, fmt.Errorf("build: two encrypted payloads at %q", uri)
+				}
+				detached[uri] = stored
+			}
+		default:
+			return nil, nil, fmt.Errorf("build: component %s has no URI, and is neither integrated nor written", c.ID)
+		}
+		switch {
+		case uri != "" && encInfo == nil:
 			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamURI: uri}},
 				Command{Code: DirFetch, Policy: 2})
-		case c.URI != "":
-			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamURI: c.URI}},
-				Command{Code: DirFetch, Policy: 2})
-		default:
-			return nil, fmt.Errorf("build: component %s has no URI, and is neither integrated nor written", c.ID)
+		case uri != "":
+			// Fetch the ciphertext into staging and check it before spending
+			// anything on decryption, then decrypt by copying.
+			ctDigest, err := DigestOf(alg, stored)
+			if err != nil {
+				return nil, nil, err
+			}
+			s := staging[i]
+			install = append(selIndex(install, s),
+				Command{Code: DirOverrideParameters, Params: Parameters{ParamURI: uri, ParamImageDigest: ctDigest, ParamImageSize: uint64(len(stored))}},
+				Command{Code: DirFetch, Policy: 2}, Command{Code: CondImageMatch, Policy: 15})
+			install = append(sel(install),
+				Command{Code: DirOverrideParameters, Params: Parameters{ParamEncryptionInfo: encInfo, ParamSourceComponent: uint64(s)}},
+				Command{Code: DirCopy, Policy: 15})
 		}
 		install = append(install, Command{Code: CondImageMatch, Policy: 15})
 		validate = append(sel(validate), Command{Code: CondImageMatch, Policy: 15})
@@ -126,7 +198,7 @@ func Build(spec *BuildSpec) (*Envelope, error) {
 			seqs = append(seqs, KeyInvoke)
 		}
 	}
-	common := map[int64]any{keyComponents: componentsWire(spec.Components), keySharedSequence: shared.Encode()}
+	common := map[int64]any{keyComponents: ids, keySharedSequence: shared.Encode()}
 	manifest := map[int64]any{
 		KeyVersion:        uint64(ManifestVersion),
 		KeySequenceNumber: spec.SequenceNumber,
@@ -144,11 +216,11 @@ func Build(spec *BuildSpec) (*Envelope, error) {
 			members[key] = validate.Encode()
 		case KeyInvoke:
 			if !invocable {
-				return nil, errors.New("build: invoke sequence requested but no component is invocable")
+				return nil, nil, errors.New("build: invoke sequence requested but no component is invocable")
 			}
 			members[key] = invoke.Encode()
 		default:
-			return nil, fmt.Errorf("build: cannot emit sequence %s", SequenceName(key))
+			return nil, nil, fmt.Errorf("build: cannot emit sequence %s", SequenceName(key))
 		}
 	}
 	if len(spec.Text) > 0 {
@@ -156,10 +228,10 @@ func Build(spec *BuildSpec) (*Envelope, error) {
 	}
 	for _, key := range spec.Sever {
 		if !severableKeys[key] {
-			return nil, fmt.Errorf("build: %s is not severable", SequenceName(key))
+			return nil, nil, fmt.Errorf("build: %s is not severable", SequenceName(key))
 		}
 		if members[key] == nil {
-			return nil, fmt.Errorf("build: cannot sever %s: not emitted", SequenceName(key))
+			return nil, nil, fmt.Errorf("build: cannot sever %s: not emitted", SequenceName(key))
 		}
 	}
 	for key, b := range members {
@@ -168,7 +240,7 @@ func Build(spec *BuildSpec) (*Envelope, error) {
 			if s == key {
 				d, err := DigestOf(alg, bstrEncoding(b))
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				manifest[key] = d
 				env.Severable[key] = b
@@ -177,20 +249,12 @@ func Build(spec *BuildSpec) (*Envelope, error) {
 	}
 	env.Manifest = mustMarshal(manifest)
 	if len(env.Manifest) > MaxManifestSize {
-		return nil, fmt.Errorf("build: manifest of %d bytes exceeds %d", len(env.Manifest), MaxManifestSize)
+		return nil, nil, fmt.Errorf("build: manifest of %d bytes exceeds %d", len(env.Manifest), MaxManifestSize)
 	}
 	digest, err := DigestOf(alg, bstrEncoding(env.Manifest))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	env.AuthWrapper = (&Authentication{DigestBytes: digest.Encode()}).Encode()
-	return env, nil
-}
-
-func componentsWire(cs []BuildComponent) [][][]byte {
-	out := make([][][]byte, len(cs))
-	for i, c := range cs {
-		out[i] = c.ID
-	}
-	return out
+	return env, detached, nil
 }

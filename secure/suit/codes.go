@@ -120,6 +120,7 @@ const (
 	ParamSoftFailure     = 13
 	ParamImageSize       = 14
 	ParamContent         = 18
+	ParamEncryptionInfo  = 19 // draft-ietf-suit-firmware-encryption §4
 	ParamURI             = 21
 	ParamSourceComponent = 22
 	ParamInvokeArgs      = 23
@@ -137,7 +138,8 @@ const (
 	kindUint
 	kindText
 	kindBool
-	kindDigest // bstr .cbor SUIT_Digest
+	kindDigest  // bstr .cbor SUIT_Digest
+	kindEncInfo // bstr .cbor SUIT_Encryption_Info
 )
 
 type paramSpec struct {
@@ -154,6 +156,7 @@ var paramSpecs = map[int64]paramSpec{
 	ParamSoftFailure:     {"soft-failure", kindBool},
 	ParamImageSize:       {"image-size", kindUint},
 	ParamContent:         {"content", kindBytes},
+	ParamEncryptionInfo:  {"encryption-info", kindEncInfo},
 	ParamURI:             {"uri", kindText},
 	ParamSourceComponent: {"source-component", kindUint},
 	ParamInvokeArgs:      {"invoke-args", kindBytes},
@@ -188,4 +191,18 @@ const (
 	AlgEdDSA   = -8
 	AlgEd25519 = -19
 	AlgHMAC256 = 5
+)
+
+// COSE algorithms of payload encryption (draft-ietf-suit-firmware-encryption,
+// RFC 9053, RFC 9459).
+const (
+	// AlgA128GCM is AES-GCM with a 128-bit key and a 128-bit tag.
+	AlgA128GCM = 1
+	// AlgA128CTR is AES-CTR with a 128-bit key, no integrity of its own.
+	AlgA128CTR = -65534
+	// AlgA128KW is AES key wrap (RFC 3394) with a 128-bit pre-shared KEK.
+	AlgA128KW = -3
+	// AlgECDHESA128KW is ephemeral-static ECDH on P-256, HKDF-SHA256 and
+	// AES key wrap with the derived 128-bit KEK.
+	AlgECDHESA128KW = -29
 )

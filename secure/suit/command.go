@@ -285,6 +285,18 @@ func readParam(r *reader, key int64) (any, error) {
 			return nil, err
 		}
 		return decodeDigest(b)
+	case kindEncInfo:
+		// Checked now, so that a manifest whose encryption info cannot be
+		// used is refused before any command runs; kept as bytes, which
+		// is what the platform's decryptor takes.
+		b, err := r.bytes()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := ParseEncryptionInfo(b); err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
 	return nil, unsupported("parameter %d", key)
 }

@@ -30,6 +30,12 @@ var (
 	ErrTooComplex         = fmt.Errorf("%w: processing limit reached", ErrRejected)
 	ErrPayloadUnavailable = fmt.Errorf("%w: payload not available", ErrRejected)
 	ErrUnauthorized       = fmt.Errorf("%w: signer not authorized", ErrRejected)
+	// ErrNoDecryptionKey: no recipient of an encryption info is addressed
+	// to a key the device holds.
+	ErrNoDecryptionKey = fmt.Errorf("%w: no key for any recipient of the encryption info", ErrRejected)
+	// ErrDecryption: a wrapped key or an AEAD tag did not verify, so the
+	// ciphertext or the encryption info was altered or is for another key.
+	ErrDecryption = fmt.Errorf("%w: decryption failed", ErrRejected)
 )
 
 // CommandError says which command of which sequence failed, and on which

@@ -33,6 +33,17 @@ const (
 	// check-content reads back from a component.
 	MaxContentSize = 1 << 20
 
+	// MaxRecipients bounds the COSE_recipients of one encryption info.
+	MaxRecipients = 16
+	// MaxEncryptedPayloadSize bounds the ciphertext one decryption takes.
+	// AES-GCM counts blocks with a 32-bit counter that starts at 2, so it
+	// must stay well below 2^36 bytes; this bound keeps it far below.
+	MaxEncryptedPayloadSize = 1 << 32
+	// decryptChunk is the unit in which payloads are decrypted: the
+	// decryptor's memory, whatever the payload size. A multiple of the
+	// AES block.
+	decryptChunk = 64 << 10
+
 	// CBOR decoder bounds (fxamacker/cbor minimums are 4, 16 and 16).
 	maxNestedLevels  = 16
 	maxArrayElements = 1024

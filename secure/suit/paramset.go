@@ -10,6 +10,7 @@ type ParamSet struct {
 	vendorID, classID, deviceID []byte
 	vendorPEN                   bool
 	content, invokeArgs, fetch  []byte
+	encInfo                     []byte
 	digest                      Digest
 	imageSize, slot, source     uint64
 	uri                         string
@@ -41,6 +42,8 @@ func (s *ParamSet) set(key int64, v any) {
 		s.invokeArgs, _ = asBytes(v)
 	case ParamFetchArguments:
 		s.fetch, _ = asBytes(v)
+	case ParamEncryptionInfo:
+		s.encInfo, _ = asBytes(v)
 	case ParamImageDigest:
 		s.digest = v.(Digest)
 	case ParamImageSize:
@@ -88,6 +91,8 @@ func (s *ParamSet) Bytes(key int64) ([]byte, bool) {
 		return s.invokeArgs, true
 	case ParamFetchArguments:
 		return s.fetch, true
+	case ParamEncryptionInfo:
+		return s.encInfo, true
 	}
 	b, ok := s.other[key].([]byte)
 	return b, ok

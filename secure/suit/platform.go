@@ -74,3 +74,19 @@ type Platform interface {
 	// Invoke transfers execution to component t with args.
 	Invoke(ctx context.Context, t Target, args []byte) error
 }
+
+// DecryptingPlatform is a Platform that honours suit-parameter-encryption-info
+// (draft-ietf-suit-firmware-encryption §4): when the target of Fetch, Write
+// or Copy has encryption info in its parameters, the platform decrypts what
+// it stores, streaming (NewDecryptWriter), so that the plaintext exists only
+// inside the component that owns it, and keeps it only once Close of the
+// decryptor returned nil (for AES-GCM, once the tag verified).
+//
+// The processor refuses those commands, as ErrUnsupported, on a platform
+// that does not implement this interface: no platform may store ciphertext
+// where the manifest expects the image.
+type DecryptingPlatform interface {
+	Platform
+	// DecryptsPayloads states that Fetch, Write and Copy decrypt.
+	DecryptsPayloads()
+}

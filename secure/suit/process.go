@@ -366,6 +366,9 @@ func (pr *processor) run(cmd Command, t Target) error {
 		if !ok {
 			return missing(ParamURI)
 		}
+		if err := pr.canDecrypt(t); err != nil {
+			return err
+		}
 		if payload, ok := pr.v.Envelope.Integrated[uri]; ok {
 			return pr.p.Write(pr.ctx, t, payload)
 		}
@@ -375,6 +378,9 @@ func (pr *processor) run(cmd Command, t Target) error {
 		if !ok {
 			return missing(ParamContent)
 		}
+		if err := pr.canDecrypt(t); err != nil {
+			return err
+		}
 		return pr.p.Write(pr.ctx, t, content)
 	case DirCopy, DirSwap:
 		src, err := pr.source(t)
@@ -382,6 +388,9 @@ func (pr *processor) run(cmd Command, t Target) error {
 			return err
 		}
 		if cmd.Code == DirCopy {
+			if err := pr.canDecrypt(t); err != nil {
+				return err
+			}
 			return pr.p.Copy(pr.ctx, t, src)
 		}
 		return pr.p.Swap(pr.ctx, t, src)
@@ -394,6 +403,18 @@ func (pr *processor) run(cmd Command, t Target) error {
 		return nil
 	}
 	return unsupported("command %s", CommandName(cmd.Code))
+}
+
+// canDecrypt refuses a command that must decrypt on a platform that
+// cannot: storing the ciphertext as if it were the image is never right.
+func (pr *processor) canDecrypt(t Target) error {
+	if !t.Params.has(ParamEncryptionInfo) {
+		return nil
+	}
+	if _, ok := pr.p.(DecryptingPlatform); !ok {
+		return unsupported("encryption info on a platform that does not decrypt")
+	}
+	return nil
 }
 
 // describe says what a command consumed, for a readable trace.
@@ -422,22 +443,35 @@ func (pr *processor) describe(cmd Command, t Target) string {
 		}
 	case CondCheckContent, DirWrite:
 		if c, ok := p.Bytes(ParamContent); ok {
-			return fmt.Sprintf("%d bytes", len(c))
+			return fmt.Sprintf("%d bytes", len(c)) + encryptedNote(cmd, p)
 		}
 	case DirFetch:
 		uri, _ := p.Text(ParamURI)
 		if payload, ok := pr.v.Envelope.Integrated[uri]; ok {
-			return fmt.Sprintf("uri=%s (integrated, %d bytes)", uri, len(payload))
+			return fmt.Sprintf("uri=%s (integrated, %d bytes)", uri, len(payload)) + encryptedNote(cmd, p)
 		}
 		if uri != "" {
-			return "uri=" + uri
+			return "uri=" + uri + encryptedNote(cmd, p)
 		}
 	case DirCopy, DirSwap:
 		if src, ok := p.Uint(ParamSourceComponent); ok {
-			return fmt.Sprintf("from [%d]", src)
+			return fmt.Sprintf("from [%d]", src) + encryptedNote(cmd, p)
 		}
 	}
 	return ""
+}
+
+// encryptedNote names the algorithms a decrypting command used.
+func encryptedNote(cmd Command, p *ParamSet) string {
+	raw, ok := p.Bytes(ParamEncryptionInfo)
+	if !ok || cmd.Code == CondCheckContent || cmd.Code == DirSwap {
+		return ""
+	}
+	info, err := ParseEncryptionInfo(raw)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" decrypted (%s, %s)", EncryptionAlgName(info.Alg), EncryptionAlgName(info.Recipients[0].Alg))
 }
 
 func (pr *processor) detailf(format string, args ...any) string {

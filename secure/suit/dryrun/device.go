@@ -7,7 +7,9 @@
 package dryrun
 
 import (
+	"bytes"
 	"context"
+	"crypto/ecdh"
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
@@ -56,6 +58,12 @@ type Device struct {
 	// manifest set, so that a manifest whose payloads are not at hand can
 	// still be traced. Image-match on such an image checks nothing.
 	SimulateMissingPayloadsUnsafe bool
+	// KEK is the device's pre-shared A128KW key-encryption key, and
+	// AgreementKey its P-256 key for ECDH-ES+A128KW: what Fetch, Write and
+	// Copy decrypt with when the manifest sets encryption info. Either may
+	// be nil.
+	KEK          []byte
+	AgreementKey *ecdh.PrivateKey
 
 	// Invocations lists, in order, the components invoked.
 	Invocations []suit.ComponentID
@@ -74,7 +82,30 @@ func (f SimulatedFetch) String() string {
 	return fmt.Sprintf("fetch %s into %s: simulated, no payload supplied", f.URI, f.ID)
 }
 
-var _ suit.Platform = (*Device)(nil)
+var _ suit.DecryptingPlatform = (*Device)(nil)
+
+// DecryptsPayloads implements suit.DecryptingPlatform.
+func (d *Device) DecryptsPayloads() {}
+
+// image makes the image a command stores from data: data itself, or, when
+// the target's parameters hold encryption info, its decryption. The
+// plaintext is streamed into a staging buffer that becomes the image only
+// once the decryptor's Close succeeds (for AES-GCM: the tag verified);
+// on failure the staging buffer is erased and the component is untouched.
+func (d *Device) image(t suit.Target, data []byte) (*Image, error) {
+	info, ok := t.Params.Bytes(suit.ParamEncryptionInfo)
+	if !ok {
+		return &Image{Data: slices.Clone(data)}, nil
+	}
+	var staging bytes.Buffer
+	staging.Grow(len(data))
+	keys := &suit.DeviceKeys{KEK: d.KEK, AgreementKey: d.AgreementKey}
+	if _, err := suit.Decrypt(&staging, bytes.NewReader(data), info, keys); err != nil {
+		clear(staging.Bytes())
+		return nil, fmt.Errorf("decrypt into %s: %w", t.ID, err)
+	}
+	return &Image{Data: staging.Bytes()}, nil
+}
 
 // component finds a component to store into, creating it on an open device.
 func (d *Device) component(id suit.ComponentID) (*Component, error) {
@@ -148,11 +179,20 @@ func (d *Device) store(t suit.Target, img *Image) error {
 // Fetch implements suit.Platform.
 func (d *Device) Fetch(_ context.Context, t suit.Target, uri string) error {
 	if data, ok := d.Payloads[uri]; ok {
-		return d.store(t, &Image{Data: slices.Clone(data)})
+		img, err := d.image(t, data)
+		if err != nil {
+			return err
+		}
+		return d.store(t, img)
 	}
 	if !d.SimulateMissingPayloadsUnsafe {
 		return fmt.Errorf("%w: %s", suit.ErrPayloadUnavailable, uri)
 	}
+	return d.simulate(t, uri)
+}
+
+// simulate stores an image that stands for what the manifest expects.
+func (d *Device) simulate(t suit.Target, uri string) error {
 	digest, ok := t.Params.Digest(suit.ParamImageDigest)
 	if !ok {
 		return fmt.Errorf("%w: %s (cannot simulate without image-digest)", suit.ErrPayloadUnavailable, uri)
@@ -164,7 +204,11 @@ func (d *Device) Fetch(_ context.Context, t suit.Target, uri string) error {
 
 // Write implements suit.Platform.
 func (d *Device) Write(_ context.Context, t suit.Target, content []byte) error {
-	return d.store(t, &Image{Data: slices.Clone(content)})
+	img, err := d.image(t, content)
+	if err != nil {
+		return err
+	}
+	return d.store(t, img)
 }
 
 // Copy implements suit.Platform.
@@ -173,9 +217,22 @@ func (d *Device) Copy(_ context.Context, dst, src suit.Target) error {
 	if s == nil || s.Image == nil {
 		return fmt.Errorf("copy from %s: %w", src.ID, suit.ErrNoImage)
 	}
-	img := *s.Image
-	img.Data = slices.Clone(img.Data)
-	return d.store(dst, &img)
+	if _, encrypted := dst.Params.Bytes(suit.ParamEncryptionInfo); encrypted && s.Image.Simulated {
+		// A simulated image has no bytes to decrypt.
+		if !d.SimulateMissingPayloadsUnsafe {
+			return fmt.Errorf("copy from %s: %w: cannot decrypt a simulated image", src.ID, suit.ErrPayloadUnavailable)
+		}
+		return d.simulate(dst, "decryption of "+src.ID.String())
+	}
+	if s.Image.Simulated {
+		img := *s.Image
+		return d.store(dst, &img)
+	}
+	img, err := d.image(dst, s.Image.Data)
+	if err != nil {
+		return err
+	}
+	return d.store(dst, img)
 }
 
 // Swap implements suit.Platform.

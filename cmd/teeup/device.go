@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/secure/boot"
+)
+
+func runDevice(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError("device: no subcommand")
+	}
+	cmds := map[string]func([]string, io.Writer, io.Writer) error{
+		"init": deviceInit, "stage": deviceStage, "reboot": deviceReboot,
+		"accept": deviceAccept, "reject": deviceReject, "status": deviceStatus, "sweep": deviceSweep,
+	}
+	f, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return usageError("device: unknown subcommand %q", args[0])
+	}
+	return f(args[1:], stdout, stderr)
+}
+
+func dirFlag(fs *flag.FlagSet) *string {
+	return fs.String("dir", "", "device directory")
+}
+
+func deviceInit(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device init", flag.ContinueOnError)
+	dir := dirFlag(fs)
+	secureImage := fs.String("secure-image", "", "factory secure image (default: a built-in one)")
+	normalImage := fs.String("normal-image", "", "factory normal image (default: a built-in one)")
+	if pos, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	} else if len(pos) != 0 || *dir == "" {
+		return usageError("device init: need --dir")
+	}
+	opts := device.InitOptions{}
+	for _, img := range []struct {
+		path string
+		dst  *[]byte
+	}{{*secureImage, &opts.SecureImage}, {*normalImage, &opts.NormalImage}} {
+		if img.path == "" {
+			continue
+		}
+		b, err := os.ReadFile(img.path)
+		if err != nil {
+			return err
+		}
+		*img.dst = b
+	}
+	d, err := device.Init(context.Background(), *dir, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "initialized a development device in %s: factory images at sequence number 1\n", *dir)
+	fmt.Fprintf(stdout, "trusted keys in %s/trust, development signing keys in %s/dev-keys\n", *dir, *dir)
+	return d.Close()
+}
+
+func openDevice(dir string) (*device.Device, error) {
+	if dir == "" {
+		return nil, usageError("need --dir")
+	}
+	return device.Open(dir)
+}
+
+func deviceStage(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device stage", flag.ContinueOnError)
+	dir := dirFlag(fs)
+	var images listFlag
+	fs.Var(&images, "image", "COMPONENT=FILE: the image of an envelope that does not carry it")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError("device stage: need --dir and at least one envelope")
+	}
+	imgs := map[boot.Component][]byte{}
+	for _, spec := range images {
+		name, file, ok := strings.Cut(spec, "=")
+		var c boot.Component
+		if !ok || c.UnmarshalText([]byte(name)) != nil {
+			return usageError("device stage: --image takes secure=FILE or normal=FILE")
+		}
+		if imgs[c], err = os.ReadFile(file); err != nil {
+			return err
+		}
+	}
+	var envs [][]byte
+	for _, p := range pos {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		envs = append(envs, decodeMaybeHex(raw))
+	}
+	d, err := openDevice(*dir)
+	if err != nil {
+		return err
+	}
+	err = d.Stage(context.Background(), envs, imgs)
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("stage: %w", err)
+	}
+	fmt.Fprintf(stdout, "staged %d image(s) as one install set; it is applied at the next reboot\n", len(envs))
+	return nil
+}
+
+func deviceReboot(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device reboot", flag.ContinueOnError)
+	dir := dirFlag(fs)
+	cutAt := fs.Int("cut-at", 0, "cut the power at this flash operation of the boot (1-based)")
+	cutMode := fs.String("cut-mode", "after", "before, after or torn")
+	if pos, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageError("device reboot: no arguments")
+	}
+	var cut *device.Cut
+	if *cutAt > 0 {
+		mode := device.CutMode(*cutMode)
+		if mode != device.CutBefore && mode != device.CutAfter && mode != device.CutTorn {
+			return usageError("device reboot: --cut-mode is before, after or torn")
+		}
+		cut = &device.Cut{At: *cutAt, Mode: mode, Seed: uint64(*cutAt)}
+	}
+	d, err := openDevice(*dir)
+	if err != nil {
+		return err
+	}
+	res, err := d.Reboot(context.Background(), cut)
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if cut != nil && device.IsPowerCut(err) {
+		fmt.Fprintf(stdout, "power cut %s flash operation %d during boot; the next reboot recovers\n", cut.Mode, cut.At)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("boot: %w", err)
+	}
+	printBoot(stdout, res)
+	return nil
+}
+
+func printBoot(w io.Writer, res *boot.Result) {
+	mode := "confirmed"
+	if res.Trial {
+		mode = "TRIAL (accept with teeup device accept, or the next reboot reverts)"
+	}
+	if res.Outcome != boot.OutcomeNone {
+		fmt.Fprintf(w, "install set: %s\n", res.Outcome)
+	}
+	if res.Refused != nil {
+		fmt.Fprintf(w, "refused: %v\n", res.Refused)
+	}
+	for _, img := range res.Images {
+		fmt.Fprintf(w, "booted %-6s sequence %d, image sha256:%x (%d bytes)\n", img.Component, img.SequenceNumber, img.ImageDigest[:8], img.Size)
+	}
+	fmt.Fprintf(w, "mode: %s; %d measurements in PCR %d\n", mode, len(res.Events), boot.MeasurementPCR)
+}
+
+func deviceAccept(args []string, stdout, stderr io.Writer) error {
+	return deviceDecide(args, stdout, stderr, "accept")
+}
+
+func deviceReject(args []string, stdout, stderr io.Writer) error {
+	return deviceDecide(args, stdout, stderr, "reject")
+}
+
+func deviceDecide(args []string, stdout, stderr io.Writer, what string) error {
+	fs := flag.NewFlagSet("device "+what, flag.ContinueOnError)
+	dir := dirFlag(fs)
+	if pos, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageError("device %s: no arguments", what)
+	}
+	d, err := openDevice(*dir)
+	if err != nil {
+		return err
+	}
+	if what == "accept" {
+		err = d.Boot.Accept(context.Background())
+	} else {
+		err = d.Boot.Reject(context.Background())
+	}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if what == "accept" {
+		fmt.Fprintln(stdout, "accepted: the trial images are confirmed and the counters advanced")
+	} else {
+		fmt.Fprintln(stdout, "rejected: the old images are back")
+	}
+	return nil
+}
+
+// statusDoc is what device status prints.
+type statusDoc struct {
+	*boot.Status
+	Boots     uint64 `json:"boots"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+func deviceStatus(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device status", flag.ContinueOnError)
+	dir := dirFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if pos, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageError("device status: no arguments")
+	}
+	d, err := openDevice(*dir)
+	if err != nil {
+		return err
+	}
+	st, err := d.Boot.Status(context.Background())
+	doc := statusDoc{Status: st, Boots: d.State.Boots, LastError: d.State.LastError}
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	}
+	fmt.Fprintf(stdout, "state: %s (trial boots %d, last outcome %s), boots: %d\n", st.State, st.TrialBoots, st.LastOutcome, doc.Boots)
+	if doc.LastError != "" {
+		fmt.Fprintf(stdout, "last error: %s\n", doc.LastError)
+	}
+	for _, c := range st.Components {
+		fmt.Fprintf(stdout, "%s: counter %d\n", c.Component, c.Counter)
+		for _, s := range []struct {
+			name string
+			slot boot.SlotStatus
+		}{{"primary", c.Primary}, {"secondary", c.Secondary}} {
+			if s.slot.Image != nil {
+				fmt.Fprintf(stdout, "  %-9s sequence %d, sha256:%x, %d bytes, verified\n", s.name, s.slot.Image.SequenceNumber, s.slot.Image.ImageDigest[:8], s.slot.Image.Size)
+			} else {
+				fmt.Fprintf(stdout, "  %-9s %s\n", s.name, s.slot.Error)
+			}
+		}
+	}
+	return nil
+}
+
+func deviceSweep(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device sweep", flag.ContinueOnError)
+	scenario := fs.String("scenario", "all", "normal, secure, atomic, revert, double or all")
+	stride := fs.Int("stride", 1, "cut every n-th flash operation only")
+	second := fs.Int("second-cut-every", 4, "cut again during recovery in every n-th run (0: never)")
+	if pos, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	} else if len(pos) != 0 {
+		return usageError("device sweep: no arguments")
+	}
+	var scs []device.Scenario
+	if *scenario == "all" {
+		scs = device.Scenarios
+	} else if sc, ok := device.ScenarioByName(*scenario); ok {
+		scs = []device.Scenario{sc}
+	} else {
+		return usageError("device sweep: unknown scenario %q", *scenario)
+	}
+	violations := 0
+	for _, sc := range scs {
+		for _, mode := range device.CutModes {
+			res, err := device.Sweep(context.Background(), sc, mode, device.SweepOptions{Stride: *stride, SecondCutEvery: *second})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, res)
+			for _, f := range res.Failures {
+				fmt.Fprintf(stdout, "  violation: %s\n", f)
+			}
+			violations += res.Violations
+		}
+	}
+	if violations > 0 {
+		return errors.New("sweep found invariant violations")
+	}
+	return nil
+}

@@ -1,0 +1,321 @@
+// Package device is an emulated device on one machine: a file-backed NOR
+// flash, the reference TPM simulator, and the bootloader over them, kept
+// in a directory so that the device survives restarts of the emulator.
+// It also holds the development keys and the power-cut sweep.
+//
+// It trusts nothing from outside the directory; the directory itself
+// stands for the hardware, so whoever can write it owns the device.
+package device
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/teeup/teeup/emulator/flash"
+	"github.com/teeup/teeup/emulator/tpm"
+	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/suit"
+)
+
+// Files of a device directory.
+const (
+	configFile   = "device.json"
+	flashFile    = "flash.bin"
+	tpmDir       = "tpm"
+	stateFile    = "state.json"
+	trustDir     = "trust"    // public keys the device trusts
+	devKeysDir   = "dev-keys" // signing keys, development devices only
+	authorName   = "author"
+	operatorName = "operator"
+)
+
+// Config is device.json.
+type Config struct {
+	Layout boot.Layout `json:"layout"`
+}
+
+// State is state.json: what the emulator remembers between commands that
+// is not security state (that lives in flash and the TPM).
+type State struct {
+	Boots     uint64        `json:"boots"`
+	LastBoot  *boot.Result  `json:"last_boot,omitempty"`
+	LastError string        `json:"last_error,omitempty"`
+	Events    boot.EventLog `json:"events,omitempty"`
+	Updated   time.Time     `json:"updated"`
+}
+
+// Device is an open emulated device. Close it: only one may be open per
+// process, because the TPM simulator is one per process.
+type Device struct {
+	Dir    string
+	Config Config
+	Flash  *flash.Flash
+	TPM    *tpm.TPM
+	Boot   *boot.Device
+	Policy *keys.Policy
+	State  State
+}
+
+// InitOptions are the factory contents of a new device.
+type InitOptions struct {
+	Layout boot.Layout
+	// Signers sign the factory images and are trusted by the device; nil
+	// makes fresh development keys. Their private keys are left in
+	// dir/dev-keys so that a developer can build updates for the device.
+	Signers *Signers
+	// Images are the factory images; nil entries get a built-in image.
+	SecureImage, NormalImage []byte
+}
+
+// Init makes a new device in dir (which must not hold one) with factory
+// images at sequence number 1 and returns it open.
+func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
+	if _, err := os.Stat(filepath.Join(dir, configFile)); err == nil {
+		return nil, fmt.Errorf("device: %s already holds a device", dir)
+	}
+	if opts.Layout == (boot.Layout{}) {
+		opts.Layout = boot.DefaultLayout
+	}
+	if err := opts.Layout.Validate(); err != nil {
+		return nil, err
+	}
+	s := opts.Signers
+	if s == nil {
+		var err error
+		if s, err = NewSigners(); err != nil {
+			return nil, err
+		}
+	}
+	for _, sub := range []string{trustDir, devKeysDir, tpmDir} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.save(dir); err != nil {
+		return nil, err
+	}
+	if err := writeJSON(filepath.Join(dir, configFile), Config{Layout: opts.Layout}); err != nil {
+		return nil, err
+	}
+	d, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Device, error) { d.Close(); return nil, err }
+	if err := (Counters{TPM: d.TPM}).Define(); err != nil {
+		return fail(err)
+	}
+	images := map[boot.Component][]byte{boot.Secure: opts.SecureImage, boot.Normal: opts.NormalImage}
+	var set []boot.Staged
+	for _, c := range boot.Components {
+		img := images[c]
+		if img == nil {
+			img = BuiltinImage(c, 1, opts.Layout.MaxImage()/2)
+		}
+		st, err := s.Release(c, 1, img)
+		if err != nil {
+			return fail(err)
+		}
+		set = append(set, st)
+	}
+	if err := d.Boot.Provision(ctx, set); err != nil {
+		return fail(err)
+	}
+	return d, d.Flash.Sync()
+}
+
+// Open opens the device in dir.
+func Open(dir string) (*Device, error) {
+	d := &Device{Dir: dir}
+	if err := readJSON(filepath.Join(dir, configFile), &d.Config); err != nil {
+		return nil, fmt.Errorf("device: %s: %w", dir, err)
+	}
+	if err := readJSON(filepath.Join(dir, stateFile), &d.State); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	author, err := readPublicKey(filepath.Join(dir, trustDir, authorName+".pub.pem"))
+	if err != nil {
+		return nil, err
+	}
+	operator, err := readPublicKey(filepath.Join(dir, trustDir, operatorName+".pub.pem"))
+	if err != nil {
+		return nil, err
+	}
+	d.Policy = PolicyFor(author, operator)
+	if d.Flash, err = flash.Open(filepath.Join(dir, flashFile), FlashConfig(d.Config.Layout)); err != nil {
+		return nil, err
+	}
+	if d.TPM, err = tpm.Open(filepath.Join(dir, tpmDir)); err != nil {
+		d.Flash.Close()
+		return nil, err
+	}
+	d.Boot, err = boot.New(d.Flash, Counters{TPM: d.TPM}, PCR{TPM: d.TPM},
+		boot.Config{Layout: d.Config.Layout, Policy: d.Policy, VendorID: VendorID, ClassID: ClassID})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close saves the emulator state and closes the flash and the TPM.
+func (d *Device) Close() error {
+	d.State.Updated = time.Now().UTC()
+	errs := []error{writeJSON(filepath.Join(d.Dir, stateFile), d.State)}
+	if d.Flash != nil {
+		errs = append(errs, d.Flash.Close())
+	}
+	if d.TPM != nil {
+		errs = append(errs, d.TPM.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Reboot power-cycles the device and runs the bootloader. With cut set,
+// the power fails again at that flash operation of the boot; the flash
+// is left as the cut left it and ErrPowerCut-wrapped error is returned.
+func (d *Device) Reboot(ctx context.Context, cut *Cut) (*boot.Result, error) {
+	d.Flash.Reset()
+	if err := d.TPM.Reset(); err != nil {
+		return nil, err
+	}
+	if cut != nil {
+		arm(d.Flash, cut.Mode, cut.At, cut.Seed)
+	}
+	d.State.Boots++
+	res, err := d.Boot.Boot(ctx)
+	if err != nil {
+		d.State.LastError = err.Error()
+		d.State.LastBoot = nil
+		return nil, err
+	}
+	d.State.LastBoot, d.State.Events, d.State.LastError = res, res.Events, ""
+	if res.Refused != nil {
+		d.State.LastError = res.Refused.Error()
+	}
+	return res, nil
+}
+
+// Cut is a power cut at the At-th flash operation of a boot.
+type Cut struct {
+	At   int
+	Mode CutMode
+	Seed uint64
+}
+
+// Stage stages envelopes whose payloads they carry (one integrated payload
+// each) or that images supplies by component.
+func (d *Device) Stage(ctx context.Context, envelopes [][]byte, images map[boot.Component][]byte) error {
+	var set []boot.Staged
+	for _, raw := range envelopes {
+		env, err := suit.ParseEnvelope(raw)
+		if err != nil {
+			return err
+		}
+		m, err := env.ManifestUnverified() // only to route it; the bootloader verifies
+		if err != nil {
+			return err
+		}
+		if len(m.Components) != 1 {
+			return fmt.Errorf("device: an envelope to stage must name one component, not %d", len(m.Components))
+		}
+		c, ok := boot.ComponentByID(m.Components[0])
+		if !ok {
+			return fmt.Errorf("device: no component %s on this device (it has ['secure'] and ['normal'])", m.Components[0])
+		}
+		img := images[c]
+		if img == nil {
+			if len(env.Integrated) != 1 {
+				return fmt.Errorf("device: envelope for %s carries %d payloads; give the image", c, len(env.Integrated))
+			}
+			for _, p := range env.Integrated {
+				img = p
+			}
+		}
+		// The slot keeps the envelope without its payload.
+		stored := *env
+		stored.Integrated = nil
+		set = append(set, boot.Staged{Component: c, Envelope: stored.Encode(), Image: img})
+	}
+	err := d.Boot.Stage(ctx, set)
+	if serr := d.Flash.Sync(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func readPublicKey(path string) (*suit.Key, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return suit.ParsePublicKeyPEM(b)
+}
+
+// save writes the signers' public keys to trust/ and private keys to dev-keys/.
+func (s *Signers) save(dir string) error {
+	for _, k := range []struct {
+		name string
+		key  *suit.SigningKey
+	}{{authorName, s.Author}, {operatorName, s.Operator}} {
+		priv, err := k.key.MarshalPEM()
+		if err != nil {
+			return err
+		}
+		pub, err := k.key.MarshalPublicPEM()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, devKeysDir, k.name+".pem"), priv, 0o600); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, trustDir, k.name+".pub.pem"), pub, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadSigners reads a development device's signing keys.
+func LoadSigners(dir string) (*Signers, error) {
+	var s Signers
+	for _, k := range []struct {
+		name string
+		dst  **suit.SigningKey
+	}{{authorName, &s.Author}, {operatorName, &s.Operator}} {
+		b, err := os.ReadFile(filepath.Join(dir, devKeysDir, k.name+".pem"))
+		if err != nil {
+			return nil, err
+		}
+		if *k.dst, err = suit.ParseSigningKeyPEM(b); err != nil {
+			return nil, err
+		}
+	}
+	return &s, nil
+}

@@ -1,0 +1,212 @@
+package suit
+
+import (
+	"bytes"
+	"crypto/ecdh"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+)
+
+// seeded is deterministic randomness for tests.
+func seeded(seed uint64) io.Reader {
+	return rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)})
+}
+
+// writeIn writes data to w in pieces of the given size (0: one piece).
+func writeIn(w io.Writer, data []byte, piece int) error {
+	if piece == 0 {
+		piece = len(data) + 1
+	}
+	for len(data) > 0 {
+		n := min(piece, len(data))
+		if _, err := w.Write(data[:n]); err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+// TestDecryptStreaming encrypts payloads of sizes around the AES block
+// and the decryption chunk, decrypts them written in pieces of every
+// awkward size, and checks the plaintext. The GCM tag of the streaming
+// GHASH must agree with the standard library's, which produced it.
+func TestDecryptStreaming(t *testing.T) {
+	recipient, err := ecdh.P256().GenerateKey(crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek := bytes.Repeat([]byte{7}, 16)
+	keys := &DeviceKeys{KEK: kek, AgreementKey: recipient}
+	sizes := []int{0, 1, 15, 16, 17, 31, 100, decryptChunk - 1, decryptChunk, decryptChunk + 1, 3*decryptChunk + 5}
+	pieces := []int{0, 1, 7, 16, 4096, decryptChunk + 3}
+	for _, alg := range []int64{AlgA128GCM, AlgA128CTR} {
+		for _, size := range sizes {
+			plain := make([]byte, size)
+			seeded(uint64(size)).Read(plain)
+			spec := EncryptSpec{Alg: alg, KEK: kek, Rand: seeded(uint64(size) + 1)}
+			if size%2 == 1 {
+				spec = EncryptSpec{Alg: alg, RecipientKey: recipient.PublicKey(), Rand: seeded(uint64(size) + 1)}
+			}
+			ct, info, err := EncryptPayload(plain, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, piece := range pieces {
+				if size > 1000 && piece == 1 {
+					continue
+				}
+				t.Run(fmt.Sprintf("%s/%d/%d", EncryptionAlgName(alg), size, piece), func(t *testing.T) {
+					var out bytes.Buffer
+					w, err := NewDecryptWriter(&out, info, keys)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := writeIn(w, ct, piece); err != nil {
+						t.Fatal(err)
+					}
+					if err := w.Close(); err != nil {
+						t.Fatalf("Close: %v", err)
+					}
+					if !bytes.Equal(out.Bytes(), plain) {
+						t.Fatal("plaintext differs")
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestDecryptGCMRefusesAlteredCiphertext flips each bit position class of
+// a GCM ciphertext (in the body, in the last piece, in the tag) and
+// truncates it: Close must fail with ErrDecryption, and the plaintext of
+// the last piece must never reach the destination.
+func TestDecryptGCMRefusesAlteredCiphertext(t *testing.T) {
+	kek := bytes.Repeat([]byte{9}, 16)
+	plain := make([]byte, 2*decryptChunk+40)
+	seeded(3).Read(plain)
+	ct, info, err := EncryptPayload(plain, EncryptSpec{KEK: kek, Rand: seeded(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := &DeviceKeys{KEK: kek}
+	for _, i := range []int{0, decryptChunk + 5, len(ct) - 17, len(ct) - 1} {
+		bad := bytes.Clone(ct)
+		bad[i] ^= 0x20
+		var out bytes.Buffer
+		_, err := Decrypt(&out, bytes.NewReader(bad), info, keys)
+		if !errors.Is(err, ErrDecryption) {
+			t.Errorf("byte %d flipped: %v, want ErrDecryption", i, err)
+		}
+		if out.Len() > 2*decryptChunk {
+			t.Errorf("byte %d flipped: %d plaintext bytes written, the last piece included", i, out.Len())
+		}
+	}
+	for _, n := range []int{0, 15, len(ct) - 1} {
+		if _, err := Decrypt(io.Discard, bytes.NewReader(ct[:n]), info, keys); !errors.Is(err, ErrDecryption) {
+			t.Errorf("truncated to %d: %v, want ErrDecryption", n, err)
+		}
+	}
+}
+
+func TestDecryptKeys(t *testing.T) {
+	raw, payload := readEncryptionVector(t, "aes-kw-aes-gcm")
+	rawECDH, _ := readEncryptionVector(t, "es-ecdh-aes-gcm")
+	other, err := ecdh.P256().GenerateKey(crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		info []byte
+		keys KeySource
+		want error
+	}{
+		{"no keys", raw, nil, ErrNoDecryptionKey},
+		{"only an agreement key", raw, &DeviceKeys{AgreementKey: other}, ErrNoDecryptionKey},
+		{"wrong KEK", raw, &DeviceKeys{KEK: []byte("bbbbbbbbbbbbbbbb")}, ErrDecryption},
+		{"KEK of another kid", raw, &DeviceKeys{KEK: vectorKEK, KEKID: []byte("kid-9")}, ErrNoDecryptionKey},
+		{"KEK of its kid", raw, &DeviceKeys{KEK: vectorKEK, KEKID: []byte("kid-1")}, nil},
+		{"wrong agreement key", rawECDH, &DeviceKeys{AgreementKey: other}, ErrDecryption},
+		{"only a KEK", rawECDH, &DeviceKeys{KEK: vectorKEK}, ErrNoDecryptionKey},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := Decrypt(&out, bytes.NewReader(payload), tc.info, tc.keys)
+			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
+				t.Fatalf("Decrypt = %v, want %v", err, tc.want)
+			}
+			if err == nil && out.String() != vectorPlaintext {
+				t.Fatalf("plaintext %q", out.String())
+			}
+		})
+	}
+}
+
+func TestEncryptPayloadRefuses(t *testing.T) {
+	k, _ := ecdh.P256().GenerateKey(crand.Reader)
+	for name, spec := range map[string]EncryptSpec{
+		"no recipient":      {},
+		"two recipients":    {KEK: vectorKEK, RecipientKey: k.PublicKey()},
+		"short KEK":         {KEK: vectorKEK[:8]},
+		"unknown algorithm": {Alg: 3, KEK: vectorKEK},
+	} {
+		if _, _, err := EncryptPayload([]byte("x"), spec); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// countingSink stands for the component a decryption writes into: it
+// takes the bytes as flash would and keeps no copy, so that the benchmark
+// measures the decryptor's memory, not the destination's.
+type countingSink struct{ n int }
+
+func (s *countingSink) Write(p []byte) (int, error) { s.n += len(p); return len(p), nil }
+
+// BenchmarkDecryptWrite measures streaming decryption into a component
+// next to SHA-256 over the same bytes (the cost every payload pays for
+// image-match anyway), for a 1 MiB and a 64 MiB payload: B/op must not
+// grow with the payload.
+func BenchmarkDecryptWrite(b *testing.B) {
+	kek := bytes.Repeat([]byte{5}, 16)
+	keys := &DeviceKeys{KEK: kek}
+	for _, size := range []int{1 << 20, 64 << 20} {
+		plain := make([]byte, size)
+		seeded(uint64(size)).Read(plain)
+		name := fmt.Sprintf("%dMiB", size>>20)
+		b.Run(name+"/sha256", func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				h := sha256.New()
+				if _, err := io.Copy(h, bytes.NewReader(plain)); err != nil {
+					b.Fatal(err)
+				}
+				h.Sum(nil)
+			}
+		})
+		for _, alg := range []int64{AlgA128GCM, AlgA128CTR} {
+			ct, info, err := EncryptPayload(plain, EncryptSpec{Alg: alg, KEK: kek, Rand: seeded(1)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(name+"/"+EncryptionAlgName(alg), func(b *testing.B) {
+				b.SetBytes(int64(size))
+				b.ReportAllocs()
+				for b.Loop() {
+					var sink countingSink
+					if _, err := Decrypt(&sink, bytes.NewReader(ct), info, keys); err != nil || sink.n != size {
+						b.Fatalf("Decrypt: %v (%d bytes)", err, sink.n)
+					}
+				}
+			})
+		}
+	}
+}
