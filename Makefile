@@ -5,7 +5,7 @@ BENCHTIME ?= 1s
 STATICCHECK_VERSION := v0.8.2
 DEMO_DIR  ?= demo-out
 
-.PHONY: build test bench bench-instructions fuzz lint demo clean
+.PHONY: build test bench bench-instructions fuzz lint demo sweep clean
 
 build:
 	$(GO) build -o bin/teeup ./cmd/teeup
@@ -22,6 +22,10 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEnvelope$$' -fuzztime=$(FUZZTIME) ./secure/suit/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEncryptionInfo$$' -fuzztime=$(FUZZTIME) ./secure/suit/
 	$(GO) test -run='^$$' -fuzz='^FuzzProcess$$' -fuzztime=$(FUZZTIME) ./secure/suit/dryrun/
+
+# Every scenario, every cut mode, every flash operation (make test runs a sample).
+sweep: build
+	bin/teeup device sweep --scenario all
 
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...

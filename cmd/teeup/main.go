@@ -1,7 +1,7 @@
 // Command teeup updates the firmware and Trusted Applications of devices
 // with a secure and a normal world. Subcommands:
 //
-//	teeup manifest keygen|create|sign|verify|inspect|process ...
+//	teeup manifest keygen|create|sign|verify|inspect|process|report ...
 package main
 
 import (
@@ -45,7 +45,9 @@ commands:
   manifest inspect  [--json] FILE
   manifest process  --key PUB.pem [--mac-key KEY] [--device DEVICE.json] [--payload URI=FILE]...
                     [--kek KEK] [--device-key DEVICE.pem]
+                    [--report R.cbor [--report-key DEVICE.pem]] [--nonce HEX] [--capabilities] [--report-json]
                     [--simulate-missing-payloads] --out DIR FILE
+  manifest report   [--key DEVICE.pub.pem] [--mac-key KEY] [--json] REPORT
   device init       --dir D [--secure-image F] [--normal-image F]
   device stage      --dir D [--image secure|normal=FILE]... ENVELOPE...
   device reboot     --dir D [--cut-at N --cut-mode before|after|torn]

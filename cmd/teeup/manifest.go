@@ -23,7 +23,7 @@ func runManifest(args []string, stdout, stderr io.Writer) error {
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) error{
 		"keygen": manifestKeygen, "create": manifestCreate, "sign": manifestSign,
-		"verify": manifestVerify, "inspect": manifestInspect, "process": manifestProcess,
+		"verify": manifestVerify, "inspect": manifestInspect, "process": manifestProcess, "report": manifestReport,
 	}
 	f, ok := cmds[args[0]]
 	if !ok {
@@ -214,6 +214,7 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "directory for the components' final contents")
 	simulate := fs.Bool("simulate-missing-payloads", false,
 		"UNSAFE for anything but tracing: a fetch with no payload yields an image assumed to match the manifest's digest")
+	rf := addReportFlags(fs)
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -252,12 +253,24 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	env, err := readEnvelope(pos[0])
+	reportOpts, err := rf.options(dev)
 	if err != nil {
 		return err
 	}
-	v, err := env.Authenticate(keys)
+	raw, err := os.ReadFile(pos[0])
 	if err != nil {
+		return err
+	}
+	data := decodeMaybeHex(raw)
+	env, err := suit.ParseEnvelope(data)
+	var v *suit.Verified
+	if err == nil {
+		v, err = env.Authenticate(keys)
+	}
+	if err != nil {
+		if rerr := rf.emit(stdout, suit.NewFailureReport(data, err, reportOpts)); rerr != nil {
+			return rerr
+		}
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	fmt.Fprintf(stdout, "authenticated %s: sequence number %d\n", pos[0], v.Manifest.SequenceNumber)
@@ -269,6 +282,9 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, e := range dev.Simulated {
 		fmt.Fprintf(stdout, "device: %s\n", e)
+	}
+	if err := rf.emit(stdout, suit.NewReport(v, res, perr, reportOpts)); err != nil {
+		return err
 	}
 	if perr != nil {
 		return fmt.Errorf("process %s: %w", pos[0], perr)

@@ -125,6 +125,19 @@ func (f *Flash) Read(off int64, p []byte) error {
 	return nil
 }
 
+// Mapped returns the n bytes at off as the CPU sees memory-mapped
+// (execute-in-place) flash: no copy. The slice aliases the array: the
+// caller must not write to it, and it shows later programs and erases, so
+// it is for reading while nothing else changes the flash.
+func (f *Flash) Mapped(off, n int64) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.check(off, n); err != nil {
+		return nil, fmt.Errorf("flash: map %#x+%d: %w", off, n, err)
+	}
+	return f.mem[off : off+n : off+n], nil
+}
+
 // Program writes data at off. off and len(data) must be multiples of
 // Config.WriteAlign and every byte written must be erased (0xFF): the model
 // refuses to AND new data into old, as a driver must never rely on it.

@@ -73,7 +73,9 @@ func child(mode, dir string) int {
 func runChild(t *testing.T, mode, dir string) string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), envChild+"="+mode, envDir+"="+dir)
+	// Under -race, a process waits a second at exit for late race reports
+	// unless told not to.
+	cmd.Env = append(os.Environ(), envChild+"="+mode, envDir+"="+dir, "GORACE=atexit_sleep_ms=0")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child %s: %v\n%s", mode, err, out)

@@ -162,13 +162,16 @@ func (d *Device) verifyPrimaries(ctx context.Context) ([]*Image, error) {
 
 // verifyOrFallBack verifies the primaries; a component whose primary
 // fails is replaced by its secondary if that one verifies (signature,
-// authorization, digest and counter), through a journaled swap.
+// authorization, digest and counter), through a journaled swap. Each
+// image is hashed once on the common path.
 func (d *Device) verifyOrFallBack(ctx context.Context, res *Result) error {
 	var mask byte
 	var firstErr error
+	images := make([]*Image, 0, len(Components))
 	for _, c := range Components {
-		_, err := d.verifySlot(ctx, c, false)
+		img, err := d.verifySlot(ctx, c, false)
 		if err == nil {
+			images = append(images, img)
 			continue
 		}
 		if !isRejection(err) {
@@ -185,21 +188,22 @@ func (d *Device) verifyOrFallBack(ctx context.Context, res *Result) error {
 		}
 		mask |= 1 << c
 	}
-	if mask != 0 {
-		res.Refused = firstErr
-		j, err := d.readJournal()
-		if err != nil {
-			return err
-		}
-		if j, err = d.begin(j, opFallback, mask); err != nil {
-			return err
-		}
-		if err := d.resume(ctx, j, res); err != nil {
-			return err
-		}
+	if mask == 0 {
+		res.Images = images
+		return nil
 	}
-	images, err := d.verifyPrimaries(ctx)
+	res.Refused = firstErr
+	j, err := d.readJournal()
 	if err != nil {
+		return err
+	}
+	if j, err = d.begin(j, opFallback, mask); err != nil {
+		return err
+	}
+	if err := d.resume(ctx, j, res); err != nil {
+		return err
+	}
+	if images, err = d.verifyPrimaries(ctx); err != nil {
 		if isRejection(err) {
 			return fmt.Errorf("%w: %v", ErrNoBootableImage, err)
 		}

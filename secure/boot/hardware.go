@@ -9,6 +9,13 @@ type Flash interface {
 	EraseSector(off int64) error
 }
 
+// MappedFlash is flash that the CPU also sees as memory (execute in
+// place): the bootloader then hashes images where they lie instead of
+// copying them out.
+type MappedFlash interface {
+	Mapped(off, n int64) ([]byte, error)
+}
+
 // Counters are monotonic counters (TPM NV counters on the device), one per
 // component, holding the lowest manifest sequence number it may run.
 type Counters interface {

@@ -80,9 +80,16 @@ func (d *Device) readSlotHeader(c Component, secondary bool) (*slotHeader, error
 	return &slotHeader{Envelope: bytes.Clone(env), ImageLen: int(imgLen)}, nil
 }
 
-// imageReader reads the image of a slot.
+// imageReader reads the image of a slot, straight from the mapping when
+// the flash is memory-mapped.
 func (d *Device) imageReader(c Component, secondary bool, n int) io.Reader {
-	return io.NewSectionReader(readerAt{d.flash}, d.layout.slotOff(c, secondary)+int64(d.layout.SectorSize), int64(n))
+	off := d.layout.slotOff(c, secondary) + int64(d.layout.SectorSize)
+	if m, ok := d.flash.(MappedFlash); ok {
+		if b, err := m.Mapped(off, int64(n)); err == nil {
+			return bytes.NewReader(b)
+		}
+	}
+	return io.NewSectionReader(readerAt{d.flash}, off, int64(n))
 }
 
 type readerAt struct{ f Flash }

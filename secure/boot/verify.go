@@ -112,7 +112,7 @@ func (p *bootPlatform) ImageDigest(t suit.Target, alg int64) ([]byte, uint64, er
 		s256 = sha256.New()
 		w = io.MultiWriter(h, s256)
 	}
-	if _, err := io.CopyBuffer(w, p.d.imageReader(p.c, p.secondary, p.size), make([]byte, 32<<10)); err != nil {
+	if _, err := io.CopyBuffer(w, p.d.imageReader(p.c, p.secondary, p.size), make([]byte, 64<<10)); err != nil {
 		return nil, 0, err
 	}
 	sum := h.Sum(nil)

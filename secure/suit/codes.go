@@ -26,6 +26,17 @@ const (
 // and carried in the envelope.
 var severableKeys = map[int64]bool{KeyPayloadFetch: true, KeyInstall: true, KeyText: true}
 
+// manifestExtensionKeys are manifest members of the companion drafts that
+// this processor implements, beyond the sequences.
+var manifestExtensionKeys = []int64{}
+
+// commonKeys are the suit-common members this processor implements.
+var commonKeys = []int64{keyComponents, keySharedSequence}
+
+// dependencyMetadataKeys are the SUIT_Dependency_Metadata members this
+// processor implements.
+var dependencyMetadataKeys = []int64{}
+
 // unseverableSequences are the command sequences that must stay in the manifest.
 var unseverableSequences = map[int64]bool{KeyValidate: true, KeyLoad: true, KeyInvoke: true}
 

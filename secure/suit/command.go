@@ -14,6 +14,11 @@ const tagPEN = 112
 // its argument decoded according to its code.
 type Command struct {
 	Code int64
+	// Offset is where the command's code begins, in bytes from the start
+	// of the top-level sequence that holds it (a command nested in
+	// try-each or run-sequence counts from the outer sequence too), as
+	// suit-record-section-offset reports it.
+	Offset int
 	// Policy is the reporting policy of conditions and of the directives
 	// that take one.
 	Policy uint64
@@ -85,8 +90,9 @@ func (p Parameters) Digest(key int64) (Digest, bool) {
 
 // decodeSequence decodes a command sequence and, recursively, the
 // sequences nested in try-each and run-sequence, so that a malformed
-// manifest is refused before any command of it runs.
-func decodeSequence(data []byte, depth int) (Sequence, error) {
+// manifest is refused before any command of it runs. base is the offset
+// of data in the top-level sequence.
+func decodeSequence(data []byte, depth, base int) (Sequence, error) {
 	if depth > MaxSequenceDepth {
 		return nil, malformed("command sequences nested deeper than %d", MaxSequenceDepth)
 	}
@@ -100,20 +106,22 @@ func decodeSequence(data []byte, depth int) (Sequence, error) {
 	}
 	seq := make(Sequence, 0, n/2)
 	for range n / 2 {
+		offset := base + r.off
 		code, err := r.int()
 		if err != nil {
 			return nil, fmt.Errorf("command code: %w", err)
 		}
-		cmd, err := readCommand(r, code, depth)
+		cmd, err := readCommand(r, code, depth, base)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", CommandName(code), err)
 		}
+		cmd.Offset = offset
 		seq = append(seq, cmd)
 	}
 	return seq, r.done()
 }
 
-func readCommand(r *reader, code int64, depth int) (Command, error) {
+func readCommand(r *reader, code int64, depth, base int) (Command, error) {
 	cmd := Command{Code: code}
 	var err error
 	switch {
@@ -141,7 +149,7 @@ func readCommand(r *reader, code int64, depth int) (Command, error) {
 			if err != nil {
 				return cmd, err
 			}
-			s, err := decodeSequence(b, depth+1)
+			s, err := decodeSequence(b, depth+1, base+r.off-len(b))
 			if err != nil {
 				return cmd, err
 			}
@@ -153,7 +161,7 @@ func readCommand(r *reader, code int64, depth int) (Command, error) {
 			return cmd, err
 		}
 		var s Sequence
-		s, err = decodeSequence(b, depth+1)
+		s, err = decodeSequence(b, depth+1, base+r.off-len(b))
 		cmd.Sequences = []Sequence{s}
 	case code < 0:
 		// A custom command's argument: bstr, tstr, int or nil.
@@ -234,7 +242,7 @@ func readParam(r *reader, key int64) (any, error) {
 	spec, known := paramSpecs[key]
 	if !known {
 		if key >= 0 {
-			return nil, unsupported("parameter %d", key)
+			return nil, unsupportedAs(ErrUnsupportedParameter, "parameter %d", key)
 		}
 		// A custom parameter: int, bool, tstr or bstr.
 		switch m, _ := r.peek(); m {
@@ -298,7 +306,7 @@ func readParam(r *reader, key int64) (any, error) {
 		}
 		return b, nil
 	}
-	return nil, unsupported("parameter %d", key)
+	return nil, unsupportedAs(ErrUnsupportedParameter, "parameter %d", key)
 }
 
 // Encode returns the deterministic encoding of the sequence.

@@ -60,9 +60,9 @@ func parseCOSEBlock(data []byte) (*coseBlock, error) {
 	case tagCOSEMac0:
 		b.mac = true
 	case tagCOSESign:
-		return nil, unsupported("COSE_Sign authentication block")
+		return nil, unsupportedAs(ErrUnsupportedCOSE, "COSE_Sign authentication block")
 	case tagCOSEMac:
-		return nil, unsupported("COSE_Mac authentication block")
+		return nil, unsupportedAs(ErrUnsupportedCOSE, "COSE_Mac authentication block")
 	default:
 		return nil, malformed("authentication block has tag %d", tag)
 	}
@@ -105,7 +105,7 @@ func parseCOSEBlock(data []byte) (*coseBlock, error) {
 		return nil, fmt.Errorf("COSE algorithm: %w", err)
 	}
 	if b.mac != (b.alg == AlgHMAC256) {
-		return nil, unsupported("COSE algorithm %d in this block", b.alg)
+		return nil, unsupportedAs(ErrUnsupportedAlgorithm, "COSE algorithm %d in this block", b.alg)
 	}
 	return &b, nil
 }
@@ -197,10 +197,19 @@ func verifyECDSA(pub crypto.PublicKey, curve elliptic.Curve, digest, sig []byte)
 // signCOSE builds a tagged COSE_Sign1 (or COSE_Mac0 for a MAC key) with a
 // detached payload, as SUIT authentication blocks are.
 func signCOSE(s *SigningKey, payload []byte) ([]byte, error) {
+	return signCOSEPayload(s, payload, false)
+}
+
+// signCOSEPayload is signCOSE with the payload attached when attached is
+// set, as a signed report carries it.
+func signCOSEPayload(s *SigningKey, payload []byte, attached bool) ([]byte, error) {
 	b := coseBlock{alg: s.Alg, mac: s.Alg == AlgHMAC256}
 	b.msg.Protected = mustMarshal(map[int64]int64{coseHeaderAlg: s.Alg})
 	b.msg.Unprotected = map[int64]cbor.RawMessage{}
 	b.msg.Payload = cborNull
+	if attached {
+		b.msg.Payload = bstrEncoding(payload)
+	}
 	tbs := b.toBeSigned(payload)
 	switch s.Alg {
 	case AlgHMAC256:
@@ -236,7 +245,7 @@ func signCOSE(s *SigningKey, payload []byte) ([]byte, error) {
 		}
 		b.msg.Signature = ed25519.Sign(k, tbs)
 	default:
-		return nil, unsupported("signing algorithm %d", s.Alg)
+		return nil, unsupportedAs(ErrUnsupportedAlgorithm, "signing algorithm %d", s.Alg)
 	}
 	tag := uint64(tagCOSESign1)
 	if b.mac {

@@ -24,7 +24,7 @@ func NewHash(alg int64) (hash.Hash, error) {
 	case AlgSHA512:
 		return sha512.New(), nil
 	}
-	return nil, unsupported("digest algorithm %d", alg)
+	return nil, unsupportedAs(ErrUnsupportedAlgorithm, "digest algorithm %d", alg)
 }
 
 // DigestOf computes a SUIT_Digest of data with alg.

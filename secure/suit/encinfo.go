@@ -102,7 +102,7 @@ func readEncryptionInfo(r *reader) (*EncryptionInfo, error) {
 	}
 	if !r.null() {
 		if m, _ := r.peek(); m == majorBytes {
-			return nil, unsupported("attached ciphertext: SUIT payloads are detached")
+			return nil, unsupportedAs(ErrUnsupportedCOSE, "attached ciphertext: SUIT payloads are detached")
 		}
 		return nil, r.errf("ciphertext is neither null nor a byte string")
 	}
@@ -155,7 +155,7 @@ func readEncryptionInfo(r *reader) (*EncryptionInfo, error) {
 			return nil, malformed("A128CTR with a non-empty protected header")
 		}
 	default:
-		return nil, unsupported("content encryption algorithm %d", info.Alg)
+		return nil, unsupportedAs(ErrUnsupportedAlgorithm, "content encryption algorithm %d", info.Alg)
 	}
 	return info, nil
 }
@@ -215,7 +215,7 @@ func readRecipient(r *reader) (Recipient, error) {
 			return rc, fmt.Errorf("ephemeral key: %w", err)
 		}
 	default:
-		return rc, unsupported("key distribution algorithm %d", rc.Alg)
+		return rc, unsupportedAs(ErrUnsupportedAlgorithm, "key distribution algorithm %d", rc.Alg)
 	}
 	return rc, nil
 }
@@ -241,7 +241,7 @@ func onlyLabels(h map[int64][]byte, allowed ...int64) error {
 			ok = ok || label == a
 		}
 		if !ok {
-			return unsupported("header label %d", label)
+			return unsupportedAs(ErrUnsupportedCOSE, "header label %d", label)
 		}
 	}
 	return nil
@@ -265,7 +265,7 @@ func headerAlg(protected, unprotected map[int64][]byte) (int64, bool, error) {
 	alg, err := r.int()
 	if err != nil {
 		// A text algorithm name is valid COSE but names nothing SUIT uses.
-		return 0, false, unsupported("algorithm %x", raw)
+		return 0, false, unsupportedAs(ErrUnsupportedAlgorithm, "algorithm %x", raw)
 	}
 	return alg, inP, r.done()
 }
@@ -297,7 +297,7 @@ func readP256Key(raw []byte) (*ecdh.PublicKey, error) {
 		kr := newReader(h[label])
 		v, err := kr.int()
 		if err != nil || v != want {
-			return nil, unsupported("COSE_Key parameter %d is not %d", label, want)
+			return nil, unsupportedAs(ErrUnsupportedCOSE, "COSE_Key parameter %d is not %d", label, want)
 		}
 	}
 	point := make([]byte, 1, 1+2*p256FieldBytes)

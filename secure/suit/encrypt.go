@@ -78,7 +78,7 @@ func EncryptPayload(plaintext []byte, spec EncryptSpec) (ciphertext, encInfo []b
 		ciphertext = make([]byte, len(plaintext))
 		cipher.NewCTR(block, info.IV).XORKeyStream(ciphertext, plaintext)
 	default:
-		return nil, nil, unsupported("content encryption algorithm %d", alg)
+		return nil, nil, unsupportedAs(ErrUnsupportedAlgorithm, "content encryption algorithm %d", alg)
 	}
 
 	rc := Recipient{KID: spec.KID}

@@ -43,7 +43,7 @@ func TestEncryptionInfoCheckedAtDecode(t *testing.T) {
 	bad[0] = 0xd8
 	bad[1] = 0x61 // tag 97: COSE_Mac, not COSE_Encrypt
 	seq := Sequence{set(Parameters{ParamEncryptionInfo: bad})}
-	if _, err := decodeSequence(seq.Encode(), 0); !errors.Is(err, ErrMalformed) {
+	if _, err := decodeSequence(seq.Encode(), 0, 0); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("decodeSequence = %v, want ErrMalformed", err)
 	}
 }

@@ -30,6 +30,13 @@ var (
 	ErrTooComplex         = fmt.Errorf("%w: processing limit reached", ErrRejected)
 	ErrPayloadUnavailable = fmt.Errorf("%w: payload not available", ErrRejected)
 	ErrUnauthorized       = fmt.Errorf("%w: signer not authorized", ErrRejected)
+	// The kinds of unsupported input, each an ErrUnsupported, that a
+	// report tells apart (draft-ietf-suit-report reasons).
+	ErrUnsupportedCommand   = fmt.Errorf("%w command", ErrUnsupported)
+	ErrUnsupportedParameter = fmt.Errorf("%w parameter", ErrUnsupported)
+	ErrUnsupportedComponent = fmt.Errorf("%w component", ErrUnsupported)
+	ErrUnsupportedAlgorithm = fmt.Errorf("%w algorithm", ErrUnsupported)
+	ErrUnsupportedCOSE      = fmt.Errorf("%w COSE structure or header", ErrUnsupported)
 	// ErrNoDecryptionKey: no recipient of an encryption info is addressed
 	// to a key the device holds.
 	ErrNoDecryptionKey = fmt.Errorf("%w: no key for any recipient of the encryption info", ErrRejected)
@@ -64,4 +71,9 @@ func malformed(format string, args ...any) error {
 
 func unsupported(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrUnsupported}, args...)...)
+}
+
+// unsupportedAs is unsupported with a finer kind (ErrUnsupportedCommand...).
+func unsupportedAs(kind error, format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)
 }

@@ -44,6 +44,12 @@ const (
 	// AES block.
 	decryptChunk = 64 << 10
 
+	// MaxReportSize bounds a report, signed or not, that ParseReport and
+	// VerifyReport take.
+	MaxReportSize = 1 << 20
+	// MaxReportRecords bounds the records of one report.
+	MaxReportRecords = 1024
+
 	// CBOR decoder bounds (fxamacker/cbor minimums are 4, 16 and 16).
 	maxNestedLevels  = 16
 	maxArrayElements = 1024

@@ -121,7 +121,7 @@ func (mem *Member) decodeCommands(key int64) error {
 	if key == KeyText || mem.Bytes == nil {
 		return nil
 	}
-	seq, err := decodeSequence(mem.Bytes, 0)
+	seq, err := decodeSequence(mem.Bytes, 0, 0)
 	if err != nil {
 		return fmt.Errorf("%s: %w", SequenceName(key), err)
 	}
@@ -164,7 +164,7 @@ func (m *Manifest) readCommon(r *reader) error {
 			if err != nil {
 				return err
 			}
-			if m.Shared, err = decodeSequence(b, 0); err != nil {
+			if m.Shared, err = decodeSequence(b, 0, 0); err != nil {
 				return fmt.Errorf("shared sequence: %w", err)
 			}
 		default:

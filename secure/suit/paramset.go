@@ -146,3 +146,54 @@ func (s *ParamSet) Digest(key int64) (Digest, bool) {
 	}
 	return s.digest, true
 }
+
+// get returns the value of a set parameter as a Parameters value holds it.
+func (s *ParamSet) get(key int64) (any, bool) {
+	if !s.has(key) {
+		return nil, false
+	}
+	switch key {
+	case ParamVendorID:
+		if s.vendorPEN {
+			return PEN(s.vendorID), true
+		}
+		return s.vendorID, true
+	case ParamImageDigest:
+		return s.digest, true
+	case ParamStrictOrder:
+		return s.strictOrder, true
+	case ParamURI:
+		return s.uri, true
+	}
+	if b, ok := s.Bytes(key); ok {
+		return b, true
+	}
+	if n, ok := s.Uint(key); ok {
+		return n, true
+	}
+	v, ok := s.other[key]
+	return v, ok
+}
+
+// copyTo adds the parameters keys names that s has to p.
+func (s *ParamSet) copyTo(p Parameters, keys ...int64) {
+	for _, k := range keys {
+		if v, ok := s.get(k); ok {
+			p[k] = v
+		}
+	}
+}
+
+// all lists the keys of every parameter set.
+func (s *ParamSet) all() []int64 {
+	var keys []int64
+	for k := int64(0); k < 64; k++ {
+		if s.present&(1<<k) != 0 {
+			keys = append(keys, k)
+		}
+	}
+	for k := range s.other {
+		keys = append(keys, k)
+	}
+	return keys
+}

@@ -68,11 +68,11 @@ func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Resul
 		}
 		res.Ran = append(res.Ran, name)
 		if m.Shared != nil {
-			if err := pr.top("shared-sequence", m.Shared); err != nil {
+			if err := pr.top(KeyCommon, m.Shared); err != nil {
 				return res, err
 			}
 		}
-		if err := pr.top(name, mem.Commands); err != nil {
+		if err := pr.top(key, mem.Commands); err != nil {
 			return res, err
 		}
 	}
@@ -92,12 +92,18 @@ type processor struct {
 	// gives nested sequences, so that iterating allocates nothing.
 	single  [MaxSequenceDepth + 2][1]int
 	seqName string
+	section int64    // manifest key of the sequence running (KeyCommon: shared)
+	meas    ParamSet // what the running command measured on the device
 	depth   int
 	budget  int
 }
 
-func (pr *processor) top(name string, seq Sequence) error {
-	pr.seqName, pr.depth, pr.cur = name, 0, []int{0}
+func (pr *processor) top(key int64, seq Sequence) error {
+	name := SequenceName(key)
+	if key == KeyCommon {
+		name = "shared-sequence"
+	}
+	pr.seqName, pr.section, pr.depth, pr.cur = name, key, 0, []int{0}
 	if len(pr.v.Manifest.Components) > 1 && seq[0].Code != DirSetComponentIndex {
 		// draft-37 §8.2: with several components every sequence names its
 		// component first, so nothing is applied to component 0 by accident.
@@ -109,7 +115,10 @@ func (pr *processor) top(name string, seq Sequence) error {
 }
 
 func (pr *processor) record(r Record) {
-	r.Sequence, r.Depth = pr.seqName, pr.depth
+	r.Sequence, r.Section, r.Depth = pr.seqName, pr.section, pr.depth
+	if r.Component >= 0 {
+		r.ComponentID = pr.v.Manifest.Components[r.Component]
+	}
 	pr.res.Records = append(pr.res.Records, r)
 	if pr.onRecord != nil {
 		pr.onRecord(r)
@@ -131,9 +140,9 @@ func (pr *processor) exec(seq Sequence, soft bool) (bool, error) {
 		var err error
 		switch cmd.Code {
 		case DirSetComponentIndex:
-			err = pr.setIndex(cmd.Index)
+			err = pr.setIndex(cmd)
 		case DirOverrideParameters:
-			soft, err = pr.override(cmd.Params, soft)
+			soft, err = pr.override(cmd, soft)
 		case DirTryEach:
 			err = pr.forEach(cmd, pr.tryEach)
 		case DirRunSequence:
@@ -156,7 +165,8 @@ func (pr *processor) spend() error {
 	return nil
 }
 
-func (pr *processor) setIndex(idx *IndexArg) error {
+func (pr *processor) setIndex(cmd Command) error {
+	idx := cmd.Index
 	n := len(pr.v.Manifest.Components)
 	// Setting the index costs what it selects, so that a run of
 	// set-component-index true cannot do unbounded work for free.
@@ -180,14 +190,14 @@ func (pr *processor) setIndex(idx *IndexArg) error {
 		for _, i := range idx.Indices {
 			if i >= uint64(n) {
 				err := malformed("component index %d of %d components", i, n)
-				pr.record(Record{Command: CommandName(DirSetComponentIndex), Component: -1, Err: err})
+				pr.record(Record{Command: CommandName(DirSetComponentIndex), Offset: cmd.Offset, Component: -1, Err: err})
 				return &CommandError{Sequence: pr.seqName, Command: CommandName(DirSetComponentIndex), Component: -1, Err: err}
 			}
 			cur = append(cur, int(i))
 		}
 		pr.cur = cur
 	}
-	r := Record{Command: CommandName(DirSetComponentIndex), Component: -1}
+	r := Record{Command: CommandName(DirSetComponentIndex), Offset: cmd.Offset, Component: -1}
 	if pr.details {
 		r.Detail = fmt.Sprint(pr.cur)
 	}
@@ -195,7 +205,8 @@ func (pr *processor) setIndex(idx *IndexArg) error {
 	return nil
 }
 
-func (pr *processor) override(p Parameters, soft bool) (bool, error) {
+func (pr *processor) override(cmd Command, soft bool) (bool, error) {
+	p := cmd.Params
 	var names string
 	if pr.details {
 		list := make([]string, 0, len(p))
@@ -208,7 +219,7 @@ func (pr *processor) override(p Parameters, soft bool) (bool, error) {
 	if v, ok := p.Bool(ParamSoftFailure); ok {
 		if pr.depth == 0 {
 			err := malformed("soft-failure set outside try-each or run-sequence")
-			pr.record(Record{Command: CommandName(DirOverrideParameters), Component: -1, Err: err})
+			pr.record(Record{Command: CommandName(DirOverrideParameters), Offset: cmd.Offset, Component: -1, Err: err})
 			return soft, &CommandError{Sequence: pr.seqName, Command: CommandName(DirOverrideParameters), Component: -1, Err: err}
 		}
 		soft = v
@@ -222,7 +233,7 @@ func (pr *processor) override(p Parameters, soft bool) (bool, error) {
 				pr.params[i].set(k, v)
 			}
 		}
-		pr.record(Record{Command: CommandName(DirOverrideParameters), Component: i, Detail: names})
+		pr.record(Record{Command: CommandName(DirOverrideParameters), Offset: cmd.Offset, Component: i, Detail: names})
 	}
 	return soft, nil
 }
@@ -267,12 +278,12 @@ func isConditionFailure(err error) bool {
 func (pr *processor) tryEach(cmd Command, i int) error {
 	for n, alt := range cmd.Sequences {
 		if alt == nil {
-			pr.record(Record{Command: CommandName(DirTryEach), Component: i, Detail: pr.detailf("alternative %d (empty)", n)})
+			pr.record(Record{Command: CommandName(DirTryEach), Offset: cmd.Offset, Component: i, Detail: pr.detailf("alternative %d (empty)", n)})
 			return nil
 		}
 		soft, err := pr.nested(alt, true)
 		if err == nil {
-			pr.record(Record{Command: CommandName(DirTryEach), Component: i, Detail: pr.detailf("alternative %d", n)})
+			pr.record(Record{Command: CommandName(DirTryEach), Offset: cmd.Offset, Component: i, Detail: pr.detailf("alternative %d", n)})
 			return nil
 		}
 		if !(soft && isConditionFailure(err)) {
@@ -280,7 +291,7 @@ func (pr *processor) tryEach(cmd Command, i int) error {
 		}
 	}
 	err := &CommandError{Sequence: pr.seqName, Command: CommandName(DirTryEach), Component: i, Condition: true, Err: ErrTryEachExhausted}
-	pr.record(Record{Command: CommandName(DirTryEach), Component: i, Err: ErrTryEachExhausted})
+	pr.record(Record{Command: CommandName(DirTryEach), Offset: cmd.Offset, Component: i, Err: ErrTryEachExhausted})
 	return err
 }
 
@@ -295,24 +306,53 @@ func (pr *processor) runSequence(cmd Command, i int) error {
 	if err != nil {
 		detail = pr.detailf("halted by soft failure")
 	}
-	pr.record(Record{Command: CommandName(DirRunSequence), Component: i, Detail: detail})
+	pr.record(Record{Command: CommandName(DirRunSequence), Offset: cmd.Offset, Component: i, Detail: detail})
 	return nil
 }
 
 // simple runs a condition or a plain directive on component i.
 func (pr *processor) simple(cmd Command, i int) error {
 	t := pr.target(i)
-	err := pr.run(cmd, t)
-	var detail string
-	if pr.details {
-		detail = pr.describe(cmd, t)
+	if pr.meas.present != 0 {
+		pr.meas = ParamSet{}
 	}
-	pr.record(Record{Command: CommandName(cmd.Code), Component: i, Policy: cmd.Policy, Detail: detail, Err: err})
+	err := pr.run(cmd, t)
+	rec := Record{Command: CommandName(cmd.Code), Offset: cmd.Offset, Component: i, Policy: cmd.Policy, Err: err}
+	if pr.details {
+		rec.Detail = pr.describe(cmd, t)
+	}
+	if rec.wantsProperties() {
+		rec.Properties = pr.properties(cmd, t, err)
+	}
+	pr.record(rec)
 	if err != nil {
 		return &CommandError{Sequence: pr.seqName, Command: CommandName(cmd.Code), Component: i,
 			Condition: isCondition(cmd.Code) && errors.Is(err, ErrRejected), Err: err}
 	}
 	return nil
+}
+
+// consumedKeys lists the parameters a condition reads that describe the
+// device once the condition holds.
+var consumedKeys = map[int64][]int64{
+	CondVendorIdentifier: {ParamVendorID},
+	CondClassIdentifier:  {ParamClassID},
+	CondDeviceIdentifier: {ParamDeviceID},
+	CondComponentSlot:    {ParamComponentSlot},
+}
+
+// properties collects what a report may say about a command's outcome
+// (see Record.Properties). Only called when the policy asks for it.
+func (pr *processor) properties(cmd Command, t Target, err error) Parameters {
+	p := Parameters{}
+	if err == nil {
+		t.Params.copyTo(p, consumedKeys[cmd.Code]...)
+	}
+	pr.meas.copyTo(p, pr.meas.all()...)
+	if len(p) == 0 {
+		return nil
+	}
+	return p
 }
 
 func missing(key int64) error {
@@ -338,6 +378,7 @@ func (pr *processor) run(cmd Command, t Target) error {
 		if err != nil {
 			return err
 		}
+		pr.meas.set(ParamComponentSlot, got)
 		if got != want {
 			return fmt.Errorf("%w: device slot %d", ErrSlotMismatch, got)
 		}
@@ -402,7 +443,7 @@ func (pr *processor) run(cmd Command, t Target) error {
 		pr.res.Invoked = append(pr.res.Invoked, t.Index)
 		return nil
 	}
-	return unsupported("command %s", CommandName(cmd.Code))
+	return unsupportedAs(ErrUnsupportedCommand, "command %s", CommandName(cmd.Code))
 }
 
 // canDecrypt refuses a command that must decrypt on a platform that
@@ -508,6 +549,8 @@ func (pr *processor) imageMatch(t Target) error {
 	if err != nil {
 		return err
 	}
+	pr.meas.set(ParamImageDigest, Digest{Alg: want.Alg, Bytes: sum})
+	pr.meas.set(ParamImageSize, got)
 	if !want.Equal(sum) {
 		return fmt.Errorf("%w: got %x", ErrImageMismatch, sum)
 	}

@@ -113,7 +113,7 @@ func (d *Device) component(id suit.ComponentID) (*Component, error) {
 		return c, nil
 	}
 	if d.Fixed {
-		return nil, fmt.Errorf("%w: device has no component %s", suit.ErrUnsupported, id)
+		return nil, fmt.Errorf("%w: device has no component %s", suit.ErrUnsupportedComponent, id)
 	}
 	c := &Component{ID: id}
 	d.Components = append(d.Components, c)
