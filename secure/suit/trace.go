@@ -9,13 +9,49 @@ import (
 // what a reporting engine receives (draft-37 §8.4.7): the policy, the
 // result and the parameters the command consumed.
 type Record struct {
-	Sequence  string // top-level sequence being run
-	Depth     int    // nesting in try-each / run-sequence
+	Sequence string // top-level sequence being run
+	// Section is the manifest key of that sequence (KeyCommon for the
+	// shared sequence) and Offset the command's byte offset in it: where
+	// a report says the command is (suit-record-manifest-section and
+	// suit-record-section-offset).
+	Section   int64
+	Offset    int
+	Depth     int // nesting in try-each / run-sequence
 	Command   string
-	Component int    // -1 for commands that apply to no component
-	Policy    uint64 // reporting policy, 0 when the command has none
+	Component int // -1 for commands that apply to no component
+	// ComponentID identifies Component, nil when Component is -1.
+	ComponentID ComponentID
+	// Manifest is the walk from the root manifest through dependency
+	// component indices to the manifest that holds the command; nil for
+	// the root (suit-record-manifest-id).
+	Manifest []uint64
+	Policy   uint64 // reporting policy, 0 when the command has none
 	Detail    string // what the command consumed or chose
 	Err       error  // nil on success
+	// Properties holds, only when the reporting policy asks for a record
+	// or system information for this outcome, what the command found on
+	// the device: on success the parameters it consumed (they describe
+	// the device, since it matched) and what it measured; on failure what
+	// it measured (the actual values, the reason).
+	Properties Parameters
+}
+
+// wantsProperties reports whether the policy asks for anything about
+// this outcome.
+func (r Record) wantsProperties() bool {
+	if r.Err == nil {
+		return r.Policy&(ReportRecordOnSuccess|ReportSysinfoOnSuccess) != 0
+	}
+	return r.Policy&(ReportRecordOnFailure|ReportSysinfoOnFailure) != 0
+}
+
+// SysinfoReported reports whether the policy asks for the system
+// information of this outcome (send-sysinfo-success/-failure).
+func (r Record) SysinfoReported() bool {
+	if r.Err == nil {
+		return r.Policy&ReportSysinfoOnSuccess != 0
+	}
+	return r.Policy&ReportSysinfoOnFailure != 0
 }
 
 // Reported reports whether the record's reporting policy asks for it to
