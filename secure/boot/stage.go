@@ -18,33 +18,21 @@ type Staged struct {
 // nothing committed and the primaries untouched. Staging while another set
 // is in progress (staged or in trial) is ErrBusy.
 func (d *Device) Stage(ctx context.Context, set []Staged) error {
-	j, err := d.readJournal()
-	if err != nil {
-		return err
-	}
-	if !j.idle() {
-		return ErrBusy
-	}
-	var mask byte
+	var comps []Component
 	for _, s := range set {
-		if s.Component < 0 || s.Component >= numComponents || mask&(1<<s.Component) != 0 {
-			return fmt.Errorf("boot: install set names %s twice or not at all", s.Component)
-		}
-		mask |= 1 << s.Component
-	}
-	if mask == 0 {
-		return fmt.Errorf("boot: empty install set")
-	}
-	for _, s := range set {
-		if err := d.writeSlot(s.Component, true, s.Envelope, s.Image); err != nil {
+		w, err := d.OpenStaging(s.Component)
+		if err != nil {
 			return fmt.Errorf("stage %s: %w", s.Component, err)
 		}
-		if _, err := d.verifySlot(ctx, s.Component, true); err != nil {
+		if _, err := w.Write(s.Image); err != nil {
 			return fmt.Errorf("stage %s: %w", s.Component, err)
 		}
+		if err := w.Close(s.Envelope); err != nil {
+			return fmt.Errorf("stage %s: %w", s.Component, err)
+		}
+		comps = append(comps, s.Component)
 	}
-	_, err = d.begin(j, opInstall, mask)
-	return err
+	return d.Commit(ctx, comps)
 }
 
 // Provision writes factory images straight into the primary slots of a

@@ -20,10 +20,12 @@ type ComponentStatus struct {
 type Status struct {
 	Components []ComponentStatus `json:"components"`
 	// State is idle, staged, trial, confirming or reverting.
-	State       string `json:"state"`
-	TrialBoots  uint64 `json:"trial_boots"`
-	Generation  uint64 `json:"generation"`
-	LastOutcome string `json:"last_outcome"`
+	State string `json:"state"`
+	// Set lists the components of the install set in progress.
+	Set         []Component `json:"set,omitempty"`
+	TrialBoots  uint64      `json:"trial_boots"`
+	Generation  uint64      `json:"generation"`
+	LastOutcome string      `json:"last_outcome"`
 }
 
 // Status reads the journal and verifies every slot, changing nothing.
@@ -44,6 +46,13 @@ func (d *Device) Status(ctx context.Context) (*Status, error) {
 		st.State = "trial"
 	default:
 		st.State = "staged"
+	}
+	if !j.idle() {
+		for _, c := range Components {
+			if j.has(c) {
+				st.Set = append(st.Set, c)
+			}
+		}
 	}
 	for _, c := range Components {
 		cs := ComponentStatus{Component: c.String()}
@@ -68,3 +77,9 @@ func (d *Device) Status(ctx context.Context) (*Status, error) {
 	}
 	return st, nil
 }
+
+// Counter reads the anti-rollback counter of c.
+func (d *Device) Counter(c Component) (uint64, error) { return d.counters.Counter(c) }
+
+// Identity is the vendor and class ID the device matches manifests with.
+func (d *Device) Identity() (vendor, class []byte) { return d.cfg.VendorID, d.cfg.ClassID }

@@ -1,0 +1,356 @@
+package fwu
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"hash"
+	"sync"
+
+	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/suit"
+)
+
+// Errors, each for one kind of refusal.
+var (
+	ErrBusy       = errors.New("fwu: another update is in progress")
+	ErrBadState   = errors.New("fwu: not allowed in this state")
+	ErrOutOfRange = errors.New("fwu: chunk out of order, overlapping or past the declared size")
+	ErrNotFound   = errors.New("fwu: no such update set or payload")
+)
+
+// PayloadRequest asks the normal world for the bytes of a payload.
+type PayloadRequest struct {
+	Index     uint32
+	Component suit.ComponentID
+	URI       string
+	Size      uint64
+}
+
+// Service is the update service. It is safe for concurrent use; calls are
+// serialized, as the one channel to the normal world would have them.
+type Service struct {
+	mu     sync.Mutex
+	boot   *boot.Device
+	policy *keys.Policy
+	set    *updateSet
+	nextID uint64
+	// last remembers the outcome of the last set this process installed
+	// or accepted, for Query.
+	accepted, rejected map[boot.Component]bool
+}
+
+type updateSet struct {
+	id       uint64
+	payloads []*payload
+	failed   error
+}
+
+type payload struct {
+	index    uint32
+	comp     boot.Component
+	uri      string
+	size     uint64
+	digest   suit.Digest
+	envelope []byte // the envelope as stored in the slot: without integrated payloads
+	w        *boot.SlotWriter
+	h        hash.Hash
+	written  uint64
+	state    State
+}
+
+// New makes the service over a booted bootloader.
+func New(b *boot.Device, policy *keys.Policy) *Service {
+	return &Service{boot: b, policy: policy, nextID: 1,
+		accepted: map[boot.Component]bool{}, rejected: map[boot.Component]bool{}}
+}
+
+// StartUpdate authenticates and authorizes an envelope for one component,
+// checks it against the device (identity, sequence number) by running its
+// install sequence with fetches recorded rather than done, opens the
+// component's staging slot, and returns what the normal world must fetch.
+// A second envelope for another component joins the same install set.
+func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []PayloadRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.set != nil && s.set.failed != nil {
+		s.set = nil // a failed set is abandoned by the next update
+	}
+	st, err := s.boot.Status(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	if st.State != "idle" {
+		return 0, nil, fmt.Errorf("%w: an install set is %s", ErrBusy, st.State)
+	}
+	env, err := suit.ParseEnvelope(raw)
+	if err != nil {
+		return 0, nil, err
+	}
+	v, err := env.Authenticate(s.policy.Keys())
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := s.policy.Authorize(v); err != nil {
+		return 0, nil, err
+	}
+	if len(v.Manifest.Components) != 1 {
+		return 0, nil, fmt.Errorf("%w: an update names one component per envelope", suit.ErrUnsupported)
+	}
+	comp, ok := boot.ComponentByID(v.Manifest.Components[0])
+	if !ok {
+		return 0, nil, fmt.Errorf("%w: no component %s on this device", suit.ErrUnsupported, v.Manifest.Components[0])
+	}
+	if s.set != nil {
+		for _, p := range s.set.payloads {
+			if p.comp == comp {
+				return 0, nil, fmt.Errorf("%w: %s is already in the install set", ErrBusy, comp)
+			}
+		}
+	}
+	plan := &planPlatform{boot: s.boot, comp: comp}
+	if _, err := suit.Process(ctx, v, plan, suit.Options{Sequences: []int64{suit.KeyPayloadFetch, suit.KeyInstall}}); err != nil {
+		return 0, nil, err
+	}
+	if plan.uri == "" && plan.written == nil {
+		return 0, nil, fmt.Errorf("%w: the manifest installs nothing into %s", suit.ErrRejected, comp)
+	}
+	stored := *env
+	stored.Integrated = nil
+	w, err := s.boot.OpenStaging(comp)
+	if err != nil {
+		return 0, nil, err
+	}
+	if s.set == nil {
+		s.set = &updateSet{id: s.nextID}
+		s.nextID++
+	}
+	h, _ := suit.NewHash(plan.digest.Alg)
+	p := &payload{index: uint32(len(s.set.payloads)), comp: comp, uri: plan.uri, size: plan.size, digest: plan.digest,
+		envelope: stored.Encode(), w: w, h: h, state: Writing}
+	s.set.payloads = append(s.set.payloads, p)
+	delete(s.accepted, comp)
+	delete(s.rejected, comp)
+	var reqs []PayloadRequest
+	if plan.written != nil {
+		// An integrated payload is in hand: write it now.
+		if err := s.write(p, 0, plan.written); err != nil {
+			return 0, nil, err
+		}
+	} else {
+		reqs = append(reqs, PayloadRequest{Index: p.index, Component: comp.ID(), URI: p.uri, Size: p.size})
+	}
+	return s.set.id, reqs, nil
+}
+
+func (s *Service) payload(set uint64, index uint32) (*payload, error) {
+	if s.set == nil || s.set.id != set || index >= uint32(len(s.set.payloads)) {
+		return nil, ErrNotFound
+	}
+	if s.set.failed != nil {
+		return nil, fmt.Errorf("%w: the install set failed: %v", ErrBadState, s.set.failed)
+	}
+	return s.set.payloads[index], nil
+}
+
+// WriteChunk hashes and writes the next bytes of a payload. Chunks must
+// come in order, each starting where the last ended, within the size the
+// manifest declared.
+func (s *Service) WriteChunk(_ context.Context, set uint64, index uint32, offset uint64, data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.payload(set, index)
+	if err != nil {
+		return err
+	}
+	if p.state != Writing {
+		return fmt.Errorf("%w: payload %d is %s", ErrBadState, index, p.state)
+	}
+	return s.write(p, offset, data)
+}
+
+func (s *Service) write(p *payload, offset uint64, data []byte) error {
+	if offset != p.written || uint64(len(data)) > p.size-p.written {
+		return fmt.Errorf("%w: %d bytes at %d, %d of %d written", ErrOutOfRange, len(data), offset, p.written, p.size)
+	}
+	p.h.Write(data)
+	if _, err := p.w.Write(data); err != nil {
+		return s.fail(p, err)
+	}
+	p.written += uint64(len(data))
+	if p.written == p.size && p.uri == "" {
+		return s.finish(p)
+	}
+	return nil
+}
+
+// Finish closes a payload: all its bytes are there and their digest is the
+// manifest's. A digest mismatch fails the whole install set.
+func (s *Service) Finish(_ context.Context, set uint64, index uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.payload(set, index)
+	if err != nil {
+		return err
+	}
+	if p.state != Writing {
+		return fmt.Errorf("%w: payload %d is %s", ErrBadState, index, p.state)
+	}
+	return s.finish(p)
+}
+
+func (s *Service) finish(p *payload) error {
+	if p.written != p.size {
+		return fmt.Errorf("%w: %d of %d bytes written", ErrBadState, p.written, p.size)
+	}
+	if sum := p.h.Sum(nil); subtle.ConstantTimeCompare(sum, p.digest.Bytes) != 1 {
+		return s.fail(p, fmt.Errorf("payload %d: %w", p.index, suit.ErrImageMismatch))
+	}
+	if err := p.w.Close(p.envelope); err != nil {
+		return s.fail(p, err)
+	}
+	p.state = Candidate
+	return nil
+}
+
+// fail marks the set failed: all or nothing, it cannot be installed.
+func (s *Service) fail(p *payload, err error) error {
+	p.state = Failed
+	s.set.failed = err
+	return err
+}
+
+// Install installs the set: every payload must be a candidate. The
+// bootloader verifies every image again and commits them together; the
+// next reboot applies them, all or none.
+func (s *Service) Install(ctx context.Context, set uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.set == nil || s.set.id != set {
+		return ErrNotFound
+	}
+	if s.set.failed != nil {
+		return fmt.Errorf("%w: the install set failed: %v", ErrBadState, s.set.failed)
+	}
+	var comps []boot.Component
+	for _, p := range s.set.payloads {
+		if p.state != Candidate {
+			return fmt.Errorf("%w: payload %d is %s, not a candidate", ErrBadState, p.index, p.state)
+		}
+		comps = append(comps, p.comp)
+	}
+	if err := s.boot.Commit(ctx, comps); err != nil {
+		s.set.failed = err
+		for _, p := range s.set.payloads {
+			p.state = Failed
+		}
+		return err
+	}
+	s.set = nil
+	return nil
+}
+
+// Cancel abandons an install set that is not installed yet.
+func (s *Service) Cancel() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.set = nil
+}
+
+// Accept confirms the running trial. With no trial it is ErrBadState.
+func (s *Service) Accept(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	comps, err := s.trialComponents(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.boot.Accept(ctx); err != nil {
+		return err
+	}
+	for _, c := range comps {
+		s.accepted[c] = true
+	}
+	return nil
+}
+
+// Reject reverts the running trial. With no trial it is ErrBadState.
+func (s *Service) Reject(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	comps, err := s.trialComponents(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.boot.Reject(ctx); err != nil {
+		return err
+	}
+	for _, c := range comps {
+		s.rejected[c] = true
+	}
+	return nil
+}
+
+func (s *Service) trialComponents(ctx context.Context) ([]boot.Component, error) {
+	st, err := s.boot.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.State != "trial" {
+		return nil, fmt.Errorf("%w: no trial is running (state %s)", ErrBadState, st.State)
+	}
+	return st.Set, nil
+}
+
+// ComponentInfo is what Query reports for a component.
+type ComponentInfo struct {
+	ID             suit.ComponentID
+	State          State
+	SequenceNumber uint64
+	Digest         []byte
+	Size           uint64
+}
+
+// Query reports every component: its state and the image it runs.
+func (s *Service) Query(ctx context.Context) ([]ComponentInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.boot.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []ComponentInfo
+	for i, c := range boot.Components {
+		info := ComponentInfo{ID: c.ID(), State: Ready}
+		if img := st.Components[i].Primary.Image; img != nil {
+			info.SequenceNumber, info.Digest, info.Size = img.SequenceNumber, img.ImageDigest, uint64(img.Size)
+		}
+		inSet := false
+		for _, tc := range st.Set {
+			inSet = inSet || tc == c
+		}
+		switch {
+		case inSet && st.State == "staged":
+			info.State = Staged
+		case inSet && st.State == "trial":
+			info.State = Trial
+		case inSet:
+			info.State = Staged // confirming or reverting: finished at the next reboot
+		case s.accepted[c]:
+			info.State = Updated
+		case s.rejected[c]:
+			info.State = Rejected
+		}
+		if s.set != nil {
+			for _, p := range s.set.payloads {
+				if p.comp == c {
+					info.State = p.state
+				}
+			}
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}

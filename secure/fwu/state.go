@@ -1,0 +1,26 @@
+// Package fwu is the secure world's firmware update service, modelled on
+// the PSA Firmware Update API: per-component states, one install set at a
+// time, all or nothing, accept and reject for the whole set, and a
+// defined state after any restart.
+//
+// Trust: the service trusts the key policy and the bootloader it drives.
+// Everything the normal world sends is checked: envelopes are
+// authenticated and authorized before anything is written, chunks must
+// arrive in order within the declared size, payloads are hashed as they
+// arrive and the bootloader verifies the whole set again before it
+// commits it. Nothing is installed before its digest matches.
+package fwu
+
+// State is a component's update state (PSA FWU 1.0 §3.2).
+type State string
+
+const (
+	Ready     State = "READY"     // no update in progress
+	Writing   State = "WRITING"   // an image is being written
+	Candidate State = "CANDIDATE" // the image is written and its digest matches
+	Staged    State = "STAGED"    // installed as part of a set: applied at the next reboot
+	Trial     State = "TRIAL"     // running the new image, not yet accepted
+	Rejected  State = "REJECTED"  // the trial was rejected: the old image returns
+	Failed    State = "FAILED"    // the update failed; start again
+	Updated   State = "UPDATED"   // the new image was accepted
+)
