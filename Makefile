@@ -21,6 +21,7 @@ bench:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEnvelope$$' -fuzztime=$(FUZZTIME) ./secure/suit/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEncryptionInfo$$' -fuzztime=$(FUZZTIME) ./secure/suit/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseReport$$' -fuzztime=$(FUZZTIME) ./secure/suit/
 	$(GO) test -run='^$$' -fuzz='^FuzzProcess$$' -fuzztime=$(FUZZTIME) ./secure/suit/dryrun/
 
 # Every scenario, every cut mode, every flash operation (make test runs a sample).

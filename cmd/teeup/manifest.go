@@ -274,7 +274,7 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	fmt.Fprintf(stdout, "authenticated %s: sequence number %d\n", pos[0], v.Manifest.SequenceNumber)
-	res, perr := suit.Process(context.Background(), v, dev, suit.Options{Details: true,
+	res, perr := suit.Process(context.Background(), v, dev, suit.Options{Details: true, Report: true,
 		OnRecord: func(r suit.Record) { fmt.Fprintln(stdout, r) },
 	})
 	for _, s := range res.Skipped {

@@ -82,14 +82,13 @@ func (f *reportFlags) emit(w io.Writer, rep *suit.Report) error {
 
 // reportDoc is the JSON form of a SUIT report.
 type reportDoc struct {
-	ManifestURI    string          `json:"manifest-uri"`
-	ManifestDigest string          `json:"manifest-digest"`
-	Nonce          string          `json:"nonce,omitempty"`
-	Records        []any           `json:"records"`
-	Result         any             `json:"result"`
-	Capabilities   *capabilityDoc  `json:"capabilities,omitempty"`
-	Signer         string          `json:"signer,omitempty"`
-	Raw            json.RawMessage `json:"-"`
+	ManifestURI    string         `json:"manifest-uri"`
+	ManifestDigest string         `json:"manifest-digest"`
+	Nonce          string         `json:"nonce,omitempty"`
+	Records        []any          `json:"records"`
+	Result         any            `json:"result"`
+	Capabilities   *capabilityDoc `json:"capabilities,omitempty"`
+	Signer         string         `json:"signer,omitempty"`
 }
 
 type recordDoc struct {

@@ -17,6 +17,8 @@ const (
 	KeyPayloadFetch   = 16
 	KeyInstall        = 20
 	KeyText           = 23
+	// KeySetVersion is suit-set-version (draft-ietf-suit-update-management §3.1).
+	KeySetVersion = 6
 
 	keyComponents     = 2
 	keySharedSequence = 4
@@ -28,7 +30,7 @@ var severableKeys = map[int64]bool{KeyPayloadFetch: true, KeyInstall: true, KeyT
 
 // manifestExtensionKeys are manifest members of the companion drafts that
 // this processor implements, beyond the sequences.
-var manifestExtensionKeys = []int64{}
+var manifestExtensionKeys = []int64{KeySetVersion}
 
 // commonKeys are the suit-common members this processor implements.
 var commonKeys = []int64{keyComponents, keySharedSequence}
@@ -80,6 +82,16 @@ const (
 	DirInvoke             = 23
 	DirSwap               = 31
 	DirRunSequence        = 32
+
+	// draft-ietf-suit-update-management
+	CondUseBefore        = 4
+	CondImageNotMatch    = 25
+	CondMinimumBattery   = 26
+	CondUpdateAuthorized = 27
+	CondVersion          = 28
+	DirWait              = 29
+	DirOverrideMultiple  = 34
+	DirCopyParams        = 35
 )
 
 var commandNames = map[int64]string{
@@ -99,6 +111,14 @@ var commandNames = map[int64]string{
 	DirInvoke:             "directive-invoke",
 	DirSwap:               "directive-swap",
 	DirRunSequence:        "directive-run-sequence",
+	CondUseBefore:         "condition-use-before",
+	CondImageNotMatch:     "condition-image-not-match",
+	CondMinimumBattery:    "condition-minimum-battery",
+	CondUpdateAuthorized:  "condition-update-authorized",
+	CondVersion:           "condition-version",
+	DirWait:               "directive-wait",
+	DirOverrideMultiple:   "directive-override-multiple",
+	DirCopyParams:         "directive-copy-params",
 }
 
 // CommandName names a command code; custom commands are negative.
@@ -115,7 +135,8 @@ func CommandName(code int64) string {
 func isCondition(code int64) bool {
 	switch code {
 	case CondVendorIdentifier, CondClassIdentifier, CondImageMatch, CondComponentSlot,
-		CondCheckContent, CondAbort, CondDeviceIdentifier:
+		CondCheckContent, CondAbort, CondDeviceIdentifier,
+		CondUseBefore, CondImageNotMatch, CondMinimumBattery, CondUpdateAuthorized, CondVersion:
 		return true
 	}
 	return false
@@ -137,6 +158,13 @@ const (
 	ParamInvokeArgs      = 23
 	ParamDeviceID        = 24
 	ParamFetchArguments  = 25
+
+	// draft-ietf-suit-update-management §4
+	ParamUseBefore      = 4
+	ParamMinimumBattery = 26
+	ParamUpdatePriority = 27
+	ParamVersion        = 28
+	ParamWaitInfo       = 29
 )
 
 // paramKind is the CBOR type a parameter holds.
@@ -151,6 +179,9 @@ const (
 	kindBool
 	kindDigest  // bstr .cbor SUIT_Digest
 	kindEncInfo // bstr .cbor SUIT_Encryption_Info
+	kindInt
+	kindVersion  // bstr .cbor SUIT_Parameter_Version_Match
+	kindWaitInfo // bstr .cbor SUIT_Wait_Event
 )
 
 type paramSpec struct {
@@ -173,6 +204,11 @@ var paramSpecs = map[int64]paramSpec{
 	ParamInvokeArgs:      {"invoke-args", kindBytes},
 	ParamDeviceID:        {"device-id", kindUUID},
 	ParamFetchArguments:  {"fetch-arguments", kindBytes},
+	ParamUseBefore:       {"use-before", kindUint},
+	ParamMinimumBattery:  {"minimum-battery", kindUint},
+	ParamUpdatePriority:  {"update-priority", kindInt},
+	ParamVersion:         {"version", kindVersion},
+	ParamWaitInfo:        {"wait-info", kindWaitInfo},
 }
 
 // ParamName names a parameter key.

@@ -26,11 +26,29 @@ type Command struct {
 	Index *IndexArg
 	// Params is the argument of override-parameters.
 	Params Parameters
+	// Multiple is the argument of override-multiple, in the order given.
+	Multiple []IndexedParams
+	// CopyFrom is the argument of copy-params, in the order given.
+	CopyFrom []IndexedKeys
 	// Sequences holds the alternatives of try-each (a nil entry is the
 	// empty alternative) or the one sequence of run-sequence.
 	Sequences []Sequence
 	// Custom is the raw argument of a custom (negative) command.
 	Custom cbor.RawMessage
+}
+
+// IndexedParams is one entry of override-multiple: parameters for the
+// component at Index.
+type IndexedParams struct {
+	Index  uint64
+	Params Parameters
+}
+
+// IndexedKeys is one entry of copy-params: the parameters to copy from
+// the component at Index.
+type IndexedKeys struct {
+	Index uint64
+	Keys  []int64
 }
 
 // Sequence is a decoded SUIT_Command_Sequence.
@@ -88,6 +106,12 @@ func (p Parameters) Digest(key int64) (Digest, bool) {
 	return v, ok
 }
 
+// Int returns a signed integer parameter (update-priority).
+func (p Parameters) Int(key int64) (int64, bool) {
+	v, ok := p[key].(int64)
+	return v, ok
+}
+
 // decodeSequence decodes a command sequence and, recursively, the
 // sequences nested in try-each and run-sequence, so that a malformed
 // manifest is refused before any command of it runs. base is the offset
@@ -129,6 +153,10 @@ func readCommand(r *reader, code int64, depth, base int) (Command, error) {
 		cmd.Index, err = readIndexArg(r)
 	case code == DirOverrideParameters:
 		cmd.Params, err = readParameters(r)
+	case code == DirOverrideMultiple:
+		cmd.Multiple, err = readOverrideMultiple(r)
+	case code == DirCopyParams:
+		cmd.CopyFrom, err = readCopyParams(r)
 	case code == DirTryEach:
 		var n int
 		if n, err = r.array(MaxTryEach); err != nil {
@@ -214,6 +242,74 @@ func readIndexArg(r *reader) (*IndexArg, error) {
 	return &IndexArg{All: true}, nil
 }
 
+func readOverrideMultiple(r *reader) ([]IndexedParams, error) {
+	n, err := r.mapHead()
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 || n > MaxComponents {
+		return nil, malformed("override-multiple of %d components", n)
+	}
+	out := make([]IndexedParams, 0, n)
+	for range n {
+		i, err := r.uint()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range out {
+			if e.Index == i {
+				return nil, r.errf("duplicate component index %d", i)
+			}
+		}
+		p, err := readParameters(r)
+		if err != nil {
+			return nil, fmt.Errorf("component %d: %w", i, err)
+		}
+		out = append(out, IndexedParams{Index: i, Params: p})
+	}
+	return out, nil
+}
+
+func readCopyParams(r *reader) ([]IndexedKeys, error) {
+	n, err := r.mapHead()
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 || n > MaxComponents {
+		return nil, malformed("copy-params from %d components", n)
+	}
+	out := make([]IndexedKeys, 0, n)
+	for range n {
+		i, err := r.uint()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range out {
+			if e.Index == i {
+				return nil, r.errf("duplicate component index %d", i)
+			}
+		}
+		count, err := r.array(maxMapPairs)
+		if err != nil {
+			return nil, err
+		}
+		if count == 0 {
+			return nil, malformed("copy-params with no parameters")
+		}
+		keys := make([]int64, count)
+		for j := range keys {
+			if keys[j], err = r.int(); err != nil {
+				return nil, err
+			}
+			if _, known := paramSpecs[keys[j]]; !known && keys[j] >= 0 {
+				return nil, unsupportedAs(ErrUnsupportedParameter, "parameter %d", keys[j])
+			}
+		}
+		out = append(out, IndexedKeys{Index: i, Keys: keys})
+	}
+	return out, nil
+}
+
 func readParameters(r *reader) (Parameters, error) {
 	n, err := r.mapHead()
 	if err != nil {
@@ -293,6 +389,20 @@ func readParam(r *reader, key int64) (any, error) {
 			return nil, err
 		}
 		return decodeDigest(b)
+	case kindInt:
+		return r.int()
+	case kindVersion:
+		b, err := r.bytes()
+		if err != nil {
+			return nil, err
+		}
+		return decodeVersionMatch(b)
+	case kindWaitInfo:
+		b, err := r.bytes()
+		if err != nil {
+			return nil, err
+		}
+		return decodeWaitInfo(b)
 	case kindEncInfo:
 		// Checked now, so that a manifest whose encryption info cannot be
 		// used is refused before any command runs; kept as bytes, which
@@ -333,6 +443,18 @@ func (c Command) wireArg() any {
 		}
 	case c.Code == DirOverrideParameters:
 		return c.Params.wire()
+	case c.Code == DirOverrideMultiple:
+		m := make(map[uint64]any, len(c.Multiple))
+		for _, e := range c.Multiple {
+			m[e.Index] = e.Params.wire()
+		}
+		return m
+	case c.Code == DirCopyParams:
+		m := make(map[uint64]any, len(c.CopyFrom))
+		for _, e := range c.CopyFrom {
+			m[e.Index] = e.Keys
+		}
+		return m
 	case c.Code == DirTryEach:
 		alts := make([]any, len(c.Sequences))
 		for i, s := range c.Sequences {
@@ -359,6 +481,10 @@ func (p Parameters) wire() map[int64]any {
 			m[k] = x.Encode()
 		case PEN:
 			m[k] = cbor.Tag{Number: tagPEN, Content: []byte(x)}
+		case VersionMatch:
+			m[k] = x.Encode()
+		case WaitInfo:
+			m[k] = x.Encode()
 		default:
 			m[k] = v
 		}

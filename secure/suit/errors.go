@@ -37,6 +37,12 @@ var (
 	ErrUnsupportedComponent = fmt.Errorf("%w component", ErrUnsupported)
 	ErrUnsupportedAlgorithm = fmt.Errorf("%w algorithm", ErrUnsupported)
 	ErrUnsupportedCOSE      = fmt.Errorf("%w COSE structure or header", ErrUnsupported)
+	// Update-management condition failures.
+	ErrExpired           = fmt.Errorf("%w: past the manifest's use-before time", ErrRejected)
+	ErrImageMatches      = fmt.Errorf("%w: image matches the digest it must not match", ErrRejected)
+	ErrBatteryLow        = fmt.Errorf("%w: battery below the minimum", ErrRejected)
+	ErrUpdateNotApproved = fmt.Errorf("%w: update not approved on the device", ErrRejected)
+	ErrVersionMismatch   = fmt.Errorf("%w: component version does not match", ErrRejected)
 	// ErrNoDecryptionKey: no recipient of an encryption info is addressed
 	// to a key the device holds.
 	ErrNoDecryptionKey = fmt.Errorf("%w: no key for any recipient of the encryption info", ErrRejected)

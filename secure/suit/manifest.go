@@ -15,7 +15,10 @@ type Manifest struct {
 	Version        uint64
 	SequenceNumber uint64
 	ReferenceURI   string
-	Components     []ComponentID
+	// SetVersion is suit-set-version: the version of the component set
+	// the manifest installs, nil when absent.
+	SetVersion []int64
+	Components []ComponentID
 	// Shared is the shared sequence, nil when absent.
 	Shared Sequence
 	// Members holds every command sequence and the text, by key.
@@ -74,6 +77,11 @@ func readManifest(r *reader) (*Manifest, error) {
 			}
 		case key == KeyReferenceURI:
 			m.ReferenceURI, err = r.text()
+		case key == KeySetVersion:
+			var b []byte
+			if b, err = r.bytes(); err == nil {
+				m.SetVersion, err = decodeVersion(b)
+			}
 		case unseverableSequences[key]:
 			var b []byte
 			if b, err = r.bytes(); err == nil {

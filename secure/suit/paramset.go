@@ -13,6 +13,10 @@ type ParamSet struct {
 	encInfo                     []byte
 	digest                      Digest
 	imageSize, slot, source     uint64
+	useBefore, minBattery       uint64
+	priority                    int64
+	version                     VersionMatch
+	waitInfo                    WaitInfo
 	uri                         string
 	strictOrder                 bool
 	// other holds parameters with no field (custom, negative keys).
@@ -56,6 +60,16 @@ func (s *ParamSet) set(key int64, v any) {
 		s.uri = v.(string)
 	case ParamStrictOrder:
 		s.strictOrder = v.(bool)
+	case ParamUseBefore:
+		s.useBefore = v.(uint64)
+	case ParamMinimumBattery:
+		s.minBattery = v.(uint64)
+	case ParamUpdatePriority:
+		s.priority = v.(int64)
+	case ParamVersion:
+		s.version = v.(VersionMatch)
+	case ParamWaitInfo:
+		s.waitInfo = v.(WaitInfo)
 	default:
 		if s.other == nil {
 			s.other = map[int64]any{}
@@ -110,6 +124,10 @@ func (s *ParamSet) Uint(key int64) (uint64, bool) {
 		return s.slot, true
 	case ParamSourceComponent:
 		return s.source, true
+	case ParamUseBefore:
+		return s.useBefore, true
+	case ParamMinimumBattery:
+		return s.minBattery, true
 	}
 	n, ok := s.other[key].(uint64)
 	return n, ok
@@ -139,6 +157,28 @@ func (s *ParamSet) Bool(key int64) (bool, bool) {
 	return b, ok
 }
 
+// Int returns a signed parameter (update-priority).
+func (s *ParamSet) Int(key int64) (int64, bool) {
+	if !s.has(key) {
+		return 0, false
+	}
+	if key == ParamUpdatePriority {
+		return s.priority, true
+	}
+	n, ok := s.other[key].(int64)
+	return n, ok
+}
+
+// Version returns the version parameter.
+func (s *ParamSet) Version() (VersionMatch, bool) {
+	return s.version, s.has(ParamVersion)
+}
+
+// WaitInfo returns the wait-info parameter.
+func (s *ParamSet) WaitInfo() (WaitInfo, bool) {
+	return s.waitInfo, s.has(ParamWaitInfo)
+}
+
 // Digest returns the image-digest parameter.
 func (s *ParamSet) Digest(key int64) (Digest, bool) {
 	if key != ParamImageDigest || !s.has(key) {
@@ -164,6 +204,12 @@ func (s *ParamSet) get(key int64) (any, bool) {
 		return s.strictOrder, true
 	case ParamURI:
 		return s.uri, true
+	case ParamUpdatePriority:
+		return s.priority, true
+	case ParamVersion:
+		return s.version, true
+	case ParamWaitInfo:
+		return s.waitInfo, true
 	}
 	if b, ok := s.Bytes(key); ok {
 		return b, true
@@ -196,4 +242,24 @@ func (s *ParamSet) all() []int64 {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// setUint and setDigest store without boxing, for the processor's own
+// measurements on the hot path.
+func (s *ParamSet) setUint(key int64, v uint64) {
+	switch key {
+	case ParamImageSize:
+		s.imageSize = v
+	case ParamComponentSlot:
+		s.slot = v
+	default:
+		s.set(key, v)
+		return
+	}
+	s.present |= 1 << key
+}
+
+func (s *ParamSet) setDigest(d Digest) {
+	s.digest = d
+	s.present |= 1 << ParamImageDigest
 }

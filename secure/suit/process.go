@@ -30,6 +30,11 @@ type Options struct {
 	// for a readable trace. Off, records carry only the command, component,
 	// policy and result: what a device needs for its report.
 	Details bool
+	// Report fills Record.Properties wherever the reporting policy asks
+	// for a record or system information, for NewReport. It costs an
+	// allocation per such command, so it is off unless a report is to
+	// be made; the failing command's properties are kept regardless.
+	Report bool
 }
 
 // Process runs an authenticated manifest against a platform. It first
@@ -41,6 +46,7 @@ type Options struct {
 func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Result, error) {
 	m := v.Manifest
 	res := &Result{SequenceNumber: m.SequenceNumber, Records: make([]Record, 0, 32)}
+	res.manifests = append(res.manifestsRoot[:0], manifestInfo{components: m.Components})
 	for _, id := range m.Components {
 		stored, err := p.SequenceNumber(id)
 		if err != nil {
@@ -54,7 +60,7 @@ func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Resul
 	if seqs == nil {
 		seqs = FullProcedure
 	}
-	pr := &processor{ctx: ctx, v: v, p: p, res: res, onRecord: opts.OnRecord, details: opts.Details,
+	pr := &processor{ctx: ctx, v: v, p: p, res: res, onRecord: opts.OnRecord, details: opts.Details, report: opts.Report,
 		params: make([]ParamSet, len(m.Components)), budget: MaxCommandsExecuted}
 	for _, key := range seqs {
 		mem, ok := m.Members[key]
@@ -86,11 +92,13 @@ type processor struct {
 	res      *Result
 	onRecord func(Record)
 	details  bool
+	report   bool
 	params   []ParamSet // per component, cleared once per run
 	cur      []int      // current component index list
 	// single holds, per nesting depth, the one-index list that forEach
 	// gives nested sequences, so that iterating allocates nothing.
 	single  [MaxSequenceDepth + 2][1]int
+	first   [1]int // {0}: the index list each sequence starts with
 	seqName string
 	section int64    // manifest key of the sequence running (KeyCommon: shared)
 	meas    ParamSet // what the running command measured on the device
@@ -99,11 +107,13 @@ type processor struct {
 }
 
 func (pr *processor) top(key int64, seq Sequence) error {
-	name := SequenceName(key)
-	if key == KeyCommon {
-		name = "shared-sequence"
+	name := "shared-sequence"
+	if key != KeyCommon {
+		name = SequenceName(key)
 	}
-	pr.seqName, pr.section, pr.depth, pr.cur = name, key, 0, []int{0}
+	// Component 0 until set-component-index says otherwise; the array is
+	// never written through pr.cur, so it can be shared by every sequence.
+	pr.seqName, pr.section, pr.depth, pr.cur = name, key, 0, pr.first[:]
 	if len(pr.v.Manifest.Components) > 1 && seq[0].Code != DirSetComponentIndex {
 		// draft-37 §8.2: with several components every sequence names its
 		// component first, so nothing is applied to component 0 by accident.
@@ -116,9 +126,6 @@ func (pr *processor) top(key int64, seq Sequence) error {
 
 func (pr *processor) record(r Record) {
 	r.Sequence, r.Section, r.Depth = pr.seqName, pr.section, pr.depth
-	if r.Component >= 0 {
-		r.ComponentID = pr.v.Manifest.Components[r.Component]
-	}
 	pr.res.Records = append(pr.res.Records, r)
 	if pr.onRecord != nil {
 		pr.onRecord(r)
@@ -143,6 +150,8 @@ func (pr *processor) exec(seq Sequence, soft bool) (bool, error) {
 			err = pr.setIndex(cmd)
 		case DirOverrideParameters:
 			soft, err = pr.override(cmd, soft)
+		case DirOverrideMultiple:
+			soft, err = pr.overrideMultiple(cmd, soft)
 		case DirTryEach:
 			err = pr.forEach(cmd, pr.tryEach)
 		case DirRunSequence:
@@ -238,6 +247,41 @@ func (pr *processor) override(cmd Command, soft bool) (bool, error) {
 	return soft, nil
 }
 
+// overrideMultiple is set-component-index and override-parameters for
+// each component it lists, in its order; the last one listed stays the
+// current component (draft-ietf-suit-update-management §6.7).
+func (pr *processor) overrideMultiple(cmd Command, soft bool) (bool, error) {
+	n := len(pr.v.Manifest.Components)
+	fail := func(err error) (bool, error) {
+		pr.record(Record{Command: CommandName(cmd.Code), Offset: cmd.Offset, Component: -1, Err: err})
+		return soft, &CommandError{Sequence: pr.seqName, Command: CommandName(cmd.Code), Component: -1, Err: err}
+	}
+	for _, e := range cmd.Multiple {
+		if e.Index >= uint64(n) {
+			return fail(malformed("component index %d of %d components", e.Index, n))
+		}
+		if v, ok := e.Params.Bool(ParamSoftFailure); ok {
+			if pr.depth == 0 {
+				return fail(malformed("soft-failure set outside try-each or run-sequence"))
+			}
+			soft = v
+		}
+	}
+	for _, e := range cmd.Multiple {
+		if err := pr.spend(); err != nil {
+			return soft, err
+		}
+		for k, v := range e.Params {
+			if k != ParamSoftFailure {
+				pr.params[e.Index].set(k, v)
+			}
+		}
+		pr.record(Record{Command: CommandName(cmd.Code), Offset: cmd.Offset, Component: int(e.Index)})
+	}
+	pr.cur = []int{int(cmd.Multiple[len(cmd.Multiple)-1].Index)}
+	return soft, nil
+}
+
 // forEach applies cmd once per current component (draft-37 §6.4); nested
 // sequences see that one component as their index list.
 func (pr *processor) forEach(cmd Command, apply func(Command, int) error) error {
@@ -321,7 +365,7 @@ func (pr *processor) simple(cmd Command, i int) error {
 	if pr.details {
 		rec.Detail = pr.describe(cmd, t)
 	}
-	if rec.wantsProperties() {
+	if (pr.report || err != nil) && rec.wantsProperties() {
 		rec.Properties = pr.properties(cmd, t, err)
 	}
 	pr.record(rec)
@@ -378,7 +422,7 @@ func (pr *processor) run(cmd Command, t Target) error {
 		if err != nil {
 			return err
 		}
-		pr.meas.set(ParamComponentSlot, got)
+		pr.meas.setUint(ParamComponentSlot, got)
 		if got != want {
 			return fmt.Errorf("%w: device slot %d", ErrSlotMismatch, got)
 		}
@@ -402,6 +446,8 @@ func (pr *processor) run(cmd Command, t Target) error {
 		return nil
 	case CondAbort:
 		return ErrAborted
+	case CondUseBefore, CondImageNotMatch, CondMinimumBattery, CondUpdateAuthorized, CondVersion, DirWait, DirCopyParams:
+		return pr.manage(cmd, t)
 	case DirFetch:
 		uri, ok := t.Params.Text(ParamURI)
 		if !ok {
@@ -498,6 +544,36 @@ func (pr *processor) describe(cmd Command, t Target) string {
 		if src, ok := p.Uint(ParamSourceComponent); ok {
 			return fmt.Sprintf("from [%d]", src) + encryptedNote(cmd, p)
 		}
+	case CondUseBefore:
+		if v, ok := p.Uint(ParamUseBefore); ok {
+			return fmt.Sprintf("use-before=%d", v)
+		}
+	case CondMinimumBattery:
+		if v, ok := p.Uint(ParamMinimumBattery); ok {
+			return fmt.Sprintf("minimum-battery=%d mWh", v)
+		}
+	case CondUpdateAuthorized:
+		if v, ok := p.Int(ParamUpdatePriority); ok {
+			return fmt.Sprintf("priority=%d", v)
+		}
+	case CondVersion:
+		if v, ok := p.Version(); ok {
+			return fmt.Sprintf("version %s", v)
+		}
+	case CondImageNotMatch:
+		if d, ok := p.Digest(ParamImageDigest); ok {
+			return fmt.Sprintf("digest=%x", d.Bytes)
+		}
+	case DirCopyParams:
+		parts := make([]string, len(cmd.CopyFrom))
+		for i, e := range cmd.CopyFrom {
+			names := make([]string, len(e.Keys))
+			for j, k := range e.Keys {
+				names[j] = ParamName(k)
+			}
+			parts[i] = fmt.Sprintf("%s from [%d]", strings.Join(names, ","), e.Index)
+		}
+		return strings.Join(parts, "; ")
 	}
 	return ""
 }
@@ -549,8 +625,8 @@ func (pr *processor) imageMatch(t Target) error {
 	if err != nil {
 		return err
 	}
-	pr.meas.set(ParamImageDigest, Digest{Alg: want.Alg, Bytes: sum})
-	pr.meas.set(ParamImageSize, got)
+	pr.meas.setDigest(Digest{Alg: want.Alg, Bytes: sum})
+	pr.meas.setUint(ParamImageSize, got)
 	if !want.Equal(sum) {
 		return fmt.Errorf("%w: got %x", ErrImageMismatch, sum)
 	}

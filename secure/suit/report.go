@@ -141,17 +141,17 @@ func NewReport(v *Verified, res *Result, err error, opts ReportOptions) *Report 
 				continue
 			}
 			if rec.Reported() {
-				r.Records = append(r.Records, reportRecord(rec))
+				r.Records = append(r.Records, reportRecord(res, rec))
 			}
-			if rec.SysinfoReported() && len(rec.Properties) > 0 {
-				r.Records = append(r.Records, &SystemProperties{Component: rec.ComponentID, Properties: rec.Properties})
+			if id := res.ComponentID(rec.Manifest, rec.Component); rec.SysinfoReported() && len(rec.Properties) > 0 && id != nil {
+				r.Records = append(r.Records, &SystemProperties{Component: id, Properties: rec.Properties})
 			}
 		}
 	}
 	if err != nil {
 		r.Result = &ReportResult{Code: ErrorCode(err), Reason: ReasonFor(err)}
 		if last != nil {
-			r.Result.Record = *reportRecord(last)
+			r.Result.Record = *reportRecord(res, last)
 		}
 	}
 	if opts.Capabilities || (r.Result != nil && unsupportedReason(r.Result.Reason)) {
@@ -178,13 +178,10 @@ func NewFailureReport(data []byte, err error, opts ReportOptions) *Report {
 	return r
 }
 
-func reportRecord(rec *Record) *ReportRecord {
-	rr := &ReportRecord{ManifestID: rec.Manifest, Section: rec.Section, Offset: uint64(rec.Offset), Properties: rec.Properties}
+func reportRecord(res *Result, rec *Record) *ReportRecord {
+	rr := &ReportRecord{ManifestID: res.ManifestPath(rec.Manifest), Section: rec.Section, Offset: uint64(rec.Offset), Properties: rec.Properties}
 	if rec.Component >= 0 {
 		rr.Component = uint64(rec.Component)
-	}
-	if rr.ManifestID == nil {
-		rr.ManifestID = []uint64{}
 	}
 	return rr
 }
@@ -245,6 +242,7 @@ var errorCodes = []struct {
 	{ErrDeviceMismatch, 43}, {ErrImageMismatch, 44}, {ErrContentMismatch, 45}, {ErrSlotMismatch, 46},
 	{ErrAborted, 47}, {ErrMissingParameter, 48}, {ErrTryEachExhausted, 49}, {ErrTooComplex, 50},
 	{ErrPayloadUnavailable, 51}, {ErrNoDecryptionKey, 52}, {ErrDecryption, 53},
+	{ErrExpired, 60}, {ErrImageMatches, 61}, {ErrBatteryLow, 62}, {ErrUpdateNotApproved, 63}, {ErrVersionMismatch, 64},
 	{ErrRejected, 1},
 }
 

@@ -19,7 +19,7 @@ func reportRun(t *testing.T, install Sequence, setup func(*memPlatform)) (*Verif
 	if setup != nil {
 		setup(mem)
 	}
-	res, err := Process(context.Background(), v, mem, Options{Sequences: []int64{KeyInstall}})
+	res, err := Process(context.Background(), v, mem, Options{Sequences: []int64{KeyInstall}, Report: true})
 	return v, res, err
 }
 

@@ -19,15 +19,13 @@ type Record struct {
 	Depth     int // nesting in try-each / run-sequence
 	Command   string
 	Component int // -1 for commands that apply to no component
-	// ComponentID identifies Component, nil when Component is -1.
-	ComponentID ComponentID
-	// Manifest is the walk from the root manifest through dependency
-	// component indices to the manifest that holds the command; nil for
-	// the root (suit-record-manifest-id).
-	Manifest []uint64
+	// Manifest numbers the manifest that holds the command, in the order
+	// the run met them: 0 is the root, and Result.ManifestPath and
+	// Result.ComponentID resolve it.
+	Manifest int
 	Policy   uint64 // reporting policy, 0 when the command has none
-	Detail    string // what the command consumed or chose
-	Err       error  // nil on success
+	Detail   string // what the command consumed or chose
+	Err      error  // nil on success
 	// Properties holds, only when the reporting policy asks for a record
 	// or system information for this outcome, what the command found on
 	// the device: on success the parameters it consumed (they describe
@@ -84,6 +82,10 @@ func (r Record) String() string {
 
 // Result is the outcome of a processing run.
 type Result struct {
+	// manifests describes each manifest of the run (the root first) for
+	// reports, which name components and dependency paths.
+	manifests      []manifestInfo
+	manifestsRoot  [1]manifestInfo // backs manifests for a run without dependencies
 	SequenceNumber uint64
 	// Records is the full trace.
 	Records []Record
@@ -103,4 +105,29 @@ func (r *Result) Trace() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// manifestInfo is what a report needs about one manifest of a run.
+type manifestInfo struct {
+	path       []uint64      // dependency indices from the root; nil for the root
+	components []ComponentID // by component index, dependencies included
+}
+
+// ManifestPath returns the walk of dependency component indices from the
+// root to manifest i of the run (suit-record-manifest-id): empty for the
+// root.
+func (r *Result) ManifestPath(i int) []uint64 {
+	if i <= 0 || i >= len(r.manifests) {
+		return []uint64{}
+	}
+	return r.manifests[i].path
+}
+
+// ComponentID returns the identifier of component index c of manifest i
+// of the run, nil if there is none.
+func (r *Result) ComponentID(i, c int) ComponentID {
+	if i < 0 || i >= len(r.manifests) || c < 0 || c >= len(r.manifests[i].components) {
+		return nil
+	}
+	return r.manifests[i].components[c]
 }
