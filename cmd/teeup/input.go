@@ -192,3 +192,49 @@ func verificationKeys(keyPaths []string, macPath string) ([]*suit.Key, error) {
 	}
 	return keys, nil
 }
+
+// trustAnchors makes the trust policy of process: each --key (and the MAC
+// key) may touch every component; each --anchor only its prefixes.
+func trustAnchors(everything []*suit.Key, specs []string) (suit.TrustAnchors, error) {
+	var anchors suit.TrustAnchors
+	for _, k := range everything {
+		anchors = append(anchors, suit.TrustAnchor{Key: k, Prefixes: []suit.ComponentID{{}}})
+	}
+	for _, spec := range specs {
+		file, list, ok := strings.Cut(spec, "=")
+		if !ok || list == "" {
+			return nil, usageError("--anchor takes PUB.pem=PREFIX[,PREFIX], got %q", spec)
+		}
+		keys, err := readPublicKeys([]string{file})
+		if err != nil {
+			return nil, err
+		}
+		a := suit.TrustAnchor{Key: keys[0]}
+		for _, p := range strings.Split(list, ",") {
+			id, err := parsePrefix(p)
+			if err != nil {
+				return nil, usageError("--anchor %s: %v", spec, err)
+			}
+			a.Prefixes = append(a.Prefixes, id)
+		}
+		anchors = append(anchors, a)
+	}
+	return anchors, nil
+}
+
+// parsePrefix reads a component ID prefix: "text:NAME" for a one-part
+// text identifier, else hex parts joined by '/'.
+func parsePrefix(s string) (suit.ComponentID, error) {
+	if name, ok := strings.CutPrefix(s, "text:"); ok {
+		return suit.ComponentID{[]byte(name)}, nil
+	}
+	id := suit.ComponentID{}
+	for _, part := range strings.Split(s, "/") {
+		b, err := hex.DecodeString(part)
+		if err != nil {
+			return nil, fmt.Errorf("prefix part %q is not hex", part)
+		}
+		id = append(id, b)
+	}
+	return id, nil
+}

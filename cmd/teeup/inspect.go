@@ -24,7 +24,10 @@ type inspectDoc struct {
 	Version        uint64         `json:"manifest-version"`
 	SequenceNumber uint64         `json:"sequence-number"`
 	ReferenceURI   string         `json:"reference-uri,omitempty"`
+	ComponentID    string         `json:"manifest-component-id,omitempty"`
+	SetVersion     []int64        `json:"set-version,omitempty"`
 	Components     []string       `json:"components"`
+	Dependencies   []string       `json:"dependencies,omitempty"`
 	Sequences      []sequenceDoc  `json:"sequences"`
 	Text           map[string]any `json:"text,omitempty"`
 	Integrated     map[string]int `json:"integrated-payloads,omitempty"`
@@ -96,6 +99,15 @@ func describe(env *suit.Envelope) (*inspectDoc, error) {
 	for _, c := range m.Components {
 		doc.Components = append(doc.Components, c.String())
 	}
+	if m.ComponentID != nil {
+		doc.ComponentID = m.ComponentID.String()
+	}
+	doc.SetVersion = m.SetVersion
+	for i, id := range m.IDs() {
+		if m.IsDependency(i) {
+			doc.Dependencies = append(doc.Dependencies, fmt.Sprintf("%d: %s", i, id))
+		}
+	}
 	if m.Shared != nil {
 		doc.Sequences = append(doc.Sequences, sequenceDoc{Name: "shared-sequence", Present: true, Commands: describeSeq(m.Shared)})
 	}
@@ -164,10 +176,26 @@ func describeSeq(seq suit.Sequence) []commandDoc {
 			default:
 				d.Index = c.Index.Indices[0]
 			}
-		case c.Code == suit.DirOverrideParameters:
+		case c.Code == suit.DirOverrideParameters, c.Code == suit.DirSetParameters:
 			d.Params = map[string]any{}
 			for k, v := range c.Params {
 				d.Params[suit.ParamName(k)] = paramValue(v)
+			}
+		case c.Code == suit.DirOverrideMultiple:
+			d.Params = map[string]any{}
+			for _, e := range c.Multiple {
+				for k, v := range e.Params {
+					d.Params[fmt.Sprintf("[%d] %s", e.Index, suit.ParamName(k))] = paramValue(v)
+				}
+			}
+		case c.Code == suit.DirCopyParams:
+			d.Params = map[string]any{}
+			for _, e := range c.CopyFrom {
+				names := make([]string, len(e.Keys))
+				for i, k := range e.Keys {
+					names[i] = suit.ParamName(k)
+				}
+				d.Params[fmt.Sprintf("from [%d]", e.Index)] = strings.Join(names, ",")
 			}
 		case c.Code == suit.DirTryEach || c.Code == suit.DirRunSequence:
 			for _, s := range c.Sequences {
@@ -191,6 +219,10 @@ func paramValue(v any) any {
 		return "pen'" + hex.EncodeToString(x) + "'"
 	case suit.Digest:
 		return fmt.Sprintf("%s:%x", digestName(x.Alg), x.Bytes)
+	case suit.VersionMatch:
+		return x.String()
+	case suit.WaitInfo:
+		return fmt.Sprintf("wait%v", x.Events)
 	}
 	return v
 }
@@ -227,9 +259,18 @@ func printDoc(w io.Writer, d *inspectDoc) {
 	if d.ReferenceURI != "" {
 		fmt.Fprintf(w, "reference-uri: %s\n", d.ReferenceURI)
 	}
+	if d.ComponentID != "" {
+		fmt.Fprintf(w, "manifest-component-id: %s\n", d.ComponentID)
+	}
+	if d.SetVersion != nil {
+		fmt.Fprintf(w, "set-version: %v\n", d.SetVersion)
+	}
 	fmt.Fprintln(w, "components:")
 	for i, c := range d.Components {
 		fmt.Fprintf(w, "  %d: %s\n", i, c)
+	}
+	for _, dep := range d.Dependencies {
+		fmt.Fprintf(w, "  dependency %s\n", dep)
 	}
 	for _, s := range d.Sequences {
 		state := ""

@@ -43,7 +43,7 @@ commands:
   manifest sign     --key key.pem x.suit
   manifest verify   --key PUB.pem [--key PUB2.pem] [--mac-key KEY] FILE
   manifest inspect  [--json] FILE
-  manifest process  --key PUB.pem [--mac-key KEY] [--device DEVICE.json] [--payload URI=FILE]...
+  manifest process  --key PUB.pem [--anchor PUB.pem=PREFIX,...] [--mac-key KEY] [--device DEVICE.json] [--payload URI=FILE]...
                     [--kek KEK] [--device-key DEVICE.pem]
                     [--report R.cbor [--report-key DEVICE.pem]] [--nonce HEX] [--capabilities] [--report-json]
                     [--simulate-missing-payloads] --out DIR FILE

@@ -205,7 +205,10 @@ func manifestVerify(args []string, stdout, stderr io.Writer) error {
 func manifestProcess(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("manifest process", flag.ContinueOnError)
 	var keyPaths, payloads listFlag
-	fs.Var(&keyPaths, "key", "trusted public key (PEM); repeat for several")
+	fs.Var(&keyPaths, "key", "trusted public key (PEM), for every component; repeat for several")
+	var anchorSpecs listFlag
+	fs.Var(&anchorSpecs, "anchor", "PUB.pem=PREFIX[,PREFIX]: a key trusted only for components under these prefixes "+
+		"(parts in hex joined by '/', or 'text:NAME' for a one-part text ID); repeatable")
 	fs.Var(&payloads, "payload", "URI=FILE: what a fetch of URI returns; repeatable")
 	macPath := fs.String("mac-key", "", "HMAC-SHA256 key file (raw bytes) for COSE_Mac0 manifests")
 	kekPath := fs.String("kek", "", "the device's A128KW key-encryption key (16 raw bytes)")
@@ -219,13 +222,18 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || (len(keyPaths) == 0 && *macPath == "") || *out == "" {
-		return usageError("manifest process: need --key or --mac-key, --out and one envelope")
+	if len(pos) != 1 || (len(keyPaths) == 0 && len(anchorSpecs) == 0 && *macPath == "") || *out == "" {
+		return usageError("manifest process: need --key, --anchor or --mac-key, --out and one envelope")
 	}
 	keys, err := verificationKeys(keyPaths, *macPath)
 	if err != nil {
 		return err
 	}
+	anchors, err := trustAnchors(keys, anchorSpecs)
+	if err != nil {
+		return err
+	}
+	keys = anchors.Keys()
 	dev := &dryrun.Device{}
 	if *devicePath != "" {
 		if dev, err = dryrun.LoadConfig(*devicePath); err != nil {
@@ -274,7 +282,7 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	fmt.Fprintf(stdout, "authenticated %s: sequence number %d\n", pos[0], v.Manifest.SequenceNumber)
-	res, perr := suit.Process(context.Background(), v, dev, suit.Options{Details: true, Report: true,
+	res, perr := suit.Process(context.Background(), v, dev, suit.Options{Details: true, Report: true, Authorizer: anchors,
 		OnRecord: func(r suit.Record) { fmt.Fprintln(stdout, r) },
 	})
 	for _, s := range res.Skipped {

@@ -20,27 +20,36 @@ const (
 	// KeySetVersion is suit-set-version (draft-ietf-suit-update-management §3.1).
 	KeySetVersion = 6
 
-	keyComponents     = 2
-	keySharedSequence = 4
+	// draft-ietf-suit-trust-domains
+	KeyManifestComponentID   = 5
+	KeyDependencyResolution  = 15
+	KeyCandidateVerification = 18
+	KeyUninstall             = 24
+
+	keyComponents       = 2
+	keySharedSequence   = 4
+	keyDependencies     = 1 // in suit-common (trust domains)
+	keyDependencyPrefix = 1 // in SUIT_Dependency_Metadata
 )
 
 // severableKeys are the manifest members that may be replaced by a digest
 // and carried in the envelope.
-var severableKeys = map[int64]bool{KeyPayloadFetch: true, KeyInstall: true, KeyText: true}
+var severableKeys = map[int64]bool{KeyPayloadFetch: true, KeyInstall: true, KeyText: true,
+	KeyDependencyResolution: true, KeyCandidateVerification: true}
 
 // manifestExtensionKeys are manifest members of the companion drafts that
 // this processor implements, beyond the sequences.
-var manifestExtensionKeys = []int64{KeySetVersion}
+var manifestExtensionKeys = []int64{KeySetVersion, KeyManifestComponentID}
 
 // commonKeys are the suit-common members this processor implements.
-var commonKeys = []int64{keyComponents, keySharedSequence}
+var commonKeys = []int64{keyDependencies, keyComponents, keySharedSequence}
 
 // dependencyMetadataKeys are the SUIT_Dependency_Metadata members this
 // processor implements.
-var dependencyMetadataKeys = []int64{}
+var dependencyMetadataKeys = []int64{keyDependencyPrefix}
 
 // unseverableSequences are the command sequences that must stay in the manifest.
-var unseverableSequences = map[int64]bool{KeyValidate: true, KeyLoad: true, KeyInvoke: true}
+var unseverableSequences = map[int64]bool{KeyValidate: true, KeyLoad: true, KeyInvoke: true, KeyUninstall: true}
 
 // SequenceName names a manifest member key.
 func SequenceName(key int64) string {
@@ -57,6 +66,12 @@ func SequenceName(key int64) string {
 		return "install"
 	case KeyText:
 		return "text"
+	case KeyDependencyResolution:
+		return "dependency-resolution"
+	case KeyCandidateVerification:
+		return "candidate-verification"
+	case KeyUninstall:
+		return "uninstall"
 	case 0:
 		return "shared-sequence"
 	}
@@ -92,33 +107,45 @@ const (
 	DirWait              = 29
 	DirOverrideMultiple  = 34
 	DirCopyParams        = 35
+
+	// draft-ietf-suit-trust-domains
+	CondDependencyIntegrity = 7
+	CondIsDependency        = 8
+	DirProcessDependency    = 11
+	DirSetParameters        = 19
+	DirUnlink               = 33
 )
 
 var commandNames = map[int64]string{
-	CondVendorIdentifier:  "condition-vendor-identifier",
-	CondClassIdentifier:   "condition-class-identifier",
-	CondImageMatch:        "condition-image-match",
-	CondComponentSlot:     "condition-component-slot",
-	CondCheckContent:      "condition-check-content",
-	CondAbort:             "condition-abort",
-	CondDeviceIdentifier:  "condition-device-identifier",
-	DirSetComponentIndex:  "directive-set-component-index",
-	DirTryEach:            "directive-try-each",
-	DirWrite:              "directive-write",
-	DirOverrideParameters: "directive-override-parameters",
-	DirFetch:              "directive-fetch",
-	DirCopy:               "directive-copy",
-	DirInvoke:             "directive-invoke",
-	DirSwap:               "directive-swap",
-	DirRunSequence:        "directive-run-sequence",
-	CondUseBefore:         "condition-use-before",
-	CondImageNotMatch:     "condition-image-not-match",
-	CondMinimumBattery:    "condition-minimum-battery",
-	CondUpdateAuthorized:  "condition-update-authorized",
-	CondVersion:           "condition-version",
-	DirWait:               "directive-wait",
-	DirOverrideMultiple:   "directive-override-multiple",
-	DirCopyParams:         "directive-copy-params",
+	CondVendorIdentifier:    "condition-vendor-identifier",
+	CondClassIdentifier:     "condition-class-identifier",
+	CondImageMatch:          "condition-image-match",
+	CondComponentSlot:       "condition-component-slot",
+	CondCheckContent:        "condition-check-content",
+	CondAbort:               "condition-abort",
+	CondDeviceIdentifier:    "condition-device-identifier",
+	DirSetComponentIndex:    "directive-set-component-index",
+	DirTryEach:              "directive-try-each",
+	DirWrite:                "directive-write",
+	DirOverrideParameters:   "directive-override-parameters",
+	DirFetch:                "directive-fetch",
+	DirCopy:                 "directive-copy",
+	DirInvoke:               "directive-invoke",
+	DirSwap:                 "directive-swap",
+	DirRunSequence:          "directive-run-sequence",
+	CondUseBefore:           "condition-use-before",
+	CondImageNotMatch:       "condition-image-not-match",
+	CondMinimumBattery:      "condition-minimum-battery",
+	CondUpdateAuthorized:    "condition-update-authorized",
+	CondVersion:             "condition-version",
+	DirWait:                 "directive-wait",
+	DirOverrideMultiple:     "directive-override-multiple",
+	DirCopyParams:           "directive-copy-params",
+	CondDependencyIntegrity: "condition-dependency-integrity",
+	CondIsDependency:        "condition-is-dependency",
+	DirProcessDependency:    "directive-process-dependency",
+	DirSetParameters:        "directive-set-parameters",
+	DirUnlink:               "directive-unlink",
 }
 
 // CommandName names a command code; custom commands are negative.
@@ -136,7 +163,8 @@ func isCondition(code int64) bool {
 	switch code {
 	case CondVendorIdentifier, CondClassIdentifier, CondImageMatch, CondComponentSlot,
 		CondCheckContent, CondAbort, CondDeviceIdentifier,
-		CondUseBefore, CondImageNotMatch, CondMinimumBattery, CondUpdateAuthorized, CondVersion:
+		CondUseBefore, CondImageNotMatch, CondMinimumBattery, CondUpdateAuthorized, CondVersion,
+		CondDependencyIntegrity, CondIsDependency:
 		return true
 	}
 	return false

@@ -24,7 +24,7 @@ type Command struct {
 	Policy uint64
 	// Index is the argument of set-component-index.
 	Index *IndexArg
-	// Params is the argument of override-parameters.
+	// Params is the argument of override-parameters and set-parameters.
 	Params Parameters
 	// Multiple is the argument of override-multiple, in the order given.
 	Multiple []IndexedParams
@@ -151,7 +151,7 @@ func readCommand(r *reader, code int64, depth, base int) (Command, error) {
 	switch {
 	case code == DirSetComponentIndex:
 		cmd.Index, err = readIndexArg(r)
-	case code == DirOverrideParameters:
+	case code == DirOverrideParameters, code == DirSetParameters:
 		cmd.Params, err = readParameters(r)
 	case code == DirOverrideMultiple:
 		cmd.Multiple, err = readOverrideMultiple(r)
@@ -441,7 +441,7 @@ func (c Command) wireArg() any {
 		default:
 			return c.Index.Indices[0]
 		}
-	case c.Code == DirOverrideParameters:
+	case c.Code == DirOverrideParameters, c.Code == DirSetParameters:
 		return c.Params.wire()
 	case c.Code == DirOverrideMultiple:
 		m := make(map[uint64]any, len(c.Multiple))

@@ -1,7 +1,14 @@
 // Package suit implements the SUIT manifest of draft-ietf-suit-manifest-37:
 // a strict envelope codec, COSE authentication of the manifest digest, the
 // manifest processor (the abstract machine of §6) behind a small Platform
-// interface, and the author-side builder.
+// interface, and the author-side builder. It also implements the companion
+// drafts: payload encryption (draft-ietf-suit-firmware-encryption:
+// encryption info, AES key wrap, ECDH-ES, a streaming decryptor that a
+// DecryptingPlatform uses), dependencies and trust domains
+// (draft-ietf-suit-trust-domains, with an Authorizer that binds keys to
+// component prefixes), update management (draft-ietf-suit-update-management,
+// through optional platform interfaces) and reports (draft-ietf-suit-report:
+// NewReport, Report.Sign, VerifyReport).
 //
 // Trust: nothing in an envelope is trusted until Envelope.Authenticate has
 // checked the manifest digest and at least one authentication block against
@@ -9,5 +16,9 @@
 // decoded; severable members are accepted only when they match the digests
 // that the authenticated manifest holds for them. Which signer may do what is
 // the caller's policy: Authenticate reports every key that verified, and the
-// caller decides whether that set is enough.
+// caller decides whether that set is enough, or hands Process an Authorizer
+// that checks every command touching a component. A dependency runs only
+// once its envelope authenticates against the Authorizer's keys and its
+// manifest digest is the one its dependent names. Payload plaintext exists
+// only inside a DecryptingPlatform, and only once authentic.
 package suit

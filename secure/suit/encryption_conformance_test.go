@@ -23,6 +23,7 @@ var encryptedManifests = []struct {
 	{"suit-manifest-aes-kw-slot.hex.signed", true, ""},
 	{"suit-manifest-aes-kw.hex.signed", true, ""},
 	{"suit-manifest-es-ecdh-content.hex.signed", false, "signer-public-key.pem"},
+	{"suit-manifest-es-ecdh-dependency.hex.signed", false, "dependent-signer-public-key.pem"},
 }
 
 // TestEncryptedManifestsConformance checks that each of the five manifests
@@ -86,6 +87,21 @@ func TestEncryptedManifestsConformance(t *testing.T) {
 			}
 			if found != 1 {
 				t.Errorf("%d encryption infos, want 1", found)
+			}
+			// The integrated dependency is an envelope of its own, signed
+			// by the main key alone.
+			if inner, ok := env.Integrated["#dependency-manifest"]; ok {
+				ienv, err := ParseEnvelope(inner)
+				if err != nil {
+					t.Fatal(err)
+				}
+				iv, err := ienv.Authenticate(all)
+				if err != nil || len(iv.Signers) != 1 || iv.Signers[0] != mainKey.ID {
+					t.Fatalf("integrated dependency: signers %v, %v", iv, err)
+				}
+				if !vm.Manifest.IsDependency(1) || vm.Manifest.IDs()[1].String() != "['dependency-manifest.suit']" {
+					t.Errorf("dependency 1: %v", vm.Manifest.IDs())
+				}
 			}
 		})
 	}

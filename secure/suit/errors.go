@@ -37,6 +37,8 @@ var (
 	ErrUnsupportedComponent = fmt.Errorf("%w component", ErrUnsupported)
 	ErrUnsupportedAlgorithm = fmt.Errorf("%w algorithm", ErrUnsupported)
 	ErrUnsupportedCOSE      = fmt.Errorf("%w COSE structure or header", ErrUnsupported)
+	// ErrNotDependency: the component is not a dependency of the manifest.
+	ErrNotDependency = fmt.Errorf("%w: component is not a dependency", ErrRejected)
 	// Update-management condition failures.
 	ErrExpired           = fmt.Errorf("%w: past the manifest's use-before time", ErrRejected)
 	ErrImageMatches      = fmt.Errorf("%w: image matches the digest it must not match", ErrRejected)
@@ -59,7 +61,22 @@ type CommandError struct {
 	Command   string
 	Component int // index into suit-components, -1 when none applies
 	Condition bool
-	Err       error
+	// Manifest and Offset locate the command as Record does.
+	Manifest, Offset int
+	Err              error
+}
+
+// innermost returns the deepest CommandError in err's chain: the command
+// that failed first, when a dependency's failure aborted its dependent.
+func innermost(err error) *CommandError {
+	var found *CommandError
+	for {
+		var ce *CommandError
+		if !errors.As(err, &ce) {
+			return found
+		}
+		found, err = ce, ce.Err
+	}
 }
 
 func (e *CommandError) Error() string {

@@ -29,6 +29,12 @@ const (
 	// component-index true multiplies, so depth alone is not enough. Every
 	// trace record is paid for, so the trace is bounded too.
 	MaxCommandsExecuted = 50000
+	// MaxDependencyDepth bounds how deep dependencies nest, and
+	// MaxDependencies how many dependency authentications one run may do
+	// (each costs a signature check; a check is cached until the
+	// component changes).
+	MaxDependencyDepth = 4
+	MaxDependencies    = 16
 	// MaxContentSize bounds suit-parameter-content and the bytes that
 	// check-content reads back from a component.
 	MaxContentSize = 1 << 20

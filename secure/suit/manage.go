@@ -106,12 +106,12 @@ func (pr *processor) manage(cmd Command, t Target) error {
 		}
 		return waiter.Wait(pr.ctx, t, w)
 	case DirCopyParams:
-		n := len(pr.v.Manifest.Components)
+		n := len(pr.f.ids)
 		for _, e := range cmd.CopyFrom {
 			if e.Index >= uint64(n) {
 				return malformed("copy-params from component %d of %d", e.Index, n)
 			}
-			src := &pr.params[e.Index]
+			src := pr.f.param(int(e.Index))
 			for _, k := range e.Keys {
 				if v, ok := src.get(k); ok {
 					t.Params.set(k, v)

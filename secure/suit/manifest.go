@@ -18,11 +18,71 @@ type Manifest struct {
 	// SetVersion is suit-set-version: the version of the component set
 	// the manifest installs, nil when absent.
 	SetVersion []int64
+	// ComponentID is suit-manifest-component-id: where a root manifest is
+	// stored (trust domains §5.2.1), nil when absent.
+	ComponentID ComponentID
+	// Components is suit-components.
 	Components []ComponentID
+	// Dependencies is suit-dependencies: which component indices hold the
+	// envelope of a dependency, with their metadata. Nil when none.
+	Dependencies map[uint64]Dependency
+	// ids resolves every component index, dependencies included.
+	ids []ComponentID
 	// Shared is the shared sequence, nil when absent.
 	Shared Sequence
 	// Members holds every command sequence and the text, by key.
 	Members map[int64]*Member
+}
+
+// Dependency is the SUIT_Dependency_Metadata of one dependency.
+type Dependency struct {
+	// Prefix is suit-dependency-prefix, nil when absent.
+	Prefix ComponentID
+}
+
+// IDs lists every component of the manifest by index: suit-components,
+// then the dependency indices beyond them. A dependency's identifier is
+// its prefix, where the dependency's envelope is kept; without one, the
+// suit-components entry at its index.
+func (m *Manifest) IDs() []ComponentID { return m.ids }
+
+// IsDependency reports whether component index i holds a dependency.
+func (m *Manifest) IsDependency(i int) bool {
+	_, ok := m.Dependencies[uint64(i)]
+	return i >= 0 && ok
+}
+
+// resolveIDs builds ids. The trust-domain examples (Appendix B) declare a
+// dependency at index 1 while suit-components has one entry, so indices
+// past suit-components are valid for dependencies that have a prefix.
+func (m *Manifest) resolveIDs() error {
+	n := len(m.Components)
+	for i := range m.Dependencies {
+		if i >= MaxComponents {
+			return malformed("dependency index %d", i)
+		}
+		n = max(n, int(i)+1)
+	}
+	m.ids = m.Components
+	if n == len(m.Components) && len(m.Dependencies) == 0 {
+		return nil
+	}
+	m.ids = make([]ComponentID, n)
+	copy(m.ids, m.Components)
+	for i, d := range m.Dependencies {
+		switch {
+		case d.Prefix != nil:
+			m.ids[i] = d.Prefix
+		case int(i) >= len(m.Components):
+			return malformed("dependency %d has neither a component nor a prefix", i)
+		}
+	}
+	for i, id := range m.ids {
+		if id == nil {
+			return malformed("component index %d is neither a component nor a dependency", i)
+		}
+	}
+	return nil
 }
 
 // Member is a manifest member that may be severed.
@@ -77,6 +137,8 @@ func readManifest(r *reader) (*Manifest, error) {
 			}
 		case key == KeyReferenceURI:
 			m.ReferenceURI, err = r.text()
+		case key == KeyManifestComponentID:
+			m.ComponentID, err = readComponentID(r)
 		case key == KeySetVersion:
 			var b []byte
 			if b, err = r.bytes(); err == nil {
@@ -108,6 +170,9 @@ func readManifest(r *reader) (*Manifest, error) {
 		if err := mem.decodeCommands(key); err != nil {
 			return nil, err
 		}
+	}
+	if err := m.resolveIDs(); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -175,6 +240,10 @@ func (m *Manifest) readCommon(r *reader) error {
 			if m.Shared, err = decodeSequence(b, 0, 0); err != nil {
 				return fmt.Errorf("shared sequence: %w", err)
 			}
+		case keyDependencies:
+			if m.Dependencies, err = readDependencies(r); err != nil {
+				return fmt.Errorf("dependencies: %w", err)
+			}
 		default:
 			return unsupported("common member %d", key)
 		}
@@ -183,6 +252,49 @@ func (m *Manifest) readCommon(r *reader) error {
 		return malformed("common has no components")
 	}
 	return r.done()
+}
+
+func readDependencies(r *reader) (map[uint64]Dependency, error) {
+	n, err := r.mapHead()
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, malformed("empty dependency map")
+	}
+	deps := make(map[uint64]Dependency, n)
+	for range n {
+		i, err := r.uint()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := deps[i]; dup {
+			return nil, r.errf("duplicate dependency %d", i)
+		}
+		count, err := r.mapHead()
+		if err != nil {
+			return nil, err
+		}
+		var d Dependency
+		var seen keySet
+		for range count {
+			key, err := r.int()
+			if err != nil {
+				return nil, err
+			}
+			if err := seen.add(r, key); err != nil {
+				return nil, err
+			}
+			if key != keyDependencyPrefix {
+				return nil, unsupported("dependency metadata %d", key)
+			}
+			if d.Prefix, err = readComponentID(r); err != nil {
+				return nil, err
+			}
+		}
+		deps[i] = d
+	}
+	return deps, nil
 }
 
 // attachSevered checks every severed member the envelope carries against

@@ -13,14 +13,27 @@ type ParamSet struct {
 	encInfo                     []byte
 	digest                      Digest
 	imageSize, slot, source     uint64
-	useBefore, minBattery       uint64
-	priority                    int64
-	version                     VersionMatch
-	waitInfo                    WaitInfo
+	ext                         *paramExt // update management, allocated on first use
 	uri                         string
 	strictOrder                 bool
 	// other holds parameters with no field (custom, negative keys).
 	other map[int64]any
+}
+
+// paramExt holds the update-management parameters, which most manifests
+// lack, out of line so that every ParamSet stays small.
+type paramExt struct {
+	useBefore, minBattery uint64
+	priority              int64
+	version               VersionMatch
+	waitInfo              WaitInfo
+}
+
+func (s *ParamSet) extension() *paramExt {
+	if s.ext == nil {
+		s.ext = &paramExt{}
+	}
+	return s.ext
 }
 
 func (s *ParamSet) has(key int64) bool {
@@ -61,15 +74,15 @@ func (s *ParamSet) set(key int64, v any) {
 	case ParamStrictOrder:
 		s.strictOrder = v.(bool)
 	case ParamUseBefore:
-		s.useBefore = v.(uint64)
+		s.extension().useBefore = v.(uint64)
 	case ParamMinimumBattery:
-		s.minBattery = v.(uint64)
+		s.extension().minBattery = v.(uint64)
 	case ParamUpdatePriority:
-		s.priority = v.(int64)
+		s.extension().priority = v.(int64)
 	case ParamVersion:
-		s.version = v.(VersionMatch)
+		s.extension().version = v.(VersionMatch)
 	case ParamWaitInfo:
-		s.waitInfo = v.(WaitInfo)
+		s.extension().waitInfo = v.(WaitInfo)
 	default:
 		if s.other == nil {
 			s.other = map[int64]any{}
@@ -125,9 +138,9 @@ func (s *ParamSet) Uint(key int64) (uint64, bool) {
 	case ParamSourceComponent:
 		return s.source, true
 	case ParamUseBefore:
-		return s.useBefore, true
+		return s.ext.useBefore, true
 	case ParamMinimumBattery:
-		return s.minBattery, true
+		return s.ext.minBattery, true
 	}
 	n, ok := s.other[key].(uint64)
 	return n, ok
@@ -163,7 +176,7 @@ func (s *ParamSet) Int(key int64) (int64, bool) {
 		return 0, false
 	}
 	if key == ParamUpdatePriority {
-		return s.priority, true
+		return s.ext.priority, true
 	}
 	n, ok := s.other[key].(int64)
 	return n, ok
@@ -171,12 +184,18 @@ func (s *ParamSet) Int(key int64) (int64, bool) {
 
 // Version returns the version parameter.
 func (s *ParamSet) Version() (VersionMatch, bool) {
-	return s.version, s.has(ParamVersion)
+	if !s.has(ParamVersion) {
+		return VersionMatch{}, false
+	}
+	return s.ext.version, true
 }
 
 // WaitInfo returns the wait-info parameter.
 func (s *ParamSet) WaitInfo() (WaitInfo, bool) {
-	return s.waitInfo, s.has(ParamWaitInfo)
+	if !s.has(ParamWaitInfo) {
+		return WaitInfo{}, false
+	}
+	return s.ext.waitInfo, true
 }
 
 // Digest returns the image-digest parameter.
@@ -205,11 +224,11 @@ func (s *ParamSet) get(key int64) (any, bool) {
 	case ParamURI:
 		return s.uri, true
 	case ParamUpdatePriority:
-		return s.priority, true
+		return s.ext.priority, true
 	case ParamVersion:
-		return s.version, true
+		return s.ext.version, true
 	case ParamWaitInfo:
-		return s.waitInfo, true
+		return s.ext.waitInfo, true
 	}
 	if b, ok := s.Bytes(key); ok {
 		return b, true
@@ -252,6 +271,8 @@ func (s *ParamSet) setUint(key int64, v uint64) {
 		s.imageSize = v
 	case ParamComponentSlot:
 		s.slot = v
+	case ParamMinimumBattery:
+		s.extension().minBattery = v
 	default:
 		s.set(key, v)
 		return

@@ -9,14 +9,23 @@ import (
 	"strings"
 )
 
-// Procedures, as lists of sequences run in order (draft-37 §8.4.6).
+// Procedures, as lists of sequences run in order (draft-37 §8.4.6,
+// trust-domains §7). Sequences a manifest lacks are skipped.
 var (
-	// UpdateProcedure fetches, installs and validates.
-	UpdateProcedure = []int64{KeyPayloadFetch, KeyInstall, KeyValidate}
+	// UpdateProcedure resolves dependencies, fetches, verifies the
+	// candidate set, installs and validates.
+	UpdateProcedure = []int64{KeyDependencyResolution, KeyPayloadFetch, KeyCandidateVerification, KeyInstall, KeyValidate}
 	// InvocationProcedure validates, loads and invokes.
 	InvocationProcedure = []int64{KeyValidate, KeyLoad, KeyInvoke}
 	// FullProcedure is an update followed by an invocation.
-	FullProcedure = []int64{KeyPayloadFetch, KeyInstall, KeyValidate, KeyLoad, KeyInvoke}
+	FullProcedure = []int64{KeyDependencyResolution, KeyPayloadFetch, KeyCandidateVerification, KeyInstall,
+		KeyValidate, KeyLoad, KeyInvoke}
+	// StagingProcedure and InstallationProcedure split the update between
+	// trust domains (trust-domains §7).
+	StagingProcedure      = []int64{KeyDependencyResolution, KeyPayloadFetch}
+	InstallationProcedure = []int64{KeyCandidateVerification, KeyInstall}
+	// UninstallProcedure removes what a manifest installed.
+	UninstallProcedure = []int64{KeyUninstall}
 )
 
 // Options tune a processing run.
@@ -35,6 +44,16 @@ type Options struct {
 	// allocation per such command, so it is off unless a report is to
 	// be made; the failing command's properties are kept regardless.
 	Report bool
+	// Authorizer is the trust policy: it authenticates dependencies and
+	// says which components each manifest's signers may touch. With one,
+	// every command that changes or runs a component (fetch, write, copy,
+	// swap, invoke, unlink) is checked against the signers of the manifest
+	// that holds it and of the dependencies it has verified, and a root
+	// manifest-component-id against the root's signers. Without one,
+	// nothing is checked here (authorization is the caller's, as
+	// Verified.Signers allows) and a manifest that processes a dependency
+	// is refused, since the dependency could not be authenticated.
+	Authorizer Authorizer
 }
 
 // Process runs an authenticated manifest against a platform. It first
@@ -43,64 +62,99 @@ type Options struct {
 // the shared sequence before each requested sequence. Severed sequences
 // that the envelope does not carry are skipped and listed in
 // Result.Skipped. The returned Result holds the trace also on error.
+//
+// Dependencies (draft-ietf-suit-trust-domains) run in lockstep with their
+// dependent: process-dependency runs the dependency's shared sequence and
+// its section of the same name, after authenticating it with
+// Options.Authorizer. The processor does not enforce the draft's check
+// that, at the end of each section of a dependent, the same section of
+// every dependency has run: the draft's own Appendix B examples invoke
+// without processing their dependency's invoke.
 func Process(ctx context.Context, v *Verified, p Platform, opts Options) (*Result, error) {
 	m := v.Manifest
 	res := &Result{SequenceNumber: m.SequenceNumber, Records: make([]Record, 0, 32)}
-	res.manifests = append(res.manifestsRoot[:0], manifestInfo{components: m.Components})
-	for _, id := range m.Components {
-		stored, err := p.SequenceNumber(id)
-		if err != nil {
-			return res, fmt.Errorf("sequence number of %s: %w", id, err)
-		}
-		if m.SequenceNumber < stored {
-			return res, fmt.Errorf("component %s: manifest %d < stored %d: %w", id, m.SequenceNumber, stored, ErrRollback)
-		}
+	res.manifests = append(res.manifestsRoot[:0], manifestInfo{components: m.IDs()})
+	if err := checkRollback(p, m); err != nil {
+		return res, err
+	}
+	if opts.Authorizer != nil && m.ComponentID != nil && !opts.Authorizer.MayTouch(v.Signers, m.ComponentID) {
+		// Where a root manifest is stored is a component like any other
+		// (trust-domains §9): its signers must have it.
+		return res, fmt.Errorf("manifest component id %s: %w", m.ComponentID, ErrUnauthorized)
 	}
 	seqs := opts.Sequences
 	if seqs == nil {
 		seqs = FullProcedure
 	}
-	pr := &processor{ctx: ctx, v: v, p: p, res: res, onRecord: opts.OnRecord, details: opts.Details, report: opts.Report,
-		params: make([]ParamSet, len(m.Components)), budget: MaxCommandsExecuted}
+	pr := &processor{ctx: ctx, p: p, res: res, onRecord: opts.OnRecord, details: opts.Details, report: opts.Report,
+		auth: opts.Authorizer, budget: MaxCommandsExecuted}
+	pr.root = frame{v: v, m: m, ids: m.IDs(), sets: make([]ParamSet, len(m.IDs()))}
+	pr.f = &pr.root
 	for _, key := range seqs {
-		mem, ok := m.Members[key]
-		if !ok {
-			continue
-		}
-		name := SequenceName(key)
-		if !mem.Present() {
-			res.Skipped = append(res.Skipped, name)
-			continue
-		}
-		res.Ran = append(res.Ran, name)
-		if m.Shared != nil {
-			if err := pr.top(KeyCommon, m.Shared); err != nil {
-				return res, err
-			}
-		}
-		if err := pr.top(key, mem.Commands); err != nil {
+		if err := pr.section(key, ""); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
 }
 
+// checkRollback refuses a manifest whose sequence number is below the one
+// the platform stores for any of its components.
+func checkRollback(p Platform, m *Manifest) error {
+	for _, id := range m.Components {
+		stored, err := p.SequenceNumber(id)
+		if err != nil {
+			return fmt.Errorf("sequence number of %s: %w", id, err)
+		}
+		if m.SequenceNumber < stored {
+			return fmt.Errorf("component %s: manifest %d < stored %d: %w", id, m.SequenceNumber, stored, ErrRollback)
+		}
+	}
+	return nil
+}
+
+// section runs the shared sequence and then sequence key of the current
+// manifest, if it has that sequence; where names the manifest in
+// Result.Ran and Skipped ("" for the root).
+func (pr *processor) section(key int64, where string) error {
+	m := pr.f.m
+	mem, ok := m.Members[key]
+	if !ok {
+		return nil
+	}
+	name := SequenceName(key) + where
+	if !mem.Present() {
+		pr.res.Skipped = append(pr.res.Skipped, name)
+		return nil
+	}
+	pr.res.Ran = append(pr.res.Ran, name)
+	if m.Shared != nil {
+		if err := pr.top(KeyCommon, m.Shared); err != nil {
+			return err
+		}
+	}
+	return pr.top(key, mem.Commands)
+}
+
 type processor struct {
 	ctx      context.Context
-	v        *Verified
 	p        Platform
 	res      *Result
 	onRecord func(Record)
 	details  bool
 	report   bool
-	params   []ParamSet // per component, cleared once per run
-	cur      []int      // current component index list
+	auth     Authorizer
+	// depChecks counts dependency authentications, against MaxDependencies.
+	depChecks int
+	root      frame  // the manifest given to Process
+	f         *frame // the manifest running: root, or a dependency
+	cur       []int  // current component index list
 	// single holds, per nesting depth, the one-index list that forEach
 	// gives nested sequences, so that iterating allocates nothing.
 	single  [MaxSequenceDepth + 2][1]int
 	first   [1]int // {0}: the index list each sequence starts with
 	seqName string
-	section int64    // manifest key of the sequence running (KeyCommon: shared)
+	key     int64    // manifest key of the sequence running (KeyCommon: shared)
 	meas    ParamSet // what the running command measured on the device
 	depth   int
 	budget  int
@@ -111,10 +165,11 @@ func (pr *processor) top(key int64, seq Sequence) error {
 	if key != KeyCommon {
 		name = SequenceName(key)
 	}
+	name += pr.f.label
 	// Component 0 until set-component-index says otherwise; the array is
 	// never written through pr.cur, so it can be shared by every sequence.
-	pr.seqName, pr.section, pr.depth, pr.cur = name, key, 0, pr.first[:]
-	if len(pr.v.Manifest.Components) > 1 && seq[0].Code != DirSetComponentIndex {
+	pr.seqName, pr.key, pr.depth, pr.cur = name, key, 0, pr.first[:]
+	if len(pr.f.ids) > 1 && seq[0].Code != DirSetComponentIndex {
 		// draft-37 §8.2: with several components every sequence names its
 		// component first, so nothing is applied to component 0 by accident.
 		return &CommandError{Sequence: name, Command: CommandName(seq[0].Code), Component: -1,
@@ -125,7 +180,7 @@ func (pr *processor) top(key int64, seq Sequence) error {
 }
 
 func (pr *processor) record(r Record) {
-	r.Sequence, r.Section, r.Depth = pr.seqName, pr.section, pr.depth
+	r.Sequence, r.Section, r.Depth, r.Manifest = pr.seqName, pr.key, pr.depth, pr.f.index
 	pr.res.Records = append(pr.res.Records, r)
 	if pr.onRecord != nil {
 		pr.onRecord(r)
@@ -133,7 +188,7 @@ func (pr *processor) record(r Record) {
 }
 
 func (pr *processor) target(i int) Target {
-	return Target{Index: i, ID: pr.v.Manifest.Components[i], Params: &pr.params[i]}
+	return Target{Index: i, ID: pr.f.ids[i], Params: pr.f.param(i)}
 }
 
 // exec runs one sequence with soft failure initialised to soft, and
@@ -148,7 +203,7 @@ func (pr *processor) exec(seq Sequence, soft bool) (bool, error) {
 		switch cmd.Code {
 		case DirSetComponentIndex:
 			err = pr.setIndex(cmd)
-		case DirOverrideParameters:
+		case DirOverrideParameters, DirSetParameters:
 			soft, err = pr.override(cmd, soft)
 		case DirOverrideMultiple:
 			soft, err = pr.overrideMultiple(cmd, soft)
@@ -176,7 +231,7 @@ func (pr *processor) spend() error {
 
 func (pr *processor) setIndex(cmd Command) error {
 	idx := cmd.Index
-	n := len(pr.v.Manifest.Components)
+	n := len(pr.f.ids)
 	// Setting the index costs what it selects, so that a run of
 	// set-component-index true cannot do unbounded work for free.
 	cost := len(idx.Indices)
@@ -200,7 +255,8 @@ func (pr *processor) setIndex(cmd Command) error {
 			if i >= uint64(n) {
 				err := malformed("component index %d of %d components", i, n)
 				pr.record(Record{Command: CommandName(DirSetComponentIndex), Offset: cmd.Offset, Component: -1, Err: err})
-				return &CommandError{Sequence: pr.seqName, Command: CommandName(DirSetComponentIndex), Component: -1, Err: err}
+				return &CommandError{Sequence: pr.seqName, Command: CommandName(DirSetComponentIndex), Component: -1,
+					Manifest: pr.f.index, Offset: cmd.Offset, Err: err}
 			}
 			cur = append(cur, int(i))
 		}
@@ -226,10 +282,19 @@ func (pr *processor) override(cmd Command, soft bool) (bool, error) {
 		names = strings.Join(list, ",")
 	}
 	if v, ok := p.Bool(ParamSoftFailure); ok {
-		if pr.depth == 0 {
-			err := malformed("soft-failure set outside try-each or run-sequence")
-			pr.record(Record{Command: CommandName(DirOverrideParameters), Offset: cmd.Offset, Component: -1, Err: err})
-			return soft, &CommandError{Sequence: pr.seqName, Command: CommandName(DirOverrideParameters), Component: -1, Err: err}
+		var err error
+		switch {
+		case cmd.Code == DirSetParameters:
+			// Set-if-unset makes no sense for soft failure, which is not
+			// a component's parameter.
+			err = malformed("soft-failure in set-parameters")
+		case pr.depth == 0:
+			err = malformed("soft-failure set outside try-each or run-sequence")
+		}
+		if err != nil {
+			pr.record(Record{Command: CommandName(cmd.Code), Offset: cmd.Offset, Component: -1, Err: err})
+			return soft, &CommandError{Sequence: pr.seqName, Command: CommandName(cmd.Code), Component: -1,
+				Manifest: pr.f.index, Offset: cmd.Offset, Err: err}
 		}
 		soft = v
 	}
@@ -237,12 +302,16 @@ func (pr *processor) override(cmd Command, soft bool) (bool, error) {
 		if err := pr.spend(); err != nil {
 			return soft, err
 		}
+		ps := pr.f.param(i)
 		for k, v := range p {
-			if k != ParamSoftFailure {
-				pr.params[i].set(k, v)
+			// set-parameters only sets what is unset, so that a dependent
+			// that set a parameter first overrides its dependency's
+			// default (trust-domains §5.4.1).
+			if k != ParamSoftFailure && (cmd.Code == DirOverrideParameters || !ps.has(k)) {
+				ps.set(k, v)
 			}
 		}
-		pr.record(Record{Command: CommandName(DirOverrideParameters), Offset: cmd.Offset, Component: i, Detail: names})
+		pr.record(Record{Command: CommandName(cmd.Code), Offset: cmd.Offset, Component: i, Detail: names})
 	}
 	return soft, nil
 }
@@ -251,10 +320,11 @@ func (pr *processor) override(cmd Command, soft bool) (bool, error) {
 // each component it lists, in its order; the last one listed stays the
 // current component (draft-ietf-suit-update-management §6.7).
 func (pr *processor) overrideMultiple(cmd Command, soft bool) (bool, error) {
-	n := len(pr.v.Manifest.Components)
+	n := len(pr.f.ids)
 	fail := func(err error) (bool, error) {
 		pr.record(Record{Command: CommandName(cmd.Code), Offset: cmd.Offset, Component: -1, Err: err})
-		return soft, &CommandError{Sequence: pr.seqName, Command: CommandName(cmd.Code), Component: -1, Err: err}
+		return soft, &CommandError{Sequence: pr.seqName, Command: CommandName(cmd.Code), Component: -1,
+			Manifest: pr.f.index, Offset: cmd.Offset, Err: err}
 	}
 	for _, e := range cmd.Multiple {
 		if e.Index >= uint64(n) {
@@ -273,7 +343,7 @@ func (pr *processor) overrideMultiple(cmd Command, soft bool) (bool, error) {
 		}
 		for k, v := range e.Params {
 			if k != ParamSoftFailure {
-				pr.params[e.Index].set(k, v)
+				pr.f.param(int(e.Index)).set(k, v)
 			}
 		}
 		pr.record(Record{Command: CommandName(cmd.Code), Offset: cmd.Offset, Component: int(e.Index)})
@@ -334,7 +404,8 @@ func (pr *processor) tryEach(cmd Command, i int) error {
 			return err
 		}
 	}
-	err := &CommandError{Sequence: pr.seqName, Command: CommandName(DirTryEach), Component: i, Condition: true, Err: ErrTryEachExhausted}
+	err := &CommandError{Sequence: pr.seqName, Command: CommandName(DirTryEach), Component: i, Condition: true,
+		Manifest: pr.f.index, Offset: cmd.Offset, Err: ErrTryEachExhausted}
 	pr.record(Record{Command: CommandName(DirTryEach), Offset: cmd.Offset, Component: i, Err: ErrTryEachExhausted})
 	return err
 }
@@ -370,8 +441,11 @@ func (pr *processor) simple(cmd Command, i int) error {
 	}
 	pr.record(rec)
 	if err != nil {
+		// A failed dependency integrity check aborts even where soft
+		// failure is on (trust-domains §5.4.4).
 		return &CommandError{Sequence: pr.seqName, Command: CommandName(cmd.Code), Component: i,
-			Condition: isCondition(cmd.Code) && errors.Is(err, ErrRejected), Err: err}
+			Manifest: pr.f.index, Offset: cmd.Offset,
+			Condition: isCondition(cmd.Code) && cmd.Code != CondDependencyIntegrity && errors.Is(err, ErrRejected), Err: err}
 	}
 	return nil
 }
@@ -448,6 +522,25 @@ func (pr *processor) run(cmd Command, t Target) error {
 		return ErrAborted
 	case CondUseBefore, CondImageNotMatch, CondMinimumBattery, CondUpdateAuthorized, CondVersion, DirWait, DirCopyParams:
 		return pr.manage(cmd, t)
+	case CondIsDependency:
+		if !pr.f.m.IsDependency(t.Index) {
+			return ErrNotDependency
+		}
+		return nil
+	case CondDependencyIntegrity:
+		_, err := pr.dependencyIntegrity(t)
+		return err
+	case DirProcessDependency:
+		return pr.processDependency(t)
+	case DirUnlink:
+		u, ok := pr.p.(Unlinker)
+		if !ok {
+			return needs(cmd, "reference counting")
+		}
+		if err := pr.touch(t); err != nil {
+			return err
+		}
+		return u.Unlink(pr.ctx, t)
 	case DirFetch:
 		uri, ok := t.Params.Text(ParamURI)
 		if !ok {
@@ -456,7 +549,10 @@ func (pr *processor) run(cmd Command, t Target) error {
 		if err := pr.canDecrypt(t); err != nil {
 			return err
 		}
-		if payload, ok := pr.v.Envelope.Integrated[uri]; ok {
+		if err := pr.touch(t); err != nil {
+			return err
+		}
+		if payload, ok := pr.f.v.Envelope.Integrated[uri]; ok {
 			return pr.p.Write(pr.ctx, t, payload)
 		}
 		return pr.p.Fetch(pr.ctx, t, uri)
@@ -468,10 +564,16 @@ func (pr *processor) run(cmd Command, t Target) error {
 		if err := pr.canDecrypt(t); err != nil {
 			return err
 		}
+		if err := pr.touch(t); err != nil {
+			return err
+		}
 		return pr.p.Write(pr.ctx, t, content)
 	case DirCopy, DirSwap:
 		src, err := pr.source(t)
 		if err != nil {
+			return err
+		}
+		if err := pr.touch(t); err != nil {
 			return err
 		}
 		if cmd.Code == DirCopy {
@@ -480,8 +582,14 @@ func (pr *processor) run(cmd Command, t Target) error {
 			}
 			return pr.p.Copy(pr.ctx, t, src)
 		}
+		if err := pr.touch(src); err != nil {
+			return err
+		}
 		return pr.p.Swap(pr.ctx, t, src)
 	case DirInvoke:
+		if err := pr.authorize(t); err != nil {
+			return err
+		}
 		args, _ := t.Params.Bytes(ParamInvokeArgs)
 		if err := pr.p.Invoke(pr.ctx, t, args); err != nil {
 			return err
@@ -534,7 +642,7 @@ func (pr *processor) describe(cmd Command, t Target) string {
 		}
 	case DirFetch:
 		uri, _ := p.Text(ParamURI)
-		if payload, ok := pr.v.Envelope.Integrated[uri]; ok {
+		if payload, ok := pr.f.v.Envelope.Integrated[uri]; ok {
 			return fmt.Sprintf("uri=%s (integrated, %d bytes)", uri, len(payload)) + encryptedNote(cmd, p)
 		}
 		if uri != "" {
@@ -618,7 +726,14 @@ func (pr *processor) imageMatch(t Target) error {
 	if !ok {
 		return missing(ParamImageDigest)
 	}
-	sum, got, err := pr.p.ImageDigest(t, want.Alg)
+	var sum []byte
+	var got uint64
+	var err error
+	if pr.f.m.IsDependency(t.Index) {
+		sum, got, err = pr.dependencyDigest(t, want.Alg)
+	} else {
+		sum, got, err = pr.p.ImageDigest(t, want.Alg)
+	}
 	if errors.Is(err, ErrNoImage) {
 		return fmt.Errorf("%w: %v", ErrImageMismatch, err)
 	}
@@ -641,7 +756,7 @@ func (pr *processor) source(t Target) (Target, error) {
 	if !ok {
 		return Target{}, missing(ParamSourceComponent)
 	}
-	if src >= uint64(len(pr.v.Manifest.Components)) || int(src) == t.Index {
+	if src >= uint64(len(pr.f.ids)) || int(src) == t.Index {
 		return Target{}, malformed("source component %d", src)
 	}
 	return pr.target(int(src)), nil

@@ -130,12 +130,19 @@ func NewReport(v *Verified, res *Result, err error, opts ReportOptions) *Report 
 	if v.Manifest != nil {
 		r.ManifestURI = v.Manifest.ReferenceURI
 	}
-	var last *Record
+	// The result names the command that failed first: the innermost of
+	// the error's chain (a dependency's, when it aborted its dependent),
+	// else the last record that failed.
+	var last, cause *Record
+	ce := innermost(err)
 	if res != nil {
 		for i := range res.Records {
 			rec := &res.Records[i]
 			if rec.Err != nil {
 				last = rec
+				if ce != nil && rec.Manifest == ce.Manifest && rec.Offset == ce.Offset && rec.Component == ce.Component {
+					cause = rec
+				}
 			}
 			if rec.Component < 0 {
 				continue
@@ -147,6 +154,9 @@ func NewReport(v *Verified, res *Result, err error, opts ReportOptions) *Report 
 				r.Records = append(r.Records, &SystemProperties{Component: id, Properties: rec.Properties})
 			}
 		}
+	}
+	if cause != nil {
+		last = cause
 	}
 	if err != nil {
 		r.Result = &ReportResult{Code: ErrorCode(err), Reason: ReasonFor(err)}
@@ -199,13 +209,13 @@ func unsupportedReason(r ReportReason) bool {
 // tracker understands. Errors that are not ErrRejected are platform
 // faults: the operation failed.
 func ReasonFor(err error) ReportReason {
-	var ce *CommandError
+	ce := innermost(err)
 	switch {
 	case err == nil:
 		return ReasonOK
 	case errors.Is(err, ErrUnauthorized):
 		return ReasonComponentUnauthorised
-	case errors.Is(err, ErrBadSignature), errors.Is(err, ErrUnauthenticated), errors.Is(err, ErrDigestMismatch) && !errors.As(err, &ce):
+	case errors.Is(err, ErrBadSignature), errors.Is(err, ErrUnauthenticated), errors.Is(err, ErrDigestMismatch) && ce == nil:
 		return ReasonUnauthorised
 	case errors.Is(err, ErrUnsupportedCOSE):
 		return ReasonCOSEUnsupported
@@ -217,9 +227,9 @@ func ReasonFor(err error) ReportReason {
 		return ReasonComponentUnsupported
 	case errors.Is(err, ErrUnsupportedParameter):
 		return ReasonParameterUnsupported
-	case errors.As(err, &ce) && ce.Condition, errors.Is(err, ErrRollback):
+	case ce != nil && ce.Condition, errors.Is(err, ErrRollback):
 		return ReasonConditionFailed
-	case errors.As(err, &ce):
+	case ce != nil:
 		return ReasonOperationFailed
 	case errors.Is(err, ErrMalformed):
 		return ReasonCBORParse
@@ -242,7 +252,7 @@ var errorCodes = []struct {
 	{ErrDeviceMismatch, 43}, {ErrImageMismatch, 44}, {ErrContentMismatch, 45}, {ErrSlotMismatch, 46},
 	{ErrAborted, 47}, {ErrMissingParameter, 48}, {ErrTryEachExhausted, 49}, {ErrTooComplex, 50},
 	{ErrPayloadUnavailable, 51}, {ErrNoDecryptionKey, 52}, {ErrDecryption, 53},
-	{ErrExpired, 60}, {ErrImageMatches, 61}, {ErrBatteryLow, 62}, {ErrUpdateNotApproved, 63}, {ErrVersionMismatch, 64},
+	{ErrNotDependency, 54}, {ErrExpired, 60}, {ErrImageMatches, 61}, {ErrBatteryLow, 62}, {ErrUpdateNotApproved, 63}, {ErrVersionMismatch, 64},
 	{ErrRejected, 1},
 }
 

@@ -93,7 +93,8 @@ type Result struct {
 	Ran []string
 	// Skipped lists severed sequences that were not supplied.
 	Skipped []string
-	// Invoked lists the component indices invoked.
+	// Invoked lists the component indices invoked, each in the manifest
+	// (root or dependency) that invoked it.
 	Invoked []int
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/teeup/teeup/secure/suit"
 )
@@ -16,8 +17,9 @@ import (
 //	{"vendor-ids": ["fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe"],
 //	 "class-ids": ["1492af14-2569-5e48-bf42-9b2d51f2ab45"],
 //	 "fixed": true,
+//	 "time": "2026-07-01T12:00:00Z", "battery-mwh": 900, "approve-updates": true,
 //	 "components": [{"id": ["00"], "slot": 1, "sequence-number": 3,
-//	                 "image-file": "current.bin"}]}
+//	                 "image-file": "current.bin", "version": [1, 2, 0]}]}
 //
 // Component ID parts are hex. An image is given as a file (relative to the
 // JSON file) or, for a device whose image is known only by its
@@ -29,6 +31,11 @@ type Config struct {
 	Fixed                         bool              `json:"fixed"`
 	Components                    []ComponentConfig `json:"components"`
 	SimulateMissingPayloadsUnsafe bool              `json:"simulate-missing-payloads"`
+	// Time (RFC 3339), BatteryMWh and ApproveUpdates feed the
+	// update-management conditions; absent, those conditions fail.
+	Time           string  `json:"time"`
+	BatteryMWh     *uint64 `json:"battery-mwh"`
+	ApproveUpdates *bool   `json:"approve-updates"`
 }
 
 // ComponentConfig is one component of a Config.
@@ -39,6 +46,7 @@ type ComponentConfig struct {
 	ImageFile      string   `json:"image-file"`
 	ImageDigest    string   `json:"image-digest"`
 	ImageSize      uint64   `json:"image-size"`
+	Version        []int64  `json:"version"`
 }
 
 // LoadConfig reads a DEVICE.json and builds the device it describes.
@@ -53,7 +61,16 @@ func LoadConfig(path string) (*Device, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	d := &Device{Fixed: c.Fixed, SimulateMissingPayloadsUnsafe: c.SimulateMissingPayloadsUnsafe}
+	d := &Device{Fixed: c.Fixed, SimulateMissingPayloadsUnsafe: c.SimulateMissingPayloadsUnsafe, BatteryMWh: c.BatteryMWh}
+	if c.Time != "" {
+		if d.Time, err = time.Parse(time.RFC3339, c.Time); err != nil {
+			return nil, fmt.Errorf("%s: time: %w", path, err)
+		}
+	}
+	if c.ApproveUpdates != nil {
+		approve := *c.ApproveUpdates
+		d.Approve = func(int64) bool { return approve }
+	}
 	for _, list := range []struct {
 		in  []string
 		out *[][]byte
@@ -71,7 +88,7 @@ func LoadConfig(path string) (*Device, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		comp := &Component{ID: id, Slot: cc.Slot, SequenceNumber: cc.SequenceNumber}
+		comp := &Component{ID: id, Slot: cc.Slot, SequenceNumber: cc.SequenceNumber, Version: cc.Version}
 		switch {
 		case cc.ImageFile != "" && cc.ImageDigest != "":
 			return nil, fmt.Errorf("%s: component %s has both image-file and image-digest", path, id)

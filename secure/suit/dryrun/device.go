@@ -13,8 +13,10 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/teeup/teeup/secure/suit"
 )
@@ -38,6 +40,8 @@ type Component struct {
 	Slot           uint64
 	SequenceNumber uint64
 	Image          *Image
+	// Version is the version the component asserts, nil for none.
+	Version []int64
 }
 
 // Device is a dry-run device. The zero value is a device with no identity
@@ -64,6 +68,23 @@ type Device struct {
 	// be nil.
 	KEK          []byte
 	AgreementKey *ecdh.PrivateKey
+
+	// What the update-management conditions see. Each is absent when
+	// zero, and a condition that needs an absent one fails as
+	// unsupported rather than assume a value.
+	//
+	// Time is the device's clock; a wait for a time moves it forward.
+	Time time.Time
+	// BatteryMWh is the charge available.
+	BatteryMWh *uint64
+	// Approve answers condition-update-authorized and a wait for
+	// authorization, given the update's priority.
+	Approve func(priority int64) bool
+	// Waited records, in order, the wait-info of each directive-wait.
+	Waited []suit.WaitInfo
+	// Unlinked records, in order, the components unlinked; the dry-run
+	// device counts no references, so an unlink empties the component.
+	Unlinked []suit.ComponentID
 
 	// Invocations lists, in order, the components invoked.
 	Invocations []suit.ComponentID
@@ -292,6 +313,118 @@ func (d *Device) Invoke(_ context.Context, t suit.Target, _ []byte) error {
 	}
 	d.Invocations = append(d.Invocations, t.ID)
 	return nil
+}
+
+var (
+	_ suit.Unlinker       = (*Device)(nil)
+	_ suit.Clock          = (*Device)(nil)
+	_ suit.Battery        = (*Device)(nil)
+	_ suit.UpdateApprover = (*Device)(nil)
+	_ suit.VersionSource  = (*Device)(nil)
+	_ suit.Waiter         = (*Device)(nil)
+)
+
+// Unlink implements suit.Unlinker.
+func (d *Device) Unlink(_ context.Context, t suit.Target) error {
+	d.Unlinked = append(d.Unlinked, t.ID)
+	if c := d.lookup(t.ID); c != nil {
+		c.Image = nil
+	}
+	return nil
+}
+
+func absent(what string) error {
+	return fmt.Errorf("%w: the dry-run device has no %s configured", suit.ErrUnsupportedCommand, what)
+}
+
+// Now implements suit.Clock.
+func (d *Device) Now() (time.Time, error) {
+	if d.Time.IsZero() {
+		return time.Time{}, absent("clock")
+	}
+	return d.Time, nil
+}
+
+// BatteryLevel implements suit.Battery.
+func (d *Device) BatteryLevel() (uint64, error) {
+	if d.BatteryMWh == nil {
+		return 0, absent("battery")
+	}
+	return *d.BatteryMWh, nil
+}
+
+// ApproveUpdate implements suit.UpdateApprover.
+func (d *Device) ApproveUpdate(_ context.Context, _ suit.Target, priority int64) (bool, error) {
+	if d.Approve == nil {
+		return false, absent("update approver")
+	}
+	return d.Approve(priority), nil
+}
+
+// ComponentVersion implements suit.VersionSource.
+func (d *Device) ComponentVersion(t suit.Target) ([]int64, error) {
+	if c := d.lookup(t.ID); c != nil {
+		return c.Version, nil
+	}
+	return nil, nil
+}
+
+// Wait implements suit.Waiter as a simulation: a wait for a time (or a
+// UTC time of day or day of week) moves the clock forward to it; a wait
+// for authorization asks Approve and fails if it says no, since nothing
+// would change its mind; power and network count as present. Local-time
+// events and other devices' versions are unsupported: the device has no
+// time zone and no other devices.
+func (d *Device) Wait(_ context.Context, _ suit.Target, w suit.WaitInfo) error {
+	d.Waited = append(d.Waited, w)
+	if w.OtherDevice != nil {
+		return fmt.Errorf("%w: wait for another device's version", suit.ErrUnsupportedCommand)
+	}
+	for _, ev := range slices.Sorted(maps.Keys(w.Events)) {
+		v := w.Events[ev]
+		switch ev {
+		case suit.WaitPower, suit.WaitNetwork:
+		case suit.WaitAuthorization:
+			if d.Approve == nil {
+				return absent("update approver")
+			}
+			if !d.Approve(v) {
+				return fmt.Errorf("%w: waiting for authorization at priority %d would never end", suit.ErrUpdateNotApproved, v)
+			}
+		case suit.WaitTime, suit.WaitTimeOfDayUTC, suit.WaitDayOfWeekUTC:
+			if d.Time.IsZero() {
+				return absent("clock")
+			}
+			d.Time = nextTime(d.Time.UTC(), ev, v)
+		default:
+			return fmt.Errorf("%w: wait event %d", suit.ErrUnsupportedCommand, ev)
+		}
+	}
+	return nil
+}
+
+// nextTime is the first time at or after now when event ev with argument
+// v holds.
+func nextTime(now time.Time, ev, v int64) time.Time {
+	switch ev {
+	case suit.WaitTime:
+		if at := time.Unix(v, 0).UTC(); at.After(now) {
+			return at
+		}
+	case suit.WaitTimeOfDayUTC:
+		day := now.Truncate(24 * time.Hour)
+		at := day.Add(time.Duration(v%86400) * time.Second)
+		if at.Before(now) {
+			at = at.Add(24 * time.Hour)
+		}
+		return at
+	case suit.WaitDayOfWeekUTC:
+		days := (int(v%7) - int(now.Weekday()) + 7) % 7
+		if days > 0 {
+			return now.Truncate(24*time.Hour).AddDate(0, 0, days)
+		}
+	}
+	return now
 }
 
 // FileName is a file name for a component: its printable parts as they

@@ -104,6 +104,22 @@ func FuzzProcess(f *testing.F) {
 		}
 		f.Add(env.Manifest)
 	}
+	// The companion drafts' manifests: encryption info, dependencies,
+	// integrated dependencies (absent here: the fuzzed manifest travels
+	// alone), update management through the same decoder.
+	for _, rel := range []string{"trust-domains/example0_dependent.hex", "trust-domains/example1_process.hex",
+		"trust-domains/example2_integrated.hex", "firmware-encryption/suit-manifest-aes-kw.hex.signed",
+		"firmware-encryption/suit-manifest-es-ecdh-dependency.hex.signed"} {
+		raw, err := os.ReadFile(filepath.Join(specDir(f), "suit", rel))
+		if err != nil {
+			f.Fatal(err)
+		}
+		env, err := suit.ParseEnvelope(hexBytes(f, raw))
+		if err != nil {
+			f.Fatalf("%s: %v", rel, err)
+		}
+		f.Add(env.Manifest)
+	}
 	key, err := suit.GenerateSigningKey(suit.AlgES256)
 	if err != nil {
 		f.Fatal(err)
@@ -129,8 +145,9 @@ func FuzzProcess(f *testing.F) {
 			}
 			return
 		}
-		dev := &dryrun.Device{SimulateMissingPayloadsUnsafe: true}
-		res, err := suit.Process(t.Context(), v, dev, suit.Options{})
+		dev := &dryrun.Device{SimulateMissingPayloadsUnsafe: true, KEK: []byte("aaaaaaaaaaaaaaaa")}
+		anchors := suit.TrustAnchors{{Key: keys[0], Prefixes: []suit.ComponentID{{}}}}
+		res, err := suit.Process(t.Context(), v, dev, suit.Options{Authorizer: anchors, Report: true})
 		if res == nil {
 			t.Fatalf("Process returned no result (error %v)", err)
 		}
@@ -138,5 +155,8 @@ func FuzzProcess(f *testing.F) {
 			t.Fatalf("Process error is neither ErrRejected nor ErrNoImage: %v", err)
 		}
 		_ = res.Trace()
+		if _, perr := suit.ParseReport(suit.NewReport(v, res, err, suit.ReportOptions{}).Encode()); perr != nil {
+			t.Fatalf("the report of the run does not parse: %v", perr)
+		}
 	})
 }
