@@ -23,6 +23,10 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEncryptionInfo$$' -fuzztime=$(FUZZTIME) ./secure/suit/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseReport$$' -fuzztime=$(FUZZTIME) ./secure/suit/
 	$(GO) test -run='^$$' -fuzz='^FuzzProcess$$' -fuzztime=$(FUZZTIME) ./secure/suit/dryrun/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadFrame$$' -fuzztime=$(FUZZTIME) ./ipc/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeRequest$$' -fuzztime=$(FUZZTIME) ./ipc/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeResponse$$' -fuzztime=$(FUZZTIME) ./ipc/
+	$(GO) test -run='^$$' -fuzz='^FuzzServe$$' -fuzztime=$(FUZZTIME) ./ipc/
 
 # Every scenario, every cut mode, every flash operation (make test runs a sample).
 sweep: build

@@ -22,6 +22,8 @@ func runDevice(args []string, stdout, stderr io.Writer) error {
 	cmds := map[string]func([]string, io.Writer, io.Writer) error{
 		"init": deviceInit, "stage": deviceStage, "reboot": deviceReboot,
 		"accept": deviceAccept, "reject": deviceReject, "status": deviceStatus, "sweep": deviceSweep,
+		"run": deviceRun, "update": deviceUpdate, "kill": deviceKill,
+		"secure-world": deviceSecureWorld, "normal-world": deviceNormalWorld,
 	}
 	f, ok := cmds[args[0]]
 	if !ok {

@@ -55,6 +55,9 @@ commands:
   device reject     --dir D
   device status     --dir D [--json]
   device sweep      [--scenario normal|secure|atomic|revert|double|all] [--stride N]
+  device run        --dir D [--health-cmd CMD]   (secure and normal world as two processes)
+  device update     --dir D [--payload URI=FILE]... ENVELOPE|URI...
+  device kill       --dir D                      (cut the power of a running device)
 `
 
 func run(args []string, stdout, stderr io.Writer) error {

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/normal/agent"
+	"github.com/teeup/teeup/normal/control"
+	"github.com/teeup/teeup/normal/fetch"
+	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/service"
+)
+
+const controlSocket = "normal.sock"
+
+// ipcFD is the file descriptor of a world's end of the socket pair.
+const ipcFD = 3
+
+func deviceRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device run", flag.ContinueOnError)
+	dir := dirFlag(fs)
+	health := fs.String("health-cmd", "", "command the normal world runs to check a trial (exit 0: accept); default: the secure world answers and every image verifies")
+	if pos, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	} else if len(pos) != 0 || *dir == "" {
+		return usageError("device run: need --dir")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s := &device.Supervisor{Dir: *dir, Exe: exe, Stdout: stdout, Stderr: stderr}
+	if *health != "" {
+		s.NormalArgs = []string{"--health-cmd", *health}
+	}
+	fmt.Fprintf(stdout, "device %s running: secure world and normal world; stop with Ctrl-C\n", *dir)
+	return s.Run(ctx)
+}
+
+// deviceSecureWorld is the secure world's process: it alone opens the
+// flash and the TPM. It runs the bootloader, then serves the normal world.
+func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device secure-world", flag.ContinueOnError)
+	dir := dirFlag(fs)
+	if _, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	conn := os.NewFile(ipcFD, "ipc")
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	d, err := device.Open(*dir)
+	if err != nil {
+		return err
+	}
+	res, err := d.Reboot(ctx, nil)
+	if err != nil {
+		d.Close()
+		conn.Close()
+		fmt.Fprintf(stderr, "boot failed, the device halts: %v\n", err)
+		<-ctx.Done() // a halted device does nothing until power goes
+		return nil
+	}
+	printBoot(stdout, res)
+	h := &service.Handler{FWU: fwu.New(d.Boot, d.Policy)}
+	err = ipc.Serve(ctx, conn, h)
+	if cerr := d.Close(); cerr != nil {
+		fmt.Fprintf(stderr, "close: %v\n", cerr)
+	}
+	if errors.Is(err, ipc.ErrReboot) {
+		os.Exit(device.ExitReboot)
+	}
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("secure world: %w", err)
+	}
+	return nil
+}
+
+// normalStatus is what the normal world reports on its control socket.
+type normalStatus struct {
+	PID        int                 `json:"pid"`
+	Health     string              `json:"health,omitempty"`
+	Components []ipc.ComponentInfo `json:"components"`
+}
+
+// deviceNormalWorld is the normal world's process: its end of the socket
+// pair is all it has of the device.
+func deviceNormalWorld(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device normal-world", flag.ContinueOnError)
+	dir := dirFlag(fs)
+	healthCmd := fs.String("health-cmd", "", "")
+	if _, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	client, err := ipc.NewClient(os.NewFile(ipcFD, "ipc"))
+	if err != nil {
+		return fmt.Errorf("normal world: %w", err)
+	}
+	defer client.Close()
+	dl, err := fetch.New(fetch.Config{})
+	if err != nil {
+		return err
+	}
+	say := func(s string) { fmt.Fprintln(stdout, s) }
+	a := &agent.Agent{SW: client, Fetch: dl, Progress: say}
+	check := func(ctx context.Context) error {
+		infos, err := client.Query(ctx)
+		if err != nil {
+			return err
+		}
+		for _, in := range infos {
+			if in.Digest == nil {
+				return fmt.Errorf("component %q reports no verified image", in.ID)
+			}
+		}
+		if *healthCmd != "" {
+			c := exec.CommandContext(ctx, "sh", "-c", *healthCmd)
+			c.Stdout, c.Stderr = stdout, stderr
+			return c.Run()
+		}
+		return nil
+	}
+	health, err := a.HealthCheck(ctx, check)
+	if err != nil {
+		fmt.Fprintf(stderr, "health check: %v\n", err)
+	}
+	return control.Serve(ctx, filepath.Join(*dir, controlSocket), func(ctx context.Context, req control.Request, progress func(string)) (json.RawMessage, error) {
+		switch req.Op {
+		case "status":
+			infos, err := client.Query(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(normalStatus{PID: os.Getpid(), Health: health, Components: infos})
+		case "update":
+			a.Progress = func(s string) { say(s); progress(s) }
+			defer func() { a.Progress = say }()
+			a.Local = req.Local
+			var envs [][]byte
+			for _, src := range req.Envelopes {
+				b, err := agent.ReadEnvelope(ctx, nil, src)
+				if err != nil {
+					return nil, err
+				}
+				envs = append(envs, b)
+			}
+			if err := a.Update(ctx, envs); err != nil {
+				return nil, err
+			}
+			progress("rebooting the device")
+			return nil, client.Reboot(ctx)
+		}
+		return nil, fmt.Errorf("unknown op %q", req.Op)
+	})
+}
+
+func deviceUpdate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device update", flag.ContinueOnError)
+	dir := dirFlag(fs)
+	var payloads listFlag
+	fs.Var(&payloads, "payload", "URI=FILE: a payload the normal world has as a file; repeatable")
+	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for the update and the reboot")
+	pos, err := parseFlags(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 || *dir == "" {
+		return usageError("device update: need --dir and at least one envelope file or URI")
+	}
+	req := control.Request{Op: "update", Local: map[string]string{}}
+	for _, p := range pos {
+		if !strings.HasPrefix(p, "http://") && !strings.HasPrefix(p, "https://") {
+			if p, err = filepath.Abs(p); err != nil {
+				return err
+			}
+		}
+		req.Envelopes = append(req.Envelopes, p)
+	}
+	for _, p := range payloads {
+		uri, file, ok := strings.Cut(p, "=")
+		if !ok {
+			return usageError("device update: --payload takes URI=FILE")
+		}
+		if req.Local[uri], err = filepath.Abs(file); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	sock := filepath.Join(*dir, controlSocket)
+	before, err := normalWorldStatus(ctx, sock)
+	if err != nil {
+		return fmt.Errorf("device update: is the device running (teeup device run --dir %s)? %w", *dir, err)
+	}
+	final, err := control.Call(ctx, sock, req, func(l control.Line) { fmt.Fprintln(stdout, l.Progress) })
+	if err != nil && !strings.Contains(err.Error(), "hung up") {
+		return err
+	}
+	if final != nil && final.Error != "" {
+		return fmt.Errorf("update: %s", final.Error)
+	}
+	fmt.Fprintln(stdout, "waiting for the device to reboot")
+	var after *normalStatus
+	for {
+		if after, err = normalWorldStatus(ctx, sock); err == nil && after.PID != before.PID {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("device update: the device did not come back: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	switch after.Health {
+	case "accepted":
+		fmt.Fprintln(stdout, "trial boot: health check passed, update accepted")
+	case "rejected":
+		fmt.Fprintln(stdout, "trial boot: health check failed, update rejected; the old images return at the next reboot")
+	default:
+		fmt.Fprintln(stdout, "the device did not boot the update in trial")
+	}
+	for _, c := range after.Components {
+		fmt.Fprintf(stdout, "%s: %s, sequence %d\n", c.ID[0], c.State, c.SequenceNumber)
+	}
+	if after.Health != "accepted" {
+		return errors.New("update not accepted")
+	}
+	return nil
+}
+
+func normalWorldStatus(ctx context.Context, sock string) (*normalStatus, error) {
+	final, err := control.Call(ctx, sock, control.Request{Op: "status"}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if final.Error != "" {
+		return nil, errors.New(final.Error)
+	}
+	var st normalStatus
+	return &st, json.Unmarshal(final.Status, &st)
+}
+
+func deviceKill(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("device kill", flag.ContinueOnError)
+	dir := dirFlag(fs)
+	if pos, err := parseFlags(fs, args, stderr); err != nil {
+		return err
+	} else if len(pos) != 0 || *dir == "" {
+		return usageError("device kill: need --dir")
+	}
+	if err := device.PowerCut(*dir); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "power cut: both worlds stopped at once; the device boots again")
+	return nil
+}

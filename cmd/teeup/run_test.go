@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runningDevice is a `teeup device run` in the background.
+type runningDevice struct {
+	t   *testing.T
+	dir string
+	cmd *exec.Cmd
+	log *strings.Builder
+}
+
+func startDevice(t *testing.T, health string) *runningDevice {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "dev")
+	if out, e, code := teeup(t, "device", "init", "--dir", dir); code != 0 {
+		t.Fatalf("init: %s%s", out, e)
+	}
+	log := &strings.Builder{}
+	cmd := exec.Command(os.Args[0], "device", "run", "--dir", dir, "--health-cmd", health)
+	cmd.Env = append(os.Environ(), "TEEUP_RUN_MAIN=1")
+	cmd.Stdout, cmd.Stderr = &syncWriter{b: log}, &syncWriter{b: log}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &runningDevice{t: t, dir: dir, cmd: cmd, log: log}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("device log:\n%s", log.String())
+		}
+	})
+	d.status() // waits until the normal world answers
+	return d
+}
+
+type syncWriter struct {
+	b  *strings.Builder
+	mu chanMutex
+}
+
+type chanMutex struct{ ch chan struct{} }
+
+func (m *chanMutex) lock() {
+	if m.ch == nil {
+		m.ch = make(chan struct{}, 1)
+	}
+	m.ch <- struct{}{}
+}
+func (m *chanMutex) unlock() { <-m.ch }
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.lock()
+	defer w.mu.unlock()
+	return w.b.Write(p)
+}
+
+func (d *runningDevice) status() *normalStatus {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		st, err := normalWorldStatus(ctx, filepath.Join(d.dir, controlSocket))
+		if err == nil {
+			return st
+		}
+		select {
+		case <-ctx.Done():
+			d.t.Fatalf("the device does not answer: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (d *runningDevice) seq(name string) (uint64, string) {
+	d.t.Helper()
+	for _, c := range d.status().Components {
+		if string(c.ID[0]) == name {
+			return c.SequenceNumber, string(c.State)
+		}
+	}
+	d.t.Fatalf("no component %s", name)
+	return 0, ""
+}
+
+// release builds an envelope for a component of the running device,
+// signed with its development keys; the payload is detached at uri.
+func (d *runningDevice) release(comp string, seq int, uri string) (envPath, payloadPath string) {
+	d.t.Helper()
+	dir := filepath.Dir(d.dir)
+	payloadPath = filepath.Join(dir, fmt.Sprintf("%s-%d.bin", comp, seq))
+	os.WriteFile(payloadPath, []byte(strings.Repeat(fmt.Sprintf("%s world, release %d\n", comp, seq), 200+seq)), 0o644)
+	spec := filepath.Join(dir, fmt.Sprintf("%s-%d.json", comp, seq))
+	os.WriteFile(spec, fmt.Appendf(nil, `{"sequence-number": %d,
+	  "vendor-id": "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe", "class-id": "1492af14-2569-5e48-bf42-9b2d51f2ab45",
+	  "components": [{"id": [%q], "file": %q, "uri": %q}]}`, seq, fmt.Sprintf("%x", comp), filepath.Base(payloadPath), uri), 0o644)
+	envPath = filepath.Join(dir, fmt.Sprintf("%s-%d.suit", comp, seq))
+	args := []string{"manifest", "create", spec, "--key", filepath.Join(d.dir, "dev-keys", "author.pem"), "--out", envPath}
+	if comp == "secure" {
+		args = append(args, "--key", filepath.Join(d.dir, "dev-keys", "operator.pem"))
+	}
+	if out, e, code := teeup(d.t, args...); code != 0 {
+		d.t.Fatalf("create: %s%s", out, e)
+	}
+	return envPath, payloadPath
+}
+
+func (d *runningDevice) update(args ...string) (string, string, int) {
+	d.t.Helper()
+	return teeup(d.t, append([]string{"device", "update", "--dir", d.dir, "--timeout", "60s"}, args...)...)
+}
+
+// TestDeviceRunEndToEnd runs a device as two processes and updates it
+// through the normal world: normal only (payload over HTTP), secure only,
+// both atomically, and a trial the health check rejects; it checks that
+// the normal world holds no handle on the flash or the TPM, and that a
+// power cut leaves a device that boots and reports the truth.
+func TestDeviceRunEndToEnd(t *testing.T) {
+	d := startDevice(t, "test ! -e "+filepath.Join(t.TempDir(), "unhealthy"))
+	unhealthy := strings.TrimPrefix(d.cmd.Args[len(d.cmd.Args)-1], "test ! -e ")
+
+	// Payloads served over HTTP, as a firmware server would.
+	files := http.Dir(filepath.Dir(d.dir))
+	srv := httptest.NewServer(http.FileServer(files))
+	defer srv.Close()
+
+	env, _ := d.release("normal", 2, srv.URL+"/normal-2.bin")
+	if out, e, code := d.update(env); code != 0 || !strings.Contains(out, "update accepted") {
+		t.Fatalf("normal-only update: exit %d\n%s%s", code, out, e)
+	}
+	if s, st := d.seq("normal"); s != 2 || st != "UPDATED" {
+		t.Fatalf("normal after update: %d %s", s, st)
+	}
+
+	env, payload := d.release("secure", 2, "https://fw.example/secure-2.bin")
+	if out, e, code := d.update("--payload", "https://fw.example/secure-2.bin="+payload, env); code != 0 {
+		t.Fatalf("secure-only update: exit %d\n%s%s", code, out, e)
+	}
+	if s, _ := d.seq("secure"); s != 2 {
+		t.Fatalf("secure after update: %d", s)
+	}
+
+	envS, payS := d.release("secure", 3, "https://fw.example/secure-3.bin")
+	envN, _ := d.release("normal", 3, srv.URL+"/normal-3.bin")
+	if out, e, code := d.update("--payload", "https://fw.example/secure-3.bin="+payS, envS, envN); code != 0 {
+		t.Fatalf("atomic update: exit %d\n%s%s", code, out, e)
+	}
+	if s1, _ := d.seq("secure"); s1 != 3 {
+		t.Fatalf("secure after atomic update: %d", s1)
+	}
+	if s2, _ := d.seq("normal"); s2 != 3 {
+		t.Fatalf("normal after atomic update: %d", s2)
+	}
+
+	// Isolation: the normal world's process has no descriptor on the
+	// flash or the TPM state.
+	st := d.status()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", st.PID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", st.PID, fd.Name()))
+		if strings.Contains(target, "flash.bin") || strings.Contains(target, filepath.Join(d.dir, "tpm")) {
+			t.Errorf("the normal world holds %s", target)
+		}
+	}
+
+	// A trial the health check rejects: the old images come back.
+	os.WriteFile(unhealthy, nil, 0o644)
+	env, _ = d.release("normal", 4, srv.URL+"/normal-4.bin")
+	if out, _, code := d.update(env); code == 0 || !strings.Contains(out, "update rejected") {
+		t.Fatalf("rejected update: exit %d\n%s", code, out)
+	}
+	os.Remove(unhealthy)
+	pid := d.status().PID
+	if _, _, code := teeup(t, "device", "kill", "--dir", d.dir); code != 0 {
+		t.Fatal("kill failed")
+	}
+	for d.status().PID == pid {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if s, st := d.seq("normal"); s != 3 || st != "READY" {
+		t.Fatalf("after the rejected trial and a power cut: normal %d %s", s, st)
+	}
+	raw, _ := json.Marshal(d.status())
+	t.Logf("final status: %s", raw)
+}

@@ -1,0 +1,283 @@
+package ipc
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// Op names an operation. Numbers are never reused; a new operation gets a
+// new number and a new protocol version.
+type Op uint32
+
+// The operations, modelled on the PSA Firmware Update API (query, start,
+// write, finish, install, accept, reject) and the GlobalPlatform TEE Client
+// API (a message in, a message out).
+const (
+	OpQuery       Op = 1 // QueryArgs → []ComponentInfo
+	OpStartUpdate Op = 2 // StartUpdateArgs → StartResult
+	OpWriteChunk  Op = 3 // WriteChunkArgs → nothing
+	OpFinish      Op = 4 // FinishArgs → nothing
+	OpInstall     Op = 5 // InstallArgs → nothing
+	OpAccept      Op = 6 // AcceptArgs → nothing
+	OpReject      Op = 7 // RejectArgs → nothing
+	OpRelayTEEP   Op = 8 // RelayTEEPArgs → RelayTEEPResult
+	OpGetEvidence Op = 9 // GetEvidenceArgs → EvidenceResult
+	// OpReboot asks the secure world to reset the device (PSA FWU
+	// psa_fwu_request_reboot), typically after Install.
+	OpReboot Op = 10 // RebootArgs → nothing; the session then ends
+)
+
+var opNames = map[Op]string{
+	OpQuery:       "Query",
+	OpStartUpdate: "StartUpdate",
+	OpWriteChunk:  "WriteChunk",
+	OpFinish:      "Finish",
+	OpInstall:     "Install",
+	OpAccept:      "Accept",
+	OpReject:      "Reject",
+	OpRelayTEEP:   "RelayTEEP",
+	OpGetEvidence: "GetEvidence",
+	OpReboot:      "Reboot",
+}
+
+// String returns the operation's name.
+func (o Op) String() string {
+	if s, ok := opNames[o]; ok {
+		return s
+	}
+	return "op(" + strconv.FormatUint(uint64(o), 10) + ")"
+}
+
+// State is the state of a component, as in the PSA Firmware Update API.
+// It crosses the wire as its text; an unknown state is refused.
+type State string
+
+// The states of the PSA Firmware Update API 1.0 component state machine.
+const (
+	StateReady     State = "READY"
+	StateWriting   State = "WRITING"
+	StateCandidate State = "CANDIDATE"
+	StateStaged    State = "STAGED"
+	StateTrial     State = "TRIAL"
+	StateRejected  State = "REJECTED"
+	StateFailed    State = "FAILED"
+	StateUpdated   State = "UPDATED"
+)
+
+// Valid reports whether s is one of the states above.
+func (s State) Valid() bool {
+	switch s {
+	case StateReady, StateWriting, StateCandidate, StateStaged, StateTrial, StateRejected, StateFailed, StateUpdated:
+		return true
+	}
+	return false
+}
+
+// Arguments, one type per operation. See Request for the encoding rules.
+type (
+	// QueryArgs asks for the state of every component.
+	QueryArgs struct {
+		_ struct{} `cbor:",toarray"`
+	}
+	// StartUpdateArgs hands a SUIT envelope to the secure world, which
+	// verifies it and opens an update set.
+	StartUpdateArgs struct {
+		_        struct{} `cbor:",toarray"`
+		Envelope []byte   // at most MaxEnvelope bytes
+	}
+	// WriteChunkArgs writes bytes of a detached payload into the set.
+	WriteChunkArgs struct {
+		_       struct{} `cbor:",toarray"`
+		Set     uint64   // handle from StartResult
+		Payload uint32   // PayloadRequest.Index
+		Offset  uint64   // where Data goes in the payload
+		Data    []byte   // at most MaxChunk bytes
+	}
+	// FinishArgs declares a payload complete; the secure world checks its
+	// digest.
+	FinishArgs struct {
+		_       struct{} `cbor:",toarray"`
+		Set     uint64
+		Payload uint32
+	}
+	// InstallArgs stages a set whose payloads are all finished, to be
+	// applied at the next reset.
+	InstallArgs struct {
+		_   struct{} `cbor:",toarray"`
+		Set uint64
+	}
+	// AcceptArgs makes the images in trial permanent.
+	AcceptArgs struct {
+		_ struct{} `cbor:",toarray"`
+	}
+	// RejectArgs abandons the images in trial (or a staged set).
+	RejectArgs struct {
+		_ struct{} `cbor:",toarray"`
+	}
+	// RebootArgs asks for a reset.
+	RebootArgs struct {
+		_ struct{} `cbor:",toarray"`
+	}
+	// RelayTEEPArgs carries a TEEP message from the TAM to the Agent.
+	RelayTEEPArgs struct {
+		_       struct{} `cbor:",toarray"`
+		Message []byte   // at most MaxTEEPMessage bytes
+	}
+	// GetEvidenceArgs asks for evidence bound to Nonce.
+	GetEvidenceArgs struct {
+		_     struct{} `cbor:",toarray"`
+		Nonce []byte   // at most MaxNonce bytes
+	}
+)
+
+// Results, one type per operation that returns something. Query returns a
+// []ComponentInfo; WriteChunk, Finish, Install, Accept and Reject return
+// nothing.
+type (
+	// ComponentInfo describes one component, as Query reports it.
+	ComponentInfo struct {
+		_              struct{} `cbor:",toarray"`
+		ID             [][]byte // SUIT component identifier
+		State          State
+		SequenceNumber uint64 // of the manifest that installed it
+		Digest         []byte // encoded SUIT_Digest of the image
+		Size           uint64
+	}
+	// StartResult is the answer to StartUpdate: the handle of the new
+	// update set and the detached payloads the normal world must fetch
+	// and write.
+	StartResult struct {
+		_        struct{} `cbor:",toarray"`
+		Set      uint64
+		Payloads []PayloadRequest
+	}
+	// PayloadRequest asks the normal world to fetch URI and write its
+	// Size bytes with WriteChunk under Index.
+	PayloadRequest struct {
+		_         struct{} `cbor:",toarray"`
+		Index     uint32
+		Component [][]byte
+		URI       string
+		Size      uint64
+	}
+	// RelayTEEPResult carries the Agent's answer; an empty Message means
+	// the Agent has nothing to send.
+	RelayTEEPResult struct {
+		_       struct{} `cbor:",toarray"`
+		Message []byte
+	}
+	// EvidenceResult carries the evidence (an EAT).
+	EvidenceResult struct {
+		_        struct{} `cbor:",toarray"`
+		Evidence []byte
+	}
+)
+
+// noResult is the encoding of "nothing": an empty array.
+type noResult struct {
+	_ struct{} `cbor:",toarray"`
+}
+
+// validator checks the bounds that the CBOR decoder cannot express.
+type validator interface{ validate() error }
+
+func tooLong(what string, n, limit int) error {
+	return protocolError(LimitExceeded, what+" of "+strconv.Itoa(n)+" bytes, bound "+strconv.Itoa(limit), nil)
+}
+
+func tooMany(what string, n, limit int) error {
+	return protocolError(LimitExceeded, strconv.Itoa(n)+" "+what+", bound "+strconv.Itoa(limit), nil)
+}
+
+func checkBytes(what string, b []byte, limit int) error {
+	if len(b) > limit {
+		return tooLong(what, len(b), limit)
+	}
+	return nil
+}
+
+func checkText(what, s string, limit int) error {
+	if len(s) > limit {
+		return tooLong(what, len(s), limit)
+	}
+	if !utf8.ValidString(s) {
+		return protocolError(Malformed, what+" is not UTF-8", nil)
+	}
+	return nil
+}
+
+func checkComponentID(id [][]byte) error {
+	if len(id) > MaxComponentIDParts {
+		return tooMany("component ID parts", len(id), MaxComponentIDParts)
+	}
+	for _, p := range id {
+		if err := checkBytes("component ID part", p, MaxComponentIDPart); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (QueryArgs) validate() error   { return nil }
+func (AcceptArgs) validate() error  { return nil }
+func (RejectArgs) validate() error  { return nil }
+func (RebootArgs) validate() error  { return nil }
+func (FinishArgs) validate() error  { return nil }
+func (InstallArgs) validate() error { return nil }
+func (noResult) validate() error    { return nil }
+func (a StartUpdateArgs) validate() error {
+	return checkBytes("envelope", a.Envelope, MaxEnvelope)
+}
+func (a WriteChunkArgs) validate() error { return checkBytes("chunk", a.Data, MaxChunk) }
+func (a RelayTEEPArgs) validate() error  { return checkBytes("TEEP message", a.Message, MaxTEEPMessage) }
+func (a GetEvidenceArgs) validate() error {
+	return checkBytes("nonce", a.Nonce, MaxNonce)
+}
+func (r RelayTEEPResult) validate() error {
+	return checkBytes("TEEP message", r.Message, MaxTEEPMessage)
+}
+func (r EvidenceResult) validate() error { return checkBytes("evidence", r.Evidence, MaxEvidence) }
+
+func (c ComponentInfo) validate() error {
+	if err := checkComponentID(c.ID); err != nil {
+		return err
+	}
+	if !c.State.Valid() {
+		return protocolError(Malformed, "unknown component state "+strconv.Quote(string(c.State)), nil)
+	}
+	return checkBytes("digest", c.Digest, MaxDigest)
+}
+
+// componentList is the result of Query.
+type componentList []ComponentInfo
+
+func (l componentList) validate() error {
+	if len(l) > MaxComponents {
+		return tooMany("components", len(l), MaxComponents)
+	}
+	for _, c := range l {
+		if err := c.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p PayloadRequest) validate() error {
+	if err := checkComponentID(p.Component); err != nil {
+		return err
+	}
+	return checkText("URI", p.URI, MaxURI)
+}
+
+func (r StartResult) validate() error {
+	if len(r.Payloads) > MaxPayloads {
+		return tooMany("payloads", len(r.Payloads), MaxPayloads)
+	}
+	for _, p := range r.Payloads {
+		if err := p.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,298 @@
+package ipc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Handler is the secure world's implementation of the operations. Serve
+// calls it only with requests that decoded strictly and are within the
+// bounds of limits.go; everything else about them (signatures, digests,
+// order, ranges) is the handler's to check, since the normal world may send
+// anything. Byte slices passed in are the handler's to keep.
+//
+// An error that is, or wraps, an *Error with a secure code (Errorf,
+// ErrBadState, ...) is sent with that code; any other error is sent as
+// Internal. Either way its text crosses to the normal world and must not
+// hold a secret.
+type Handler interface {
+	Query(ctx context.Context) ([]ComponentInfo, error)
+	StartUpdate(ctx context.Context, envelope []byte) (*StartResult, error)
+	WriteChunk(ctx context.Context, set uint64, payload uint32, offset uint64, data []byte) error
+	Finish(ctx context.Context, set uint64, payload uint32) error
+	Install(ctx context.Context, set uint64) error
+	Accept(ctx context.Context) error
+	Reject(ctx context.Context) error
+	RelayTEEP(ctx context.Context, msg []byte) ([]byte, error)
+	Evidence(ctx context.Context, nonce []byte) ([]byte, error)
+	// Reboot agrees to reset the device; after its answer is sent Serve
+	// returns ErrReboot, and the secure world resets.
+	Reboot(ctx context.Context) error
+}
+
+// ErrReboot is what Serve returns after it answered a Reboot request that
+// the handler agreed to: the caller resets the device.
+var ErrReboot = errors.New("ipc: reset requested")
+
+// Serve runs one session of the secure world on conn: it reads a Hello,
+// answers with a HelloReply, then reads requests, calls h for each, and
+// writes a response for each, one at a time, from the calling goroutine.
+//
+// Nothing from the peer is trusted. A request that is framed correctly but
+// does not decode (bad CBOR, wrong version, unknown op, arguments out of
+// bounds) is answered with a protocol-error response and the session goes
+// on. A framing error (length 0 or over MaxFrame), a bad Hello, a version
+// mismatch in the Hello, and a request past MaxRequestsPerSession or
+// MaxSessionBytes end the session with a Protocol *Error, after a
+// protocol-error response except for a bad Hello (a HelloReply has no
+// status). The request that crosses MaxSessionBytes is read whole (at most
+// MaxFrame) before it is refused, so that a peer in the middle of writing
+// it is not left blocked.
+//
+// Serve returns nil when the peer closes the stream between frames, the
+// *Error that ended the session, or ctx.Err() once ctx is done. On
+// cancellation Serve sets a past deadline on conn if it has SetDeadline
+// (as a net.Conn does), else closes it if it is an io.Closer, to unblock a
+// read in progress; otherwise it notices cancellation between requests.
+// Serve does not close conn otherwise.
+func Serve(ctx context.Context, conn io.ReadWriter, h Handler) error {
+	return serve(ctx, conn, h, sessionLimits{maxRequests: MaxRequestsPerSession, maxBytes: MaxSessionBytes})
+}
+
+type sessionLimits struct {
+	maxRequests uint64
+	maxBytes    uint64
+}
+
+func serve(ctx context.Context, conn io.ReadWriter, h Handler, lim sessionLimits) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { interrupt(conn) })
+	defer stop()
+	s := &session{conn: conn, h: h, lim: lim}
+	err := s.run(ctx)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// interrupt unblocks a read or write in progress on conn.
+func interrupt(conn io.ReadWriter) {
+	if d, ok := conn.(interface{ SetDeadline(time.Time) error }); ok && d.SetDeadline(time.Unix(1, 0)) == nil {
+		return
+	}
+	if c, ok := conn.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+type session struct {
+	conn     io.ReadWriter
+	h        Handler
+	lim      sessionLimits
+	requests uint64 // requests read
+	read     uint64 // bytes read, frame headers included
+}
+
+// errPeerClosed ends a session quietly: the peer closed between frames.
+var errPeerClosed = errors.New("peer closed")
+
+func (s *session) run(ctx context.Context) error {
+	err := s.handshake()
+	for err == nil {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		err = s.serveOne(ctx)
+	}
+	if err == errPeerClosed {
+		return nil
+	}
+	return err
+}
+
+// readFrame reads one frame and counts it against the session's byte
+// bound. A stream that ends cleanly before the frame is errPeerClosed. The
+// frame that crosses the bound is still read, since the peer is writing it
+// and may not read the refusal first; it is refused by the caller.
+func (s *session) readFrame() ([]byte, error) {
+	n, err := readHeader(s.conn, MaxFrame)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errPeerClosed
+		}
+		return nil, err
+	}
+	s.read += frameHeader + uint64(n)
+	return readBody(s.conn, n)
+}
+
+// overBound returns the session bound the last request crossed, if any.
+func (s *session) overBound() *Error {
+	switch {
+	case s.requests > s.lim.maxRequests:
+		return protocolError(LimitExceeded, "requests per session", nil)
+	case s.read > s.lim.maxBytes:
+		return protocolError(LimitExceeded, "bytes per session", nil)
+	}
+	return nil
+}
+
+func (s *session) handshake() error {
+	body, err := s.readFrame()
+	if err != nil {
+		return err
+	}
+	hello, err := DecodeHello(body)
+	if err != nil {
+		return err
+	}
+	if e := s.overBound(); e != nil {
+		return e
+	}
+	if hello.Role != RoleNormal {
+		return protocolError(Malformed, "hello from role "+hello.Role.String(), nil)
+	}
+	// The reply goes out even on a version mismatch, so that the client
+	// can say which versions disagree.
+	reply, err := EncodeHelloReply(&HelloReply{Version: ProtocolVersion, MaxFrame: MaxFrame, MaxChunk: MaxChunk})
+	if err != nil {
+		return err
+	}
+	if err := WriteFrame(s.conn, reply); err != nil {
+		return err
+	}
+	if hello.Version != ProtocolVersion {
+		return versionError(hello.Version)
+	}
+	return nil
+}
+
+// serveOne reads, handles and answers one request. A nil return means the
+// session goes on.
+func (s *session) serveOne(ctx context.Context) error {
+	body, err := s.readFrame()
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Where == Protocol {
+			// The peer may be waiting for an answer; after this the
+			// stream is out of step, so the session ends either way.
+			s.writeError(0, e)
+		}
+		return err
+	}
+	req, err := decodeRequest(body)
+	var id uint64
+	if req != nil {
+		id = req.ID
+	}
+	s.requests++
+	if e := s.overBound(); e != nil {
+		s.writeError(id, e)
+		return e
+	}
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = protocolError(Malformed, err.Error(), nil)
+		}
+		return s.writeError(id, e)
+	}
+	resp := s.handle(ctx, req)
+	if err := s.write(resp); err != nil {
+		return err
+	}
+	if _, reboot := req.Args.(RebootArgs); reboot && resp.Status == OK {
+		return ErrReboot
+	}
+	return nil
+}
+
+// handle calls the handler and builds the response.
+func (s *session) handle(ctx context.Context, req *Request) *Response {
+	res, err := s.dispatch(ctx, req.Args)
+	if err != nil {
+		code, msg := handlerStatus(err)
+		return &Response{Version: ProtocolVersion, ID: req.ID, Status: code, Message: msg}
+	}
+	return &Response{Version: ProtocolVersion, ID: req.ID, Result: res}
+}
+
+func (s *session) dispatch(ctx context.Context, args any) (any, error) {
+	switch a := args.(type) {
+	case QueryArgs:
+		l, err := s.h.Query(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return l, nil
+	case StartUpdateArgs:
+		r, err := s.h.StartUpdate(ctx, a.Envelope)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			return nil, Errorf(Internal, "StartUpdate returned no result")
+		}
+		return *r, nil
+	case WriteChunkArgs:
+		return nil, s.h.WriteChunk(ctx, a.Set, a.Payload, a.Offset, a.Data)
+	case FinishArgs:
+		return nil, s.h.Finish(ctx, a.Set, a.Payload)
+	case InstallArgs:
+		return nil, s.h.Install(ctx, a.Set)
+	case AcceptArgs:
+		return nil, s.h.Accept(ctx)
+	case RejectArgs:
+		return nil, s.h.Reject(ctx)
+	case RebootArgs:
+		return nil, s.h.Reboot(ctx)
+	case RelayTEEPArgs:
+		m, err := s.h.RelayTEEP(ctx, a.Message)
+		if err != nil {
+			return nil, err
+		}
+		return RelayTEEPResult{Message: m}, nil
+	case GetEvidenceArgs:
+		e, err := s.h.Evidence(ctx, a.Nonce)
+		if err != nil {
+			return nil, err
+		}
+		return EvidenceResult{Evidence: e}, nil
+	}
+	// decodeRequest returns only the types above.
+	return nil, Errorf(Internal, "no dispatch for %T", args)
+}
+
+// write sends resp. A result the handler made that cannot be sent (out of
+// bounds, an unknown state) becomes an Internal error response: the
+// handler's fault, not the peer's.
+func (s *session) write(resp *Response) error {
+	m, err := encodeResponse(resp)
+	if err != nil {
+		m, err = encodeResponse(&Response{
+			Version: ProtocolVersion,
+			ID:      resp.ID,
+			Status:  Internal,
+			Message: truncateMessage("handler result: " + err.Error()),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return writeMessage(s.conn, m, MaxFrame)
+}
+
+// writeError answers with a protocol error; it returns only a write
+// failure.
+func (s *session) writeError(id uint64, e *Error) error {
+	msg := e.Message
+	if e.cause != nil {
+		msg += ": " + e.cause.Error()
+	}
+	return s.write(&Response{Version: ProtocolVersion, ID: id, Status: e.Code, Message: truncateMessage(msg)})
+}

@@ -1,0 +1,136 @@
+// Package control is the local socket on which the normal world takes
+// commands from the device's user (teeup device update): one JSON request
+// per connection, answered with JSON lines of progress and a final result.
+//
+// Trust: the socket is the user's; it reaches only what the normal world
+// may do, which is to ask the secure world, so it adds no privilege.
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+)
+
+// Request is what a user asks of the normal world.
+type Request struct {
+	// Op is "update" or "status".
+	Op string `json:"op"`
+	// Envelopes are files or http(s) URIs.
+	Envelopes []string `json:"envelopes,omitempty"`
+	// Local maps payload URIs to files.
+	Local map[string]string `json:"local,omitempty"`
+}
+
+// Line is one line of the answer: progress, or the final result.
+type Line struct {
+	Progress string `json:"progress,omitempty"`
+	Done     bool   `json:"done,omitempty"`
+	Error    string `json:"error,omitempty"`
+	// Status is the result of a status request (the components as the
+	// secure world reports them, and the last health check).
+	Status json.RawMessage `json:"status,omitempty"`
+}
+
+// MaxRequest bounds a request line.
+const MaxRequest = 1 << 20
+
+// Handler serves one request, writing progress with say.
+type Handler func(ctx context.Context, req Request, say func(string)) (json.RawMessage, error)
+
+// Serve accepts connections on the Unix socket at path until ctx ends.
+func Serve(ctx context.Context, path string, h Handler) error {
+	os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	go func() { <-ctx.Done(); l.Close() }()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		serveConn(ctx, c, h) // one at a time: the secure world takes one update at a time
+	}
+}
+
+func serveConn(ctx context.Context, c net.Conn, h Handler) {
+	defer c.Close()
+	enc := json.NewEncoder(c)
+	r := bufio.NewReaderSize(c, 4096)
+	line, err := readLine(r)
+	if err != nil {
+		enc.Encode(Line{Done: true, Error: err.Error()})
+		return
+	}
+	var req Request
+	if err := json.Unmarshal(line, &req); err != nil {
+		enc.Encode(Line{Done: true, Error: fmt.Sprintf("bad request: %v", err)})
+		return
+	}
+	status, err := h(ctx, req, func(s string) { enc.Encode(Line{Progress: s}) })
+	final := Line{Done: true, Status: status}
+	if err != nil {
+		final.Error = err.Error()
+	}
+	enc.Encode(final)
+}
+
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		part, more, err := r.ReadLine()
+		if err != nil {
+			return nil, err
+		}
+		line = append(line, part...)
+		if len(line) > MaxRequest {
+			return nil, errors.New("request too long")
+		}
+		if !more {
+			return line, nil
+		}
+	}
+}
+
+// Call sends a request to the socket at path and passes every line to fn
+// until the final one, which it returns.
+func Call(ctx context.Context, path string, req Request, fn func(Line)) (*Line, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	} else {
+		c.SetDeadline(time.Now().Add(time.Hour))
+	}
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(c)
+	for {
+		var l Line
+		if err := dec.Decode(&l); err != nil {
+			return nil, fmt.Errorf("control: the normal world hung up: %w", err)
+		}
+		if l.Done {
+			return &l, nil
+		}
+		if fn != nil {
+			fn(l)
+		}
+	}
+}

@@ -1,0 +1,123 @@
+// Package service is the secure world's side of the ipc channel: it
+// answers the normal world's requests with the update service, and maps
+// the secure world's typed errors onto the channel's codes.
+//
+// Trust: none in the peer. Every request goes to fwu, which checks it; an
+// error's text crosses to the normal world, so errors name what was
+// refused and why, never a key or a plaintext.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/suit"
+)
+
+// Handler implements ipc.Handler over the update service.
+type Handler struct {
+	FWU *fwu.Service
+}
+
+var _ ipc.Handler = (*Handler)(nil)
+
+// code maps a secure-world error to the channel's code.
+func code(err error) ipc.Code {
+	switch {
+	case errors.Is(err, fwu.ErrBusy), errors.Is(err, boot.ErrBusy):
+		return ipc.Busy
+	case errors.Is(err, fwu.ErrBadState), errors.Is(err, boot.ErrNoTrial):
+		return ipc.BadState
+	case errors.Is(err, fwu.ErrOutOfRange), errors.Is(err, boot.ErrStagingOrder):
+		return ipc.OutOfRange
+	case errors.Is(err, fwu.ErrNotFound):
+		return ipc.NotFound
+	case errors.Is(err, suit.ErrUnsupported):
+		return ipc.Unsupported
+	case errors.Is(err, suit.ErrRejected), errors.Is(err, boot.ErrEmptySlot):
+		return ipc.Rejected
+	}
+	return ipc.Internal
+}
+
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return ipc.Errorf(code(err), "%v", err)
+}
+
+// Query implements ipc.Handler.
+func (h *Handler) Query(ctx context.Context) ([]ipc.ComponentInfo, error) {
+	infos, err := h.FWU.Query(ctx)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]ipc.ComponentInfo, len(infos))
+	for i, in := range infos {
+		var digest []byte
+		if in.Digest != nil {
+			digest = suit.Digest{Alg: suit.AlgSHA256, Bytes: in.Digest}.Encode()
+		}
+		out[i] = ipc.ComponentInfo{ID: in.ID, State: ipc.State(in.State), SequenceNumber: in.SequenceNumber,
+			Digest: digest, Size: in.Size}
+	}
+	return out, nil
+}
+
+// StartUpdate implements ipc.Handler.
+func (h *Handler) StartUpdate(ctx context.Context, envelope []byte) (*ipc.StartResult, error) {
+	set, reqs, err := h.FWU.StartUpdate(ctx, envelope)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	res := &ipc.StartResult{Set: set}
+	for _, r := range reqs {
+		res.Payloads = append(res.Payloads, ipc.PayloadRequest{Index: r.Index, Component: r.Component, URI: r.URI, Size: r.Size})
+	}
+	return res, nil
+}
+
+// WriteChunk implements ipc.Handler.
+func (h *Handler) WriteChunk(ctx context.Context, set uint64, payload uint32, offset uint64, data []byte) error {
+	return wrap(h.FWU.WriteChunk(ctx, set, payload, offset, data))
+}
+
+// Finish implements ipc.Handler.
+func (h *Handler) Finish(ctx context.Context, set uint64, payload uint32) error {
+	return wrap(h.FWU.Finish(ctx, set, payload))
+}
+
+// Install implements ipc.Handler.
+func (h *Handler) Install(ctx context.Context, set uint64) error {
+	return wrap(h.FWU.Install(ctx, set))
+}
+
+// Accept implements ipc.Handler.
+func (h *Handler) Accept(ctx context.Context) error { return wrap(h.FWU.Accept(ctx)) }
+
+// Reject implements ipc.Handler.
+func (h *Handler) Reject(ctx context.Context) error { return wrap(h.FWU.Reject(ctx)) }
+
+// RelayTEEP implements ipc.Handler. The TEEP Agent is not part of this
+// secure world yet: the request is refused as unsupported.
+func (h *Handler) RelayTEEP(context.Context, []byte) ([]byte, error) {
+	return nil, ipc.Errorf(ipc.Unsupported, "this secure world has no TEEP Agent")
+}
+
+// Evidence implements ipc.Handler. Attestation evidence is not produced
+// by this secure world yet: the request is refused as unsupported.
+func (h *Handler) Evidence(context.Context, []byte) ([]byte, error) {
+	return nil, ipc.Errorf(ipc.Unsupported, "this secure world produces no evidence yet")
+}
+
+// Reboot implements ipc.Handler: the secure world agrees to reset; its
+// process exits with device.ExitReboot once the answer is sent.
+func (h *Handler) Reboot(context.Context) error { return nil }
+
+// String names the handler in logs.
+func (h *Handler) String() string { return fmt.Sprintf("secure world (%T)", h.FWU) }
