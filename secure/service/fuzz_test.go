@@ -1,0 +1,108 @@
+package service_test
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/service"
+)
+
+var fuzzDevice struct {
+	once sync.Once
+	dev  *device.Device
+	rel  boot.Staged
+	err  error
+}
+
+func frame(body []byte) []byte {
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(len(body)))
+	return append(hdr[:], body...)
+}
+
+// FuzzSecureDispatcher feeds fuzzed request streams, after a valid hello,
+// to the real secure world (update service, bootloader, flash, TPM). No
+// input may panic it or keep it from answering; state may change, as a
+// hostile normal world would change it.
+func FuzzSecureDispatcher(f *testing.F) {
+	fuzzDevice.once.Do(func() {
+		dir, err := os.MkdirTemp("", "teeup-fuzz-")
+		if err != nil {
+			fuzzDevice.err = err
+			return
+		}
+		d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: testLayout})
+		if err != nil {
+			fuzzDevice.err = err
+			return
+		}
+		if _, err := d.Reboot(context.Background(), nil); err != nil {
+			fuzzDevice.err = err
+			return
+		}
+		s, err := device.LoadSigners(dir)
+		if err != nil {
+			fuzzDevice.err = err
+			return
+		}
+		fuzzDevice.dev = d
+		fuzzDevice.rel, fuzzDevice.err = s.Release(boot.Normal, 2, device.BuiltinImage(boot.Normal, 2, 1500))
+	})
+	if fuzzDevice.err != nil {
+		f.Fatal(fuzzDevice.err)
+	}
+	rel := fuzzDevice.rel
+	type req struct {
+		op   ipc.Op
+		args any
+	}
+	for _, reqs := range [][]req{
+		{{ipc.OpQuery, ipc.QueryArgs{}}},
+		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: rel.Envelope}}, {ipc.OpWriteChunk, ipc.WriteChunkArgs{Set: 1, Payload: 0, Data: rel.Image[:700]}},
+			{ipc.OpWriteChunk, ipc.WriteChunkArgs{Set: 1, Payload: 0, Offset: 700, Data: rel.Image[700:]}},
+			{ipc.OpFinish, ipc.FinishArgs{Set: 1}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}},
+		{{ipc.OpAccept, ipc.AcceptArgs{}}, {ipc.OpReject, ipc.RejectArgs{}}, {ipc.OpGetEvidence, ipc.GetEvidenceArgs{Nonce: []byte("n")}}},
+	} {
+		var stream []byte
+		for i, a := range reqs {
+			body, err := ipc.EncodeRequest(&ipc.Request{Version: ipc.ProtocolVersion, ID: uint64(i + 1), Op: a.op, Args: a.args})
+			if err != nil {
+				f.Fatal(err)
+			}
+			stream = append(stream, frame(body)...)
+		}
+		f.Add(stream)
+	}
+	hello, err := ipc.EncodeHello(&ipc.Hello{Version: ipc.ProtocolVersion, Role: ipc.RoleNormal})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		normal, secure := ipc.Pipe()
+		svc := fwu.New(fuzzDevice.dev.Boot, fuzzDevice.dev.Policy)
+		done := make(chan error, 1)
+		go func() { done <- ipc.Serve(context.Background(), secure, &service.Handler{FWU: svc}) }()
+		go io.Copy(io.Discard, normal) // answers are not checked, only that they come
+		// The secure world may stop reading mid-stream (a framing error
+		// ends the session): write from a goroutine that closing unblocks.
+		go func() {
+			normal.Write(append(frame(hello), stream...))
+			normal.Close()
+		}()
+		select {
+		case <-done:
+			normal.Close()
+		case <-time.After(10 * time.Second):
+			t.Fatal("the secure world did not finish a session of fuzzed requests")
+		}
+	})
+}

@@ -1,0 +1,232 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/service"
+)
+
+var testLayout = boot.Layout{SectorSize: 2048, WriteAlign: 16, SlotSectors: 4}
+
+// world is a device whose secure world serves a hostile normal world over
+// the real ipc codec; every byte that crosses is recorded.
+type world struct {
+	t       *testing.T
+	dir     string
+	dev     *device.Device
+	signers *device.Signers
+	client  *ipc.Client
+	rec     *ipc.Recorder
+	stop    func()
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	dir := t.TempDir()
+	d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: testLayout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	s, err := device.LoadSigners(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, dir: dir, dev: d, signers: s}
+	w.boot()
+	return w
+}
+
+// boot resets the device and starts a new session, as a power cycle does.
+func (w *world) boot() *boot.Result {
+	w.t.Helper()
+	if w.stop != nil {
+		w.stop()
+	}
+	res, err := w.dev.Reboot(context.Background(), nil)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	normal, secure := ipc.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		ipc.Serve(ctx, secure, &service.Handler{FWU: fwu.New(w.dev.Boot, w.dev.Policy)})
+		close(done)
+	}()
+	w.rec = ipc.NewRecorder(normal)
+	if w.client, err = ipc.NewClient(w.rec); err != nil {
+		w.t.Fatal(err)
+	}
+	w.stop = func() { cancel(); w.client.Close(); <-done }
+	w.t.Cleanup(func() { w.stop() })
+	return res
+}
+
+func (w *world) release(c boot.Component, seq uint64) boot.Staged {
+	w.t.Helper()
+	s, err := w.signers.Release(c, seq, device.BuiltinImage(c, seq, 3000+int(seq)))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return s
+}
+
+func (w *world) update(rel boot.Staged) error {
+	ctx := context.Background()
+	res, err := w.client.StartUpdate(ctx, rel.Envelope)
+	if err != nil {
+		return err
+	}
+	for _, p := range res.Payloads {
+		for off := 0; off < len(rel.Image); off += 1000 {
+			if err := w.client.WriteChunk(ctx, res.Set, p.Index, uint64(off), rel.Image[off:min(off+1000, len(rel.Image))]); err != nil {
+				return err
+			}
+		}
+		if err := w.client.Finish(ctx, res.Set, p.Index); err != nil {
+			return err
+		}
+	}
+	return w.client.Install(ctx, res.Set)
+}
+
+// TestHostileNormalWorldOverIPC: a normal world that speaks the protocol
+// but lies is refused with the right code, the device boots its old
+// images, and the next honest update works.
+func TestHostileNormalWorldOverIPC(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		attack func(w *world) error
+		want   error
+	}{
+		{"altered manifest bytes", func(w *world) error {
+			env := bytes.Clone(w.release(boot.Normal, 2).Envelope)
+			env[40] ^= 0x10
+			_, err := w.client.StartUpdate(ctx, env)
+			return err
+		}, ipc.ErrRejected},
+		{"old manifest replayed", func(w *world) error {
+			if err := w.update(w.release(boot.Normal, 3)); err != nil {
+				return err
+			}
+			w.boot()
+			if err := w.client.Accept(ctx); err != nil {
+				return err
+			}
+			_, err := w.client.StartUpdate(ctx, w.release(boot.Normal, 2).Envelope)
+			return err
+		}, ipc.ErrRejected},
+		{"chunks reordered", func(w *world) error {
+			rel := w.release(boot.Normal, 2)
+			res, _ := w.client.StartUpdate(ctx, rel.Envelope)
+			return w.client.WriteChunk(ctx, res.Set, 0, 1000, rel.Image[1000:2000])
+		}, ipc.ErrOutOfRange},
+		{"chunks overlapping", func(w *world) error {
+			rel := w.release(boot.Normal, 2)
+			res, _ := w.client.StartUpdate(ctx, rel.Envelope)
+			w.client.WriteChunk(ctx, res.Set, 0, 0, rel.Image[:1000])
+			return w.client.WriteChunk(ctx, res.Set, 0, 999, rel.Image[999:1500])
+		}, ipc.ErrOutOfRange},
+		{"chunk past the declared size", func(w *world) error {
+			rel := w.release(boot.Normal, 2)
+			res, _ := w.client.StartUpdate(ctx, rel.Envelope)
+			return w.client.WriteChunk(ctx, res.Set, 0, 0, append(bytes.Clone(rel.Image), 1, 2, 3))
+		}, ipc.ErrOutOfRange},
+		{"payload that does not match its digest", func(w *world) error {
+			rel := w.release(boot.Normal, 2)
+			rel.Image = bytes.Clone(rel.Image)
+			rel.Image[100] ^= 1
+			return w.update(rel)
+		}, ipc.ErrRejected},
+		{"install before finish", func(w *world) error {
+			rel := w.release(boot.Normal, 2)
+			res, _ := w.client.StartUpdate(ctx, rel.Envelope)
+			return w.client.Install(ctx, res.Set)
+		}, ipc.ErrBadState},
+		{"accept with no trial", func(w *world) error { return w.client.Accept(ctx) }, ipc.ErrBadState},
+		{"oversize frame", func(w *world) error {
+			// Below the client: a raw frame that claims 64 MiB.
+			normal, secure := ipc.Pipe()
+			done := make(chan error, 1)
+			go func() { done <- ipc.Serve(ctx, secure, &service.Handler{FWU: fwu.New(w.dev.Boot, w.dev.Policy)}) }()
+			var hdr [4]byte
+			binary.BigEndian.PutUint32(hdr[:], 64<<20)
+			go func() { normal.Write(hdr[:]); normal.Write(make([]byte, 1024)) }()
+			err := <-done
+			normal.Close()
+			return err
+		}, ipc.ErrProtocol},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			if err := tc.attack(w); !errors.Is(err, tc.want) {
+				t.Fatalf("attack met %v, want %v", err, tc.want)
+			}
+			infos, err := w.client.Query(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seq := infos[1].SequenceNumber
+			res := w.boot()
+			if res.Trial || res.Images[1].SequenceNumber != seq {
+				t.Fatalf("after the attack the device boots normal %d (trial %v), want %d", res.Images[1].SequenceNumber, res.Trial, seq)
+			}
+			if err := w.update(w.release(boot.Normal, seq+5)); err != nil {
+				t.Fatalf("honest update after the attack: %v", err)
+			}
+			if res := w.boot(); res.Images[1].SequenceNumber != seq+5 || !res.Trial {
+				t.Fatalf("honest update boots %d", res.Images[1].SequenceNumber)
+			}
+		})
+	}
+}
+
+// TestNoKeyCrossesIPC: across a whole update, the bytes that crossed the
+// channel hold none of the device's private keys.
+func TestNoKeyCrossesIPC(t *testing.T) {
+	w := newWorld(t)
+	if err := w.update(w.release(boot.Secure, 2)); err != nil {
+		t.Fatal(err)
+	}
+	w.client.Query(context.Background())
+	for _, name := range []string{"author.pem", "operator.pem"} {
+		raw, err := os.ReadFile(filepath.Join(w.dir, "dev-keys", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(raw)
+		key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ec, ok := key.(*ecdsa.PrivateKey)
+		if !ok {
+			t.Fatalf("%s is a %T", name, key)
+		}
+		scalar := ec.D.FillBytes(make([]byte, 32))
+		for _, secret := range [][]byte{block.Bytes, scalar} {
+			if w.rec.Crossed(secret) {
+				t.Errorf("%s crossed the channel", name)
+			}
+		}
+	}
+	if !w.rec.Crossed(w.release(boot.Secure, 2).Image[:64]) {
+		t.Error("the recorder saw no payload: it records nothing")
+	}
+}
