@@ -5,7 +5,7 @@ BENCHTIME ?= 1s
 STATICCHECK_VERSION := v0.8.2
 DEMO_DIR  ?= demo-out
 
-.PHONY: build test bench bench-instructions fuzz lint demo sweep clean
+.PHONY: build test bench bench-instructions fuzz lint demo sweep soak clean
 
 build:
 	$(GO) build -o bin/teeup ./cmd/teeup
@@ -32,6 +32,11 @@ fuzz:
 # Every scenario, every cut mode, every flash operation (make test runs a sample).
 sweep: build
 	bin/teeup device sweep --scenario all
+
+# 200 updates of a running two-process device, each cut by a power cut at a
+# random moment (make test runs 12).
+soak:
+	TEEUP_SOAK_UPDATES=200 $(GO) test -count=1 -run '^TestDeviceRunPowerCuts$$' -v ./cmd/teeup/
 
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
