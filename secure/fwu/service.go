@@ -261,34 +261,28 @@ func (s *Service) Cancel() {
 
 // Accept confirms the running trial. With no trial it is ErrBadState.
 func (s *Service) Accept(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	comps, err := s.trialComponents(ctx)
-	if err != nil {
-		return err
-	}
-	if err := s.boot.Accept(ctx); err != nil {
-		return err
-	}
-	for _, c := range comps {
-		s.accepted[c] = true
-	}
-	return nil
+	return s.decide(ctx, s.boot.Accept, s.accepted)
 }
 
 // Reject reverts the running trial. With no trial it is ErrBadState.
 func (s *Service) Reject(ctx context.Context) error {
+	return s.decide(ctx, s.boot.Reject, s.rejected)
+}
+
+// decide applies accept or reject to the whole set in trial and
+// remembers it for Query.
+func (s *Service) decide(ctx context.Context, apply func(context.Context) error, mark map[boot.Component]bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	comps, err := s.trialComponents(ctx)
 	if err != nil {
 		return err
 	}
-	if err := s.boot.Reject(ctx); err != nil {
+	if err := apply(ctx); err != nil {
 		return err
 	}
 	for _, c := range comps {
-		s.rejected[c] = true
+		mark[c] = true
 	}
 	return nil
 }

@@ -82,34 +82,35 @@ func (p Parameters) Bytes(key int64) ([]byte, bool) {
 	return nil, false
 }
 
+// param returns the parameter at key if it holds a T.
+func param[T any](p Parameters, key int64) (T, bool) {
+	v, ok := p[key].(T)
+	return v, ok
+}
+
 // Uint returns an unsigned parameter.
 func (p Parameters) Uint(key int64) (uint64, bool) {
-	v, ok := p[key].(uint64)
-	return v, ok
+	return param[uint64](p, key)
 }
 
 // Text returns a text parameter.
 func (p Parameters) Text(key int64) (string, bool) {
-	v, ok := p[key].(string)
-	return v, ok
+	return param[string](p, key)
 }
 
 // Bool returns a boolean parameter.
 func (p Parameters) Bool(key int64) (bool, bool) {
-	v, ok := p[key].(bool)
-	return v, ok
+	return param[bool](p, key)
 }
 
 // Digest returns the image-digest parameter.
 func (p Parameters) Digest(key int64) (Digest, bool) {
-	v, ok := p[key].(Digest)
-	return v, ok
+	return param[Digest](p, key)
 }
 
 // Int returns a signed integer parameter (update-priority).
 func (p Parameters) Int(key int64) (int64, bool) {
-	v, ok := p[key].(int64)
-	return v, ok
+	return param[int64](p, key)
 }
 
 // decodeSequence decodes a command sequence and, recursively, the
