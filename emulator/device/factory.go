@@ -65,10 +65,14 @@ func PolicyFor(author, operator *suit.Key) *keys.Policy {
 // Envelope builds the SUIT envelope of an image of component c with
 // sequence number seq, signed by signers (author first).
 func Envelope(c boot.Component, seq uint64, image []byte, signers ...*suit.SigningKey) ([]byte, error) {
+	return EnvelopeAt(c, seq, image, fmt.Sprintf("https://fw.teeup.example/%s-%d.bin", c, seq), signers...)
+}
+
+// EnvelopeAt is Envelope with the payload's URI given.
+func EnvelopeAt(c boot.Component, seq uint64, image []byte, uri string, signers ...*suit.SigningKey) ([]byte, error) {
 	env, err := suit.Build(&suit.BuildSpec{
 		SequenceNumber: seq, VendorID: VendorID, ClassID: ClassID,
-		Components: []suit.BuildComponent{{ID: c.ID(), Payload: image,
-			URI: fmt.Sprintf("https://fw.teeup.example/%s-%d.bin", c, seq), Invoke: true}},
+		Components: []suit.BuildComponent{{ID: c.ID(), Payload: image, URI: uri, Invoke: true}},
 	})
 	if err != nil {
 		return nil, err

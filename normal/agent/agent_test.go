@@ -1,0 +1,164 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/normal/agent"
+	"github.com/teeup/teeup/normal/fetch"
+	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/service"
+)
+
+// rig is a device whose secure world serves this test's agent over ipc.
+type rig struct {
+	t       *testing.T
+	dev     *device.Device
+	signers *device.Signers
+	agent   *agent.Agent
+	lines   []string
+	stop    func()
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: boot.Layout{SectorSize: 2048, WriteAlign: 16, SlotSectors: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	s, err := device.LoadSigners(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{t: t, dev: d, signers: s}
+	r.boot()
+	return r
+}
+
+func (r *rig) boot() *boot.Result {
+	r.t.Helper()
+	if r.stop != nil {
+		r.stop()
+	}
+	res, err := r.dev.Reboot(context.Background(), nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	normal, secure := ipc.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ipc.Serve(ctx, secure, &service.Handler{FWU: fwu.New(r.dev.Boot, r.dev.Policy)}); close(done) }()
+	c, err := ipc.NewClient(normal)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	dl, err := fetch.New(fetch.Config{})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.agent = &agent.Agent{SW: c, Fetch: dl, Progress: func(s string) { r.lines = append(r.lines, s) }}
+	r.stop = func() { cancel(); c.Close(); <-done }
+	r.t.Cleanup(func() { r.stop() })
+	return res
+}
+
+// TestUpdateFromLocalFileAndAccept: a payload the normal world has as a
+// file (removable media) instead of downloading it.
+func TestUpdateFromLocalFileAndAccept(t *testing.T) {
+	r := newRig(t)
+	img := device.BuiltinImage(boot.Normal, 2, 5000)
+	uri := "https://fw.teeup.example/normal-2.bin"
+	env := buildEnvelope(t, r, img, uri)
+	r.agent.Local = map[string]string{uri: writeFile(t, img)}
+	if err := r.agent.Update(context.Background(), [][]byte{env}); err != nil {
+		t.Fatalf("Update: %v\n%s", err, strings.Join(r.lines, "\n"))
+	}
+	res := r.boot()
+	if !res.Trial || res.Images[1].SequenceNumber != 2 {
+		t.Fatalf("after the update the device boots %+v", res.Images[1])
+	}
+	got, err := r.agent.HealthCheck(context.Background(), func(context.Context) error { return nil })
+	if err != nil || got != "accepted" {
+		t.Fatalf("health check: %q %v", got, err)
+	}
+	if got, _ := r.agent.HealthCheck(context.Background(), nil); got != "" {
+		t.Fatalf("health check with no trial: %q", got)
+	}
+}
+
+func TestUpdateOverHTTPAndRejectedTrial(t *testing.T) {
+	r := newRig(t)
+	img := device.BuiltinImage(boot.Normal, 2, 5000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		http.ServeContent(w, req, "x.bin", r.dev.State.Updated, bytes.NewReader(img))
+	}))
+	defer srv.Close()
+	env := buildEnvelope(t, r, img, srv.URL+"/normal-2.bin")
+	if err := r.agent.Update(context.Background(), [][]byte{env}); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	r.boot()
+	got, err := r.agent.HealthCheck(context.Background(), func(context.Context) error { return errors.New("service down") })
+	if err != nil || got != "rejected" {
+		t.Fatalf("health check: %q %v", got, err)
+	}
+	if res := r.boot(); res.Images[1].SequenceNumber != 1 {
+		t.Fatalf("after a rejected trial the device boots %d", res.Images[1].SequenceNumber)
+	}
+}
+
+func TestUpdateRefusedPayloadNotFound(t *testing.T) {
+	r := newRig(t)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	env := buildEnvelope(t, r, device.BuiltinImage(boot.Normal, 2, 3000), srv.URL+"/missing.bin")
+	err := r.agent.Update(context.Background(), [][]byte{env})
+	if !errors.Is(err, fetch.ErrNotFound) {
+		t.Fatalf("Update = %v, want ErrNotFound", err)
+	}
+	if res := r.boot(); res.Trial || res.Images[1].SequenceNumber != 1 {
+		t.Fatalf("after a failed download the device boots %+v", res.Images[1])
+	}
+}
+
+func TestReadEnvelopeBounded(t *testing.T) {
+	big := writeFile(t, make([]byte, agent.MaxEnvelope+1))
+	if _, err := agent.ReadEnvelope(context.Background(), nil, big); err == nil {
+		t.Fatal("an oversize envelope file was read")
+	}
+	small := writeFile(t, []byte("abc"))
+	if b, err := agent.ReadEnvelope(context.Background(), nil, small); err != nil || string(b) != "abc" {
+		t.Fatalf("ReadEnvelope = %q, %v", b, err)
+	}
+}
+
+// buildEnvelope makes a normal-image manifest whose payload is at uri.
+func buildEnvelope(t *testing.T, r *rig, img []byte, uri string) []byte {
+	t.Helper()
+	env, err := device.EnvelopeAt(boot.Normal, 2, img, uri, r.signers.Author)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func writeFile(t *testing.T, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

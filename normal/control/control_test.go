@@ -1,0 +1,48 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestServeAndCall(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "c.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, sock, func(ctx context.Context, req Request, say func(string)) (json.RawMessage, error) {
+			switch req.Op {
+			case "update":
+				for _, e := range req.Envelopes {
+					say("forwarding " + e)
+				}
+				return nil, errors.New("refused by the secure world")
+			}
+			return json.RawMessage(`{"ok":true}`), nil
+		})
+	}()
+	var final *Line
+	var err error
+	for i := 0; i < 100; i++ {
+		if final, err = Call(ctx, sock, Request{Op: "status"}, nil); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil || string(final.Status) != `{"ok":true}` || final.Error != "" {
+		t.Fatalf("status: %+v, %v", final, err)
+	}
+	var progress []string
+	final, err = Call(ctx, sock, Request{Op: "update", Envelopes: []string{"a.suit", "b.suit"}}, func(l Line) { progress = append(progress, l.Progress) })
+	if err != nil || final.Error != "refused by the secure world" || len(progress) != 2 || progress[1] != "forwarding b.suit" {
+		t.Fatalf("update: %+v %v %q", final, err, progress)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+}
