@@ -219,7 +219,10 @@ func TestNoKeyCrossesIPC(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s is a %T", name, key)
 		}
-		scalar := ec.D.FillBytes(make([]byte, 32))
+		scalar, err := ec.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, secret := range [][]byte{block.Bytes, scalar} {
 			if w.rec.Crossed(secret) {
 				t.Errorf("%s crossed the channel", name)
