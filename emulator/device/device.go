@@ -148,7 +148,7 @@ func Open(dir string) (*Device, error) {
 		return nil, err
 	}
 	d.Policy = PolicyFor(author, operator)
-	if d.Flash, err = flash.Open(filepath.Join(dir, flashFile), FlashConfig(d.Config.Layout)); err != nil {
+	if d.Flash, err = flash.OpenDirect(filepath.Join(dir, flashFile), FlashConfig(d.Config.Layout)); err != nil {
 		return nil, err
 	}
 	if d.TPM, err = tpm.Open(filepath.Join(dir, tpmDir)); err != nil {

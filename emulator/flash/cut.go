@@ -127,7 +127,10 @@ func (f *Flash) operate(kind OpKind, off int64, b []byte) error {
 // tear returns what a torn operation leaves at off instead of b.
 func (f *Flash) tear(kind OpKind, off int64, b []byte, seed uint64) []byte {
 	rng := rand.New(rand.NewPCG(seed, tornStream))
-	old := f.mem[off : off+int64(len(b))]
+	old, err := f.bytesAt(off, int64(len(b)))
+	if err != nil {
+		old = b // the file cannot be read: tear as if over the new data
+	}
 	out := make([]byte, len(b))
 	copy(out, old)
 	switch kind {

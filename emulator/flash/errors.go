@@ -34,4 +34,6 @@ var (
 	ErrWrongSize = errors.New("flash: image size does not match config")
 	// ErrClosed: an operation on a Flash after Close.
 	ErrClosed = errors.New("flash: closed")
+	// ErrNotMapped: Mapped on a flash opened with OpenDirect.
+	ErrNotMapped = errors.New("flash: not memory-mapped")
 )

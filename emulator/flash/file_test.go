@@ -190,3 +190,65 @@ func TestClosed(t *testing.T) {
 		})
 	}
 }
+
+// TestDirectMatchesMemory runs the same operations, cuts included, on a
+// direct (file-only) flash and on a file-backed one: the images must be
+// identical byte for byte.
+func TestDirectMatchesMemory(t *testing.T) {
+	cfg := flash.Config{Size: 8 * 512, SectorSize: 512, WriteAlign: 16}
+	for _, mode := range []string{"none", "before", "after", "torn"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			a, err := flash.Open(filepath.Join(dir, "a"), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := flash.OpenDirect(filepath.Join(dir, "b"), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []*flash.Flash{a, b} {
+				switch mode {
+				case "before":
+					f.CutBefore(4)
+				case "after":
+					f.CutAfter(4)
+				case "torn":
+					f.CutTorn(4, 7)
+				}
+				f.Program(0, bytes.Repeat([]byte{0x5a}, 64))
+				f.EraseSector(512)
+				f.Program(512, bytes.Repeat([]byte{0x33}, 512))
+				f.Program(1024, bytes.Repeat([]byte{0x0f}, 256))
+				f.EraseSector(0)
+				f.Reset()
+			}
+			ia, ib := make([]byte, cfg.Size), make([]byte, cfg.Size)
+			if err := a.Read(0, ia); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Read(0, ib); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(ia, ib) {
+				t.Fatal("direct and memory flash differ")
+			}
+			if err := b.Program(0, []byte{1}); !errors.Is(err, flash.ErrAlignment) {
+				t.Errorf("direct program misaligned: %v", err)
+			}
+			if err := b.Program(512, bytes.Repeat([]byte{0}, 16)); !errors.Is(err, flash.ErrNotErased) {
+				t.Errorf("direct program over programmed bytes: %v", err)
+			}
+			if _, err := b.Mapped(0, 16); !errors.Is(err, flash.ErrNotMapped) {
+				t.Errorf("Mapped on a direct flash: %v", err)
+			}
+			a.Close()
+			b.Close()
+			fa, _ := os.ReadFile(filepath.Join(dir, "a"))
+			fb, _ := os.ReadFile(filepath.Join(dir, "b"))
+			if !bytes.Equal(fa, fb) {
+				t.Fatal("the image files differ")
+			}
+		})
+	}
+}

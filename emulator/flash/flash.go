@@ -66,6 +66,49 @@ func Open(path string, cfg Config) (*Flash, error) {
 	return f, nil
 }
 
+// OpenDirect is Open for a flash whose array lives in the file alone: no
+// copy of it is kept in memory, so a large flash costs the process nothing
+// but the buffers of each operation. Mapped is not available on it.
+func OpenDirect(path string, cfg Config) (*Flash, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("flash: open %s: %w", path, err)
+	}
+	f := &Flash{cfg: cfg, erased: bytes.Repeat([]byte{0xFF}, int(cfg.SectorSize))}
+	file, err := os.OpenFile(path, os.O_RDWR, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if file, err = create(path, cfg); err != nil {
+			return nil, fmt.Errorf("flash: create %s: %w", path, err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("flash: open %s: %w", path, err)
+	default:
+		st, err := file.Stat()
+		if err == nil && st.Size() != cfg.Size {
+			err = fmt.Errorf("%w: %d bytes, want %d", ErrWrongSize, st.Size(), cfg.Size)
+		}
+		if err != nil {
+			file.Close()
+			return nil, fmt.Errorf("flash: open %s: %w", path, err)
+		}
+	}
+	f.file = file
+	return f, nil
+}
+
+// bytesAt returns the array's bytes at [off, off+n): a view of memory, or
+// a copy read from the file of a direct flash. Callers must not write to it.
+func (f *Flash) bytesAt(off, n int64) ([]byte, error) {
+	if f.mem != nil {
+		return f.mem[off : off+n], nil
+	}
+	b := make([]byte, n)
+	if _, err := f.file.ReadAt(b, off); err != nil {
+		return nil, fmt.Errorf("read image: %w", err)
+	}
+	return b, nil
+}
+
 func newFlash(cfg Config) *Flash {
 	return &Flash{
 		cfg:    cfg,
@@ -121,6 +164,12 @@ func (f *Flash) Read(off int64, p []byte) error {
 	if err := f.check(off, int64(len(p))); err != nil {
 		return fmt.Errorf("flash: read %#x+%d: %w", off, len(p), err)
 	}
+	if f.mem == nil {
+		if _, err := f.file.ReadAt(p, off); err != nil {
+			return fmt.Errorf("flash: read %#x+%d: %w", off, len(p), err)
+		}
+		return nil
+	}
 	copy(p, f.mem[off:])
 	return nil
 }
@@ -134,6 +183,9 @@ func (f *Flash) Mapped(off, n int64) ([]byte, error) {
 	defer f.mu.Unlock()
 	if err := f.check(off, n); err != nil {
 		return nil, fmt.Errorf("flash: map %#x+%d: %w", off, n, err)
+	}
+	if f.mem == nil {
+		return nil, fmt.Errorf("flash: map %#x+%d: %w", off, n, ErrNotMapped)
 	}
 	return f.mem[off : off+n : off+n], nil
 }
@@ -154,9 +206,13 @@ func (f *Flash) Program(off int64, data []byte) error {
 		return fmt.Errorf("flash: program %#x+%d: %w: write alignment is %d",
 			off, n, ErrAlignment, f.cfg.WriteAlign)
 	}
-	if i := f.firstUnerased(f.mem[off : off+n]); i >= 0 {
+	cur, err := f.bytesAt(off, n)
+	if err != nil {
+		return fmt.Errorf("flash: program %#x+%d: %w", off, n, err)
+	}
+	if i := f.firstUnerased(cur); i >= 0 {
 		return fmt.Errorf("flash: program %#x+%d: %w: byte at %#x is %#02x",
-			off, n, ErrNotErased, off+int64(i), f.mem[off+int64(i)])
+			off, n, ErrNotErased, off+int64(i), cur[i])
 	}
 	if n == 0 {
 		return nil
@@ -266,6 +322,8 @@ func (f *Flash) write(off int64, b []byte) error {
 			return fmt.Errorf("write image: %w", err)
 		}
 	}
-	copy(f.mem[off:], b)
+	if f.mem != nil {
+		copy(f.mem[off:], b)
+	}
 	return nil
 }
