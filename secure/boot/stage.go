@@ -20,7 +20,7 @@ type Staged struct {
 func (d *Device) Stage(ctx context.Context, set []Staged) error {
 	var comps []Component
 	for _, s := range set {
-		w, err := d.OpenStaging(s.Component)
+		w, err := d.OpenStaging(s.Component, len(s.Image))
 		if err != nil {
 			return fmt.Errorf("stage %s: %w", s.Component, err)
 		}

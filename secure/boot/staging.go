@@ -17,14 +17,16 @@ var ErrStagingOrder = errors.New("boot: staging write out of order or past the s
 type SlotWriter struct {
 	d       *Device
 	c       Component
+	size    int    // the image's declared size
 	written int    // image bytes accepted
 	pending []byte // bytes not yet programmed: less than a write unit
 	closed  bool
 }
 
-// OpenStaging erases the secondary slot of c for a new image. It is
-// refused while an install set is staged or in trial (ErrBusy).
-func (d *Device) OpenStaging(c Component) (*SlotWriter, error) {
+// OpenStaging erases the secondary slot of c for a new image of size
+// bytes: the header sector and the sectors the image needs. It is refused
+// while an install set is staged or in trial (ErrBusy).
+func (d *Device) OpenStaging(c Component, size int) (*SlotWriter, error) {
 	j, err := d.readJournal()
 	if err != nil {
 		return nil, err
@@ -35,13 +37,17 @@ func (d *Device) OpenStaging(c Component) (*SlotWriter, error) {
 	if c < 0 || c >= numComponents {
 		return nil, fmt.Errorf("boot: no component %d", int(c))
 	}
+	if size < 0 || size > d.layout.MaxImage() {
+		return nil, fmt.Errorf("%w: image of %d bytes, the slot holds %d", ErrStagingOrder, size, d.layout.MaxImage())
+	}
 	base := d.layout.slotOff(c, true)
-	for i := 0; i < d.layout.SlotSectors; i++ {
+	sectors := 1 + (size+d.layout.SectorSize-1)/d.layout.SectorSize
+	for i := 0; i < sectors; i++ {
 		if err := d.flash.EraseSector(base + int64(i*d.layout.SectorSize)); err != nil {
 			return nil, err
 		}
 	}
-	return &SlotWriter{d: d, c: c}, nil
+	return &SlotWriter{d: d, c: c, size: size}, nil
 }
 
 // Written is the number of image bytes accepted so far.
@@ -52,8 +58,8 @@ func (w *SlotWriter) Write(p []byte) (int, error) {
 	if w.closed {
 		return 0, ErrStagingOrder
 	}
-	if w.written+len(p) > w.d.layout.MaxImage() {
-		return 0, fmt.Errorf("%w: image exceeds %d bytes", ErrStagingOrder, w.d.layout.MaxImage())
+	if w.written+len(p) > w.size {
+		return 0, fmt.Errorf("%w: image exceeds its declared %d bytes", ErrStagingOrder, w.size)
 	}
 	align := w.d.layout.WriteAlign
 	base := w.d.layout.slotOff(w.c, true) + int64(w.d.layout.SectorSize)
@@ -102,6 +108,19 @@ func (w *SlotWriter) Close(envelope []byte) error {
 // Commit verifies the images in the secondary slots of comps and commits
 // them as one install set: the next boot swaps all of them in, or none.
 func (d *Device) Commit(ctx context.Context, comps []Component) error {
+	return d.commit(ctx, comps, nil)
+}
+
+// CommitStreamed is Commit for images whose SHA-256 the caller computed
+// over the very bytes it wrote while streaming them in (the secure
+// world's update service): image-match takes that sum instead of reading
+// the slot again. Signatures, authorization and counters are checked as
+// in Commit, and the bootloader hashes every image again before it swaps.
+func (d *Device) CommitStreamed(ctx context.Context, comps []Component, sha256s map[Component][]byte) error {
+	return d.commit(ctx, comps, sha256s)
+}
+
+func (d *Device) commit(ctx context.Context, comps []Component, sha256s map[Component][]byte) error {
 	j, err := d.readJournal()
 	if err != nil {
 		return err
@@ -115,7 +134,7 @@ func (d *Device) Commit(ctx context.Context, comps []Component) error {
 			return fmt.Errorf("boot: install set names %s twice or not at all", c)
 		}
 		mask |= 1 << c
-		if _, err := d.verifySlot(ctx, c, true); err != nil {
+		if _, err := d.verifySlotWith(ctx, c, true, sha256s[c]); err != nil {
 			return fmt.Errorf("stage %s: %w", c, err)
 		}
 	}

@@ -57,6 +57,7 @@ type payload struct {
 	envelope []byte // the envelope as stored in the slot: without integrated payloads
 	w        *boot.SlotWriter
 	h        hash.Hash
+	sha256   []byte // the SHA-256 of the bytes written, once finished
 	written  uint64
 	state    State
 }
@@ -119,7 +120,10 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	}
 	stored := *env
 	stored.Integrated = nil
-	w, err := s.boot.OpenStaging(comp)
+	if plan.size > uint64(s.boot.Layout().MaxImage()) {
+		return 0, nil, fmt.Errorf("%w: an image of %d bytes does not fit the slot", suit.ErrRejected, plan.size)
+	}
+	w, err := s.boot.OpenStaging(comp, int(plan.size))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -205,8 +209,12 @@ func (s *Service) finish(p *payload) error {
 	if p.written != p.size {
 		return fmt.Errorf("%w: %d of %d bytes written", ErrBadState, p.written, p.size)
 	}
-	if sum := p.h.Sum(nil); subtle.ConstantTimeCompare(sum, p.digest.Bytes) != 1 {
+	sum := p.h.Sum(nil)
+	if subtle.ConstantTimeCompare(sum, p.digest.Bytes) != 1 {
 		return s.fail(p, fmt.Errorf("payload %d: %w", p.index, suit.ErrImageMismatch))
+	}
+	if p.digest.Alg == suit.AlgSHA256 {
+		p.sha256 = sum
 	}
 	if err := p.w.Close(p.envelope); err != nil {
 		return s.fail(p, err)
@@ -235,13 +243,17 @@ func (s *Service) Install(ctx context.Context, set uint64) error {
 		return fmt.Errorf("%w: the install set failed: %v", ErrBadState, s.set.failed)
 	}
 	var comps []boot.Component
+	sums := map[boot.Component][]byte{}
 	for _, p := range s.set.payloads {
 		if p.state != Candidate {
 			return fmt.Errorf("%w: payload %d is %s, not a candidate", ErrBadState, p.index, p.state)
 		}
 		comps = append(comps, p.comp)
+		if p.sha256 != nil {
+			sums[p.comp] = p.sha256
+		}
 	}
-	if err := s.boot.Commit(ctx, comps); err != nil {
+	if err := s.boot.CommitStreamed(ctx, comps, sums); err != nil {
 		s.set.failed = err
 		for _, p := range s.set.payloads {
 			p.state = Failed

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/normal/control"
+	"github.com/teeup/teeup/secure/boot"
+)
+
+// BenchmarkUpdateThroughIPC streams an update of the normal image from the
+// normal world's process into the secure world's process over the socket
+// pair (chunks hashed and written into the staging slot of a file-backed
+// flash), from StartUpdate to a committed install set, next to SHA-256
+// over the same bytes in the same run. It reports the peak RSS of both
+// worlds, which must not grow with the image.
+func BenchmarkUpdateThroughIPC(b *testing.B) {
+	for _, size := range []int{16 << 20, 64 << 20, 256 << 20} {
+		payload := device.BuiltinImage(boot.Normal, 9, size)
+		b.Run(fmt.Sprintf("%dMiB/sha256", size>>20), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				sha256.Sum256(payload)
+			}
+		})
+		b.Run(fmt.Sprintf("%dMiB/ipc", size>>20), func(b *testing.B) {
+			benchUpdate(b, payload)
+		})
+	}
+}
+
+func benchUpdate(b *testing.B, payload []byte) {
+	const sector = 256 << 10
+	dir := filepath.Join(b.TempDir(), "dev")
+	layout := boot.Layout{SectorSize: sector, WriteAlign: 16, SlotSectors: len(payload)/sector + 2}
+	d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: layout,
+		SecureImage: []byte("factory secure image"), NormalImage: []byte("factory normal image")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.Close()
+	signers, err := device.LoadSigners(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	payloadFile := filepath.Join(filepath.Dir(dir), "payload.bin")
+	if err := os.WriteFile(payloadFile, payload, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	run := exec.Command(os.Args[0], "device", "run", "--dir", dir, "--health-cmd", "true")
+	run.Env = append(os.Environ(), "TEEUP_RUN_MAIN=1")
+	if err := run.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { run.Process.Signal(syscall.SIGTERM); run.Wait() }()
+	sock := filepath.Join(dir, controlSocket)
+	ctx := context.Background()
+	waitUp := func(notPID int) int {
+		deadline := time.Now().Add(5 * time.Minute)
+		for time.Now().Before(deadline) {
+			if st, err := normalWorldStatus(ctx, sock); err == nil && st.PID != notPID {
+				return st.PID
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		b.Fatal("the device did not come up")
+		return 0
+	}
+	pid := waitUp(0)
+	uri := "https://fw.example/payload.bin"
+	seq := uint64(2)
+	var secureRSS, normalRSS int
+	b.SetBytes(int64(len(payload)))
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		env, err := device.EnvelopeAt(boot.Normal, seq, payload, uri, signers.Author)
+		if err != nil {
+			b.Fatal(err)
+		}
+		envFile := filepath.Join(filepath.Dir(dir), "u.suit")
+		os.WriteFile(envFile, env, 0o644)
+		seq++
+		b.StartTimer()
+		staged := false
+		final, err := control.Call(ctx, sock, control.Request{Op: "update", Envelopes: []string{envFile},
+			Local: map[string]string{uri: payloadFile}}, func(l control.Line) {
+			if !staged && strings.Contains(l.Progress, "staged") {
+				b.StopTimer()
+				staged = true
+			}
+		})
+		if !staged {
+			b.Fatalf("update not staged: %+v %v", final, err)
+		}
+		s, n := worldRSS(b, run.Process.Pid)
+		secureRSS, normalRSS = max(secureRSS, s), max(normalRSS, n)
+		pid = waitUp(pid)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(secureRSS)/1024, "secure-peak-RSS-MiB")
+	b.ReportMetric(float64(normalRSS)/1024, "normal-peak-RSS-MiB")
+}
+
+// worldRSS reads the peak RSS (VmHWM, KiB) of the secure and the normal
+// world, children of the supervisor.
+func worldRSS(b *testing.B, supervisor int) (secure, normal int) {
+	// A child is listed under the thread that started it: read them all.
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", supervisor))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var kids []string
+	for _, t := range tasks {
+		raw, _ := os.ReadFile(t)
+		kids = append(kids, strings.Fields(string(raw))...)
+	}
+	for _, f := range kids {
+		cmd, _ := os.ReadFile("/proc/" + f + "/cmdline")
+		status, _ := os.ReadFile("/proc/" + f + "/status")
+		var hwm int
+		for _, line := range strings.Split(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				hwm, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			}
+		}
+		switch {
+		case strings.Contains(string(cmd), "secure-world"):
+			secure = hwm
+		case strings.Contains(string(cmd), "normal-world"):
+			normal = hwm
+		}
+	}
+	return secure, normal
+}
