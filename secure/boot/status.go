@@ -28,8 +28,18 @@ type Status struct {
 	LastOutcome string      `json:"last_outcome"`
 }
 
-// Status reads the journal and verifies every slot, changing nothing.
-func (d *Device) Status(ctx context.Context) (*Status, error) {
+// Operation reads the journal alone: the state (idle, staged, trial,
+// confirming or reverting) and the components of the set in progress.
+// Unlike Status it hashes nothing.
+func (d *Device) Operation() (state string, set []Component, err error) {
+	st, err := d.operation()
+	if err != nil {
+		return "", nil, err
+	}
+	return st.State, st.Set, nil
+}
+
+func (d *Device) operation() (*Status, error) {
 	j, err := d.readJournal()
 	if err != nil {
 		return nil, err
@@ -53,6 +63,15 @@ func (d *Device) Status(ctx context.Context) (*Status, error) {
 				st.Set = append(st.Set, c)
 			}
 		}
+	}
+	return st, nil
+}
+
+// Status reads the journal and verifies every slot, changing nothing.
+func (d *Device) Status(ctx context.Context) (*Status, error) {
+	st, err := d.operation()
+	if err != nil {
+		return nil, err
 	}
 	for _, c := range Components {
 		cs := ComponentStatus{Component: c.String()}

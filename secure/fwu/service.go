@@ -79,12 +79,12 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	if s.set != nil && s.set.failed != nil {
 		s.set = nil // a failed set is abandoned by the next update
 	}
-	st, err := s.boot.Status(ctx)
+	state, _, err := s.boot.Operation()
 	if err != nil {
 		return 0, nil, err
 	}
-	if st.State != "idle" {
-		return 0, nil, fmt.Errorf("%w: an install set is %s", ErrBusy, st.State)
+	if state != "idle" {
+		return 0, nil, fmt.Errorf("%w: an install set is %s", ErrBusy, state)
 	}
 	env, err := suit.ParseEnvelope(raw)
 	if err != nil {
@@ -299,15 +299,15 @@ func (s *Service) decide(ctx context.Context, apply func(context.Context) error,
 	return nil
 }
 
-func (s *Service) trialComponents(ctx context.Context) ([]boot.Component, error) {
-	st, err := s.boot.Status(ctx)
+func (s *Service) trialComponents(context.Context) ([]boot.Component, error) {
+	state, set, err := s.boot.Operation()
 	if err != nil {
 		return nil, err
 	}
-	if st.State != "trial" {
-		return nil, fmt.Errorf("%w: no trial is running (state %s)", ErrBadState, st.State)
+	if state != "trial" {
+		return nil, fmt.Errorf("%w: no trial is running (state %s)", ErrBadState, state)
 	}
-	return st.Set, nil
+	return set, nil
 }
 
 // ComponentInfo is what Query reports for a component.
