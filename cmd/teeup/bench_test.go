@@ -98,13 +98,14 @@ func benchUpdate(b *testing.B, payload []byte) {
 			if !staged && strings.Contains(l.Progress, "staged") {
 				b.StopTimer()
 				staged = true
+				// Both worlds are still the processes that streamed it.
+				s, n := worldRSS(b, run.Process.Pid)
+				secureRSS, normalRSS = max(secureRSS, s), max(normalRSS, n)
 			}
 		})
 		if !staged {
 			b.Fatalf("update not staged: %+v %v", final, err)
 		}
-		s, n := worldRSS(b, run.Process.Pid)
-		secureRSS, normalRSS = max(secureRSS, s), max(normalRSS, n)
 		pid = waitUp(pid)
 		b.StartTimer()
 	}

@@ -19,7 +19,9 @@ type Config struct {
 	Record bool
 }
 
-func (c Config) validate() error {
+func (c Config) validate() error { return c.validateUpTo(MaxSize) }
+
+func (c Config) validateUpTo(maxSize int64) error {
 	switch {
 	case c.WriteAlign <= 0:
 		return fmt.Errorf("%w: write alignment %d", ErrConfig, c.WriteAlign)
@@ -29,8 +31,8 @@ func (c Config) validate() error {
 	case c.Size <= 0 || c.Size%c.SectorSize != 0:
 		return fmt.Errorf("%w: size %d is not a positive multiple of the sector size %d",
 			ErrConfig, c.Size, c.SectorSize)
-	case c.Size > MaxSize:
-		return fmt.Errorf("%w: size %d exceeds %d", ErrConfig, c.Size, MaxSize)
+	case c.Size > maxSize:
+		return fmt.Errorf("%w: size %d exceeds %d", ErrConfig, c.Size, maxSize)
 	}
 	return nil
 }

@@ -70,7 +70,7 @@ func Open(path string, cfg Config) (*Flash, error) {
 // copy of it is kept in memory, so a large flash costs the process nothing
 // but the buffers of each operation. Mapped is not available on it.
 func OpenDirect(path string, cfg Config) (*Flash, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.validateUpTo(MaxDirectSize); err != nil {
 		return nil, fmt.Errorf("flash: open %s: %w", path, err)
 	}
 	f := &Flash{cfg: cfg, erased: bytes.Repeat([]byte{0xFF}, int(cfg.SectorSize))}

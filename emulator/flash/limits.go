@@ -1,6 +1,11 @@
 package flash
 
-// MaxSize bounds Config.Size. The whole array is held in memory (the file
-// only mirrors it), so the bound is what a test machine can hold many times
-// over; the largest NOR parts a bootloader sits on are well under it.
+// MaxSize bounds Config.Size of a flash held in memory (NewMem, Open): the
+// whole array is in memory, so the bound is what a test machine can hold
+// many times over; the largest NOR parts a bootloader sits on are well
+// under it.
 const MaxSize = 1 << 30
+
+// MaxDirectSize bounds Config.Size of a flash that lives in its file alone
+// (OpenDirect), whose memory does not grow with its size.
+const MaxDirectSize = 64 << 30
