@@ -17,7 +17,7 @@ count() { # sub-benchmark, iterations
 }
 per_op() { echo $(( ($(count "$1" $((n + 1))) - $(count "$1" 1)) / n )); }
 printf '%-18s %12s %12s %12s %8s\n' example full/op process/op ecdsa/op full:ecdsa
-for ex in example0 example1 example2 example2-severed example3 example4 example5; do
+for ex in ${EXAMPLES:-example0 example1 example2 example2-severed example3 example4 example5}; do
   full=$(per_op "$ex/full"); proc=$(per_op "$ex/process-only"); ecdsa=$(per_op "$ex/ecdsa-verify")
   printf '%-18s %12d %12d %12d %8s\n' "$ex" "$full" "$proc" "$ecdsa" "$(awk -v a="$full" -v b="$ecdsa" 'BEGIN{printf "%.3f", a/b}')"
 done

@@ -61,6 +61,7 @@ type IndexArg struct {
 	Indices []uint64
 	// List records that the argument was an array, even of one index.
 	List bool
+	one  [1]uint64 // backing store of Indices for a single index
 }
 
 // Parameters maps parameter keys to values: []byte, PEN, uint64, string,
@@ -219,7 +220,11 @@ func readIndexArg(r *reader) (*IndexArg, error) {
 	switch m, _ := r.peek(); m {
 	case majorUint:
 		i, err := r.uint()
-		return &IndexArg{Indices: []uint64{i}}, err
+		// One allocation: the index lives in the argument itself.
+		idx := &IndexArg{}
+		idx.one[0] = i
+		idx.Indices = idx.one[:]
+		return idx, err
 	case majorArray:
 		n, err := r.array(MaxComponents)
 		if err != nil {
