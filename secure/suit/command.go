@@ -390,25 +390,13 @@ func readParam(r *reader, key int64) (any, error) {
 	case kindBool:
 		return r.bool()
 	case kindDigest:
-		b, err := r.bytes()
-		if err != nil {
-			return nil, err
-		}
-		return decodeDigest(b)
+		return readWrapped(r, decodeDigest)
 	case kindInt:
 		return r.int()
 	case kindVersion:
-		b, err := r.bytes()
-		if err != nil {
-			return nil, err
-		}
-		return decodeVersionMatch(b)
+		return readWrapped(r, decodeVersionMatch)
 	case kindWaitInfo:
-		b, err := r.bytes()
-		if err != nil {
-			return nil, err
-		}
-		return decodeWaitInfo(b)
+		return readWrapped(r, decodeWaitInfo)
 	case kindEncInfo:
 		// Checked now, so that a manifest whose encryption info cannot be
 		// used is refused before any command runs; kept as bytes, which
@@ -423,6 +411,16 @@ func readParam(r *reader, key int64) (any, error) {
 		return b, nil
 	}
 	return nil, unsupportedAs(ErrUnsupportedParameter, "parameter %d", key)
+}
+
+// readWrapped reads a parameter that is a bstr holding CBOR, and decodes
+// its content with decode.
+func readWrapped[T any](r *reader, decode func([]byte) (T, error)) (any, error) {
+	b, err := r.bytes()
+	if err != nil {
+		return nil, err
+	}
+	return decode(b)
 }
 
 // Encode returns the deterministic encoding of the sequence.
