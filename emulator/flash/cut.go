@@ -115,6 +115,7 @@ func (f *Flash) operate(kind OpKind, off int64, b []byte) error {
 	if outcome != Dropped {
 		err = f.write(off, b)
 	}
+	f.note(kind, off, int64(len(b)), (outcome == Applied || outcome == AppliedThenCut) && err == nil)
 	if f.lost {
 		if err != nil {
 			return fmt.Errorf("%w (%w)", ErrPowerCut, err)

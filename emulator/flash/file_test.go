@@ -3,6 +3,8 @@ package flash_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -251,4 +253,88 @@ func TestDirectMatchesMemory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDirectMarksMatchMemory runs the same seeded random walk of erases,
+// programs (over erased bytes, programmed ones and both), cuts of every
+// kind, resets and reopenings on a direct flash, which skips the read-back
+// where it knows the bytes are erased, and on a file-backed one, which
+// always checks its memory: every step must succeed or fail alike and
+// leave the same image.
+func TestDirectMarksMatchMemory(t *testing.T) {
+	cfg := flash.Config{Size: 8 * 64, SectorSize: 64, WriteAlign: 8}
+	for _, seed := range []uint64{1, 2, 3, 4} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			dir := t.TempDir()
+			pathA, pathB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+			a, b := open(t, pathA, cfg), openDirect(t, pathB, cfg)
+			defer func() { a.Close(); b.Close() }()
+			rng := rand.New(rand.NewPCG(seed, 0))
+			for i := range 3000 {
+				var what string
+				var do func(f *flash.Flash) error
+				switch r := rng.IntN(20); {
+				case r < 5:
+					off := rng.Int64N(8) * 64
+					what, do = fmt.Sprintf("erase %#x", off), func(f *flash.Flash) error { return f.EraseSector(off) }
+				case r < 17:
+					off := rng.Int64N(64) * 8
+					n := min(rng.Int64N(12)*8, cfg.Size-off)
+					data := make([]byte, n)
+					for j := range data {
+						if rng.IntN(4) != 0 { // some bytes stay 0xFF
+							data[j] = byte(rng.Uint32())
+						} else {
+							data[j] = 0xFF
+						}
+					}
+					what, do = fmt.Sprintf("program %#x+%d", off, n), func(f *flash.Flash) error { return f.Program(off, data) }
+				case r < 18:
+					mode, tear := rng.IntN(3), rng.Uint64()
+					what, do = fmt.Sprint("arm cut ", mode), func(f *flash.Flash) error {
+						if f.PowerLost() {
+							return nil
+						}
+						switch n := f.Ops() + 1; mode {
+						case 0:
+							f.CutBefore(n)
+						case 1:
+							f.CutAfter(n)
+						default:
+							f.CutTorn(n, tear)
+						}
+						return nil
+					}
+				case r < 19:
+					what, do = "reset", func(f *flash.Flash) error { f.Reset(); return nil }
+				default:
+					what = "reopen"
+					a.Close()
+					b.Close()
+					a, b = open(t, pathA, cfg), openDirect(t, pathB, cfg)
+					continue
+				}
+				ea, eb := do(a), do(b)
+				for _, sentinel := range []error{nil, flash.ErrPowerCut, flash.ErrNotErased} {
+					if (ea == sentinel || errors.Is(ea, sentinel)) != (eb == sentinel || errors.Is(eb, sentinel)) {
+						t.Fatalf("step %d %s: memory %v, direct %v", i, what, ea, eb)
+					}
+				}
+				if !a.PowerLost() {
+					if ia, ib := image(t, a), image(t, b); !bytes.Equal(ia, ib) {
+						t.Fatalf("step %d %s: images differ\nmemory % x\ndirect % x", i, what, ia, ib)
+					}
+				}
+			}
+		})
+	}
+}
+
+func openDirect(t *testing.T, path string, cfg flash.Config) *flash.Flash {
+	t.Helper()
+	f, err := flash.OpenDirect(path, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -24,6 +24,16 @@ type Flash struct {
 	cut    cut  // the armed cut; cut.n == 0 when none is armed
 	lost   bool // a cut has fired and there was no Reset since
 	log    []Op
+	// marks is what a direct flash knows of its array without reading the
+	// file back, so that a program onto freshly erased bytes costs no
+	// read: sector index -> offset in the sector from which every byte is
+	// erased. A sector enters when an erase of it completes, moves up as
+	// it is programmed, and leaves when it is programmed to its end or an
+	// operation leaves it torn; a program that touches a sector not in it,
+	// or below the mark, reads the file back. Each entry stays true across
+	// Reset, since the array is then as the cut left it. nil on a flash
+	// held in memory, whose check costs no I/O.
+	marks map[int64]int64
 }
 
 // NewMem returns a flash held in memory alone, erased (all 0xFF).
@@ -68,12 +78,14 @@ func Open(path string, cfg Config) (*Flash, error) {
 
 // OpenDirect is Open for a flash whose array lives in the file alone: no
 // copy of it is kept in memory, so a large flash costs the process nothing
-// but the buffers of each operation. Mapped is not available on it.
+// but the buffers of each operation and a bounded record of the sectors
+// it erased, which spares a program onto them reading the file back.
+// Mapped is not available on it.
 func OpenDirect(path string, cfg Config) (*Flash, error) {
 	if err := cfg.validateUpTo(MaxDirectSize); err != nil {
 		return nil, fmt.Errorf("flash: open %s: %w", path, err)
 	}
-	f := &Flash{cfg: cfg, erased: bytes.Repeat([]byte{0xFF}, int(cfg.SectorSize))}
+	f := &Flash{cfg: cfg, erased: bytes.Repeat([]byte{0xFF}, int(cfg.SectorSize)), marks: map[int64]int64{}}
 	file, err := os.OpenFile(path, os.O_RDWR, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -206,13 +218,15 @@ func (f *Flash) Program(off int64, data []byte) error {
 		return fmt.Errorf("flash: program %#x+%d: %w: write alignment is %d",
 			off, n, ErrAlignment, f.cfg.WriteAlign)
 	}
-	cur, err := f.bytesAt(off, n)
-	if err != nil {
-		return fmt.Errorf("flash: program %#x+%d: %w", off, n, err)
-	}
-	if i := f.firstUnerased(cur); i >= 0 {
-		return fmt.Errorf("flash: program %#x+%d: %w: byte at %#x is %#02x",
-			off, n, ErrNotErased, off+int64(i), cur[i])
+	if !f.knownErased(off, n) {
+		cur, err := f.bytesAt(off, n)
+		if err != nil {
+			return fmt.Errorf("flash: program %#x+%d: %w", off, n, err)
+		}
+		if i := f.firstUnerased(cur); i >= 0 {
+			return fmt.Errorf("flash: program %#x+%d: %w: byte at %#x is %#02x",
+				off, n, ErrNotErased, off+int64(i), cur[i])
+		}
 	}
 	if n == 0 {
 		return nil
@@ -311,6 +325,54 @@ func (f *Flash) firstUnerased(b []byte) int {
 		}
 	}
 	return -1
+}
+
+// knownErased reports whether marks vouch that every byte of [off, off+n)
+// is erased.
+func (f *Flash) knownErased(off, n int64) bool {
+	if f.marks == nil {
+		return false
+	}
+	ss := f.cfg.SectorSize
+	for s := off / ss; s*ss < off+n; s++ {
+		m, ok := f.marks[s]
+		if !ok || max(off-s*ss, 0) < m {
+			return false
+		}
+	}
+	return true
+}
+
+// note updates marks after an operation on [off, off+n); whole is false
+// when it did not complete (a torn erase leaves its sector undefined).
+func (f *Flash) note(kind OpKind, off, n int64, whole bool) {
+	if f.marks == nil {
+		return
+	}
+	ss := f.cfg.SectorSize
+	if kind == OpErase {
+		s := off / ss
+		_, ok := f.marks[s]
+		switch {
+		case !whole:
+			delete(f.marks, s)
+		case ok || len(f.marks) < maxMarks:
+			f.marks[s] = 0
+		}
+		return
+	}
+	// Whatever became of a program, the bytes past its end are as they
+	// were: moving the mark to its end is true even for a torn one.
+	for s := off / ss; s*ss < off+n; s++ {
+		m, ok := f.marks[s]
+		switch end := off + n - s*ss; {
+		case !ok:
+		case end >= ss:
+			delete(f.marks, s)
+		case end > m:
+			f.marks[s] = end
+		}
+	}
 }
 
 // write stores b at off, in the file first: if the file write fails the

@@ -9,3 +9,8 @@ const MaxSize = 1 << 30
 // MaxDirectSize bounds Config.Size of a flash that lives in its file alone
 // (OpenDirect), whose memory does not grow with its size.
 const MaxDirectSize = 64 << 30
+
+// maxMarks bounds the sectors a direct flash remembers as erased (a few
+// dozen bytes each), so that erasing a large flash sector by sector does
+// not grow the process; a sector past it is checked by reading it back.
+const maxMarks = 1 << 14
