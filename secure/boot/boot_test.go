@@ -28,7 +28,13 @@ type rig struct {
 // and the factory pair at sequence 1.
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	f, err := flash.NewMem(device.FlashConfig(testLayout))
+	return newRigOn(t, device.FlashConfig(testLayout))
+}
+
+// newRigOn is newRig on a flash of cfg.
+func newRigOn(t *testing.T, cfg flash.Config) *rig {
+	t.Helper()
+	f, err := flash.NewMem(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,18 +15,26 @@ var ErrStagingOrder = errors.New("boot: staging write out of order or past the s
 // an image of any size stages in bounded memory. The slot's header is
 // written last, by Close: until then the slot reads as empty, so a power
 // cut in the middle leaves nothing that could be committed.
+//
+// OpenStaging erases only the header sector; each sector of the image is
+// erased by the write that first reaches it, so that a streamed image
+// pays for its erases chunk by chunk rather than all before its first
+// byte arrives. The sectors are erased in order all the same, and an image
+// written at once makes the same flash operations in the same order as
+// if they had all been erased first.
 type SlotWriter struct {
 	d       *Device
 	c       Component
 	size    int    // the image's declared size
 	written int    // image bytes accepted
 	pending []byte // bytes not yet programmed: less than a write unit
+	erased  int    // image sectors erased
 	closed  bool
 }
 
-// OpenStaging erases the secondary slot of c for a new image of size
-// bytes: the header sector and the sectors the image needs. It is refused
-// while an install set is staged or in trial (ErrBusy).
+// OpenStaging erases the header sector of the secondary slot of c, which
+// makes the slot read as empty, for a new image of size bytes. It is
+// refused while an install set is staged or in trial (ErrBusy).
 func (d *Device) OpenStaging(c Component, size int) (*SlotWriter, error) {
 	j, err := d.readJournal()
 	if err != nil {
@@ -40,12 +49,8 @@ func (d *Device) OpenStaging(c Component, size int) (*SlotWriter, error) {
 	if size < 0 || size > d.layout.MaxImage() {
 		return nil, fmt.Errorf("%w: image of %d bytes, the slot holds %d", ErrStagingOrder, size, d.layout.MaxImage())
 	}
-	base := d.layout.slotOff(c, true)
-	sectors := 1 + (size+d.layout.SectorSize-1)/d.layout.SectorSize
-	for i := 0; i < sectors; i++ {
-		if err := d.flash.EraseSector(base + int64(i*d.layout.SectorSize)); err != nil {
-			return nil, err
-		}
+	if err := d.flash.EraseSector(d.layout.slotOff(c, true)); err != nil {
+		return nil, err
 	}
 	return &SlotWriter{d: d, c: c, size: size}, nil
 }
@@ -61,42 +66,54 @@ func (w *SlotWriter) Write(p []byte) (int, error) {
 	if w.written+len(p) > w.size {
 		return 0, fmt.Errorf("%w: image exceeds its declared %d bytes", ErrStagingOrder, w.size)
 	}
-	align := w.d.layout.WriteAlign
-	base := w.d.layout.slotOff(w.c, true) + int64(w.d.layout.SectorSize)
 	start := w.written - len(w.pending) // image offset of the first unprogrammed byte
 	data := p
 	if len(w.pending) > 0 {
 		data = append(w.pending, p...)
 	}
-	n := len(data) / align * align
-	if n > 0 {
-		if err := w.d.flash.Program(base+int64(start), data[:n]); err != nil {
-			return 0, err
-		}
+	n := len(data) / w.d.layout.WriteAlign * w.d.layout.WriteAlign
+	if err := w.program(w.written+len(p), start, data[:n]); err != nil {
+		return 0, err
 	}
 	w.pending = append(w.pending[:0:0], data[n:]...)
 	w.written += len(p)
 	return len(p), nil
 }
 
-// Close pads and programs the last partial unit, then writes the header
-// with the envelope, which makes the slot hold an image.
+// program erases the image's sectors up to the one that holds image byte
+// through-1, then programs data at image offset at.
+func (w *SlotWriter) program(through, at int, data []byte) error {
+	ss := w.d.layout.SectorSize
+	image := w.d.layout.slotOff(w.c, true) + int64(ss)
+	for ; w.erased < (through+ss-1)/ss; w.erased++ {
+		if err := w.d.flash.EraseSector(image + int64(w.erased*ss)); err != nil {
+			return err
+		}
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	return w.d.flash.Program(image+int64(at), data)
+}
+
+// Close erases what remains of the image's sectors, pads and programs the
+// last partial unit, then writes the header with the envelope, which makes
+// the slot hold an image.
 func (w *SlotWriter) Close(envelope []byte) error {
 	if w.closed {
 		return ErrStagingOrder
 	}
 	w.closed = true
 	d := w.d
+	var unit []byte
 	if len(w.pending) > 0 {
-		unit := make([]byte, d.layout.WriteAlign)
-		for i := range unit {
-			unit[i] = 0xff
-		}
+		unit = bytes.Repeat([]byte{0xff}, d.layout.WriteAlign)
 		copy(unit, w.pending)
-		off := d.layout.slotOff(w.c, true) + int64(d.layout.SectorSize) + int64(w.written-len(w.pending))
-		if err := d.flash.Program(off, unit); err != nil {
-			return err
-		}
+	}
+	// A short image leaves the sectors of its declared size erased, as a
+	// whole one would.
+	if err := w.program(w.size, w.written-len(w.pending), unit); err != nil {
+		return err
 	}
 	header, err := encodeSlotHeader(d.layout, envelope, w.written)
 	if err != nil {

@@ -179,8 +179,15 @@ func (s *Service) write(p *payload, offset uint64, data []byte) error {
 	if offset != p.written || uint64(len(data)) > p.size-p.written {
 		return fmt.Errorf("%w: %d bytes at %d, %d of %d written", ErrOutOfRange, len(data), offset, p.written, p.size)
 	}
+	// The flash programs the chunk while it is hashed: both only read
+	// data, and both are done before write returns.
+	programmed := make(chan error, 1)
+	go func() {
+		_, err := p.w.Write(data)
+		programmed <- err
+	}()
 	p.h.Write(data)
-	if _, err := p.w.Write(data); err != nil {
+	if err := <-programmed; err != nil {
 		return s.fail(p, err)
 	}
 	p.written += uint64(len(data))
