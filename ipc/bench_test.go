@@ -3,6 +3,7 @@ package ipc
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -73,4 +74,56 @@ func BenchmarkWriteChunkUnix(b *testing.B) {
 		b.Fatal("accept failed")
 	}
 	benchmarkWriteChunk(b, normal, secure)
+}
+
+// BenchmarkWriteChunks streams 1 MiB chunks with several in flight over a
+// Unix socket pair, from memory and from a file (sendfile).
+func BenchmarkWriteChunks(b *testing.B) {
+	chunk := make([]byte, MaxChunk)
+	for _, fromFile := range []bool{false, true} {
+		b.Run(map[bool]string{false: "memory", true: "file"}[fromFile], func(b *testing.B) {
+			normal, secure := socketPair(b)
+			done := make(chan error, 1)
+			go func() {
+				done <- Serve(context.Background(), secure, nopHandler{newFakeHandler()})
+				secure.Close()
+			}()
+			c, err := NewClient(normal)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var f *os.File
+			if fromFile {
+				path := filepath.Join(b.TempDir(), "payload")
+				if err := os.WriteFile(path, chunk, 0o600); err != nil {
+					b.Fatal(err)
+				}
+				if f, err = os.Open(path); err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+			}
+			b.SetBytes(MaxChunk)
+			b.ResetTimer()
+			chunks := func(yield func(uint64, Chunk) bool) {
+				for i := 0; b.Loop(); i++ {
+					ch := Chunk{Data: chunk}
+					if f != nil {
+						ch = Chunk{File: f, Len: MaxChunk}
+					}
+					if !yield(uint64(i)*MaxChunk, ch) {
+						return
+					}
+				}
+			}
+			if err := c.WriteChunks(context.Background(), 1, 0, chunks); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			c.Close()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
 }

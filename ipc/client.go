@@ -10,7 +10,8 @@ import (
 )
 
 // Client is the normal world's end of a session. It is safe for concurrent
-// use: calls are serialised, one request in flight at a time. *Client
+// use: calls are serialised, one request in flight at a time but for the
+// chunks of WriteChunks. *Client
 // implements Handler, so a caller can stand in for the secure world with
 // one.
 //

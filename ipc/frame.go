@@ -26,7 +26,7 @@ func ReadFrame(r io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readBody(r, n)
+	return readBody(r, make([]byte, n))
 }
 
 // readHeader reads a frame length and checks it against 1..limit.
@@ -45,9 +45,9 @@ func readHeader(r io.Reader, limit uint32) (uint32, error) {
 	return n, nil
 }
 
-// readBody reads a body whose length readHeader has bounded.
-func readBody(r io.Reader, n uint32) ([]byte, error) {
-	body := make([]byte, n)
+// readBody reads into body a frame body whose length readHeader has
+// bounded.
+func readBody(r io.Reader, body []byte) ([]byte, error) {
 	if _, err := io.ReadFull(r, body); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF

@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -75,7 +76,8 @@ func (f *fakeHandler) StartUpdate(ctx context.Context, envelope []byte) (*StartR
 }
 
 func (f *fakeHandler) WriteChunk(ctx context.Context, set uint64, payload uint32, offset uint64, data []byte) error {
-	return f.record(OpWriteChunk, WriteChunkArgs{Set: set, Payload: payload, Offset: offset, Data: data})
+	// data is the session's buffer: keep a copy, as Handler says.
+	return f.record(OpWriteChunk, WriteChunkArgs{Set: set, Payload: payload, Offset: offset, Data: bytes.Clone(data)})
 }
 
 func (f *fakeHandler) Finish(ctx context.Context, set uint64, payload uint32) error {
@@ -143,6 +145,12 @@ func startSession(t *testing.T, h Handler) *testSession {
 func startSessionLimits(t *testing.T, h Handler, lim sessionLimits) *testSession {
 	t.Helper()
 	normal, secure := Pipe()
+	return startSessionOn(t, h, lim, normal, secure)
+}
+
+// startSessionOn is startSessionLimits over the given ends of a connection.
+func startSessionOn(t *testing.T, h Handler, lim sessionLimits, normal, secure net.Conn) *testSession {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() {
 		done <- serve(context.Background(), secure, h, lim)

@@ -11,7 +11,10 @@ import (
 // calls it only with requests that decoded strictly and are within the
 // bounds of limits.go; everything else about them (signatures, digests,
 // order, ranges) is the handler's to check, since the normal world may send
-// anything. Byte slices passed in are the handler's to keep.
+// anything. Byte slices passed in are the handler's to keep, but for the
+// data of WriteChunk: it is in one of the session's frame buffers, valid
+// until WriteChunk returns, so that a stream of chunks is neither
+// allocated nor copied per chunk.
 //
 // An error that is, or wraps, an *Error with a secure code (Errorf,
 // ErrBadState, ...) is sent with that code; any other error is sent as
@@ -39,6 +42,9 @@ var ErrReboot = errors.New("ipc: reset requested")
 // Serve runs one session of the secure world on conn: it reads a Hello,
 // answers with a HelloReply, then reads requests, calls h for each, and
 // writes a response for each, one at a time, from the calling goroutine.
+// Only the next frame is read ahead, by a goroutine of its own, while h
+// handles a WriteChunk: a client that sends chunks ahead of their answers
+// (Client.WriteChunks) has the next one received meanwhile.
 //
 // Nothing from the peer is trusted. A request that is framed correctly but
 // does not decode (bad CBOR, wrong version, unknown op, arguments out of
@@ -96,12 +102,28 @@ type session struct {
 	lim      sessionLimits
 	requests uint64 // requests read
 	read     uint64 // bytes read, frame headers included
+	// Frame bodies are read into two buffers that take turns: the next
+	// frame is read into one while a chunk in the other is handled.
+	bufs  [2][]byte
+	turn  int
+	ahead chan frame // the next frame, read during a WriteChunk; nil when none
+}
+
+// frame is the outcome of reading one frame.
+type frame struct {
+	body []byte
+	err  error
 }
 
 // errPeerClosed ends a session quietly: the peer closed between frames.
 var errPeerClosed = errors.New("peer closed")
 
 func (s *session) run(ctx context.Context) error {
+	defer func() {
+		if s.ahead != nil {
+			<-s.ahead // ends with the stream, or as serve interrupts it
+		}
+	}()
 	err := s.handshake()
 	for err == nil {
 		if err = ctx.Err(); err != nil {
@@ -115,20 +137,52 @@ func (s *session) run(ctx context.Context) error {
 	return err
 }
 
-// readFrame reads one frame and counts it against the session's byte
-// bound. A stream that ends cleanly before the frame is errPeerClosed. The
-// frame that crosses the bound is still read, since the peer is writing it
-// and may not read the refusal first; it is refused by the caller.
+// readFrame returns the next frame, read ahead or read now, and counts it
+// against the session's byte bound. A stream that ends cleanly before the
+// frame is errPeerClosed. The frame that crosses the bound is still read,
+// since the peer is writing it and may not read the refusal first; it is
+// refused by the caller.
 func (s *session) readFrame() ([]byte, error) {
-	n, err := readHeader(s.conn, MaxFrame)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
+	var f frame
+	if s.ahead != nil {
+		f = <-s.ahead
+		s.ahead = nil
+	} else {
+		f = s.read1()
+	}
+	if f.err != nil {
+		if errors.Is(f.err, io.EOF) {
 			return nil, errPeerClosed
 		}
-		return nil, err
+		return nil, f.err
 	}
-	s.read += frameHeader + uint64(n)
-	return readBody(s.conn, n)
+	s.read += frameHeader + uint64(len(f.body))
+	return f.body, nil
+}
+
+// readAhead starts reading the next frame into the other buffer, while
+// the caller handles a chunk in this one: for a peer that sends the next
+// chunk before the answer to the last, receiving it overlaps handling.
+func (s *session) readAhead() {
+	ahead := make(chan frame, 1)
+	s.ahead = ahead
+	go func() { ahead <- s.read1() }()
+}
+
+// read1 reads one frame into the buffer whose turn it is, and passes the
+// turn on.
+func (s *session) read1() frame {
+	n, err := readHeader(s.conn, MaxFrame)
+	if err != nil {
+		return frame{err: err}
+	}
+	buf := &s.bufs[s.turn]
+	s.turn ^= 1
+	if cap(*buf) < int(n) {
+		*buf = make([]byte, n)
+	}
+	body, err := readBody(s.conn, (*buf)[:n])
+	return frame{body, err}
 }
 
 // overBound returns the session bound the last request crossed, if any.
@@ -201,6 +255,9 @@ func (s *session) serveOne(ctx context.Context) error {
 			e = protocolError(Malformed, err.Error(), nil)
 		}
 		return s.writeError(id, e)
+	}
+	if _, chunk := req.Args.(WriteChunkArgs); chunk {
+		s.readAhead()
 	}
 	resp := s.handle(ctx, req)
 	if err := s.write(resp); err != nil {

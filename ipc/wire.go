@@ -412,12 +412,16 @@ func DecodeRequest(b []byte) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a, ok := r.Args.(WriteChunkArgs); ok {
+		a.Data = bytes.Clone(a.Data)
+		r.Args = a
+	}
 	return r, nil
 }
 
-// decodeRequest is DecodeRequest, but on an error past the envelope it
-// also returns the request with Version, ID and Op set, so that the server
-// can address its answer.
+// decodeRequest is DecodeRequest, but the data of a WriteChunk aliases b,
+// and on an error past the envelope it also returns the request with
+// Version, ID and Op set, so that the server can address its answer.
 func decodeRequest(b []byte) (*Request, error) {
 	var w requestWire
 	if err := unmarshal(b, &w, "request"); err != nil {
@@ -449,7 +453,7 @@ func decodeArgs(op Op, raw []byte) (any, error) {
 	case OpStartUpdate:
 		return decodeAny[StartUpdateArgs](raw, what)
 	case OpWriteChunk:
-		return decodeAny[WriteChunkArgs](raw, what)
+		return decodeWriteChunk(raw, what)
 	case OpFinish:
 		return decodeAny[FinishArgs](raw, what)
 	case OpInstall:
@@ -466,6 +470,56 @@ func decodeArgs(op Op, raw []byte) (any, error) {
 		return decodeAny[GetEvidenceArgs](raw, what)
 	}
 	return nil, protocolError(UnknownOp, op.String(), nil)
+}
+
+// writeChunkWire is WriteChunkArgs with the data left encoded, so that it
+// can be taken from the frame rather than copied out of it.
+type writeChunkWire struct {
+	_       struct{} `cbor:",toarray"`
+	Set     uint64
+	Payload uint32
+	Offset  uint64
+	Data    rawItem
+}
+
+// decodeWriteChunk decodes WriteChunkArgs whose Data aliases raw. The
+// decoder has checked that Data is one well-formed item of definite
+// length; its head is checked to be shortest by the re-encoding in
+// decodeRequest.
+func decodeWriteChunk(raw []byte, what string) (any, error) {
+	var w writeChunkWire
+	if err := unmarshal(raw, &w, what); err != nil {
+		return nil, err
+	}
+	data, ok := bstrContent(w.Data)
+	if !ok {
+		return nil, protocolError(Malformed, "decode "+what+": data is not a byte string", nil)
+	}
+	a := WriteChunkArgs{Set: w.Set, Payload: w.Payload, Offset: w.Offset, Data: data}
+	if err := a.validate(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// bstrContent returns the content of b, one well-formed data item, if it
+// is a byte string of definite length.
+func bstrContent(b []byte) ([]byte, bool) {
+	if len(b) == 0 || b[0]>>5 != 2 {
+		return nil, false
+	}
+	head := 1
+	switch ai := b[0] & 0x1f; {
+	case ai < 24:
+	case ai <= 27:
+		head += 1 << (ai - 24)
+	default:
+		return nil, false // indefinite length or reserved
+	}
+	if len(b) < head {
+		return nil, false
+	}
+	return b[head:], true
 }
 
 // resultValidator returns the encodable form of a result.

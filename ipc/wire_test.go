@@ -566,3 +566,25 @@ func TestSpliceMatchesEncoder(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeRequestChunkData: the server's decoder leaves the data of a
+// WriteChunk in the frame, which it reuses; DecodeRequest copies it out.
+func TestDecodeRequestChunkData(t *testing.T) {
+	b := mustEncode(t, EncodeRequest, &Request{Version: 1, ID: 3, Op: OpWriteChunk,
+		Args: WriteChunkArgs{Set: 42, Payload: 1, Offset: 4096, Data: []byte{0xde, 0xad, 0xbe, 0xef}}})
+	inFrame, err := decodeRequest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := DecodeRequest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(b)
+	if got := inFrame.Args.(WriteChunkArgs).Data; !bytes.Equal(got, []byte{0, 0, 0, 0}) {
+		t.Errorf("decodeRequest: data % x does not alias the frame", got)
+	}
+	if got := copied.Args.(WriteChunkArgs).Data; !bytes.Equal(got, []byte{0xde, 0xad, 0xbe, 0xef}) {
+		t.Errorf("DecodeRequest: data % x shares the frame", got)
+	}
+}

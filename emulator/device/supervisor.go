@@ -25,6 +25,12 @@ const PowerCutSignal = syscall.SIGUSR1
 
 const pidFile = "run.pid"
 
+// socketBuffer is the send buffer of each end of the socket pair: room
+// for the chunks of payload (1 MiB each) the normal world sends ahead of
+// the one the secure world handles. The kernel doubles it, and caps it at
+// net.core.wmem_max.
+const socketBuffer = 2 << 20
+
 // Supervisor is the device host of `teeup device run`: it powers the
 // device on as two processes, the secure world (which alone opens the
 // flash and the TPM) and the normal world (which gets nothing but its end
@@ -68,6 +74,12 @@ func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (string
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return "", err
+	}
+	// A chunk the normal world sends ahead then waits whole in the
+	// kernel for the secure world, which reads it at once when done with
+	// the last, rather than as the normal world gets to write it.
+	for _, fd := range fds {
+		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, socketBuffer)
 	}
 	secureEnd := os.NewFile(uintptr(fds[0]), "ipc-secure")
 	normalEnd := os.NewFile(uintptr(fds[1]), "ipc-normal")

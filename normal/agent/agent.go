@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"os"
 	"strings"
@@ -110,61 +111,102 @@ func (a *Agent) Update(ctx context.Context, envelopes [][]byte) error {
 	return nil
 }
 
-// stream copies one payload to the secure world in chunks.
+// stream copies one payload to the secure world in chunks; the next chunk
+// is sent while the secure world handles the last.
 func (a *Agent) stream(ctx context.Context, set uint64, p ipc.PayloadRequest) error {
-	chunk := a.SW.MaxChunk()
-	var last uint64
-	sink := func(off uint64, b []byte) error {
-		for len(b) > 0 {
-			n := min(len(b), chunk)
-			if err := a.SW.WriteChunk(ctx, set, p.Index, off, b[:n]); err != nil {
-				return err
-			}
-			off += uint64(n)
-			b = b[n:]
-		}
-		if off-last >= 1<<20 || off == p.Size {
-			a.say("payload %s: %d/%d bytes", p.URI, off, p.Size)
-			last = off
-		}
-		return nil
-	}
-	if path, ok := a.Local[p.URI]; ok {
-		return copyFile(path, p.Size, chunk, sink)
-	}
-	if a.Fetch == nil {
-		return fmt.Errorf("agent: no downloader and no local file for %s", p.URI)
-	}
-	return a.Fetch.Fetch(ctx, p.URI, p.Size, 0, sink)
-}
-
-func copyFile(path string, size uint64, chunk int, sink func(uint64, []byte) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	buf := make([]byte, chunk)
-	var off uint64
-	for off < size {
-		n, err := f.Read(buf[:min(uint64(chunk), size-off)])
-		if n > 0 {
-			if err := sink(off, buf[:n]); err != nil {
-				return err
-			}
-			off += uint64(n)
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	var chunks iter.Seq2[uint64, ipc.Chunk]
+	var fetched error // the download's, once its chunks are all sent
+	switch path, local := a.Local[p.URI]; {
+	case local:
+		f, err := openPayload(path, p.Size)
 		if err != nil {
 			return err
 		}
+		defer f.Close()
+		chunks = fileChunks(f, p.Size, a.SW.MaxChunk())
+	case a.Fetch != nil:
+		chunks = a.download(ctx, p, &fetched)
+	default:
+		return fmt.Errorf("agent: no downloader and no local file for %s", p.URI)
 	}
-	if off != size {
-		return fmt.Errorf("agent: %s has %d bytes, the manifest declares %d", path, off, size)
+	// The chunks stop early only when the secure world refused one or the
+	// channel failed: WriteChunks then says why.
+	if err := a.SW.WriteChunks(ctx, set, p.Index, a.progress(p, chunks)); err != nil {
+		return err
 	}
-	return nil
+	return fetched
+}
+
+// openPayload opens a local payload that must hold at least size bytes.
+func openPayload(path string, size uint64) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && uint64(st.Size()) < size {
+		err = fmt.Errorf("agent: %s has %d bytes, the manifest declares %d", path, st.Size(), size)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// fileChunks yields the first size bytes of f as chunks of the file, which
+// the channel takes from it without a copy through this process.
+func fileChunks(f *os.File, size uint64, chunk int) iter.Seq2[uint64, ipc.Chunk] {
+	return func(yield func(uint64, ipc.Chunk) bool) {
+		for off := uint64(0); off < size; {
+			n := int(min(uint64(chunk), size-off))
+			if !yield(off, ipc.Chunk{File: f, Off: int64(off), Len: n}) {
+				return
+			}
+			off += uint64(n)
+		}
+	}
+}
+
+// download yields the payload's chunks as the downloader hands them over;
+// the download's error, if any, is left in *err.
+func (a *Agent) download(ctx context.Context, p ipc.PayloadRequest, err *error) iter.Seq2[uint64, ipc.Chunk] {
+	chunk := a.SW.MaxChunk()
+	return func(yield func(uint64, ipc.Chunk) bool) {
+		*err = a.Fetch.Fetch(ctx, p.URI, p.Size, 0, func(off uint64, b []byte) error {
+			for len(b) > 0 {
+				n := min(len(b), chunk)
+				if !yield(off, ipc.Chunk{Data: b[:n]}) {
+					return errStopped
+				}
+				off += uint64(n)
+				b = b[n:]
+			}
+			return nil
+		})
+	}
+}
+
+// errStopped ends a download whose chunks the channel no longer takes.
+var errStopped = errors.New("agent: stream stopped")
+
+// progress passes chunks on and says how far the payload is, every
+// sixteenth of it (and MiB at least): each line crosses to whoever asked
+// for the update, which a line per chunk would keep busy.
+func (a *Agent) progress(p ipc.PayloadRequest, chunks iter.Seq2[uint64, ipc.Chunk]) iter.Seq2[uint64, ipc.Chunk] {
+	step := max(p.Size/16, 1<<20)
+	return func(yield func(uint64, ipc.Chunk) bool) {
+		var last uint64
+		for off, c := range chunks {
+			if !yield(off, c) {
+				return
+			}
+			if end := off + uint64(c.Size()); end-last >= step || end == p.Size {
+				a.say("payload %s: %d/%d bytes", p.URI, end, p.Size)
+				last = end
+			}
+		}
+	}
 }
 
 // HealthCheck runs after a boot: if components are in trial, check decides

@@ -162,3 +162,37 @@ func writeFile(t *testing.T, b []byte) string {
 	}
 	return p
 }
+
+// TestUpdateFromLocalFileSizes: the agent sends exactly the bytes the
+// manifest declares from a local file: a longer file installs, a shorter
+// one is refused before anything is sent, and an altered one is refused
+// by the secure world.
+func TestUpdateFromLocalFileSizes(t *testing.T) {
+	img := device.BuiltinImage(boot.Normal, 2, 5000)
+	altered := bytes.Clone(img)
+	altered[4000] ^= 1
+	for _, tc := range []struct {
+		name    string
+		file    []byte
+		trial   bool
+		wantErr error
+	}{
+		{"as declared", img, true, nil},
+		{"longer than declared", append(bytes.Clone(img), "trailer"...), true, nil},
+		{"shorter than declared", img[:4999], false, nil},
+		{"altered", altered, false, ipc.ErrRejected},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			uri := "https://fw.teeup.example/normal-2.bin"
+			r.agent.Local = map[string]string{uri: writeFile(t, tc.file)}
+			err := r.agent.Update(context.Background(), [][]byte{buildEnvelope(t, r, img, uri)})
+			if (err == nil) != tc.trial || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
+				t.Fatalf("Update = %v", err)
+			}
+			if res := r.boot(); res.Trial != tc.trial {
+				t.Fatalf("after the update the device boots %+v, trial %v", res.Images[1], res.Trial)
+			}
+		})
+	}
+}
