@@ -37,8 +37,8 @@ type Service struct {
 	mu     sync.Mutex
 	boot   *boot.Device
 	policy *keys.Policy
-	store  *storage.Store   // nil: no secure storage, so no TAs
-	keys   suit.KeySource   // the device's decryption keys, from the store
+	store  *storage.Store // nil: no secure storage, so no TAs
+	keys   suit.KeySource // the device's decryption keys, from the store
 	set    *updateSet
 	nextID uint64
 	// last remembers the outcome of the last set this process installed
