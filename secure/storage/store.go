@@ -36,8 +36,9 @@ var (
 	// ErrTampered: a complete record does not decrypt or its key does not
 	// unseal.
 	ErrTampered = errors.New("storage: secure storage does not authenticate")
-	// ErrFull: the new state does not fit a bank.
-	ErrFull = errors.New("storage: secure storage full")
+	// ErrFull: the new state does not fit a bank; the update that needs
+	// the room is refused.
+	ErrFull = fmt.Errorf("%w: secure storage full", suit.ErrRejected)
 	// ErrRollback: a change would lower a TA's sequence number.
 	ErrRollback = fmt.Errorf("%w: TA sequence number would go back", suit.ErrRollback)
 )
