@@ -66,7 +66,9 @@ func deviceInit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "initialized a development device in %s: factory images at sequence number 1\n", *dir)
-	fmt.Fprintf(stdout, "trusted keys in %s/trust, development signing keys in %s/dev-keys\n", *dir, *dir)
+	fmt.Fprintf(stdout, "trusted keys in %s/trust (TA authors: %s), development signing keys in %s/dev-keys\n",
+		*dir, strings.Join(device.DevTAAuthors, ", "), *dir)
+	fmt.Fprintf(stdout, "the device's own public keys in %s/identity; their private halves are sealed in its secure storage\n", *dir)
 	return d.Close()
 }
 
