@@ -75,6 +75,18 @@ func (s *Service) startTA(ctx context.Context, v *suit.Verified, env *suit.Envel
 	if _, err := suit.Process(ctx, v, plat, suit.Options{Sequences: taSequences}); err != nil {
 		return 0, nil, err
 	}
+	var incoming, held uint64
+	for _, f := range plat.requests {
+		incoming += f.size
+	}
+	if s.set != nil {
+		for _, p := range s.set.payloads {
+			held += p.size
+		}
+	}
+	if incoming+held > MaxTASetBytes {
+		return 0, nil, fmt.Errorf("%w: a TA install set of more than %d bytes", suit.ErrRejected, MaxTASetBytes)
+	}
 	stored := *env
 	stored.Integrated = nil
 	if s.set == nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ecdh"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/teeup/teeup/emulator/device"
@@ -194,6 +195,26 @@ func joinList(l []string) string {
 	}
 	b.WriteString("]")
 	return b.String()
+}
+
+// TestTASetBounded: the payloads a TA set may bring to secure memory are
+// bounded, each and together.
+func TestTASetBounded(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	big := func(name string, n int) taRelease {
+		return r.taBuild("acme", 1, suit.BuildComponent{ID: taID("acme", name), Payload: make([]byte, n), URI: "https://tam.example/" + name})
+	}
+	if _, _, err := r.svc.StartUpdate(ctx, big("huge", fwu.MaxTAPayload+1).envelope); !errors.Is(err, suit.ErrRejected) {
+		t.Fatalf("a payload over the bound: %v", err)
+	}
+	var err error
+	for i := 0; err == nil && i < 10; i++ {
+		_, _, err = r.svc.StartUpdate(ctx, big(fmt.Sprintf("ta%d", i), fwu.MaxTAPayload).envelope)
+	}
+	if !errors.Is(err, suit.ErrRejected) {
+		t.Fatalf("a set over the bound: %v", err)
+	}
 }
 
 // TestTAAndFirmwareSetsApart: an install set holds firmware or TAs.

@@ -17,6 +17,10 @@ import (
 // the store takes them.
 const MaxTAPayload = 1 << 20
 
+// MaxTASetBytes bounds what a whole TA install set may bring: the secure
+// world holds all of it until Install.
+const MaxTASetBytes = 4 << 20
+
 // taPlatform runs a TA manifest twice. The first run (plan) checks
 // everything it can before any byte is fetched, decrypts written content
 // already, and records the fetches as requests to the normal world,
