@@ -88,6 +88,11 @@ func TestDeviceRunTAWithPersonalization(t *testing.T) {
 	if len(tas) != 1 || string(tas[0].Personalization) != secret || string(tas[0].Image) != "hello TA, release 2" || tas[0].SequenceNumber != 2 {
 		t.Fatalf("the TA store holds %+v", tas)
 	}
+	// The operator's view lists the TA, never its personalization data.
+	out, e, code = teeup(t, "device", "status", "--dir", d.dir, "--json")
+	if code != 0 || !strings.Contains(out, `"id": "['TA','acme','hello']"`) || !strings.Contains(out, `"personalized": true`) || strings.Contains(out, "correct horse") {
+		t.Fatalf("device status: exit %d\n%s%s", code, out, e)
+	}
 
 	toSecure, _ := os.ReadFile(tap + ".to-secure")
 	toNormal, _ := os.ReadFile(tap + ".to-normal")
