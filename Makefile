@@ -28,6 +28,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeResponse$$' -fuzztime=$(FUZZTIME) ./ipc/
 	$(GO) test -run='^$$' -fuzz='^FuzzServe$$' -fuzztime=$(FUZZTIME) ./ipc/
 	$(GO) test -run='^$$' -fuzz='^FuzzSecureDispatcher$$' -fuzztime=$(FUZZTIME) ./secure/service/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadBank$$' -fuzztime=$(FUZZTIME) ./secure/storage/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeState$$' -fuzztime=$(FUZZTIME) ./secure/storage/
 
 # Every scenario, every cut mode, every flash operation (make test runs a sample).
 sweep: build

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job of teeup, end to end on the author's side: make a key, build
-# and sign a two-component SUIT manifest, verify it, inspect it, and run it
-# on the dry-run device. Usage: docs/demo.sh TEEUP_BINARY OUT_DIR
+# The main job of teeup, end to end. On the author's side: make a key,
+# build and sign a two-component SUIT manifest, verify it, inspect it, and
+# run it on the dry-run device. Then on an emulated device of two processes
+# (secure world, normal world): a firmware update through the normal world,
+# and a Trusted Application whose personalization data is encrypted for
+# the device. Usage: docs/demo.sh TEEUP_BINARY OUT_DIR
 set -euo pipefail
 teeup=$(realpath "$1")
 out=$2
@@ -57,5 +60,46 @@ flip update.suit -1 tampered-payload.suit
 if "$teeup" manifest process --key author.pub.pem --device device.json \
   --payload https://fw.example/secure-v2.bin=secure.bin --out tampered-out tampered-payload.suit | grep FAIL; then
   echo "demo: a tampered payload was installed" >&2; exit 1
+fi
+
+printf '\n== a device of two processes\n'
+step "make a device: factory images, development keys, device keys sealed by its TPM" "$teeup" device init --dir dev
+echo "$ $teeup device run --dir dev --health-cmd true --record-ipc ipc &   (log in device.log)"
+"$teeup" device run --dir dev --health-cmd true --record-ipc ipc > device.log 2>&1 &
+device=$!
+trap 'kill $device 2>/dev/null; wait $device 2>/dev/null || true' EXIT
+for _ in $(seq 300); do [ -S dev/normal.sock ] && break; sleep 0.1; done
+
+printf 'normal-world firmware v2, through the normal world\n%.0s' {1..512} > normal-v2.bin
+cat > normal-v2.json <<'JSON'
+{"sequence-number": 2, "vendor-id": "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe", "class-id": "1492af14-2569-5e48-bf42-9b2d51f2ab45",
+ "components": [{"id": ["'normal'"], "file": "normal-v2.bin", "uri": "https://fw.example/normal-v2.bin", "invoke": true}]}
+JSON
+step "sign a normal-image update with the device's development author key" \
+  "$teeup" manifest create normal-v2.json --key dev/dev-keys/author.pem --out normal-v2.suit
+step "update through the normal world: stream, verify, stage, reboot, trial, accept" \
+  "$teeup" device update --dir dev --payload https://fw.example/normal-v2.bin=normal-v2.bin normal-v2.suit
+
+secret='wifi-psk=correct horse battery staple'
+printf 'hello TA, release 1\n%.0s' {1..64} > hello.ta
+cat > hello-ta.json <<JSON
+{"sequence-number": 1, "vendor-id": "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe", "class-id": "1492af14-2569-5e48-bf42-9b2d51f2ab45",
+ "components": [
+  {"id": ["'TA'", "'acme'", "'hello'"], "file": "hello.ta", "integrate": true},
+  {"id": ["'TA'", "'acme'", "'hello'", "'personalization'"], "content": "$(printf '%s' "$secret" | od -An -tx1 | tr -d ' \n')",
+   "encrypt": {"recipient": "dev/identity/agreement.pub.pem"}}]}
+JSON
+step "sign a TA (author acme) with personalization data encrypted for the device" \
+  "$teeup" manifest create hello-ta.json --key dev/dev-keys/ta-acme.pem --out hello-ta.suit
+step "install it: decrypted and stored only in the secure world, no reboot" "$teeup" device update --dir dev hello-ta.suit
+for f in ipc.to-secure ipc.to-normal dev/flash.bin; do
+  if grep -q "correct horse" "$f"; then echo "demo: the plaintext personalization is in $f" >&2; exit 1; fi
+done
+echo "the plaintext personalization is in none of ipc.to-secure ($(wc -c < ipc.to-secure) bytes), ipc.to-normal, dev/flash.bin"
+printf '\n== a TA signed by another author (globex) for acme'"'"'s component is refused\n'
+sed 's/"sequence-number": 1/"sequence-number": 2/' hello-ta.json > foreign.json
+"$teeup" manifest create foreign.json --key dev/dev-keys/ta-globex.pem --out foreign.suit
+if "$teeup" device update --dir dev foreign.suit; then
+  echo "demo: a foreign author's TA was installed" >&2; exit 1
 fi
 printf '\ndemo finished: everything is in %s\n' "$PWD"

@@ -16,14 +16,17 @@ import (
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/normal/control"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/suit"
 )
 
 // BenchmarkUpdateThroughIPC streams an update of the normal image from the
 // normal world's process into the secure world's process over the socket
 // pair (chunks hashed and written into the staging slot of a file-backed
 // flash), from StartUpdate to a committed install set, next to SHA-256
-// over the same bytes in the same run. It reports the peak RSS of both
-// worlds, which must not grow with the image.
+// over the same bytes in the same run. The a128gcm variant sends the image
+// encrypted for the device, which the secure world decrypts as it
+// streams. It reports the peak RSS of both worlds, which must not grow
+// with the image.
 func BenchmarkUpdateThroughIPC(b *testing.B) {
 	for _, size := range []int{16 << 20, 64 << 20, 256 << 20} {
 		payload := device.BuiltinImage(boot.Normal, 9, size)
@@ -34,12 +37,44 @@ func BenchmarkUpdateThroughIPC(b *testing.B) {
 			}
 		})
 		b.Run(fmt.Sprintf("%dMiB/ipc", size>>20), func(b *testing.B) {
-			benchUpdate(b, payload)
+			benchUpdate(b, payload, false)
+		})
+		b.Run(fmt.Sprintf("%dMiB/ipc-a128gcm", size>>20), func(b *testing.B) {
+			benchUpdate(b, payload, true)
 		})
 	}
 }
 
-func benchUpdate(b *testing.B, payload []byte) {
+// benchEnvelope is the signed envelope of the update and the bytes the
+// normal world serves for it: the image, or its ciphertext.
+func benchEnvelope(b *testing.B, dir string, seq uint64, image []byte, uri string, encrypt bool) (env, served []byte) {
+	c := suit.BuildComponent{ID: boot.Normal.ID(), Payload: image, URI: uri, Invoke: true}
+	if encrypt {
+		key, err := readRecipientKey(device.AgreementKeyFile(dir))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Encrypt, c.DecryptOnFetch = &suit.EncryptSpec{Alg: suit.AlgA128GCM, RecipientKey: key}, true
+	}
+	e, detached, err := suit.BuildDetached(&suit.BuildSpec{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
+		Components: []suit.BuildComponent{c}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	signers, err := device.LoadSigners(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Sign(signers.Author); err != nil {
+		b.Fatal(err)
+	}
+	if encrypt {
+		return e.Encode(), detached[uri]
+	}
+	return e.Encode(), image
+}
+
+func benchUpdate(b *testing.B, payload []byte, encrypt bool) {
 	const sector = 256 << 10
 	dir := filepath.Join(b.TempDir(), "dev")
 	layout := boot.Layout{SectorSize: sector, WriteAlign: 16, SlotSectors: len(payload)/sector + 2}
@@ -49,14 +84,7 @@ func benchUpdate(b *testing.B, payload []byte) {
 		b.Fatal(err)
 	}
 	d.Close()
-	signers, err := device.LoadSigners(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
 	payloadFile := filepath.Join(filepath.Dir(dir), "payload.bin")
-	if err := os.WriteFile(payloadFile, payload, 0o644); err != nil {
-		b.Fatal(err)
-	}
 	run := exec.Command(os.Args[0], "device", "run", "--dir", dir, "--health-cmd", "true")
 	run.Env = append(os.Environ(), "TEEUP_RUN_MAIN=1")
 	if err := run.Start(); err != nil {
@@ -84,8 +112,8 @@ func benchUpdate(b *testing.B, payload []byte) {
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()
-		env, err := device.EnvelopeAt(boot.Normal, seq, payload, uri, signers.Author)
-		if err != nil {
+		env, served := benchEnvelope(b, dir, seq, payload, uri, encrypt)
+		if err := os.WriteFile(payloadFile, served, 0o644); err != nil {
 			b.Fatal(err)
 		}
 		envFile := filepath.Join(filepath.Dir(dir), "u.suit")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/storage"
 )
 
 func runDevice(args []string, stdout, stderr io.Writer) error {
@@ -66,7 +69,9 @@ func deviceInit(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "initialized a development device in %s: factory images at sequence number 1\n", *dir)
-	fmt.Fprintf(stdout, "trusted keys in %s/trust, development signing keys in %s/dev-keys\n", *dir, *dir)
+	fmt.Fprintf(stdout, "trusted keys in %s/trust (TA authors: %s), development signing keys in %s/dev-keys\n",
+		*dir, strings.Join(device.DevTAAuthors, ", "), *dir)
+	fmt.Fprintf(stdout, "the device's own public keys in %s/identity; their private halves are sealed in its secure storage\n", *dir)
 	return d.Close()
 }
 
@@ -221,6 +226,32 @@ type statusDoc struct {
 	*boot.Status
 	Boots     uint64 `json:"boots"`
 	LastError string `json:"last_error,omitempty"`
+	// TAs are the TA store's records; StoreError says why there are none.
+	TAs        []taDoc `json:"tas,omitempty"`
+	StoreError string  `json:"store_error,omitempty"`
+}
+
+// taDoc is a TA as an operator sees it: never its personalization data.
+type taDoc struct {
+	ID              string `json:"id"`
+	SequenceNumber  uint64 `json:"sequence_number"`
+	Unlinked        bool   `json:"unlinked,omitempty"`
+	Size            int    `json:"size,omitempty"`
+	SHA256          string `json:"sha256,omitempty"`
+	Personalization bool   `json:"personalized,omitempty"`
+}
+
+func taDocs(tas []storage.TA) []taDoc {
+	var out []taDoc
+	for _, ta := range tas {
+		d := taDoc{ID: ta.ID.String(), SequenceNumber: ta.SequenceNumber, Unlinked: ta.Unlinked}
+		if !ta.Unlinked {
+			sum := sha256.Sum256(ta.Image)
+			d.Size, d.SHA256, d.Personalization = len(ta.Image), hex.EncodeToString(sum[:]), ta.Personalization != nil
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func deviceStatus(args []string, stdout, stderr io.Writer) error {
@@ -238,6 +269,11 @@ func deviceStatus(args []string, stdout, stderr io.Writer) error {
 	}
 	st, err := d.Boot.Status(context.Background())
 	doc := statusDoc{Status: st, Boots: d.State.Boots, LastError: d.State.LastError}
+	if store, serr := d.OpenStore(); serr != nil {
+		doc.StoreError = serr.Error()
+	} else {
+		doc.TAs = taDocs(store.TAs())
+	}
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
@@ -264,6 +300,17 @@ func deviceStatus(args []string, stdout, stderr io.Writer) error {
 			} else {
 				fmt.Fprintf(stdout, "  %-9s %s\n", s.name, s.slot.Error)
 			}
+		}
+	}
+	if doc.StoreError != "" {
+		fmt.Fprintf(stdout, "secure storage: %s\n", doc.StoreError)
+	}
+	for _, ta := range doc.TAs {
+		switch {
+		case ta.Unlinked:
+			fmt.Fprintf(stdout, "TA %s: unlinked at sequence %d\n", ta.ID, ta.SequenceNumber)
+		default:
+			fmt.Fprintf(stdout, "TA %s: sequence %d, sha256:%s, %d bytes, personalized %v\n", ta.ID, ta.SequenceNumber, ta.SHA256[:16], ta.Size, ta.Personalization)
 		}
 	}
 	return nil

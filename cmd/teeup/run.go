@@ -22,6 +22,7 @@ import (
 	"github.com/teeup/teeup/normal/fetch"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
+	"github.com/teeup/teeup/secure/suit"
 )
 
 const controlSocket = "normal.sock"
@@ -33,6 +34,7 @@ func deviceRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("device run", flag.ContinueOnError)
 	dir := dirFlag(fs)
 	health := fs.String("health-cmd", "", "command the normal world runs to check a trial (exit 0: accept); default: the secure world answers and every image verifies")
+	record := fs.String("record-ipc", "", "append every byte crossing ipc to FILE.to-secure and FILE.to-normal")
 	if pos, err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	} else if len(pos) != 0 || *dir == "" {
@@ -46,7 +48,14 @@ func deviceRun(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	s := &device.Supervisor{Dir: *dir, Exe: exe, Stdout: stdout, Stderr: stderr}
 	if *health != "" {
-		s.NormalArgs = []string{"--health-cmd", *health}
+		s.NormalArgs = append(s.NormalArgs, "--health-cmd", *health)
+	}
+	if *record != "" {
+		abs, err := filepath.Abs(*record)
+		if err != nil {
+			return err
+		}
+		s.NormalArgs = append(s.NormalArgs, "--record-ipc", abs)
 	}
 	fmt.Fprintf(stdout, "device %s running: secure world and normal world; stop with Ctrl-C\n", *dir)
 	return s.Run(ctx)
@@ -76,7 +85,15 @@ func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	printBoot(stdout, res)
-	h := &service.Handler{FWU: fwu.New(d.Boot, d.Policy)}
+	svc := fwu.New(d.Boot, d.Policy)
+	// Without its secure storage the device still boots and takes
+	// firmware, but has no TA store and no keys to decrypt with.
+	if st, err := d.OpenStore(); err != nil {
+		fmt.Fprintf(stderr, "secure storage: %v; TAs and encrypted payloads are refused\n", err)
+	} else if err := svc.AttachStore(st); err != nil {
+		fmt.Fprintf(stderr, "secure storage: %v; TAs and encrypted payloads are refused\n", err)
+	}
+	h := &service.Handler{FWU: svc}
 	err = ipc.Serve(ctx, conn, h)
 	if cerr := d.Close(); cerr != nil {
 		fmt.Fprintf(stderr, "close: %v\n", cerr)
@@ -103,12 +120,21 @@ func deviceNormalWorld(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("device normal-world", flag.ContinueOnError)
 	dir := dirFlag(fs)
 	healthCmd := fs.String("health-cmd", "", "")
+	record := fs.String("record-ipc", "", "")
 	if _, err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	client, err := ipc.NewClient(os.NewFile(ipcFD, "ipc"))
+	var conn io.ReadWriteCloser = os.NewFile(ipcFD, "ipc")
+	if *record != "" {
+		tap, err := newWiretap(conn, *record)
+		if err != nil {
+			return err
+		}
+		conn = tap
+	}
+	client, err := ipc.NewClient(conn)
 	if err != nil {
 		return fmt.Errorf("normal world: %w", err)
 	}
@@ -160,8 +186,16 @@ func deviceNormalWorld(args []string, stdout, stderr io.Writer) error {
 				}
 				envs = append(envs, b)
 			}
-			if err := a.Update(ctx, envs); err != nil {
+			reboot, err := a.Update(ctx, envs)
+			if err != nil {
 				return nil, err
+			}
+			if !reboot {
+				infos, err := client.Query(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return json.Marshal(normalStatus{PID: os.Getpid(), Health: health, Components: infos})
 			}
 			progress("rebooting the device")
 			return nil, client.Reboot(ctx)
@@ -215,6 +249,15 @@ func deviceUpdate(args []string, stdout, stderr io.Writer) error {
 	if final != nil && final.Error != "" {
 		return fmt.Errorf("update: %s", final.Error)
 	}
+	if final != nil && final.Status != nil {
+		// Installed with no reboot: TAs.
+		var now normalStatus
+		if err := json.Unmarshal(final.Status, &now); err != nil {
+			return err
+		}
+		printComponents(stdout, now.Components)
+		return nil
+	}
 	fmt.Fprintln(stdout, "waiting for the device to reboot")
 	var after *normalStatus
 	for {
@@ -235,13 +278,23 @@ func deviceUpdate(args []string, stdout, stderr io.Writer) error {
 	default:
 		fmt.Fprintln(stdout, "the device did not boot the update in trial")
 	}
-	for _, c := range after.Components {
-		fmt.Fprintf(stdout, "%s: %s, sequence %d\n", c.ID[0], c.State, c.SequenceNumber)
-	}
+	printComponents(stdout, after.Components)
 	if after.Health != "accepted" {
 		return errors.New("update not accepted")
 	}
 	return nil
+}
+
+// printComponents lists components as the normal world reports them: an
+// image by its name, a TA by its whole ID.
+func printComponents(w io.Writer, infos []ipc.ComponentInfo) {
+	for _, c := range infos {
+		name := suit.ComponentID(c.ID).String()
+		if len(c.ID) == 1 {
+			name = string(c.ID[0])
+		}
+		fmt.Fprintf(w, "%s: %s, sequence %d\n", name, c.State, c.SequenceNumber)
+	}
 }
 
 func normalWorldStatus(ctx context.Context, sock string) (*normalStatus, error) {

@@ -21,41 +21,58 @@ import (
 
 // runningDevice is a `teeup device run` in the background.
 type runningDevice struct {
-	t   *testing.T
-	dir string
-	cmd *exec.Cmd
-	log *strings.Builder
+	t    *testing.T
+	dir  string
+	args []string
+	cmd  *exec.Cmd
+	log  *strings.Builder
 }
 
-func startDevice(t *testing.T, health string) *runningDevice {
+func startDevice(t *testing.T, health string, extra ...string) *runningDevice {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "dev")
 	if out, e, code := teeup(t, "device", "init", "--dir", dir); code != 0 {
 		t.Fatalf("init: %s%s", out, e)
 	}
-	log := &strings.Builder{}
-	cmd := exec.Command(os.Args[0], "device", "run", "--dir", dir, "--health-cmd", health)
-	cmd.Env = append(os.Environ(), "TEEUP_RUN_MAIN=1")
-	cmd.Stdout, cmd.Stderr = &syncWriter{b: log}, &syncWriter{b: log}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d := &runningDevice{t: t, dir: dir, cmd: cmd, log: log}
+	d := &runningDevice{t: t, dir: dir, args: append([]string{"--health-cmd", health}, extra...), log: &strings.Builder{}}
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-		}
+		d.stop()
 		if t.Failed() {
-			t.Logf("device log:\n%s", log.String())
+			t.Logf("device log:\n%s", d.log.String())
 		}
 	})
-	d.status() // waits until the normal world answers
+	d.start()
 	return d
+}
+
+// start runs the device and waits until its normal world answers.
+func (d *runningDevice) start() {
+	d.t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"device", "run", "--dir", d.dir}, d.args...)...)
+	cmd.Env = append(os.Environ(), "TEEUP_RUN_MAIN=1")
+	cmd.Stdout, cmd.Stderr = &syncWriter{b: d.log}, &syncWriter{b: d.log}
+	if err := cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	d.cmd = cmd
+	d.status()
+}
+
+// stop shuts the device down in order (SIGTERM), as Ctrl-C does.
+func (d *runningDevice) stop() {
+	if d.cmd == nil {
+		return
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		d.cmd.Process.Kill()
+		<-done
+	}
+	d.cmd = nil
 }
 
 type syncWriter struct {

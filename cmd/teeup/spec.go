@@ -21,17 +21,24 @@ import (
 //	 "components": [
 //	   {"id": ["00"], "file": "secure.bin", "uri": "http://fw.example/secure.bin", "invoke": true},
 //	   {"id": ["01"], "file": "normal.bin", "integrate": true},
-//	   {"id": ["02"], "file": "ta.bin", "uri": "http://fw.example/ta.bin",
-//	    "encrypt": {"recipient": "device.pub.pem", "alg": "A128GCM"}}],
+//	   {"id": ["'TA'", "'acme'", "'hello'"], "file": "hello.ta", "uri": "http://fw.example/hello.ta"},
+//	   {"id": ["'TA'", "'acme'", "'hello'", "'personalization'"], "content": "6b65793d31",
+//	    "encrypt": {"recipient": "device.pub.pem", "alg": "A128GCM"}},
+//	   {"id": ["'TA'", "'acme'", "'old'"], "unlink": true}],
 //	 "sequences": ["install", "validate", "invoke"],
 //	 "sever": ["text"],
 //	 "text": {"en": {"manifest-description": "release 1.2"}}}
 //
-// Payload files are read relative to SPEC.json; their digests and sizes
-// go into the manifest. "encrypt" encrypts a component's payload for a
+// A component ID part is hex, or text in single quotes. Payload files are
+// read relative to SPEC.json; their digests and sizes go into the
+// manifest. "unlink" removes the component (a TA) instead of installing
+// it, and needs no payload. "encrypt" encrypts a component's payload for a
 // device: "kek" names a file of 16 raw bytes (A128KW) and "recipient" the
 // device's P-256 public key PEM (ECDH-ES+A128KW), exactly one of them;
 // "kid" is an optional key ID (text) and "alg" A128GCM (default) or A128CTR.
+// "decrypt-on-fetch" fetches an encrypted payload straight into its
+// component, decrypting as it arrives (one pass), rather than through a
+// staging component whose ciphertext digest is checked first.
 type manifestSpec struct {
 	SequenceNumber *uint64                      `json:"sequence-number"`
 	VendorID       string                       `json:"vendor-id"`
@@ -53,6 +60,9 @@ type componentSpec struct {
 	Slot      *uint64      `json:"slot"`
 	Invoke    bool         `json:"invoke"`
 	Encrypt   *encryptSpec `json:"encrypt"`
+	Unlink    bool         `json:"unlink"`
+	// DecryptOnFetch: see suit.BuildComponent.
+	DecryptOnFetch bool `json:"decrypt-on-fetch"`
 }
 
 type encryptSpec struct {
@@ -164,8 +174,15 @@ func loadSpec(path string, integrateAll bool) (*suit.BuildSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: component %d: %w", path, i, err)
 		}
+		if c.Unlink {
+			if c.File != "" || c.Content != "" || c.URI != "" || c.Encrypt != nil {
+				return nil, fmt.Errorf("%s: component %d is unlinked: it takes no payload", path, i)
+			}
+			b.Components = append(b.Components, suit.BuildComponent{ID: id, Unlink: true})
+			continue
+		}
 		bc := suit.BuildComponent{ID: id, URI: c.URI, Integrate: c.Integrate || (integrateAll && c.Content == ""),
-			Slot: c.Slot, Invoke: c.Invoke}
+			Slot: c.Slot, Invoke: c.Invoke, DecryptOnFetch: c.DecryptOnFetch}
 		if c.Encrypt != nil {
 			if bc.Encrypt, err = c.Encrypt.build(filepath.Dir(path)); err != nil {
 				return nil, fmt.Errorf("%s: component %d: %w", path, i, err)

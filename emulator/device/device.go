@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/teeup/teeup/emulator/flash"
@@ -82,6 +83,7 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	if opts.Layout == (boot.Layout{}) {
 		opts.Layout = boot.DefaultLayout
 	}
+	opts.Layout = withStore(opts.Layout)
 	if err := opts.Layout.Validate(); err != nil {
 		return nil, err
 	}
@@ -109,6 +111,9 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	}
 	fail := func(err error) (*Device, error) { d.Close(); return nil, err }
 	if err := (Counters{TPM: d.TPM}).Define(); err != nil {
+		return fail(err)
+	}
+	if err := d.formatStore(); err != nil {
 		return fail(err)
 	}
 	images := map[boot.Component][]byte{boot.Secure: opts.SecureImage, boot.Normal: opts.NormalImage}
@@ -139,15 +144,10 @@ func Open(dir string) (*Device, error) {
 	if err := readJSON(filepath.Join(dir, stateFile), &d.State); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	author, err := readPublicKey(filepath.Join(dir, trustDir, authorName+".pub.pem"))
-	if err != nil {
+	var err error
+	if d.Policy, err = loadPolicy(dir); err != nil {
 		return nil, err
 	}
-	operator, err := readPublicKey(filepath.Join(dir, trustDir, operatorName+".pub.pem"))
-	if err != nil {
-		return nil, err
-	}
-	d.Policy = PolicyFor(author, operator)
 	if d.Flash, err = flash.OpenDirect(filepath.Join(dir, flashFile), FlashConfig(d.Config.Layout)); err != nil {
 		return nil, err
 	}
@@ -280,22 +280,19 @@ func readPublicKey(path string) (*suit.Key, error) {
 
 // save writes the signers' public keys to trust/ and private keys to dev-keys/.
 func (s *Signers) save(dir string) error {
-	for _, k := range []struct {
-		name string
-		key  *suit.SigningKey
-	}{{authorName, s.Author}, {operatorName, s.Operator}} {
-		priv, err := k.key.MarshalPEM()
+	for name, key := range s.named() {
+		priv, err := key.MarshalPEM()
 		if err != nil {
 			return err
 		}
-		pub, err := k.key.MarshalPublicPEM()
+		pub, err := key.MarshalPublicPEM()
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, devKeysDir, k.name+".pem"), priv, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, devKeysDir, name+".pem"), priv, 0o600); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, trustDir, k.name+".pub.pem"), pub, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, trustDir, name+".pub.pem"), pub, 0o644); err != nil {
 			return err
 		}
 	}
@@ -304,18 +301,50 @@ func (s *Signers) save(dir string) error {
 
 // LoadSigners reads a development device's signing keys.
 func LoadSigners(dir string) (*Signers, error) {
-	var s Signers
-	for _, k := range []struct {
-		name string
-		dst  **suit.SigningKey
-	}{{authorName, &s.Author}, {operatorName, &s.Operator}} {
-		b, err := os.ReadFile(filepath.Join(dir, devKeysDir, k.name+".pem"))
+	s := Signers{TAAuthors: map[string]*suit.SigningKey{}}
+	files, err := filepath.Glob(filepath.Join(dir, devKeysDir, "*.pem"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		if *k.dst, err = suit.ParseSigningKeyPEM(b); err != nil {
-			return nil, err
+		k, err := suit.ParseSigningKeyPEM(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		switch name := strings.TrimSuffix(filepath.Base(f), ".pem"); {
+		case name == authorName:
+			s.Author = k
+		case name == operatorName:
+			s.Operator = k
+		case strings.HasPrefix(name, taAuthorPrefix):
+			s.TAAuthors[strings.TrimPrefix(name, taAuthorPrefix)] = k
 		}
 	}
+	if s.Author == nil || s.Operator == nil {
+		return nil, fmt.Errorf("device: %s holds no development author and operator keys", filepath.Join(dir, devKeysDir))
+	}
 	return &s, nil
+}
+
+// loadPolicy reads the trust anchors in trust/: author, operator and
+// ta-NAME for each TA author.
+func loadPolicy(dir string) (*keys.Policy, error) {
+	files, err := filepath.Glob(filepath.Join(dir, trustDir, "*.pub.pem"))
+	if err != nil {
+		return nil, err
+	}
+	anchors := map[string]*suit.Key{}
+	for _, f := range files {
+		if anchors[strings.TrimSuffix(filepath.Base(f), ".pub.pem")], err = readPublicKey(f); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	if anchors[authorName] == nil || anchors[operatorName] == nil {
+		return nil, fmt.Errorf("device: %s must hold %s.pub.pem and %s.pub.pem", filepath.Join(dir, trustDir), authorName, operatorName)
+	}
+	return PolicyFor(anchors), nil
 }

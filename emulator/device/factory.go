@@ -3,9 +3,12 @@ package device
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 )
 
@@ -17,49 +20,91 @@ var (
 )
 
 // Signers are the development signing keys of an emulated device: the
-// firmware author (both components) and the device operator, whose
-// co-signature the secure image needs.
+// firmware author (both components), the device operator, whose
+// co-signature the secure image needs, and the TA authors, each trusted
+// for its own TAs only.
 type Signers struct {
 	Author, Operator *suit.SigningKey
+	// TAAuthors by author name: the key of "acme" may touch the
+	// components under ["TA", "acme"].
+	TAAuthors map[string]*suit.SigningKey
 }
+
+// DevTAAuthors are the TA authors a development device trusts.
+var DevTAAuthors = []string{"acme", "globex"}
 
 // NewSigners makes fresh development keys.
 func NewSigners() (*Signers, error) {
-	a, err := suit.GenerateSigningKey(suit.AlgES256)
-	if err != nil {
+	gen := func() (*suit.SigningKey, error) { return suit.GenerateSigningKey(suit.AlgES256) }
+	s := &Signers{TAAuthors: map[string]*suit.SigningKey{}}
+	var err error
+	if s.Author, err = gen(); err != nil {
 		return nil, err
 	}
-	o, err := suit.GenerateSigningKey(suit.AlgES256)
-	if err != nil {
+	if s.Operator, err = gen(); err != nil {
 		return nil, err
 	}
-	return &Signers{Author: a, Operator: o}, nil
+	for _, name := range DevTAAuthors {
+		if s.TAAuthors[name], err = gen(); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
-// Policy is the trust policy of a device that trusts these signers: the
-// author for both components, the operator for the secure image, and both
-// required on the secure image.
+// Policy is the trust policy of a device that trusts these signers.
 func (s *Signers) Policy() (*keys.Policy, error) {
-	a, err := s.Author.Public()
-	if err != nil {
-		return nil, err
+	pub := map[string]*suit.Key{}
+	for name, k := range s.named() {
+		var err error
+		if pub[name], err = k.Public(); err != nil {
+			return nil, err
+		}
 	}
-	o, err := s.Operator.Public()
-	if err != nil {
-		return nil, err
-	}
-	return PolicyFor(a, o), nil
+	return PolicyFor(pub), nil
 }
 
-// PolicyFor builds the device policy from the two public keys.
-func PolicyFor(author, operator *suit.Key) *keys.Policy {
-	return &keys.Policy{
-		Anchors: []keys.Anchor{
-			{Name: "author", Key: author, Prefixes: []suit.ComponentID{boot.Secure.ID(), boot.Normal.ID()}},
-			{Name: "operator", Key: operator, Prefixes: []suit.ComponentID{boot.Secure.ID()}},
-		},
-		CoSign: []keys.CoSign{{Prefix: boot.Secure.ID(), Required: []string{"author", "operator"}}},
+// named lists the signers by the name of their trust anchor.
+func (s *Signers) named() map[string]*suit.SigningKey {
+	out := map[string]*suit.SigningKey{authorName: s.Author, operatorName: s.Operator}
+	for name, k := range s.TAAuthors {
+		out[taAuthorPrefix+name] = k
 	}
+	return out
+}
+
+// taAuthorPrefix starts the anchor name of a TA author.
+const taAuthorPrefix = "ta-"
+
+// PolicyFor builds the device policy from the public keys by anchor name:
+// "author" for both images, "operator" for the secure image, both required
+// on the secure image, and each "ta-NAME" for the TAs under ["TA", NAME].
+func PolicyFor(anchors map[string]*suit.Key) *keys.Policy {
+	p := &keys.Policy{
+		Anchors: []keys.Anchor{
+			{Name: authorName, Key: anchors[authorName], Prefixes: []suit.ComponentID{boot.Secure.ID(), boot.Normal.ID()}},
+			{Name: operatorName, Key: anchors[operatorName], Prefixes: []suit.ComponentID{boot.Secure.ID()}},
+		},
+		CoSign: []keys.CoSign{{Prefix: boot.Secure.ID(), Required: []string{authorName, operatorName}}},
+	}
+	var names []string
+	for name := range anchors {
+		if strings.HasPrefix(name, taAuthorPrefix) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		author := strings.TrimPrefix(name, taAuthorPrefix)
+		p.Anchors = append(p.Anchors, keys.Anchor{Name: name, Key: anchors[name],
+			Prefixes: []suit.ComponentID{TAPrefix(author)}})
+	}
+	return p
+}
+
+// TAPrefix is the component-ID prefix of an author's TAs.
+func TAPrefix(author string) suit.ComponentID {
+	return suit.ComponentID{[]byte(storage.TANamespace), []byte(author)}
 }
 
 // Envelope builds the SUIT envelope of an image of component c with

@@ -41,3 +41,6 @@ var (
 	// ErrNotCounter: the NV index exists but is not a counter.
 	ErrNotCounter = errors.New("tpm: NV index is not a counter")
 )
+
+// ErrUnsealFailed: a sealed blob is malformed, altered, or not this TPM's.
+var ErrUnsealFailed = errors.New("tpm: unseal failed")

@@ -83,32 +83,44 @@ func readBounded(r io.Reader, src string) ([]byte, error) {
 }
 
 // Update forwards the envelopes as one install set, streams every payload
-// the secure world asks for, and installs the set. The caller then
-// reboots the device.
-func (a *Agent) Update(ctx context.Context, envelopes [][]byte) error {
+// the secure world asks for, and installs the set. It reports whether the
+// set waits for a reboot (firmware does; TAs are in effect at once): the
+// caller then reboots the device.
+func (a *Agent) Update(ctx context.Context, envelopes [][]byte) (reboot bool, err error) {
 	var set uint64
 	for i, env := range envelopes {
 		res, err := a.SW.StartUpdate(ctx, env)
 		if err != nil {
-			return fmt.Errorf("envelope %d: %w", i+1, err)
+			return false, fmt.Errorf("envelope %d: %w", i+1, err)
 		}
 		set = res.Set
 		a.say("envelope %d accepted by the secure world: set %d, %d payload(s) to fetch", i+1, res.Set, len(res.Payloads))
 		for _, p := range res.Payloads {
 			if err := a.stream(ctx, res.Set, p); err != nil {
-				return fmt.Errorf("payload %s: %w", p.URI, err)
+				return false, fmt.Errorf("payload %s: %w", p.URI, err)
 			}
 			if err := a.SW.Finish(ctx, res.Set, p.Index); err != nil {
-				return fmt.Errorf("payload %s: %w", p.URI, err)
+				return false, fmt.Errorf("payload %s: %w", p.URI, err)
 			}
 			a.say("payload %s: %d bytes written, digest verified by the secure world", p.URI, p.Size)
 		}
 	}
 	if err := a.SW.Install(ctx, set); err != nil {
-		return fmt.Errorf("install: %w", err)
+		return false, fmt.Errorf("install: %w", err)
 	}
-	a.say("install set %d staged: it is applied at the next reboot", set)
-	return nil
+	infos, err := a.SW.Query(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, in := range infos {
+		reboot = reboot || in.State == ipc.StateStaged
+	}
+	if reboot {
+		a.say("install set %d staged: it is applied at the next reboot", set)
+	} else {
+		a.say("install set %d installed: in effect now, no reboot needed", set)
+	}
+	return reboot, nil
 }
 
 // stream copies one payload to the secure world in chunks; the next chunk

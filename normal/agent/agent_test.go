@@ -82,8 +82,8 @@ func TestUpdateFromLocalFileAndAccept(t *testing.T) {
 	uri := "https://fw.teeup.example/normal-2.bin"
 	env := buildEnvelope(t, r, img, uri)
 	r.agent.Local = map[string]string{uri: writeFile(t, img)}
-	if err := r.agent.Update(context.Background(), [][]byte{env}); err != nil {
-		t.Fatalf("Update: %v\n%s", err, strings.Join(r.lines, "\n"))
+	if reboot, err := r.agent.Update(context.Background(), [][]byte{env}); err != nil || !reboot {
+		t.Fatalf("Update: reboot %v, %v\n%s", reboot, err, strings.Join(r.lines, "\n"))
 	}
 	res := r.boot()
 	if !res.Trial || res.Images[1].SequenceNumber != 2 {
@@ -106,7 +106,7 @@ func TestUpdateOverHTTPAndRejectedTrial(t *testing.T) {
 	}))
 	defer srv.Close()
 	env := buildEnvelope(t, r, img, srv.URL+"/normal-2.bin")
-	if err := r.agent.Update(context.Background(), [][]byte{env}); err != nil {
+	if _, err := r.agent.Update(context.Background(), [][]byte{env}); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 	r.boot()
@@ -124,7 +124,7 @@ func TestUpdateRefusedPayloadNotFound(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	env := buildEnvelope(t, r, device.BuiltinImage(boot.Normal, 2, 3000), srv.URL+"/missing.bin")
-	err := r.agent.Update(context.Background(), [][]byte{env})
+	_, err := r.agent.Update(context.Background(), [][]byte{env})
 	if !errors.Is(err, fetch.ErrNotFound) {
 		t.Fatalf("Update = %v, want ErrNotFound", err)
 	}
@@ -186,7 +186,7 @@ func TestUpdateFromLocalFileSizes(t *testing.T) {
 			r := newRig(t)
 			uri := "https://fw.teeup.example/normal-2.bin"
 			r.agent.Local = map[string]string{uri: writeFile(t, tc.file)}
-			err := r.agent.Update(context.Background(), [][]byte{buildEnvelope(t, r, img, uri)})
+			_, err := r.agent.Update(context.Background(), [][]byte{buildEnvelope(t, r, img, uri)})
 			if (err == nil) != tc.trial || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
 				t.Fatalf("Update = %v", err)
 			}

@@ -65,14 +65,19 @@ func ComponentByID(id suit.ComponentID) (Component, bool) {
 //	                         holds its header and SUIT envelope
 //	scratch                  1 sector, for the swap
 //	journal                  2 sectors, used in turn
+//	secure storage           2 banks of StoreSectors each (secure/storage):
+//	                         the device keys and the TA store; the
+//	                         bootloader never touches it
 type Layout struct {
-	SectorSize  int `json:"sector_size"`
-	WriteAlign  int `json:"write_align"`
-	SlotSectors int `json:"slot_sectors"`
+	SectorSize   int `json:"sector_size"`
+	WriteAlign   int `json:"write_align"`
+	SlotSectors  int `json:"slot_sectors"`
+	StoreSectors int `json:"store_sectors,omitempty"`
 }
 
-// DefaultLayout is what teeup device init makes: 64 KiB slots.
-var DefaultLayout = Layout{SectorSize: 4096, WriteAlign: 16, SlotSectors: 16}
+// DefaultLayout is what teeup device init makes: 64 KiB slots and two
+// 128 KiB banks of secure storage.
+var DefaultLayout = Layout{SectorSize: 4096, WriteAlign: 16, SlotSectors: 16, StoreSectors: 32}
 
 // Validate checks that the layout can hold a header, an image and the
 // journal records.
@@ -84,12 +89,14 @@ func (l Layout) Validate() error {
 		return fmt.Errorf("boot: write alignment must divide %d", recordSize)
 	case l.SlotSectors < 2:
 		return errors.New("boot: a slot needs a header sector and at least one image sector")
+	case l.StoreSectors < 0:
+		return errors.New("boot: a negative secure storage")
 	}
 	return nil
 }
 
 // Sectors is the number of sectors the layout uses.
-func (l Layout) Sectors() int { return 1 + 4*l.SlotSectors + 1 + 2 }
+func (l Layout) Sectors() int { return 1 + 4*l.SlotSectors + 1 + 2 + 2*l.StoreSectors }
 
 // Size is the flash size the layout needs.
 func (l Layout) Size() int64 { return int64(l.Sectors()) * int64(l.SectorSize) }
@@ -112,3 +119,6 @@ func (l Layout) slotOff(c Component, secondary bool) int64 {
 func (l Layout) scratchOff() int64 { return l.sectorOff(1 + 4*l.SlotSectors) }
 
 func (l Layout) journalOff(n int) int64 { return l.sectorOff(2 + 4*l.SlotSectors + n) }
+
+// StoreOff is the offset of the secure storage's first bank.
+func (l Layout) StoreOff() int64 { return l.sectorOff(4 + 4*l.SlotSectors) }

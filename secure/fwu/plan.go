@@ -19,8 +19,14 @@ type planPlatform struct {
 	uri     string
 	written []byte // an integrated payload or written content
 	digest  suit.Digest
-	size    uint64
+	size    uint64 // of the image
+	encInfo []byte // set when the payload arrives encrypted
+	wire    uint64 // of the payload as it arrives
 }
+
+// DecryptsPayloads: the service decrypts a payload that has encryption
+// info as it streams in (StartUpdate).
+func (p *planPlatform) DecryptsPayloads() {}
 
 var errPlanUnsupported = fmt.Errorf("%w: only fetch or write into the component is supported in an update", suit.ErrUnsupported)
 
@@ -54,7 +60,14 @@ func (p *planPlatform) promise(t suit.Target) error {
 	if !ok || !sized {
 		return fmt.Errorf("%w: a payload must declare its image-digest and image-size", suit.ErrRejected)
 	}
-	p.digest, p.size = d, size
+	p.digest, p.size, p.wire, p.encInfo = d, size, size, nil
+	if raw, ok := t.Params.Bytes(suit.ParamEncryptionInfo); ok {
+		info, err := suit.ParseEncryptionInfo(raw)
+		if err != nil {
+			return err
+		}
+		p.encInfo, p.wire = raw, info.CiphertextSize(size)
+	}
 	return nil
 }
 
@@ -70,8 +83,8 @@ func (p *planPlatform) Write(_ context.Context, t suit.Target, content []byte) e
 	if err := p.promise(t); err != nil {
 		return err
 	}
-	if uint64(len(content)) != p.size {
-		return fmt.Errorf("%w: content of %d bytes, image-size %d", suit.ErrRejected, len(content), p.size)
+	if uint64(len(content)) != p.wire {
+		return fmt.Errorf("%w: content of %d bytes, %d expected", suit.ErrRejected, len(content), p.wire)
 	}
 	p.uri, p.written = "", content
 	return nil

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"sync"
 
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 )
 
@@ -35,16 +37,20 @@ type Service struct {
 	mu     sync.Mutex
 	boot   *boot.Device
 	policy *keys.Policy
+	store  *storage.Store // nil: no secure storage, so no TAs
+	keys   suit.KeySource // the device's decryption keys, from the store
 	set    *updateSet
 	nextID uint64
 	// last remembers the outcome of the last set this process installed
 	// or accepted, for Query.
 	accepted, rejected map[boot.Component]bool
+	updatedTAs         map[string]bool
 }
 
 type updateSet struct {
 	id       uint64
 	payloads []*payload
+	tas      []*taUpdate // a set holds firmware payloads or TA updates
 	failed   error
 }
 
@@ -57,15 +63,54 @@ type payload struct {
 	envelope []byte // the envelope as stored in the slot: without integrated payloads
 	w        *boot.SlotWriter
 	h        hash.Hash
-	sha256   []byte // the SHA-256 of the bytes written, once finished
-	written  uint64
-	state    State
+	// sink takes the bytes as they arrive: into h and w, through dec when
+	// the payload is encrypted; into memory for a TA.
+	sink    io.Writer
+	dec     *suit.DecryptWriter
+	sha256  []byte // the SHA-256 of the image written, once finished
+	written uint64 // bytes arrived
+	state   State
+	ta      *taUpdate // the TA update this payload belongs to, if any
 }
 
 // New makes the service over a booted bootloader.
 func New(b *boot.Device, policy *keys.Policy) *Service {
 	return &Service{boot: b, policy: policy, nextID: 1,
-		accepted: map[boot.Component]bool{}, rejected: map[boot.Component]bool{}}
+		accepted: map[boot.Component]bool{}, rejected: map[boot.Component]bool{}, updatedTAs: map[string]bool{}}
+}
+
+// AttachStore gives the service the secure storage: the device keys that
+// decrypt payloads, and the TA store.
+func (s *Service) AttachStore(st *storage.Store) error {
+	dk, err := st.DeviceKeys()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.store, s.keys = st, dk.KeySource()
+	return nil
+}
+
+// hashingWriter hashes what it writes.
+type hashingWriter struct {
+	h hash.Hash
+	w io.Writer
+}
+
+// Write programs p while it hashes it: both only read p, and both are
+// done before Write returns, so the caller may reuse p at once.
+func (hw hashingWriter) Write(p []byte) (int, error) {
+	programmed := make(chan error, 1)
+	go func() {
+		_, err := hw.w.Write(p)
+		programmed <- err
+	}()
+	hw.h.Write(p)
+	if err := <-programmed; err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // StartUpdate authenticates and authorizes an envelope for one component,
@@ -96,6 +141,12 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	}
 	if err := s.policy.Authorize(v); err != nil {
 		return 0, nil, err
+	}
+	if isTAManifest(v.Manifest) {
+		return s.startTA(ctx, v, env)
+	}
+	if s.set != nil && len(s.set.tas) > 0 {
+		return 0, nil, fmt.Errorf("%w: the install set holds TAs; firmware goes in a set of its own", ErrBusy)
 	}
 	if len(v.Manifest.Components) != 1 {
 		return 0, nil, fmt.Errorf("%w: an update names one component per envelope", suit.ErrUnsupported)
@@ -132,8 +183,18 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 		s.nextID++
 	}
 	h, _ := suit.NewHash(plan.digest.Alg)
-	p := &payload{index: uint32(len(s.set.payloads)), comp: comp, uri: plan.uri, size: plan.size, digest: plan.digest,
+	p := &payload{index: uint32(len(s.set.payloads)), comp: comp, uri: plan.uri, size: plan.wire, digest: plan.digest,
 		envelope: stored.Encode(), w: w, h: h, state: Writing}
+	p.sink = hashingWriter{h: h, w: w}
+	if plan.encInfo != nil {
+		if s.keys == nil {
+			return 0, nil, fmt.Errorf("%w: an encrypted payload, and no device keys", suit.ErrNoDecryptionKey)
+		}
+		if p.dec, err = suit.NewDecryptWriter(p.sink, plan.encInfo, s.keys); err != nil {
+			return 0, nil, err
+		}
+		p.sink = p.dec
+	}
 	s.set.payloads = append(s.set.payloads, p)
 	delete(s.accepted, comp)
 	delete(s.rejected, comp)
@@ -179,19 +240,11 @@ func (s *Service) write(p *payload, offset uint64, data []byte) error {
 	if offset != p.written || uint64(len(data)) > p.size-p.written {
 		return fmt.Errorf("%w: %d bytes at %d, %d of %d written", ErrOutOfRange, len(data), offset, p.written, p.size)
 	}
-	// The flash programs the chunk while it is hashed: both only read
-	// data, and both are done before write returns.
-	programmed := make(chan error, 1)
-	go func() {
-		_, err := p.w.Write(data)
-		programmed <- err
-	}()
-	p.h.Write(data)
-	if err := <-programmed; err != nil {
+	if _, err := p.sink.Write(data); err != nil {
 		return s.fail(p, err)
 	}
 	p.written += uint64(len(data))
-	if p.written == p.size && p.uri == "" {
+	if p.written == p.size && p.uri == "" && p.ta == nil {
 		return s.finish(p)
 	}
 	return nil
@@ -215,6 +268,15 @@ func (s *Service) Finish(_ context.Context, set uint64, index uint32) error {
 func (s *Service) finish(p *payload) error {
 	if p.written != p.size {
 		return fmt.Errorf("%w: %d of %d bytes written", ErrBadState, p.written, p.size)
+	}
+	if p.ta != nil {
+		return s.finishTA(p)
+	}
+	if p.dec != nil {
+		// For A128GCM the last plaintext and the tag's verdict come now.
+		if err := p.dec.Close(); err != nil {
+			return s.fail(p, fmt.Errorf("payload %d: %w", p.index, err))
+		}
 	}
 	sum := p.h.Sum(nil)
 	if subtle.ConstantTimeCompare(sum, p.digest.Bytes) != 1 {
@@ -248,6 +310,9 @@ func (s *Service) Install(ctx context.Context, set uint64) error {
 	}
 	if s.set.failed != nil {
 		return fmt.Errorf("%w: the install set failed: %v", ErrBadState, s.set.failed)
+	}
+	if len(s.set.tas) > 0 {
+		return s.installTAs()
 	}
 	var comps []boot.Component
 	sums := map[boot.Component][]byte{}
@@ -358,12 +423,12 @@ func (s *Service) Query(ctx context.Context) ([]ComponentInfo, error) {
 		}
 		if s.set != nil {
 			for _, p := range s.set.payloads {
-				if p.comp == c {
+				if p.ta == nil && p.comp == c {
 					info.State = p.state
 				}
 			}
 		}
 		out = append(out, info)
 	}
-	return out, nil
+	return append(out, s.queryTAs()...), nil
 }

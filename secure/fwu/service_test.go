@@ -44,6 +44,13 @@ func (r *rig) reboot() *boot.Result {
 		r.t.Fatal(err)
 	}
 	r.svc = fwu.New(r.dev.Boot, r.dev.Policy)
+	st, err := r.dev.OpenStore()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.svc.AttachStore(st); err != nil {
+		r.t.Fatal(err)
+	}
 	return res
 }
 

@@ -14,13 +14,40 @@ import (
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
+	"github.com/teeup/teeup/secure/storage"
+	"github.com/teeup/teeup/secure/suit"
 )
 
 var fuzzDevice struct {
-	once sync.Once
-	dev  *device.Device
-	rel  boot.Staged
-	err  error
+	once  sync.Once
+	dev   *device.Device
+	store *storage.Store
+	rel   boot.Staged
+	ta    []byte // a TA envelope with encrypted personalization
+	err   error
+}
+
+// taEnvelope is a TA with an integrated image and personalization data
+// encrypted for the device, signed by its author.
+func taEnvelope(s *device.Signers, st *storage.Store, seq uint64) ([]byte, error) {
+	dk, err := st.DeviceKeys()
+	if err != nil {
+		return nil, err
+	}
+	id := suit.ComponentID{[]byte("TA"), []byte("acme"), []byte("hello")}
+	env, err := suit.Build(&suit.BuildSpec{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
+		Components: []suit.BuildComponent{
+			{ID: id, Payload: []byte("hello TA"), Integrate: true, Name: "ta"},
+			{ID: append(id, []byte(storage.PersonalizationSuffix)), Payload: []byte("PLAINTEXT-PERSONALIZATION"), Write: true,
+				Encrypt: &suit.EncryptSpec{RecipientKey: dk.Agreement.PublicKey()}},
+		}})
+	if err != nil {
+		return nil, err
+	}
+	if err := env.Sign(s.TAAuthors["acme"]); err != nil {
+		return nil, err
+	}
+	return env.Encode(), nil
 }
 
 func frame(body []byte) []byte {
@@ -55,6 +82,14 @@ func FuzzSecureDispatcher(f *testing.F) {
 			return
 		}
 		fuzzDevice.dev = d
+		if fuzzDevice.store, err = d.OpenStore(); err != nil {
+			fuzzDevice.err = err
+			return
+		}
+		if fuzzDevice.ta, err = taEnvelope(s, fuzzDevice.store, 1); err != nil {
+			fuzzDevice.err = err
+			return
+		}
 		fuzzDevice.rel, fuzzDevice.err = s.Release(boot.Normal, 2, device.BuiltinImage(boot.Normal, 2, 1500))
 	})
 	if fuzzDevice.err != nil {
@@ -71,6 +106,7 @@ func FuzzSecureDispatcher(f *testing.F) {
 			{ipc.OpWriteChunk, ipc.WriteChunkArgs{Set: 1, Payload: 0, Offset: 700, Data: rel.Image[700:]}},
 			{ipc.OpFinish, ipc.FinishArgs{Set: 1}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}},
 		{{ipc.OpAccept, ipc.AcceptArgs{}}, {ipc.OpReject, ipc.RejectArgs{}}, {ipc.OpGetEvidence, ipc.GetEvidenceArgs{Nonce: []byte("n")}}},
+		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: fuzzDevice.ta}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}, {ipc.OpQuery, ipc.QueryArgs{}}},
 	} {
 		var stream []byte
 		for i, a := range reqs {
@@ -89,6 +125,9 @@ func FuzzSecureDispatcher(f *testing.F) {
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		normal, secure := ipc.Pipe()
 		svc := fwu.New(fuzzDevice.dev.Boot, fuzzDevice.dev.Policy)
+		if err := svc.AttachStore(fuzzDevice.store); err != nil {
+			t.Fatal(err)
+		}
 		done := make(chan error, 1)
 		go func() { done <- ipc.Serve(context.Background(), secure, &service.Handler{FWU: svc}) }()
 		go io.Copy(io.Discard, normal) // answers are not checked, only that they come

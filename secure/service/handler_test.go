@@ -64,7 +64,7 @@ func (w *world) boot() *boot.Result {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		ipc.Serve(ctx, secure, &service.Handler{FWU: fwu.New(w.dev.Boot, w.dev.Policy)})
+		ipc.Serve(ctx, secure, &service.Handler{FWU: newService(w.t, w.dev)})
 		close(done)
 	}()
 	w.rec = ipc.NewRecorder(normal)
@@ -74,6 +74,20 @@ func (w *world) boot() *boot.Result {
 	w.stop = func() { cancel(); w.client.Close(); <-done }
 	w.t.Cleanup(func() { w.stop() })
 	return res
+}
+
+// newService is the secure world's update service with its storage.
+func newService(t testing.TB, d *device.Device) *fwu.Service {
+	t.Helper()
+	svc := fwu.New(d.Boot, d.Policy)
+	st, err := d.OpenStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AttachStore(st); err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 func (w *world) release(c boot.Component, seq uint64) boot.Staged {
@@ -163,7 +177,8 @@ func TestHostileNormalWorldOverIPC(t *testing.T) {
 			// Below the client: a raw frame that claims 64 MiB.
 			normal, secure := ipc.Pipe()
 			done := make(chan error, 1)
-			go func() { done <- ipc.Serve(ctx, secure, &service.Handler{FWU: fwu.New(w.dev.Boot, w.dev.Policy)}) }()
+			svc := newService(t, w.dev)
+			go func() { done <- ipc.Serve(ctx, secure, &service.Handler{FWU: svc}) }()
 			var hdr [4]byte
 			binary.BigEndian.PutUint32(hdr[:], 64<<20)
 			go func() { normal.Write(hdr[:]); normal.Write(make([]byte, 1024)) }()
@@ -231,5 +246,64 @@ func TestNoKeyCrossesIPC(t *testing.T) {
 	}
 	if !w.rec.Crossed(w.release(boot.Secure, 2).Image[:64]) {
 		t.Error("the recorder saw no payload: it records nothing")
+	}
+}
+
+// TestTAOverIPC installs a TA with encrypted personalization over the
+// recorded channel: the plaintext never crosses it, while the secure
+// storage holds it; a replay, an altered envelope and another device's
+// bytes are refused with the store untouched.
+func TestTAOverIPC(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	st, err := w.dev.OpenStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := taEnvelope(w.signers, st, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := func(env []byte) error {
+		res, err := w.client.StartUpdate(ctx, env)
+		if err != nil {
+			return err
+		}
+		return w.client.Install(ctx, res.Set)
+	}
+	if err := install(v1); err != nil {
+		t.Fatal(err)
+	}
+	if !w.rec.Crossed([]byte("hello TA")) {
+		t.Fatal("the recording does not hold the TA that crossed")
+	}
+	if w.rec.Crossed([]byte("PLAINTEXT-PERSONALIZATION")) || w.rec.Crossed([]byte("PLAINTEXT")) {
+		t.Fatal("the plaintext personalization crossed ipc")
+	}
+	dk, _ := st.DeviceKeys()
+	if w.rec.Crossed(dk.Agreement.Bytes()) {
+		t.Fatal("the device key crossed ipc")
+	}
+	st, _ = w.dev.OpenStore()
+	if tas := st.TAs(); len(tas) != 1 || string(tas[0].Personalization) != "PLAINTEXT-PERSONALIZATION" {
+		t.Fatalf("the store holds %+v", tas)
+	}
+	v2, _ := taEnvelope(w.signers, st, 2)
+	altered := bytes.Clone(v2)
+	altered[len(altered)-40] ^= 1
+	for name, env := range map[string][]byte{"altered": altered, "truncated": v2[:len(v2)-1]} {
+		if err := install(env); !errors.Is(err, ipc.ErrRejected) {
+			t.Errorf("%s: %v, want ErrRejected", name, err)
+		}
+	}
+	if err := install(v2); err != nil {
+		t.Fatal(err)
+	}
+	if err := install(v1); !errors.Is(err, ipc.ErrRejected) {
+		t.Errorf("replayed v1: %v, want ErrRejected", err)
+	}
+	st, _ = w.dev.OpenStore()
+	if tas := st.TAs(); len(tas) != 1 || tas[0].SequenceNumber != 2 {
+		t.Fatalf("after the refusals the store holds %+v", tas)
 	}
 }

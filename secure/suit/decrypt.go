@@ -261,3 +261,12 @@ func (e *EncryptionInfo) PlaintextSize(n uint64) (uint64, error) {
 	}
 	return n - gcmTagSize, nil
 }
+
+// CiphertextSize returns the size of the ciphertext of a plaintext of n
+// bytes under the encryption info's algorithm: what a device receives.
+func (e *EncryptionInfo) CiphertextSize(n uint64) uint64 {
+	if e.Alg != AlgA128GCM {
+		return n
+	}
+	return n + gcmTagSize
+}

@@ -83,6 +83,9 @@ func TestEncryptionInfoVectors(t *testing.T) {
 			if err != nil || size != uint64(len(vectorPlaintext)) {
 				t.Errorf("PlaintextSize(%d) = %d, %v", len(payload), size, err)
 			}
+			if got := info.CiphertextSize(size); got != uint64(len(payload)) {
+				t.Errorf("CiphertextSize(%d) = %d, want %d", size, got, len(payload))
+			}
 			var out bytes.Buffer
 			n, err := Decrypt(&out, bytes.NewReader(payload), raw, keys)
 			if err != nil || out.String() != vectorPlaintext || n != int64(len(vectorPlaintext)) {

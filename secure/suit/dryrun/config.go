@@ -114,10 +114,15 @@ func LoadConfig(path string) (*Device, error) {
 	return d, nil
 }
 
-// ParseComponentID reads a component identifier given as hex parts.
+// ParseComponentID reads a component identifier given as parts, each hex
+// or text in single quotes.
 func ParseComponentID(parts []string) (suit.ComponentID, error) {
 	id := make(suit.ComponentID, len(parts))
 	for i, p := range parts {
+		if len(p) >= 2 && p[0] == '\'' && p[len(p)-1] == '\'' {
+			id[i] = []byte(p[1 : len(p)-1]) // text, as ComponentID.String writes it
+			continue
+		}
 		b, err := hex.DecodeString(p)
 		if err != nil {
 			return nil, fmt.Errorf("component ID part %q is not hex", p)

@@ -169,3 +169,68 @@ func TestEncryptedManifestsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildDecryptOnFetch: a payload built to decrypt on fetch, fetched or
+// integrated, lands decrypted in its own component with no staging
+// component, and an altered ciphertext leaves it empty.
+func TestBuildDecryptOnFetch(t *testing.T) {
+	kek := []byte("0123456789abcdef")
+	for _, tc := range []struct {
+		name      string
+		alg       int64
+		integrate bool
+	}{{"gcm-fetched", suit.AlgA128GCM, false}, {"gcm-integrated", suit.AlgA128GCM, true}, {"ctr-fetched", suit.AlgA128CTR, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain := bytes.Repeat([]byte("secret firmware "), 100)
+			c := suit.BuildComponent{ID: suit.ComponentID{[]byte("fw")}, Payload: plain, DecryptOnFetch: true,
+				Encrypt: &suit.EncryptSpec{Alg: tc.alg, KEK: kek}}
+			if tc.integrate {
+				c.Integrate, c.Name = true, "fw"
+			} else {
+				c.URI = "https://fw.example/fw.enc"
+			}
+			env, detached, err := suit.BuildDetached(&suit.BuildSpec{SequenceNumber: 1, VendorID: make([]byte, 16), ClassID: make([]byte, 16),
+				Components: []suit.BuildComponent{c}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			author, err := suit.GenerateSigningKey(suit.AlgES256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub, _ := author.Public()
+			if err := env.Sign(author); err != nil {
+				t.Fatal(err)
+			}
+			v, err := env.Authenticate([]*suit.Key{pub})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(v.Manifest.Components); n != 1 {
+				t.Fatalf("%d components, want 1 (no staging)", n)
+			}
+			for _, alter := range []bool{false, true} {
+				payloads := map[string][]byte{}
+				for uri, ct := range detached {
+					ct = bytes.Clone(ct)
+					if alter {
+						ct[len(ct)-1] ^= 1
+					}
+					payloads[uri] = ct
+				}
+				if tc.integrate && alter {
+					continue // the envelope's digest covers an integrated payload
+				}
+				dev := &dryrun.Device{KEK: kek, Payloads: payloads}
+				_, err := suit.Process(context.Background(), v, dev, suit.Options{})
+				got := imageOf(dev, "['fw']")
+				switch {
+				case !alter && (err != nil || got != string(plain)):
+					t.Fatalf("Process = %v, image %q", err, got)
+				case alter && (err == nil || (tc.alg == suit.AlgA128GCM && got != "<none>")):
+					t.Fatalf("altered ciphertext: Process = %v, image %.20q", err, got)
+				}
+			}
+		})
+	}
+}

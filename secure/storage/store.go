@@ -1,0 +1,235 @@
+// Package storage is the secure world's storage: a region of flash that
+// only the secure world writes, holding the device's private keys and the
+// Trusted Application store, encrypted and authenticated under a root key
+// that the TPM seals.
+//
+// Every change writes the whole state, one generation higher, into the
+// bank that does not hold the current one; the bank with the highest
+// complete generation is current. A power cut at any flash operation
+// leaves the old state or the new one, never a mix.
+//
+// Trust: the store trusts the TPM (its sealer) and the secure world that
+// calls it. A record whose checksum holds but which does not decrypt is
+// an attack or a fault, and is refused rather than skipped. Restoring an
+// older pair of banks wholesale is outside what it can detect: that needs
+// a TPM counter bound to the generation.
+package storage
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/suit"
+)
+
+// Errors of the store.
+var (
+	// ErrNoStore: neither bank holds a complete record (never formatted,
+	// or both damaged).
+	ErrNoStore = errors.New("storage: no secure storage in the region")
+	// ErrTampered: a complete record does not decrypt or its key does not
+	// unseal.
+	ErrTampered = errors.New("storage: secure storage does not authenticate")
+	// ErrFull: the new state does not fit a bank; the update that needs
+	// the room is refused.
+	ErrFull = fmt.Errorf("%w: secure storage full", suit.ErrRejected)
+	// ErrRollback: a change would lower a TA's sequence number.
+	ErrRollback = fmt.Errorf("%w: TA sequence number would go back", suit.ErrRollback)
+)
+
+// Sealer binds a secret to the device's TPM.
+type Sealer interface {
+	Seal(secret []byte) ([]byte, error)
+	Unseal(blob []byte) ([]byte, error)
+}
+
+const rootKeySize = 32 // AES-256
+
+// Store is the open secure storage. It is not safe for concurrent use.
+type Store struct {
+	flash  Flash
+	region Region
+	rand   io.Reader
+
+	aead       cipher.AEAD
+	sealed     []byte // the root key as the TPM sealed it
+	active     int    // the bank holding the current generation
+	generation uint64
+	state      state
+}
+
+// state is what a bank holds, encrypted.
+type state struct {
+	DeviceKeys []byte `cbor:"1,keyasint"`
+	TAs        []TA   `cbor:"2,keyasint"`
+}
+
+// Format makes a new store in the region (erasing it) for a device with
+// these keys, under a fresh root key sealed by sealer. It is the factory's
+// step; rand nil means crypto/rand.
+func Format(f Flash, r Region, sealer Sealer, device *keys.Device, rnd io.Reader) (*Store, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	root := make([]byte, rootKeySize)
+	if _, err := io.ReadFull(rnd, root); err != nil {
+		return nil, err
+	}
+	sealed, err := sealer.Seal(root)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := device.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{flash: f, region: r, rand: rnd, sealed: sealed, active: 1}
+	if s.aead, err = newAEAD(root); err != nil {
+		return nil, err
+	}
+	// Bank 1 is erased too, so that no earlier store can outrank this one.
+	if err := f.EraseSector(r.bankOff(1)); err != nil {
+		return nil, err
+	}
+	if err := s.write(state{DeviceKeys: dk}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Open reads the current generation, unseals its root key and decrypts it.
+func Open(f Flash, r Region, sealer Sealer) (*Store, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	var best *bankRecord
+	bank := -1
+	for b := range 2 {
+		rec, err := r.readBank(f, b)
+		if err != nil {
+			return nil, err
+		}
+		if rec != nil && (best == nil || rec.generation > best.generation) {
+			best, bank = rec, b
+		}
+	}
+	if best == nil {
+		return nil, ErrNoStore
+	}
+	root, err := sealer.Unseal(best.sealed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: root key: %v", ErrTampered, err)
+	}
+	s := &Store{flash: f, region: r, rand: rand.Reader, sealed: best.sealed, active: bank, generation: best.generation}
+	if s.aead, err = newAEAD(root); err != nil {
+		return nil, err
+	}
+	plain, err := s.aead.Open(nil, best.nonce, best.ciphertext, best.additionalData())
+	if err != nil {
+		return nil, fmt.Errorf("%w: generation %d: %v", ErrTampered, best.generation, err)
+	}
+	if err := decode(plain, &s.state); err != nil {
+		return nil, fmt.Errorf("%w: generation %d: %v", ErrTampered, best.generation, err)
+	}
+	return s, nil
+}
+
+func newAEAD(root []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(root)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+func (r Region) validate() error {
+	if r.BankSectors < 1 || r.SectorSize < headerSize || r.WriteAlign < 1 || r.SectorSize%r.WriteAlign != 0 {
+		return fmt.Errorf("storage: region of %d sectors of %d bytes (alignment %d) cannot hold a store",
+			r.BankSectors, r.SectorSize, r.WriteAlign)
+	}
+	return nil
+}
+
+// write makes next the current state: one generation up, in the other bank.
+func (s *Store) write(next state) error {
+	plain, err := encode(next)
+	if err != nil {
+		return err
+	}
+	rec := &bankRecord{generation: s.generation + 1, sealed: s.sealed, nonce: make([]byte, nonceSize)}
+	if _, err := io.ReadFull(s.rand, rec.nonce); err != nil {
+		return err
+	}
+	// The length is in the additional data: know it before sealing.
+	rec.ciphertext = make([]byte, len(plain)+s.aead.Overhead())
+	rec.ciphertext = s.aead.Seal(rec.ciphertext[:0], rec.nonce, plain, rec.additionalData())
+	bank := 1 - s.active
+	if err := s.region.writeBank(s.flash, bank, rec); err != nil {
+		return err
+	}
+	s.active, s.generation, s.state = bank, rec.generation, next
+	return nil
+}
+
+// Generation counts the changes since the store was formatted.
+func (s *Store) Generation() uint64 { return s.generation }
+
+// DeviceKeys returns the device's private keys.
+func (s *Store) DeviceKeys() (*keys.Device, error) {
+	return keys.UnmarshalDevice(s.state.DeviceKeys)
+}
+
+// TAs lists the TA records, unlinked ones included (they keep the
+// sequence number an unlinking manifest reached), ordered by ID.
+func (s *Store) TAs() []TA {
+	out := make([]TA, len(s.state.TAs))
+	for i, ta := range s.state.TAs {
+		out[i] = ta.clone()
+	}
+	return out
+}
+
+// Lookup finds the record of a TA.
+func (s *Store) Lookup(id suit.ComponentID) (TA, bool) {
+	i := s.index(id)
+	if i < 0 {
+		return TA{}, false
+	}
+	return s.state.TAs[i].clone(), true
+}
+
+func (s *Store) index(id suit.ComponentID) int {
+	return slices.IndexFunc(s.state.TAs, func(ta TA) bool { return ta.ID.Equal(id) })
+}
+
+// Apply replaces the records of the TAs in changes (installing, updating
+// or unlinking them) in one step: after a power cut, all of changes or
+// none is in the store. A change must not lower a TA's sequence number.
+func (s *Store) Apply(changes []TA) error {
+	next := state{DeviceKeys: s.state.DeviceKeys, TAs: slices.Clone(s.state.TAs)}
+	for _, c := range changes {
+		if err := c.validate(); err != nil {
+			return err
+		}
+		i := slices.IndexFunc(next.TAs, func(ta TA) bool { return ta.ID.Equal(c.ID) })
+		if i < 0 {
+			next.TAs = append(next.TAs, c.clone())
+			continue
+		}
+		if c.SequenceNumber < next.TAs[i].SequenceNumber {
+			return fmt.Errorf("%w: %s at %d, change to %d", ErrRollback, c.ID, next.TAs[i].SequenceNumber, c.SequenceNumber)
+		}
+		next.TAs[i] = c.clone()
+	}
+	slices.SortFunc(next.TAs, func(a, b TA) int { return compareIDs(a.ID, b.ID) })
+	return s.write(next)
+}

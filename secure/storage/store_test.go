@@ -1,0 +1,286 @@
+package storage_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/teeup/teeup/emulator/flash"
+	"github.com/teeup/teeup/emulator/tpm"
+	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/storage"
+	"github.com/teeup/teeup/secure/suit"
+)
+
+// The store sits after one unrelated sector, so that offsets are tested.
+var region = storage.Region{Off: 4096, BankSectors: 2, SectorSize: 4096, WriteAlign: 16}
+
+type fixture struct {
+	flash  *flash.Flash
+	tpm    *tpm.TPM
+	device *keys.Device
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f, err := flash.NewMem(flash.Config{Size: 5 * 4096, SectorSize: 4096, WriteAlign: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := tpm.Open(t.TempDir())
+	if errors.Is(err, tpm.ErrNoSimulator) {
+		t.Skip("the reference TPM needs cgo")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tp.Close() })
+	dk, err := keys.NewDevice(rand.NewChaCha8([32]byte{1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{flash: f, tpm: tp, device: dk}
+}
+
+func (fx *fixture) format(t *testing.T) *storage.Store {
+	t.Helper()
+	s, err := storage.Format(fx.flash, region, fx.tpm, fx.device, rand.NewChaCha8([32]byte{2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (fx *fixture) open(t *testing.T) *storage.Store {
+	t.Helper()
+	s, err := storage.Open(fx.flash, region, fx.tpm)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func taID(author, name string) suit.ComponentID {
+	return suit.ComponentID{[]byte("TA"), []byte(author), []byte(name)}
+}
+
+func installed(name string, seq uint64, image, personalization string) storage.TA {
+	return storage.TA{ID: taID("acme", name), SequenceNumber: seq, Envelope: []byte("envelope of " + name),
+		Image: []byte(image), Personalization: []byte(personalization)}
+}
+
+// describe is a TA list in a comparable form.
+func describe(tas []storage.TA) string {
+	var b bytes.Buffer
+	for _, ta := range tas {
+		fmt.Fprintf(&b, "%s@%d unlinked=%v image=%q pers=%q; ", ta.ID, ta.SequenceNumber, ta.Unlinked, ta.Image, ta.Personalization)
+	}
+	return b.String()
+}
+
+func TestStoreLifecycle(t *testing.T) {
+	fx := newFixture(t)
+	s := fx.format(t)
+	got, err := fx.open(t).DeviceKeys()
+	if err != nil || !got.Agreement.Equal(fx.device.Agreement) || !got.Attestation.Equal(fx.device.Attestation) {
+		t.Fatalf("device keys did not survive: %v", err)
+	}
+	steps := []struct {
+		name    string
+		changes []storage.TA
+		wantErr error
+		want    string
+	}{
+		{"install two", []storage.TA{installed("a", 1, "A1", "secret-a"), installed("b", 4, "B4", "")}, nil,
+			`['TA','acme','a']@1 unlinked=false image="A1" pers="secret-a"; ['TA','acme','b']@4 unlinked=false image="B4" pers=""; `},
+		{"update one", []storage.TA{installed("a", 2, "A2", "secret-a2")}, nil,
+			`['TA','acme','a']@2 unlinked=false image="A2" pers="secret-a2"; ['TA','acme','b']@4 unlinked=false image="B4" pers=""; `},
+		{"roll back one", []storage.TA{installed("b", 3, "B3", "")}, storage.ErrRollback, ""},
+		{"roll back within a set", []storage.TA{installed("a", 5, "A5", ""), installed("b", 1, "B1", "")}, storage.ErrRollback, ""},
+		{"not a TA", []storage.TA{{ID: suit.ComponentID{[]byte("normal")}, SequenceNumber: 9}}, storage.ErrNotTA, ""},
+		{"unlink", []storage.TA{{ID: taID("acme", "b"), SequenceNumber: 5, Unlinked: true}}, nil,
+			`['TA','acme','a']@2 unlinked=false image="A2" pers="secret-a2"; ['TA','acme','b']@5 unlinked=true image="" pers=""; `},
+		{"reinstall below the unlink", []storage.TA{installed("b", 4, "B4", "")}, storage.ErrRollback, ""},
+		{"too big", []storage.TA{installed("c", 1, string(make([]byte, 2*4096)), "")}, storage.ErrFull, ""},
+	}
+	want := ""
+	for _, st := range steps {
+		gen := s.Generation()
+		err := s.Apply(st.changes)
+		if !errors.Is(err, st.wantErr) {
+			t.Fatalf("%s: Apply = %v, want %v", st.name, err, st.wantErr)
+		}
+		if err != nil {
+			if s.Generation() != gen {
+				t.Fatalf("%s: a refused change moved the generation", st.name)
+			}
+		} else {
+			want = st.want
+		}
+		if got := describe(s.TAs()); got != want {
+			t.Fatalf("%s: in memory\n got %s\nwant %s", st.name, got, want)
+		}
+		if got := describe(fx.open(t).TAs()); got != want {
+			t.Fatalf("%s: reopened\n got %s\nwant %s", st.name, got, want)
+		}
+	}
+	if ta, ok := s.Lookup(taID("acme", "a")); !ok || string(ta.Personalization) != "secret-a2" {
+		t.Fatalf("Lookup = %+v, %v", ta, ok)
+	}
+	if _, ok := s.Lookup(taID("acme", "zzz")); ok {
+		t.Fatal("Lookup found a TA never installed")
+	}
+}
+
+// TestStoreHoldsNoPlaintext reads the raw flash: neither a private key
+// nor personalization data nor a TA image is there in the clear.
+func TestStoreHoldsNoPlaintext(t *testing.T) {
+	fx := newFixture(t)
+	s := fx.format(t)
+	if err := s.Apply([]storage.TA{installed("a", 1, "TA-IMAGE-PLAINTEXT", "PERSONALIZATION-PLAINTEXT")}); err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]byte, 5*4096)
+	if err := fx.flash.Read(0, raw); err != nil {
+		t.Fatal(err)
+	}
+	att, _ := fx.device.Attestation.Bytes()
+	for name, secret := range map[string][]byte{
+		"agreement key": fx.device.Agreement.Bytes(), "attestation key": att,
+		"personalization": []byte("PERSONALIZATION-PLAINTEXT"), "TA image": []byte("TA-IMAGE-PLAINTEXT"),
+	} {
+		if bytes.Contains(raw, secret) {
+			t.Errorf("the flash holds the %s in the clear", name)
+		}
+	}
+}
+
+// TestStoreRefusesForgery: a record rewritten with a valid checksum but
+// altered content, or moved to another device, is refused, not skipped.
+func TestStoreRefusesForgery(t *testing.T) {
+	fx := newFixture(t)
+	s := fx.format(t)
+	if err := s.Apply([]storage.TA{installed("a", 1, "A1", "p")}); err != nil {
+		t.Fatal(err)
+	}
+	// Generation 2 is in bank 1. Flip a ciphertext byte and fix the checksum.
+	bank1 := region.Off + int64(region.BankSectors*region.SectorSize)
+	raw := make([]byte, region.SectorSize)
+	if err := fx.flash.Read(bank1, raw); err != nil {
+		t.Fatal(err)
+	}
+	sealedLen := int(binary.BigEndian.Uint32(raw[16:]))
+	cipherLen := int(binary.BigEndian.Uint32(raw[20:]))
+	body := 24 + sealedLen + 12 + cipherLen
+	forged := bytes.Clone(raw[:body+32])
+	forged[body-3] ^= 1
+	sum := sha256.Sum256(forged[:body])
+	copy(forged[body:], sum[:])
+	fx.flash.EraseSector(bank1)
+	for len(forged)%16 != 0 {
+		forged = append(forged, 0xff)
+	}
+	if err := fx.flash.Program(bank1, forged); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storage.Open(fx.flash, region, fx.tpm); !errors.Is(err, storage.ErrTampered) {
+		t.Fatalf("forged record: Open = %v, want ErrTampered", err)
+	}
+
+	// An intact store under another TPM does not open either.
+	fx.tpm.Close()
+	fx2 := newFixture(t)
+	fx2.format(t)
+	fx2.tpm.Close()
+	other, err := tpm.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := storage.Open(fx2.flash, region, other); !errors.Is(err, storage.ErrTampered) {
+		t.Fatalf("another device's TPM: Open = %v, want ErrTampered", err)
+	}
+}
+
+func TestOpenEmptyRegion(t *testing.T) {
+	fx := newFixture(t)
+	if _, err := storage.Open(fx.flash, region, fx.tpm); !errors.Is(err, storage.ErrNoStore) {
+		t.Fatalf("Open of an erased region = %v, want ErrNoStore", err)
+	}
+}
+
+// TestApplyPowerCuts cuts the power at every flash operation of an Apply,
+// in each cut mode: the store then opens at the old state or the new one.
+func TestApplyPowerCuts(t *testing.T) {
+	fx := newFixture(t)
+	s := fx.format(t)
+	if err := s.Apply([]storage.TA{installed("a", 1, "A1", "p1"), installed("b", 1, "B1", "")}); err != nil {
+		t.Fatal(err)
+	}
+	before := describe(s.TAs())
+	// A record of more than one sector: the Apply erases two.
+	change := []storage.TA{installed("a", 2, strings.Repeat("A2", 2500), "p2"), {ID: taID("acme", "b"), SequenceNumber: 2, Unlinked: true}}
+	snapshot := make([]byte, 5*4096)
+	fx.flash.Read(0, snapshot)
+
+	// Count the operations of the change on a scratch run.
+	fx.flash.Reset()
+	if err := s.Apply(change); err != nil {
+		t.Fatal(err)
+	}
+	after, ops := describe(s.TAs()), fx.flash.Ops()
+	if ops < 2 {
+		t.Fatalf("an Apply of %d flash operations", ops)
+	}
+	cuts, news := 0, 0
+	for op := uint64(1); op <= ops; op++ {
+		for mode := range 3 {
+			restore(t, fx.flash, snapshot)
+			s := fx.open(t)
+			fx.flash.Reset()
+			switch mode {
+			case 0:
+				fx.flash.CutBefore(op)
+			case 1:
+				fx.flash.CutAfter(op)
+			case 2:
+				fx.flash.CutTorn(op, op*7+1)
+			}
+			if err := s.Apply(change); !errors.Is(err, flash.ErrPowerCut) {
+				t.Fatalf("op %d mode %d: Apply = %v, want a power cut", op, mode, err)
+			}
+			cuts++
+			fx.flash.Reset()
+			got := describe(fx.open(t).TAs())
+			switch got {
+			case after:
+				news++
+			case before:
+			default:
+				t.Fatalf("op %d mode %d: the store opened at\n%s\nneither\n%s\nnor\n%s", op, mode, got, before, after)
+			}
+		}
+	}
+	t.Logf("%d flash operations per Apply, %d cuts: %d left the new state, %d the old, 0 a mix", ops, cuts, news, cuts-news)
+	if news == 0 || news == cuts {
+		t.Fatalf("%d of %d cuts left the new state: the sweep did not cover both outcomes", news, cuts)
+	}
+}
+
+func restore(t *testing.T, f *flash.Flash, snapshot []byte) {
+	t.Helper()
+	f.Reset()
+	for off := int64(0); off < int64(len(snapshot)); off += 4096 {
+		if err := f.EraseSector(off); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Program(off, snapshot[off:off+4096]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
