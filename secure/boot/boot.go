@@ -31,6 +31,7 @@ func (d *Device) Boot(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.running = nil
 	res := &Result{}
 	if !j.idle() {
 		if err := d.resume(ctx, j, res); err != nil {
@@ -45,8 +46,14 @@ func (d *Device) Boot(ctx context.Context) (*Result, error) {
 	if res.Events, err = d.measure(res.Images); err != nil {
 		return nil, err
 	}
+	d.running = res.Images
 	return res, nil
 }
+
+// Running returns the images the last Boot verified and booted, secure
+// first, or nil before a successful Boot. They run until the next Boot,
+// whatever is staged, accepted or rejected meanwhile.
+func (d *Device) Running() []*Image { return d.running }
 
 // resume carries an operation forward. On return either res holds a
 // verified trial pair, or the operation is done and the idle path boots.

@@ -28,6 +28,7 @@ type Device struct {
 	pcr      PCR
 	layout   Layout
 	cfg      Config
+	running  []*Image // what the last Boot booted
 }
 
 // Errors of the bootloader's own.

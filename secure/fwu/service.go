@@ -395,24 +395,28 @@ type ComponentInfo struct {
 func (s *Service) Query(ctx context.Context) ([]ComponentInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st, err := s.boot.Status(ctx)
+	state, set, err := s.boot.Operation()
+	if err != nil {
+		return nil, err
+	}
+	images, err := s.running(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []ComponentInfo
 	for i, c := range boot.Components {
 		info := ComponentInfo{ID: c.ID(), State: Ready}
-		if img := st.Components[i].Primary.Image; img != nil {
+		if img := images[i]; img != nil {
 			info.SequenceNumber, info.Digest, info.Size = img.SequenceNumber, img.ImageDigest, uint64(img.Size)
 		}
 		inSet := false
-		for _, tc := range st.Set {
+		for _, tc := range set {
 			inSet = inSet || tc == c
 		}
 		switch {
-		case inSet && st.State == "staged":
+		case inSet && state == "staged":
 			info.State = Staged
-		case inSet && st.State == "trial":
+		case inSet && state == "trial":
 			info.State = Trial
 		case inSet:
 			info.State = Staged // confirming or reverting: finished at the next reboot
@@ -431,4 +435,22 @@ func (s *Service) Query(ctx context.Context) ([]ComponentInfo, error) {
 		out = append(out, info)
 	}
 	return append(out, s.queryTAs()...), nil
+}
+
+// running returns the image each component runs, by boot.Components: what
+// the bootloader verified at the last boot, without hashing anything
+// again; before any boot, what the primary slots verify as now.
+func (s *Service) running(ctx context.Context) ([]*boot.Image, error) {
+	if imgs := s.boot.Running(); imgs != nil {
+		return imgs, nil
+	}
+	st, err := s.boot.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	imgs := make([]*boot.Image, len(st.Components))
+	for i, c := range st.Components {
+		imgs[i] = c.Primary.Image
+	}
+	return imgs, nil
 }
