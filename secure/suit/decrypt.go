@@ -11,7 +11,7 @@ import (
 
 // DecryptWriter decrypts a detached ciphertext written to it and writes
 // the plaintext on to its destination, chunk by chunk, in memory that does
-// not grow with the payload (one buffer of 64 KiB and a tag).
+// not grow with the payload (one buffer of 1 MiB and a tag).
 //
 // With A128GCM the plaintext cannot be known authentic before the last
 // byte: Close checks the tag and returns an ErrDecryption error if it does
