@@ -150,10 +150,16 @@ func (d *Device) readJournal() (*journal, error) {
 	return best, nil
 }
 
+// journalReadBlock is how much of a journal sector is read at a time: the
+// records end at the first erased one, usually in the first block, and a
+// large sector need not be read whole on every look at the journal.
+const journalReadBlock = 4096
+
 func (d *Device) readJournalSector(n int) (*journal, error) {
-	buf := make([]byte, d.layout.SectorSize)
 	base := d.layout.journalOff(n)
-	if err := d.flash.Read(base, buf); err != nil {
+	size := d.layout.SectorSize
+	buf := make([]byte, min(journalReadBlock, size))
+	if err := d.flash.Read(base, buf[:recordSize]); err != nil {
 		return nil, err
 	}
 	first, ok := decodeRecord(buf[:recordSize])
@@ -161,31 +167,40 @@ func (d *Device) readJournalSector(n int) (*journal, error) {
 		return nil, nil
 	}
 	j := &journal{gen: first.value, active: n, op: opKind(first.component), mask: first.phase,
-		steps: map[stepKey]record{}, swapped: map[stepKey]bool{}, next: base + int64(len(buf))}
+		steps: map[stepKey]record{}, swapped: map[stepKey]bool{}, next: base + int64(size)}
 	erased := bytes.Repeat([]byte{0xff}, recordSize)
-	for off := recordSize; off < len(buf); off += recordSize {
-		unit := buf[off : off+recordSize]
-		if bytes.Equal(unit, erased) {
-			j.next = base + int64(off)
-			break
+	for block := 0; block+recordSize <= size; block += len(buf) {
+		chunk := buf[:min(len(buf), size-block)]
+		if err := d.flash.Read(base+int64(block), chunk); err != nil {
+			return nil, err
 		}
-		r, ok := decodeRecord(unit)
-		if !ok {
-			continue // torn: skipped
-		}
-		switch r.kind {
-		case recStep:
-			j.steps[stepKey{r.phase, r.component}] = r
-		case recSwapped:
-			j.swapped[stepKey{r.phase, r.component}] = true
-		case recTrial:
-			j.trials = max(j.trials, r.value)
-		case recConfirming:
-			j.confirm = true
-		case recRevert:
-			j.revert = true
-		case recDone:
-			j.done, j.outcome = true, Outcome(r.value)
+		for off := 0; off+recordSize <= len(chunk); off += recordSize {
+			if block+off == 0 {
+				continue // the start record
+			}
+			unit := chunk[off : off+recordSize]
+			if bytes.Equal(unit, erased) {
+				j.next = base + int64(block+off)
+				return j, nil
+			}
+			r, ok := decodeRecord(unit)
+			if !ok {
+				continue // torn: skipped
+			}
+			switch r.kind {
+			case recStep:
+				j.steps[stepKey{r.phase, r.component}] = r
+			case recSwapped:
+				j.swapped[stepKey{r.phase, r.component}] = true
+			case recTrial:
+				j.trials = max(j.trials, r.value)
+			case recConfirming:
+				j.confirm = true
+			case recRevert:
+				j.revert = true
+			case recDone:
+				j.done, j.outcome = true, Outcome(r.value)
+			}
 		}
 	}
 	return j, nil
