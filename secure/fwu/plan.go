@@ -31,14 +31,21 @@ func (p *planPlatform) DecryptsPayloads() {}
 var errPlanUnsupported = fmt.Errorf("%w: only fetch or write into the component is supported in an update", suit.ErrUnsupported)
 
 func (p *planPlatform) MatchIdentity(kind suit.IdentityKind, _ suit.Target, id []byte) (bool, error) {
-	vendor, class := p.boot.Identity()
+	return matchIdentity(p.boot, kind, id), nil
+}
+
+// matchIdentity answers the vendor and class conditions with the
+// device's identity; a device without one matches any. It knows no other
+// identity.
+func matchIdentity(b *boot.Device, kind suit.IdentityKind, id []byte) bool {
+	vendor, class := b.Identity()
 	switch kind {
 	case suit.IdentityVendor:
-		return vendor == nil || string(vendor) == string(id), nil
+		return vendor == nil || string(vendor) == string(id)
 	case suit.IdentityClass:
-		return class == nil || string(class) == string(id), nil
+		return class == nil || string(class) == string(id)
 	}
-	return false, nil
+	return false
 }
 
 func (p *planPlatform) Slot(suit.Target) (uint64, error) { return 0, nil }

@@ -71,14 +71,7 @@ func (p *taPlatform) startApply() {
 func (p *taPlatform) DecryptsPayloads() {}
 
 func (p *taPlatform) MatchIdentity(kind suit.IdentityKind, _ suit.Target, id []byte) (bool, error) {
-	vendor, class := p.boot.Identity()
-	switch kind {
-	case suit.IdentityVendor:
-		return vendor == nil || string(vendor) == string(id), nil
-	case suit.IdentityClass:
-		return class == nil || string(class) == string(id), nil
-	}
-	return false, nil
+	return matchIdentity(p.boot, kind, id), nil
 }
 
 func (p *taPlatform) Slot(suit.Target) (uint64, error) { return 0, nil }
