@@ -278,3 +278,38 @@ func TestEncryptedFirmwareUpdate(t *testing.T) {
 		})
 	}
 }
+
+// TestTAPersonalizationOnly: new personalization data for an installed TA
+// keeps its image and the envelope that installed it, and takes the new
+// sequence number.
+func TestTAPersonalizationOnly(t *testing.T) {
+	r := newRig(t)
+	hello := taID("acme", "hello")
+	pers := taID("acme", "hello", storage.PersonalizationSuffix)
+	enc := &suit.EncryptSpec{RecipientKey: r.agreementKey()}
+	if err := r.taUpdate(r.taBuild("acme", 1,
+		suit.BuildComponent{ID: hello, Payload: []byte("hello TA"), Integrate: true, Name: "ta"},
+		suit.BuildComponent{ID: pers, Payload: []byte("v1"), Write: true, Encrypt: enc})); err != nil {
+		t.Fatal(err)
+	}
+	lookup := func() storage.TA {
+		st, err := r.dev.OpenStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ta, ok := st.Lookup(hello)
+		if !ok {
+			t.Fatal("the TA is not in the store")
+		}
+		return ta
+	}
+	before := lookup()
+	if err := r.taUpdate(r.taBuild("acme", 2, suit.BuildComponent{ID: pers, Payload: []byte("v2"), Write: true, Encrypt: enc})); err != nil {
+		t.Fatal(err)
+	}
+	after := lookup()
+	if string(after.Personalization) != "v2" || string(after.Image) != "hello TA" || after.SequenceNumber != 2 ||
+		!bytes.Equal(after.Envelope, before.Envelope) || len(after.Envelope) == 0 {
+		t.Fatalf("after a personalization-only update: %+v", after)
+	}
+}

@@ -275,7 +275,7 @@ func (p *taPlatform) changes(components []suit.ComponentID, seq uint64, env []by
 		if !ok {
 			old, _ := p.store.Lookup(ta)
 			r = &old
-			r.ID, r.SequenceNumber, r.Envelope = ta, seq, env
+			r.ID, r.SequenceNumber = ta, seq
 			records[ta.String()] = r
 		}
 		return r
@@ -291,8 +291,10 @@ func (p *taPlatform) changes(components []suit.ComponentID, seq uint64, env []by
 		case storage.IsTA(id) && p.unlinked[id.String()]:
 			*record(ta) = storage.TA{ID: ta, SequenceNumber: seq, Unlinked: true}
 		case storage.IsTA(id) && c != nil:
+			// The envelope kept is the one that installed the image; one
+			// that only personalizes it does not replace it.
 			r := record(ta)
-			r.Image, r.Unlinked = c.data, false
+			r.Image, r.Envelope, r.Unlinked = c.data, env, false
 		case storage.IsPersonalization(id) && c != nil:
 			record(ta).Personalization = c.data
 		default:
