@@ -226,9 +226,8 @@ type statusDoc struct {
 	*boot.Status
 	Boots     uint64 `json:"boots"`
 	LastError string `json:"last_error,omitempty"`
-	// TAs are the TA store's records; StoreError says why there are none.
-	TAs        []taDoc `json:"tas,omitempty"`
-	StoreError string  `json:"store_error,omitempty"`
+	// TAs are the TA store's records.
+	TAs []taDoc `json:"tas,omitempty"`
 }
 
 // taDoc is a TA as an operator sees it: never its personalization data.
@@ -269,9 +268,9 @@ func deviceStatus(args []string, stdout, stderr io.Writer) error {
 	}
 	st, err := d.Boot.Status(context.Background())
 	doc := statusDoc{Status: st, Boots: d.State.Boots, LastError: d.State.LastError}
-	if store, serr := d.OpenStore(); serr != nil {
-		doc.StoreError = serr.Error()
-	} else {
+	if store, serr := d.OpenStore(); serr != nil && err == nil {
+		err = serr
+	} else if serr == nil {
 		doc.TAs = taDocs(store.TAs())
 	}
 	if cerr := d.Close(); err == nil {
@@ -301,9 +300,6 @@ func deviceStatus(args []string, stdout, stderr io.Writer) error {
 				fmt.Fprintf(stdout, "  %-9s %s\n", s.name, s.slot.Error)
 			}
 		}
-	}
-	if doc.StoreError != "" {
-		fmt.Fprintf(stdout, "secure storage: %s\n", doc.StoreError)
 	}
 	for _, ta := range doc.TAs {
 		switch {

@@ -30,7 +30,7 @@ const (
 	flashFile    = "flash.bin"
 	tpmDir       = "tpm"
 	stateFile    = "state.json"
-	trustDir     = "trust"    // public keys the device trusts
+	trustDir     = "trust"    // copies of the public keys the device trusts (it uses the sealed ones)
 	devKeysDir   = "dev-keys" // signing keys, development devices only
 	authorName   = "author"
 	operatorName = "operator"
@@ -105,7 +105,11 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	if err := writeJSON(filepath.Join(dir, configFile), Config{Layout: opts.Layout}); err != nil {
 		return nil, err
 	}
-	d, err := Open(dir)
+	policy, err := s.Policy()
+	if err != nil {
+		return nil, err
+	}
+	d, err := openHardware(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +117,10 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	if err := (Counters{TPM: d.TPM}).Define(); err != nil {
 		return fail(err)
 	}
-	if err := d.formatStore(); err != nil {
+	if err := d.formatStore(policy); err != nil {
+		return fail(err)
+	}
+	if err := d.startBoot(policy); err != nil {
 		return fail(err)
 	}
 	images := map[boot.Component][]byte{boot.Secure: opts.SecureImage, boot.Normal: opts.NormalImage}
@@ -135,8 +142,32 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	return d, d.Flash.Sync()
 }
 
-// Open opens the device in dir.
+// Open opens the device in dir. What the device trusts comes from its
+// sealed secure storage, not from the copies in trust/.
 func Open(dir string) (*Device, error) {
+	d, err := openHardware(dir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := d.OpenStore()
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("device: secure storage: %w", err)
+	}
+	policy, err := st.Policy()
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("device: secure storage: %w", err)
+	}
+	if err := d.startBoot(policy); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// openHardware opens the device's flash and TPM.
+func openHardware(dir string) (*Device, error) {
 	d := &Device{Dir: dir}
 	if err := readJSON(filepath.Join(dir, configFile), &d.Config); err != nil {
 		return nil, fmt.Errorf("device: %s: %w", dir, err)
@@ -145,9 +176,6 @@ func Open(dir string) (*Device, error) {
 		return nil, err
 	}
 	var err error
-	if d.Policy, err = loadPolicy(dir); err != nil {
-		return nil, err
-	}
 	if d.Flash, err = flash.OpenDirect(filepath.Join(dir, flashFile), FlashConfig(d.Config.Layout)); err != nil {
 		return nil, err
 	}
@@ -155,13 +183,16 @@ func Open(dir string) (*Device, error) {
 		d.Flash.Close()
 		return nil, err
 	}
-	d.Boot, err = boot.New(d.Flash, Counters{TPM: d.TPM}, PCR{TPM: d.TPM},
-		boot.Config{Layout: d.Config.Layout, Policy: d.Policy, VendorID: VendorID, ClassID: ClassID})
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
 	return d, nil
+}
+
+// startBoot makes the bootloader over the open hardware, trusting policy.
+func (d *Device) startBoot(policy *keys.Policy) error {
+	d.Policy = policy
+	var err error
+	d.Boot, err = boot.New(d.Flash, Counters{TPM: d.TPM}, PCR{TPM: d.TPM},
+		boot.Config{Layout: d.Config.Layout, Policy: policy, VendorID: VendorID, ClassID: ClassID})
+	return err
 }
 
 // Close saves the emulator state and closes the flash and the TPM.
@@ -270,14 +301,6 @@ func readJSON(path string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-func readPublicKey(path string) (*suit.Key, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return suit.ParsePublicKeyPEM(b)
-}
-
 // save writes the signers' public keys to trust/ and private keys to dev-keys/.
 func (s *Signers) save(dir string) error {
 	for name, key := range s.named() {
@@ -328,23 +351,4 @@ func LoadSigners(dir string) (*Signers, error) {
 		return nil, fmt.Errorf("device: %s holds no development author and operator keys", filepath.Join(dir, devKeysDir))
 	}
 	return &s, nil
-}
-
-// loadPolicy reads the trust anchors in trust/: author, operator and
-// ta-NAME for each TA author.
-func loadPolicy(dir string) (*keys.Policy, error) {
-	files, err := filepath.Glob(filepath.Join(dir, trustDir, "*.pub.pem"))
-	if err != nil {
-		return nil, err
-	}
-	anchors := map[string]*suit.Key{}
-	for _, f := range files {
-		if anchors[strings.TrimSuffix(filepath.Base(f), ".pub.pem")], err = readPublicKey(f); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-	}
-	if anchors[authorName] == nil || anchors[operatorName] == nil {
-		return nil, fmt.Errorf("device: %s must hold %s.pub.pem and %s.pub.pem", filepath.Join(dir, trustDir), authorName, operatorName)
-	}
-	return PolicyFor(anchors), nil
 }

@@ -47,14 +47,15 @@ func (d *Device) OpenStore() (*storage.Store, error) {
 	return storage.Open(d.Flash, StoreRegion(d.Config.Layout), d.TPM)
 }
 
-// formatStore is the factory's step: fresh device keys, sealed into a new
-// secure storage, and their public halves published in identity/.
-func (d *Device) formatStore() error {
+// formatStore is the factory's step: fresh device keys and the trust
+// policy, sealed into a new secure storage, and the keys' public halves
+// published in identity/.
+func (d *Device) formatStore(policy *keys.Policy) error {
 	dk, err := keys.NewDevice(nil)
 	if err != nil {
 		return err
 	}
-	if _, err := storage.Format(d.Flash, StoreRegion(d.Config.Layout), d.TPM, dk, nil); err != nil {
+	if _, err := storage.Format(d.Flash, StoreRegion(d.Config.Layout), d.TPM, dk, policy, nil); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(d.Dir, identityDir), 0o755); err != nil {

@@ -66,15 +66,20 @@ type Store struct {
 
 // state is what a bank holds, encrypted.
 type state struct {
-	DeviceKeys []byte `cbor:"1,keyasint"`
-	TAs        []TA   `cbor:"2,keyasint"`
+	DeviceKeys []byte        `cbor:"1,keyasint"`
+	TAs        []TA          `cbor:"2,keyasint"`
+	Policy     *storedPolicy `cbor:"3,keyasint"`
 }
 
 // Format makes a new store in the region (erasing it) for a device with
-// these keys, under a fresh root key sealed by sealer. It is the factory's
-// step; rand nil means crypto/rand.
-func Format(f Flash, r Region, sealer Sealer, device *keys.Device, rnd io.Reader) (*Store, error) {
+// these keys and this trust policy, under a fresh root key sealed by
+// sealer. It is the factory's step; rand nil means crypto/rand.
+func Format(f Flash, r Region, sealer Sealer, device *keys.Device, policy *keys.Policy, rnd io.Reader) (*Store, error) {
 	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	sp, err := encodePolicy(policy)
+	if err != nil {
 		return nil, err
 	}
 	if rnd == nil {
@@ -100,7 +105,7 @@ func Format(f Flash, r Region, sealer Sealer, device *keys.Device, rnd io.Reader
 	if err := f.EraseSector(r.bankOff(1)); err != nil {
 		return nil, err
 	}
-	if err := s.write(state{DeviceKeys: dk}); err != nil {
+	if err := s.write(state{DeviceKeys: dk, Policy: sp}); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -215,7 +220,7 @@ func (s *Store) index(id suit.ComponentID) int {
 // or unlinking them) in one step: after a power cut, all of changes or
 // none is in the store. A change must not lower a TA's sequence number.
 func (s *Store) Apply(changes []TA) error {
-	next := state{DeviceKeys: s.state.DeviceKeys, TAs: slices.Clone(s.state.TAs)}
+	next := state{DeviceKeys: s.state.DeviceKeys, TAs: slices.Clone(s.state.TAs), Policy: s.state.Policy}
 	for _, c := range changes {
 		if err := c.validate(); err != nil {
 			return err

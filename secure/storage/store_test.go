@@ -24,6 +24,7 @@ type fixture struct {
 	flash  *flash.Flash
 	tpm    *tpm.TPM
 	device *keys.Device
+	policy *keys.Policy
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -44,12 +45,23 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{flash: f, tpm: tp, device: dk}
+	author, err := suit.GenerateSigningKey(suit.AlgES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := author.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acme := suit.ComponentID{[]byte("TA"), []byte("acme")}
+	policy := &keys.Policy{Anchors: []keys.Anchor{{Name: "ta-acme", Key: pub, Prefixes: []suit.ComponentID{acme}}},
+		CoSign: []keys.CoSign{{Prefix: acme, Required: []string{"ta-acme"}}}}
+	return &fixture{flash: f, tpm: tp, device: dk, policy: policy}
 }
 
 func (fx *fixture) format(t *testing.T) *storage.Store {
 	t.Helper()
-	s, err := storage.Format(fx.flash, region, fx.tpm, fx.device, rand.NewChaCha8([32]byte{2}))
+	s, err := storage.Format(fx.flash, region, fx.tpm, fx.device, fx.policy, rand.NewChaCha8([32]byte{2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +102,16 @@ func TestStoreLifecycle(t *testing.T) {
 	if err != nil || !got.Agreement.Equal(fx.device.Agreement) || !got.Attestation.Equal(fx.device.Attestation) {
 		t.Fatalf("device keys did not survive: %v", err)
 	}
+	checkPolicy := func(when string) {
+		t.Helper()
+		p, err := fx.open(t).Policy()
+		if err != nil || len(p.Anchors) != 1 || p.Anchors[0].Name != "ta-acme" || p.Anchors[0].Key.ID != fx.policy.Anchors[0].Key.ID ||
+			!p.Anchors[0].Prefixes[0].Equal(fx.policy.Anchors[0].Prefixes[0]) || len(p.CoSign) != 1 || p.CoSign[0].Required[0] != "ta-acme" {
+			t.Fatalf("%s: the sealed policy reads back as %+v, %v", when, p, err)
+		}
+	}
+	checkPolicy("after formatting")
+	defer checkPolicy("after the changes")
 	steps := []struct {
 		name    string
 		changes []storage.TA
@@ -282,5 +304,17 @@ func restore(t *testing.T, f *flash.Flash, snapshot []byte) {
 		if err := f.Program(off, snapshot[off:off+4096]); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestFormatRefusesPolicyWithoutPublicKeys(t *testing.T) {
+	fx := newFixture(t)
+	mac, err := suit.NewMACKey(bytes.Repeat([]byte("k"), 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := &keys.Policy{Anchors: []keys.Anchor{{Name: "mac", Key: mac}}}
+	if _, err := storage.Format(fx.flash, region, fx.tpm, fx.device, bad, nil); !errors.Is(err, storage.ErrPolicy) {
+		t.Fatalf("Format with a MAC anchor = %v, want ErrPolicy", err)
 	}
 }
