@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
@@ -42,11 +43,7 @@ func tas(m *suit.Manifest) []suit.ComponentID {
 	var out []suit.ComponentID
 	for _, id := range m.Components {
 		ta, _ := storage.TAOf(id)
-		seen := false
-		for _, o := range out {
-			seen = seen || o.Equal(ta)
-		}
-		if !seen {
+		if !slices.ContainsFunc(out, ta.Equal) {
 			out = append(out, ta)
 		}
 	}
@@ -62,11 +59,9 @@ func (s *Service) startTA(ctx context.Context, v *suit.Verified, env *suit.Envel
 	}
 	if s.set != nil {
 		for _, u := range s.set.tas {
-			for _, a := range tas(u.v.Manifest) {
-				for _, b := range tas(v.Manifest) {
-					if a.Equal(b) {
-						return 0, nil, fmt.Errorf("%w: %s is already in the install set", ErrBusy, a)
-					}
+			for _, ta := range tas(v.Manifest) {
+				if slices.ContainsFunc(tas(u.v.Manifest), ta.Equal) {
+					return 0, nil, fmt.Errorf("%w: %s is already in the install set", ErrBusy, ta)
 				}
 			}
 		}
@@ -201,14 +196,11 @@ func (s *Service) queryTAs() []ComponentInfo {
 	}
 	for _, u := range s.set.tas {
 		for _, ta := range tas(u.v.Manifest) {
-			found := false
-			for i := range out {
-				if out[i].ID.Equal(ta) {
-					out[i].State, found = u.state, true
-				}
-			}
-			if !found {
+			i := slices.IndexFunc(out, func(in ComponentInfo) bool { return in.ID.Equal(ta) })
+			if i < 0 {
 				out = append(out, ComponentInfo{ID: ta, State: u.state})
+			} else {
+				out[i].State = u.state
 			}
 		}
 	}
