@@ -86,12 +86,15 @@ func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 	}
 	printBoot(stdout, res)
 	svc := fwu.New(d.Boot, d.Policy)
-	// Without its secure storage the device still boots and takes
-	// firmware, but has no TA store and no keys to decrypt with.
-	if st, err := d.OpenStore(); err != nil {
-		fmt.Fprintf(stderr, "secure storage: %v; TAs and encrypted payloads are refused\n", err)
-	} else if err := svc.AttachStore(st); err != nil {
-		fmt.Fprintf(stderr, "secure storage: %v; TAs and encrypted payloads are refused\n", err)
+	// device.Open read the trust policy from the same storage: it opens.
+	st, err := d.OpenStore()
+	if err == nil {
+		err = svc.AttachStore(st)
+	}
+	if err != nil {
+		d.Close()
+		conn.Close()
+		return fmt.Errorf("secure world: secure storage: %w", err)
 	}
 	h := &service.Handler{FWU: svc}
 	err = ipc.Serve(ctx, conn, h)
