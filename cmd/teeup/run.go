@@ -20,7 +20,6 @@ import (
 	"github.com/teeup/teeup/normal/agent"
 	"github.com/teeup/teeup/normal/control"
 	"github.com/teeup/teeup/normal/fetch"
-	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
 	"github.com/teeup/teeup/secure/suit"
 )
@@ -85,12 +84,8 @@ func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	printBoot(stdout, res)
-	svc := fwu.New(d.Boot, d.Policy)
 	// device.Open read the trust policy from the same storage: it opens.
-	st, err := d.OpenStore()
-	if err == nil {
-		err = svc.AttachStore(st)
-	}
+	svc, err := d.UpdateService()
 	if err != nil {
 		d.Close()
 		conn.Close()

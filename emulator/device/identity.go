@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
 )
@@ -73,4 +74,19 @@ func (d *Device) formatStore(policy *keys.Policy) error {
 		}
 	}
 	return nil
+}
+
+// UpdateService is the secure world's update service over this device:
+// its bootloader, its sealed trust policy, and its secure storage for the
+// device keys and the TA store.
+func (d *Device) UpdateService() (*fwu.Service, error) {
+	svc := fwu.New(d.Boot, d.Policy)
+	st, err := d.OpenStore()
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.AttachStore(st); err != nil {
+		return nil, err
+	}
+	return svc, nil
 }

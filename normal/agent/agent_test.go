@@ -16,7 +16,6 @@ import (
 	"github.com/teeup/teeup/normal/agent"
 	"github.com/teeup/teeup/normal/fetch"
 	"github.com/teeup/teeup/secure/boot"
-	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
 )
 
@@ -56,10 +55,14 @@ func (r *rig) boot() *boot.Result {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	svc, err := r.dev.UpdateService()
+	if err != nil {
+		r.t.Fatal(err)
+	}
 	normal, secure := ipc.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { ipc.Serve(ctx, secure, &service.Handler{FWU: fwu.New(r.dev.Boot, r.dev.Policy)}); close(done) }()
+	go func() { ipc.Serve(ctx, secure, &service.Handler{FWU: svc}); close(done) }()
 	c, err := ipc.NewClient(normal)
 	if err != nil {
 		r.t.Fatal(err)

@@ -43,12 +43,7 @@ func (r *rig) reboot() *boot.Result {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.svc = fwu.New(r.dev.Boot, r.dev.Policy)
-	st, err := r.dev.OpenStore()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if err := r.svc.AttachStore(st); err != nil {
+	if r.svc, err = r.dev.UpdateService(); err != nil {
 		r.t.Fatal(err)
 	}
 	return res

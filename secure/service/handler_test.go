@@ -79,12 +79,8 @@ func (w *world) boot() *boot.Result {
 // newService is the secure world's update service with its storage.
 func newService(t testing.TB, d *device.Device) *fwu.Service {
 	t.Helper()
-	svc := fwu.New(d.Boot, d.Policy)
-	st, err := d.OpenStore()
+	svc, err := d.UpdateService()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.AttachStore(st); err != nil {
 		t.Fatal(err)
 	}
 	return svc
