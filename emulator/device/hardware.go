@@ -37,6 +37,27 @@ func (k Counters) AdvanceCounterTo(c boot.Component, v uint64) error {
 	return k.TPM.AdvanceCounterTo(counterIndex(c), v)
 }
 
+// storeCounterIndex is the TPM NV index of the counter the secure
+// storage binds its generation to.
+const storeCounterIndex = counterBase + 0x10
+
+// StoreCounter is the secure storage's counter, a TPM NV counter.
+type StoreCounter struct{ TPM *tpm.TPM }
+
+// Define creates the counter on a new TPM.
+func (k StoreCounter) Define() error {
+	if err := k.TPM.DefineCounter(storeCounterIndex); err != nil {
+		return fmt.Errorf("define the secure storage's counter: %w", err)
+	}
+	return nil
+}
+
+// Value implements storage.Counter.
+func (k StoreCounter) Value() (uint64, error) { return k.TPM.Counter(storeCounterIndex) }
+
+// AdvanceTo implements storage.Counter.
+func (k StoreCounter) AdvanceTo(v uint64) error { return k.TPM.AdvanceCounterTo(storeCounterIndex, v) }
+
 // PCR is the measured-boot PCR in the TPM.
 type PCR struct{ TPM *tpm.TPM }
 

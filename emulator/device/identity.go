@@ -45,7 +45,7 @@ func StoreRegion(l boot.Layout) storage.Region {
 // OpenStore opens the secure storage: its root key unsealed by the TPM.
 // It is for the secure world only.
 func (d *Device) OpenStore() (*storage.Store, error) {
-	return storage.Open(d.Flash, StoreRegion(d.Config.Layout), d.TPM)
+	return storage.Open(d.Flash, StoreRegion(d.Config.Layout), d.TPM, StoreCounter{TPM: d.TPM})
 }
 
 // formatStore is the factory's step: fresh device keys and the trust
@@ -56,7 +56,11 @@ func (d *Device) formatStore(policy *keys.Policy) error {
 	if err != nil {
 		return err
 	}
-	if _, err := storage.Format(d.Flash, StoreRegion(d.Config.Layout), d.TPM, dk, policy, nil); err != nil {
+	counter := StoreCounter{TPM: d.TPM}
+	if err := counter.Define(); err != nil {
+		return err
+	}
+	if _, err := storage.Format(d.Flash, StoreRegion(d.Config.Layout), d.TPM, counter, dk, policy, nil); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(d.Dir, identityDir), 0o755); err != nil {

@@ -8,11 +8,13 @@
 // complete generation is current. A power cut at any flash operation
 // leaves the old state or the new one, never a mix.
 //
-// Trust: the store trusts the TPM (its sealer) and the secure world that
-// calls it. A record whose checksum holds but which does not decrypt is
-// an attack or a fault, and is refused rather than skipped. Restoring an
-// older pair of banks wholesale is outside what it can detect: that needs
-// a TPM counter bound to the generation.
+// Trust: the store trusts the TPM (its sealer and its counter) and the
+// secure world that calls it. A record whose checksum holds but which does
+// not decrypt is an attack or a fault, and is refused rather than skipped.
+// The generation is bound to a monotonic counter of the TPM, which each
+// change advances once its bank is written: a copy of the banks taken
+// earlier and written back (an older TA, a TA since unlinked, a lower
+// sequence number) is older than the counter, and refused (ErrStale).
 package storage
 
 import (
@@ -39,6 +41,9 @@ var (
 	// ErrFull: the new state does not fit a bank; the update that needs
 	// the room is refused.
 	ErrFull = fmt.Errorf("%w: secure storage full", suit.ErrRejected)
+	// ErrStale: the banks hold a generation older than the TPM counter
+	// says was written: an earlier copy of them was written back.
+	ErrStale = fmt.Errorf("%w: its generation is older than the TPM counter (restored from a copy)", ErrTampered)
 	// ErrRollback: a change would lower a TA's sequence number.
 	ErrRollback = fmt.Errorf("%w: TA sequence number would go back", suit.ErrRollback)
 )
@@ -49,13 +54,22 @@ type Sealer interface {
 	Unseal(blob []byte) ([]byte, error)
 }
 
+// Counter is a monotonic counter (a TPM NV counter on the device) that
+// the store keeps at its generation.
+type Counter interface {
+	Value() (uint64, error)
+	// AdvanceTo raises the counter to v; it never lowers it.
+	AdvanceTo(v uint64) error
+}
+
 const rootKeySize = 32 // AES-256
 
 // Store is the open secure storage. It is not safe for concurrent use.
 type Store struct {
-	flash  Flash
-	region Region
-	rand   io.Reader
+	flash   Flash
+	region  Region
+	counter Counter
+	rand    io.Reader
 
 	aead       cipher.AEAD
 	sealed     []byte // the root key as the TPM sealed it
@@ -73,8 +87,9 @@ type state struct {
 
 // Format makes a new store in the region (erasing it) for a device with
 // these keys and this trust policy, under a fresh root key sealed by
-// sealer. It is the factory's step; rand nil means crypto/rand.
-func Format(f Flash, r Region, sealer Sealer, device *keys.Device, policy *keys.Policy, rnd io.Reader) (*Store, error) {
+// sealer, its generation bound to counter: it starts one above the
+// counter's value. It is the factory's step; rand nil means crypto/rand.
+func Format(f Flash, r Region, sealer Sealer, counter Counter, device *keys.Device, policy *keys.Policy, rnd io.Reader) (*Store, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
@@ -97,7 +112,11 @@ func Format(f Flash, r Region, sealer Sealer, device *keys.Device, policy *keys.
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{flash: f, region: r, rand: rnd, sealed: sealed, active: 1}
+	start, err := counter.Value()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{flash: f, region: r, counter: counter, rand: rnd, sealed: sealed, active: 1, generation: start}
 	if s.aead, err = newAEAD(root); err != nil {
 		return nil, err
 	}
@@ -111,8 +130,11 @@ func Format(f Flash, r Region, sealer Sealer, device *keys.Device, policy *keys.
 	return s, nil
 }
 
-// Open reads the current generation, unseals its root key and decrypts it.
-func Open(f Flash, r Region, sealer Sealer) (*Store, error) {
+// Open reads the current generation, unseals its root key, decrypts it,
+// and checks it against counter: the generation the counter holds, or the
+// one above it when a power cut fell between a change's bank and the
+// counter's advance, which Open then completes. An older one is ErrStale.
+func Open(f Flash, r Region, sealer Sealer, counter Counter) (*Store, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
@@ -134,7 +156,7 @@ func Open(f Flash, r Region, sealer Sealer) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: root key: %v", ErrTampered, err)
 	}
-	s := &Store{flash: f, region: r, rand: rand.Reader, sealed: best.sealed, active: bank, generation: best.generation}
+	s := &Store{flash: f, region: r, counter: counter, rand: rand.Reader, sealed: best.sealed, active: bank, generation: best.generation}
 	if s.aead, err = newAEAD(root); err != nil {
 		return nil, err
 	}
@@ -145,7 +167,30 @@ func Open(f Flash, r Region, sealer Sealer) (*Store, error) {
 	if err := decode(plain, &s.state); err != nil {
 		return nil, fmt.Errorf("%w: generation %d: %v", ErrTampered, best.generation, err)
 	}
+	// Only now is the generation known authentic: a forged one must not
+	// move the counter.
+	if err := s.checkCounter(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// checkCounter compares the current generation with the counter.
+func (s *Store) checkCounter() error {
+	c, err := s.counter.Value()
+	if err != nil {
+		return err
+	}
+	switch g := s.generation; {
+	case g == c:
+		return nil
+	case g == c+1:
+		return s.counter.AdvanceTo(g) // the change's last step, cut off
+	case g < c:
+		return fmt.Errorf("%w: generation %d, counter %d", ErrStale, g, c)
+	default:
+		return fmt.Errorf("%w: generation %d is ahead of the counter at %d", ErrTampered, g, c)
+	}
 }
 
 func newAEAD(root []byte) (cipher.AEAD, error) {
@@ -164,7 +209,9 @@ func (r Region) validate() error {
 	return nil
 }
 
-// write makes next the current state: one generation up, in the other bank.
+// write makes next the current state: one generation up, in the other
+// bank, then the counter up to it. Once the bank is written the change
+// stands: if the counter fails to advance, the next Open advances it.
 func (s *Store) write(next state) error {
 	plain, err := encode(next)
 	if err != nil {
@@ -182,10 +229,11 @@ func (s *Store) write(next state) error {
 		return err
 	}
 	s.active, s.generation, s.state = bank, rec.generation, next
-	return nil
+	return s.counter.AdvanceTo(rec.generation)
 }
 
-// Generation counts the changes since the store was formatted.
+// Generation is the store's generation: the counter's value when it was
+// formatted, plus one for the format and one for each change since.
 func (s *Store) Generation() uint64 { return s.generation }
 
 // DeviceKeys returns the device's private keys.

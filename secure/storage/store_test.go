@@ -21,11 +21,20 @@ import (
 var region = storage.Region{Off: 4096, BankSectors: 2, SectorSize: 4096, WriteAlign: 16}
 
 type fixture struct {
-	flash  *flash.Flash
-	tpm    *tpm.TPM
-	device *keys.Device
-	policy *keys.Policy
+	flash   *flash.Flash
+	tpm     *tpm.TPM
+	counter tpmCounter
+	device  *keys.Device
+	policy  *keys.Policy
 }
+
+// tpmCounter is the store's counter in the TPM, as the device has it.
+type tpmCounter struct{ tpm *tpm.TPM }
+
+const counterIndex = 0x01500020
+
+func (c tpmCounter) Value() (uint64, error)   { return c.tpm.Counter(counterIndex) }
+func (c tpmCounter) AdvanceTo(v uint64) error { return c.tpm.AdvanceCounterTo(counterIndex, v) }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -41,6 +50,9 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { tp.Close() })
+	if err := tp.DefineCounter(counterIndex); err != nil {
+		t.Fatal(err)
+	}
 	dk, err := keys.NewDevice(rand.NewChaCha8([32]byte{1}))
 	if err != nil {
 		t.Fatal(err)
@@ -56,12 +68,12 @@ func newFixture(t *testing.T) *fixture {
 	acme := suit.ComponentID{[]byte("TA"), []byte("acme")}
 	policy := &keys.Policy{Anchors: []keys.Anchor{{Name: "ta-acme", Key: pub, Prefixes: []suit.ComponentID{acme}}},
 		CoSign: []keys.CoSign{{Prefix: acme, Required: []string{"ta-acme"}}}}
-	return &fixture{flash: f, tpm: tp, device: dk, policy: policy}
+	return &fixture{flash: f, tpm: tp, counter: tpmCounter{tp}, device: dk, policy: policy}
 }
 
 func (fx *fixture) format(t *testing.T) *storage.Store {
 	t.Helper()
-	s, err := storage.Format(fx.flash, region, fx.tpm, fx.device, fx.policy, rand.NewChaCha8([32]byte{2}))
+	s, err := storage.Format(fx.flash, region, fx.tpm, fx.counter, fx.device, fx.policy, rand.NewChaCha8([32]byte{2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +82,7 @@ func (fx *fixture) format(t *testing.T) *storage.Store {
 
 func (fx *fixture) open(t *testing.T) *storage.Store {
 	t.Helper()
-	s, err := storage.Open(fx.flash, region, fx.tpm)
+	s, err := storage.Open(fx.flash, region, fx.tpm, fx.counter)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -210,7 +222,7 @@ func TestStoreRefusesForgery(t *testing.T) {
 	if err := fx.flash.Program(bank1, forged); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := storage.Open(fx.flash, region, fx.tpm); !errors.Is(err, storage.ErrTampered) {
+	if _, err := storage.Open(fx.flash, region, fx.tpm, fx.counter); !errors.Is(err, storage.ErrTampered) {
 		t.Fatalf("forged record: Open = %v, want ErrTampered", err)
 	}
 
@@ -224,14 +236,14 @@ func TestStoreRefusesForgery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := storage.Open(fx2.flash, region, other); !errors.Is(err, storage.ErrTampered) {
+	if _, err := storage.Open(fx2.flash, region, other, tpmCounter{other}); !errors.Is(err, storage.ErrTampered) {
 		t.Fatalf("another device's TPM: Open = %v, want ErrTampered", err)
 	}
 }
 
 func TestOpenEmptyRegion(t *testing.T) {
 	fx := newFixture(t)
-	if _, err := storage.Open(fx.flash, region, fx.tpm); !errors.Is(err, storage.ErrNoStore) {
+	if _, err := storage.Open(fx.flash, region, fx.tpm, fx.counter); !errors.Is(err, storage.ErrNoStore) {
 		t.Fatalf("Open of an erased region = %v, want ErrNoStore", err)
 	}
 }
@@ -239,18 +251,22 @@ func TestOpenEmptyRegion(t *testing.T) {
 // TestApplyPowerCuts cuts the power at every flash operation of an Apply,
 // in each cut mode: the store then opens at the old state or the new one.
 func TestApplyPowerCuts(t *testing.T) {
-	fx := newFixture(t)
-	s := fx.format(t)
-	if err := s.Apply([]storage.TA{installed("a", 1, "A1", "p1"), installed("b", 1, "B1", "")}); err != nil {
-		t.Fatal(err)
-	}
-	before := describe(s.TAs())
 	// A record of more than one sector: the Apply erases two.
 	change := []storage.TA{installed("a", 2, strings.Repeat("A2", 2500), "p2"), {ID: taID("acme", "b"), SequenceNumber: 2, Unlinked: true}}
-	snapshot := make([]byte, 5*4096)
-	fx.flash.Read(0, snapshot)
+	// before is a device whose store holds two TAs, on a TPM of its own:
+	// each cut needs one whose counter never saw the change.
+	before := func(t *testing.T) (*fixture, *storage.Store) {
+		fx := newFixture(t)
+		s := fx.format(t)
+		if err := s.Apply([]storage.TA{installed("a", 1, "A1", "p1"), installed("b", 1, "B1", "")}); err != nil {
+			t.Fatal(err)
+		}
+		return fx, s
+	}
 
 	// Count the operations of the change on a scratch run.
+	fx, s := before(t)
+	old := describe(s.TAs())
 	fx.flash.Reset()
 	if err := s.Apply(change); err != nil {
 		t.Fatal(err)
@@ -259,11 +275,11 @@ func TestApplyPowerCuts(t *testing.T) {
 	if ops < 2 {
 		t.Fatalf("an Apply of %d flash operations", ops)
 	}
+	fx.tpm.Close()
 	cuts, news := 0, 0
 	for op := uint64(1); op <= ops; op++ {
 		for mode := range 3 {
-			restore(t, fx.flash, snapshot)
-			s := fx.open(t)
+			fx, s := before(t)
 			fx.flash.Reset()
 			switch mode {
 			case 0:
@@ -282,15 +298,57 @@ func TestApplyPowerCuts(t *testing.T) {
 			switch got {
 			case after:
 				news++
-			case before:
+			case old:
 			default:
-				t.Fatalf("op %d mode %d: the store opened at\n%s\nneither\n%s\nnor\n%s", op, mode, got, before, after)
+				t.Fatalf("op %d mode %d: the store opened at\n%s\nneither\n%s\nnor\n%s", op, mode, got, old, after)
 			}
+			// Opened at either, the store is in step with its counter:
+			// it opens again, and takes the next change.
+			if err := fx.open(t).Apply([]storage.TA{installed("c", 1, "C1", "")}); err != nil {
+				t.Fatalf("op %d mode %d: the next change: %v", op, mode, err)
+			}
+			fx.open(t)
+			fx.tpm.Close()
 		}
 	}
 	t.Logf("%d flash operations per Apply, %d cuts: %d left the new state, %d the old, 0 a mix", ops, cuts, news, cuts-news)
 	if news == 0 || news == cuts {
 		t.Fatalf("%d of %d cuts left the new state: the sweep did not cover both outcomes", news, cuts)
+	}
+}
+
+// TestStoreRefusesRestoredCopy is the rollback attack on the store: a
+// copy of both banks taken while a TA was at sequence number 1 (with its
+// personalization), written back after the TA moved on and then was
+// unlinked. The store refuses to open from it, though every record in it
+// is authentic; the copy of the current banks still opens.
+func TestStoreRefusesRestoredCopy(t *testing.T) {
+	fx := newFixture(t)
+	s := fx.format(t)
+	if err := s.Apply([]storage.TA{installed("a", 1, "A1", "secret-1")}); err != nil {
+		t.Fatal(err)
+	}
+	earlier := make([]byte, 5*4096)
+	fx.flash.Read(0, earlier)
+	for _, change := range [][]storage.TA{
+		{installed("a", 2, "A2", "secret-2")},
+		{{ID: taID("acme", "a"), SequenceNumber: 3, Unlinked: true}},
+	} {
+		if err := s.Apply(change); err != nil {
+			t.Fatal(err)
+		}
+	}
+	current := make([]byte, 5*4096)
+	fx.flash.Read(0, current)
+
+	restore(t, fx.flash, earlier)
+	if _, err := storage.Open(fx.flash, region, fx.tpm, fx.counter); !errors.Is(err, storage.ErrStale) || !errors.Is(err, storage.ErrTampered) {
+		t.Fatalf("Open of the restored copy = %v, want ErrStale", err)
+	}
+	restore(t, fx.flash, current)
+	ta, ok := fx.open(t).Lookup(taID("acme", "a"))
+	if !ok || !ta.Unlinked || ta.SequenceNumber != 3 {
+		t.Fatalf("the current banks open at %+v", ta)
 	}
 }
 
@@ -314,7 +372,7 @@ func TestFormatRefusesPolicyWithoutPublicKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := &keys.Policy{Anchors: []keys.Anchor{{Name: "mac", Key: mac}}}
-	if _, err := storage.Format(fx.flash, region, fx.tpm, fx.device, bad, nil); !errors.Is(err, storage.ErrPolicy) {
+	if _, err := storage.Format(fx.flash, region, fx.tpm, fx.counter, fx.device, bad, nil); !errors.Is(err, storage.ErrPolicy) {
 		t.Fatalf("Format with a MAC anchor = %v, want ErrPolicy", err)
 	}
 }
