@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/google/go-tpm/tpm2/transport"
 )
 
 func TestSealUnseal(t *testing.T) {
@@ -64,4 +66,43 @@ func flip(b []byte, i int) []byte {
 	c := bytes.Clone(b)
 	c[i] ^= 0x01
 	return c
+}
+
+// busTap records every command and response that crosses the TPM's
+// command interface: what a probe on the bus of a discrete TPM sees.
+type busTap struct {
+	next    transport.TPM
+	crossed []byte
+}
+
+func (b *busTap) Send(cmd []byte) ([]byte, error) {
+	// Before it is sent: the simulator works on the command in place.
+	b.crossed = append(b.crossed, cmd...)
+	rsp, err := b.next.Send(cmd)
+	b.crossed = append(b.crossed, rsp...)
+	return rsp, err
+}
+
+// TestSealedSecretNeverCrossesInClear is a probe on the TPM bus during a
+// Seal and an Unseal: the secret goes in and comes back out, and in
+// neither direction is it on the bus in the clear.
+func TestSealedSecretNeverCrossesInClear(t *testing.T) {
+	tp := openTPM(t, t.TempDir())
+	tap := &busTap{next: tp.raw}
+	tp.raw = tap
+	secret := []byte("the store's root key: 32 bytes!!")
+	blob, err := tp.Seal(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tp.Unseal(blob)
+	if err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("Unseal = %q, %v", got, err)
+	}
+	if len(tap.crossed) == 0 {
+		t.Fatal("the tap saw nothing")
+	}
+	if bytes.Contains(tap.crossed, secret) || bytes.Contains(tap.crossed, secret[:16]) {
+		t.Fatal("the secret crossed the TPM's command interface in the clear")
+	}
 }
