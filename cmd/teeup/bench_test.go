@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -26,8 +27,10 @@ import (
 // over the same bytes in the same run. The a128gcm variant sends the image
 // encrypted for the device, which the secure world decrypts as it
 // streams. It reports the throughput of the streaming phase alone
-// (stream-MB/s) and the peak RSS of both worlds, which must not grow
-// with the image.
+// (stream-MB/s), the peak RSS of both worlds, which must not grow with
+// the image, and the CPU time each world spent per update (secure-cpu-ms,
+// normal-cpu-ms): on a machine of two cores, the update cannot take less
+// wall time than half their sum.
 func BenchmarkUpdateThroughIPC(b *testing.B) {
 	for _, size := range []int{16 << 20, 64 << 20, 256 << 20} {
 		payload := device.BuiltinImage(boot.Normal, 9, size)
@@ -109,6 +112,7 @@ func benchUpdate(b *testing.B, payload []byte, encrypt bool) {
 	uri := "https://fw.example/payload.bin"
 	seq := uint64(2)
 	var secureRSS, normalRSS int
+	var secureCPU, normalCPU time.Duration
 	// streaming: from the envelope's acceptance to the payload's verified
 	// digest, the data path alone, without the fixed costs around it.
 	var streaming time.Duration
@@ -125,6 +129,7 @@ func benchUpdate(b *testing.B, payload []byte, encrypt bool) {
 		envFile := filepath.Join(filepath.Dir(dir), "u.suit")
 		os.WriteFile(envFile, env, 0o644)
 		seq++
+		cpu0 := worldCPU(b, run.Process.Pid)
 		b.StartTimer()
 		staged := false
 		var accepted time.Time
@@ -142,6 +147,9 @@ func benchUpdate(b *testing.B, payload []byte, encrypt bool) {
 				// Both worlds are still the processes that streamed it.
 				s, n := worldRSS(b, run.Process.Pid)
 				secureRSS, normalRSS = max(secureRSS, s), max(normalRSS, n)
+				cpu := worldCPU(b, run.Process.Pid)
+				secureCPU += cpu[secureWorld] - cpu0[secureWorld]
+				normalCPU += cpu[normalWorld] - cpu0[normalWorld]
 			}
 		})
 		if !staged {
@@ -153,36 +161,69 @@ func benchUpdate(b *testing.B, payload []byte, encrypt bool) {
 	b.ReportMetric(float64(b.N)*float64(len(payload))/streaming.Seconds()/1e6, "stream-MB/s")
 	b.ReportMetric(float64(secureRSS)/1024, "secure-peak-RSS-MiB")
 	b.ReportMetric(float64(normalRSS)/1024, "normal-peak-RSS-MiB")
+	b.ReportMetric(float64(secureCPU.Milliseconds())/float64(b.N), "secure-cpu-ms/op")
+	b.ReportMetric(float64(normalCPU.Milliseconds())/float64(b.N), "normal-cpu-ms/op")
 }
 
-// worldRSS reads the peak RSS (VmHWM, KiB) of the secure and the normal
-// world, children of the supervisor.
-func worldRSS(b *testing.B, supervisor int) (secure, normal int) {
+const (
+	secureWorld = "secure-world"
+	normalWorld = "normal-world"
+)
+
+// worldPIDs finds the secure and the normal world, children of the
+// supervisor, by their command lines.
+func worldPIDs(b *testing.B, supervisor int) map[string]string {
 	// A child is listed under the thread that started it: read them all.
 	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", supervisor))
 	if err != nil {
 		b.Fatal(err)
 	}
-	var kids []string
+	pids := map[string]string{}
 	for _, t := range tasks {
 		raw, _ := os.ReadFile(t)
-		kids = append(kids, strings.Fields(string(raw))...)
-	}
-	for _, f := range kids {
-		cmd, _ := os.ReadFile("/proc/" + f + "/cmdline")
-		status, _ := os.ReadFile("/proc/" + f + "/status")
-		var hwm int
-		for _, line := range strings.Split(string(status), "\n") {
-			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				hwm, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+		for _, pid := range strings.Fields(string(raw)) {
+			cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			for _, w := range []string{secureWorld, normalWorld} {
+				if strings.Contains(string(cmd), w) {
+					pids[w] = pid
+				}
 			}
 		}
-		switch {
-		case strings.Contains(string(cmd), "secure-world"):
-			secure = hwm
-		case strings.Contains(string(cmd), "normal-world"):
-			normal = hwm
+	}
+	return pids
+}
+
+// worldRSS reads the peak RSS (VmHWM, KiB) of the secure and the normal
+// world.
+func worldRSS(b *testing.B, supervisor int) (secure, normal int) {
+	hwm := map[string]int{}
+	for w, pid := range worldPIDs(b, supervisor) {
+		status, _ := os.ReadFile("/proc/" + pid + "/status")
+		for _, line := range strings.Split(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				hwm[w], _ = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			}
 		}
 	}
-	return secure, normal
+	return hwm[secureWorld], hwm[normalWorld]
+}
+
+// worldCPU reads the CPU time each world has used so far, its exited
+// threads' included (utime and stime of /proc/PID/stat: in ticks of
+// 10 ms, so that a figure per update is good to 20 ms over b.N).
+func worldCPU(b *testing.B, supervisor int) map[string]time.Duration {
+	cpu := map[string]time.Duration{}
+	for w, pid := range worldPIDs(b, supervisor) {
+		raw, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			continue
+		}
+		// The fields after the command name, which may hold spaces.
+		f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		for _, i := range []int{11, 12} { // utime, stime
+			ticks, _ := strconv.ParseInt(f[i], 10, 64)
+			cpu[w] += time.Duration(ticks) * 10 * time.Millisecond
+		}
+	}
+	return cpu
 }
