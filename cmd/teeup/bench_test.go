@@ -113,6 +113,7 @@ func benchUpdate(b *testing.B, payload []byte, encrypt bool) {
 	seq := uint64(2)
 	var secureRSS, normalRSS int
 	var secureCPU, normalCPU time.Duration
+	cpuSamples := 0
 	// streaming: from the envelope's acceptance to the payload's verified
 	// digest, the data path alone, without the fixed costs around it.
 	var streaming time.Duration
@@ -129,7 +130,8 @@ func benchUpdate(b *testing.B, payload []byte, encrypt bool) {
 		envFile := filepath.Join(filepath.Dir(dir), "u.suit")
 		os.WriteFile(envFile, env, 0o644)
 		seq++
-		cpu0 := worldCPU(b, run.Process.Pid)
+		pids := worldPIDs(b, run.Process.Pid)
+		cpu0 := worldCPU(pids)
 		b.StartTimer()
 		staged := false
 		var accepted time.Time
@@ -147,9 +149,12 @@ func benchUpdate(b *testing.B, payload []byte, encrypt bool) {
 				// Both worlds are still the processes that streamed it.
 				s, n := worldRSS(b, run.Process.Pid)
 				secureRSS, normalRSS = max(secureRSS, s), max(normalRSS, n)
-				cpu := worldCPU(b, run.Process.Pid)
-				secureCPU += cpu[secureWorld] - cpu0[secureWorld]
-				normalCPU += cpu[normalWorld] - cpu0[normalWorld]
+				// The same two processes, both alive throughout.
+				if cpu := worldCPU(pids); len(cpu) == 2 && len(cpu0) == 2 {
+					secureCPU += cpu[secureWorld] - cpu0[secureWorld]
+					normalCPU += cpu[normalWorld] - cpu0[normalWorld]
+					cpuSamples++
+				}
 			}
 		})
 		if !staged {
@@ -161,8 +166,10 @@ func benchUpdate(b *testing.B, payload []byte, encrypt bool) {
 	b.ReportMetric(float64(b.N)*float64(len(payload))/streaming.Seconds()/1e6, "stream-MB/s")
 	b.ReportMetric(float64(secureRSS)/1024, "secure-peak-RSS-MiB")
 	b.ReportMetric(float64(normalRSS)/1024, "normal-peak-RSS-MiB")
-	b.ReportMetric(float64(secureCPU.Milliseconds())/float64(b.N), "secure-cpu-ms/op")
-	b.ReportMetric(float64(normalCPU.Milliseconds())/float64(b.N), "normal-cpu-ms/op")
+	if cpuSamples > 0 {
+		b.ReportMetric(float64(secureCPU.Milliseconds())/float64(cpuSamples), "secure-cpu-ms/op")
+		b.ReportMetric(float64(normalCPU.Milliseconds())/float64(cpuSamples), "normal-cpu-ms/op")
+	}
 }
 
 const (
@@ -211,15 +218,19 @@ func worldRSS(b *testing.B, supervisor int) (secure, normal int) {
 // worldCPU reads the CPU time each world has used so far, its exited
 // threads' included (utime and stime of /proc/PID/stat: in ticks of
 // 10 ms, so that a figure per update is good to 20 ms over b.N).
-func worldCPU(b *testing.B, supervisor int) map[string]time.Duration {
+// A world that is gone, or a zombie, is left out.
+func worldCPU(pids map[string]string) map[string]time.Duration {
 	cpu := map[string]time.Duration{}
-	for w, pid := range worldPIDs(b, supervisor) {
+	for w, pid := range pids {
 		raw, err := os.ReadFile("/proc/" + pid + "/stat")
 		if err != nil {
 			continue
 		}
 		// The fields after the command name, which may hold spaces.
 		f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		if len(f) < 13 || f[0] == "Z" {
+			continue
+		}
 		for _, i := range []int{11, 12} { // utime, stime
 			ticks, _ := strconv.ParseInt(f[i], 10, 64)
 			cpu[w] += time.Duration(ticks) * 10 * time.Millisecond
