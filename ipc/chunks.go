@@ -20,9 +20,10 @@ import (
 const chunksInFlight = 3
 
 // A Chunk is the data of one WriteChunk request of WriteChunks: Data, or,
-// when File is set, Len bytes of File at Off. A socket takes a file's
-// bytes straight from the page cache (sendfile(2) on Linux), so that they
-// are not copied through the normal world.
+// when File is set, Len bytes of File at Off. A file's bytes are read
+// straight into the shared region, if the session has one; else a socket
+// takes them straight from the page cache (sendfile(2) on Linux). Either
+// way they are not copied through the normal world's memory.
 type Chunk struct {
 	Data []byte
 	File *os.File
@@ -40,9 +41,9 @@ func (c Chunk) Size() int {
 
 // WriteChunks writes each chunk that chunks yields at its offset of a
 // payload of set, as a run of WriteChunk calls would, but without waiting
-// for each answer: up to chunksInFlight requests are in flight, so that
-// the secure world has the next chunk at hand as soon as it is done with
-// one. The answers are read as they come, so that the secure world never
+// for each answer: up to chunksInFlight requests are in flight (with a
+// shared region, one per slot, up to SharedSlots), so that the secure
+// world has the next chunk at hand as soon as it is done with one. The answers are read as they come, so that the secure world never
 // waits to write one, whatever the channel buffers. A chunk is at most
 // c.MaxChunk() bytes; it is sent before the loop body returns, so the
 // producer may then reuse it.
@@ -67,9 +68,17 @@ func (c *Client) WriteChunks(ctx context.Context, set uint64, payload uint32, ch
 	stop := context.AfterFunc(ctx, func() { c.conn.Close() })
 
 	// The reader takes the ID of each request before it is sent, which
-	// bounds the requests in flight, and reads its answer.
+	// bounds the requests in flight, and reads its answer. With a shared
+	// region a request holds its slot until the answer: as many are in
+	// flight as there are slots, and slot k%slots is free again once the
+	// answer to request k-slots is read.
+	inFlight, slots := chunksInFlight, 0
+	if c.shared != nil {
+		slots = min(c.shared.Len()/c.maxChunk, SharedSlots)
+		inFlight = slots
+	}
 	type outcome struct{ refused, fault error }
-	ids := make(chan uint64, chunksInFlight-1)
+	ids := make(chan uint64, inFlight-1)
 	read := make(chan outcome, 1)
 	var halt atomic.Bool // the reader saw a refusal or a fault
 	go func() {
@@ -86,20 +95,32 @@ func (c *Client) WriteChunks(ctx context.Context, set uint64, payload uint32, ch
 		read <- o
 	}()
 	var refused, fault error
+	k := 0 // chunks sent
 	for off, chunk := range chunks {
 		if halt.Load() {
 			break
 		}
 		c.nextID++
 		var m message
-		if m, refused = c.chunkRequest(c.nextID, set, payload, off, chunk); refused != nil {
+		if slots > 0 {
+			m, refused = c.sharedRequest(c.nextID, set, payload, off, chunk, k%slots)
+		} else {
+			m, refused = c.chunkRequest(c.nextID, set, payload, off, chunk)
+		}
+		if refused != nil {
 			break
 		}
 		ids <- c.nextID
-		if fault = c.sendChunk(m, chunk); fault != nil {
+		if slots > 0 {
+			fault = c.sendShared(m, chunk, k%slots)
+		} else {
+			fault = c.sendChunk(m, chunk)
+		}
+		if fault != nil {
 			c.conn.Close() // the reader waits for an answer that will not come
 			break
 		}
+		k++
 	}
 	close(ids)
 	o := <-read
@@ -137,6 +158,37 @@ func (c *Client) chunkRequest(id, set uint64, payload uint32, off uint64, chunk 
 		return message{}, protocolError(LimitExceeded, "frame of "+strconv.Itoa(size)+" bytes, bound "+strconv.FormatUint(uint64(c.maxFrame), 10), nil)
 	}
 	return m, nil
+}
+
+// sharedRequest encodes the WriteShared request of chunk, whose data goes
+// in the given slot, and checks it against the bounds; an error means it
+// was refused and nothing was sent.
+func (c *Client) sharedRequest(id, set uint64, payload uint32, off uint64, chunk Chunk, slot int) (message, error) {
+	n := chunk.Size()
+	if n < 0 || n > c.maxChunk {
+		return message{}, tooLong("chunk", n, c.maxChunk)
+	}
+	return encodeRequest(&Request{Version: ProtocolVersion, ID: id, Op: OpWriteShared, Args: WriteSharedArgs{
+		Set: set, Payload: payload, Offset: off, Start: uint64(slot * c.maxChunk), Length: uint32(n)}})
+}
+
+// sendShared puts the data of chunk in its slot of the shared region,
+// then sends m, its request.
+func (c *Client) sendShared(m message, chunk Chunk, slot int) error {
+	dst := c.shared.slot(slot, c.maxChunk)[:chunk.Size()]
+	if chunk.File != nil {
+		if _, err := chunk.File.ReadAt(dst, chunk.Off); err != nil {
+			return transportError("read chunk from file", err)
+		}
+	} else {
+		copy(dst, chunk.Data)
+	}
+	if c.sharedTap != nil {
+		if _, err := c.sharedTap.Write(dst); err != nil {
+			return transportError("record shared chunk", err)
+		}
+	}
+	return writeMessage(c.conn, m, c.maxFrame)
 }
 
 // sendChunk writes m, a request from chunkRequest, as one frame, followed

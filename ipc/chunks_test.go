@@ -45,7 +45,7 @@ var transports = []struct {
 func startSessionOver(t *testing.T, h Handler, conn func(*testing.T) (net.Conn, net.Conn)) *testSession {
 	t.Helper()
 	normal, secure := conn(t)
-	return startSessionOn(t, h, sessionLimits{maxRequests: MaxRequestsPerSession, maxBytes: MaxSessionBytes}, normal, secure)
+	return startSessionOn(t, h, sessionLimits{maxRequests: MaxRequestsPerSession, maxBytes: MaxSessionBytes}, normal, secure, nil, nil)
 }
 
 // payloadChunks yields payload in chunks of n bytes, from memory or from

@@ -28,6 +28,11 @@ type Client struct {
 	maxChunk int
 	maxFrame uint32
 
+	// shared is the region WriteChunks puts chunks in, if any, cut in
+	// slots of maxChunk bytes; sharedTap gets a copy of what goes there.
+	shared    *Shared
+	sharedTap io.Writer
+
 	closed atomic.Bool
 	mu     sync.Mutex // serialises calls; guards what follows
 	nextID uint64
@@ -45,6 +50,24 @@ func NewClient(conn io.ReadWriteCloser) (*Client, error) {
 	if err != nil {
 		conn.Close()
 		return nil, err
+	}
+	return c, nil
+}
+
+// NewSharedClient is NewClient for a session with a shared region, which
+// WriteChunks then uses for the chunks' data: each request names a slot of
+// it instead of carrying the bytes, which the normal world writes there
+// (reads them from a file straight into it). tap, if not nil, gets a copy
+// of every byte written into the region, before the request that names it
+// is sent: with a recording of the socket, it makes a record of
+// everything that crossed. A region too small for two chunks is not used.
+func NewSharedClient(conn io.ReadWriteCloser, shared *Shared, tap io.Writer) (*Client, error) {
+	c, err := NewClient(conn)
+	if err != nil {
+		return nil, err
+	}
+	if shared.Len()/c.maxChunk >= 2 {
+		c.shared, c.sharedTap = shared, tap
 	}
 	return c, nil
 }

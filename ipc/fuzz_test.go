@@ -61,7 +61,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	for _, tc := range testRequests() {
 		f.Add(mustEncode(f, EncodeRequest, tc.req))
 	}
-	f.Add([]byte{0x84, 0x01, 0x01, 0x18, 0x63, 0x80})
+	f.Add([]byte{0x84, 0x02, 0x01, 0x18, 0x63, 0x80})
 	f.Add([]byte{0xa2, 0x01, 0x01, 0x01, 0x02})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkRequest(t, data)
@@ -109,9 +109,9 @@ func FuzzDecodeResponse(f *testing.F) {
 	})
 }
 
-// FuzzServe feeds a fuzzed stream to Serve as the normal world. Serve
-// must not panic, must end (the stream is finite), and must return nil or
-// an *Error.
+// FuzzServe feeds a fuzzed stream to Serve as the normal world, with a
+// small shared region for its WriteShared requests. Serve must not panic,
+// must end (the stream is finite), and must return nil or an *Error.
 func FuzzServe(f *testing.F) {
 	var hello bytes.Buffer
 	if err := WriteFrame(&hello, mustEncode(f, EncodeHello, &Hello{Version: ProtocolVersion, Role: RoleNormal})); err != nil {
@@ -127,7 +127,7 @@ func FuzzServe(f *testing.F) {
 	f.Add(append(bytes.Clone(hello.Bytes()), 0xff, 0xff, 0xff, 0xff))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		err := Serve(context.Background(), rwConn{bytes.NewReader(data), io.Discard}, newFakeHandler())
+		err := ServeShared(context.Background(), rwConn{bytes.NewReader(data), io.Discard}, newFakeHandler(), NewShared(4096))
 		var e *Error
 		if err != nil && !errors.As(err, &e) {
 			t.Fatalf("Serve returned %T %v", err, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -118,6 +119,9 @@ func (f *fakeHandler) Evidence(ctx context.Context, nonce []byte) ([]byte, error
 	return f.evidence, nil
 }
 
+// sharedViews are the two worlds' views of one shared region.
+type sharedViews struct{ normal, secure *Shared }
+
 // session is a client and a server joined by Pipe; the server's result
 // arrives on done.
 type testSession struct {
@@ -145,18 +149,30 @@ func startSession(t *testing.T, h Handler) *testSession {
 func startSessionLimits(t *testing.T, h Handler, lim sessionLimits) *testSession {
 	t.Helper()
 	normal, secure := Pipe()
-	return startSessionOn(t, h, lim, normal, secure)
+	return startSessionOn(t, h, lim, normal, secure, nil, nil)
 }
 
 // startSessionOn is startSessionLimits over the given ends of a connection.
-func startSessionOn(t *testing.T, h Handler, lim sessionLimits, normal, secure net.Conn) *testSession {
+// With shared, both ends use that region, as two views of it when
+// normalView is set, and the client records what it puts there in tap.
+func startSessionOn(t *testing.T, h Handler, lim sessionLimits, normal, secure net.Conn, shared *sharedViews, tap io.Writer) *testSession {
 	t.Helper()
 	done := make(chan error, 1)
+	var serverView *Shared
+	if shared != nil {
+		serverView = shared.secure
+	}
 	go func() {
-		done <- serve(context.Background(), secure, h, lim)
+		done <- serve(context.Background(), secure, h, serverView, lim)
 		secure.Close()
 	}()
-	c, err := NewClient(normal)
+	var c *Client
+	var err error
+	if shared != nil {
+		c, err = NewSharedClient(normal, shared.normal, tap)
+	} else {
+		c, err = NewClient(normal)
+	}
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
@@ -178,11 +194,16 @@ type rawPeer struct {
 }
 
 func startRaw(t *testing.T, h Handler, lim sessionLimits) *rawPeer {
+	return startRawShared(t, h, lim, nil)
+}
+
+// startRawShared is startRaw with a shared region on the server's side.
+func startRawShared(t *testing.T, h Handler, lim sessionLimits, shared *Shared) *rawPeer {
 	t.Helper()
 	normal, secure := Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(context.Background(), secure, h, lim)
+		done <- serve(context.Background(), secure, h, shared, lim)
 		secure.Close()
 	}()
 	t.Cleanup(func() { normal.Close() })

@@ -14,6 +14,9 @@ const (
 	// it in HelloReply; a client never sends more than the smaller of this
 	// and the offer.
 	MaxChunk = 1 << 20
+	// maxShared bounds the shared region a world maps: SharedSlots chunks,
+	// with room to spare.
+	maxShared = 64 << 20
 
 	// MaxEnvelope bounds the SUIT envelope of StartUpdate. Payloads larger
 	// than what fits next to the manifest must be detached and written

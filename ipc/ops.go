@@ -25,6 +25,10 @@ const (
 	// OpReboot asks the secure world to reset the device (PSA FWU
 	// psa_fwu_request_reboot), typically after Install.
 	OpReboot Op = 10 // RebootArgs → nothing; the session then ends
+	// OpWriteShared is WriteChunk with the data in the shared region
+	// (GlobalPlatform TEE Client API shared memory) rather than in the
+	// frame: the secure world copies it out before it looks at it.
+	OpWriteShared Op = 11 // WriteSharedArgs → nothing
 )
 
 var opNames = map[Op]string{
@@ -38,6 +42,7 @@ var opNames = map[Op]string{
 	OpRelayTEEP:   "RelayTEEP",
 	OpGetEvidence: "GetEvidence",
 	OpReboot:      "Reboot",
+	OpWriteShared: "WriteShared",
 }
 
 // String returns the operation's name.
@@ -92,6 +97,16 @@ type (
 		Payload uint32   // PayloadRequest.Index
 		Offset  uint64   // where Data goes in the payload
 		Data    []byte   // at most MaxChunk bytes
+	}
+	// WriteSharedArgs writes the Length bytes at Start of the shared
+	// region into the set, as WriteChunkArgs writes Data.
+	WriteSharedArgs struct {
+		_       struct{} `cbor:",toarray"`
+		Set     uint64
+		Payload uint32
+		Offset  uint64
+		Start   uint64 // where the data starts in the shared region
+		Length  uint32 // at most MaxChunk bytes
 	}
 	// FinishArgs declares a payload complete; the secure world checks its
 	// digest.
@@ -229,7 +244,13 @@ func (a StartUpdateArgs) validate() error {
 	return checkBytes("envelope", a.Envelope, MaxEnvelope)
 }
 func (a WriteChunkArgs) validate() error { return checkBytes("chunk", a.Data, MaxChunk) }
-func (a RelayTEEPArgs) validate() error  { return checkBytes("TEEP message", a.Message, MaxTEEPMessage) }
+func (a WriteSharedArgs) validate() error {
+	if a.Length > MaxChunk {
+		return tooLong("chunk", int(a.Length), MaxChunk)
+	}
+	return nil
+}
+func (a RelayTEEPArgs) validate() error { return checkBytes("TEEP message", a.Message, MaxTEEPMessage) }
 func (a GetEvidenceArgs) validate() error {
 	return checkBytes("nonce", a.Nonce, MaxNonce)
 }

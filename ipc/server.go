@@ -35,6 +35,17 @@ type Handler interface {
 	Reboot(ctx context.Context) error
 }
 
+// ChunkBuffers is implemented by a Handler that takes the data of shared
+// chunks into buffers of its own: ServeShared copies a WriteShared chunk
+// out of the region straight into the buffer ChunkBuffer returns (at
+// least n bytes, for the next WriteChunk of that payload), and passes
+// WriteChunk that buffer, which the handler may then keep. That spares
+// one copy of every byte. A nil buffer means the session's buffer, as for
+// any WriteChunk.
+type ChunkBuffers interface {
+	ChunkBuffer(set uint64, payload uint32, n int) []byte
+}
+
 // ErrReboot is what Serve returns after it answered a Reboot request that
 // the handler agreed to: the caller resets the device.
 var ErrReboot = errors.New("ipc: reset requested")
@@ -64,7 +75,17 @@ var ErrReboot = errors.New("ipc: reset requested")
 // read in progress; otherwise it notices cancellation between requests.
 // Serve does not close conn otherwise.
 func Serve(ctx context.Context, conn io.ReadWriter, h Handler) error {
-	return serve(ctx, conn, h, sessionLimits{maxRequests: MaxRequestsPerSession, maxBytes: MaxSessionBytes})
+	return ServeShared(ctx, conn, h, nil)
+}
+
+// ServeShared is Serve with a shared region, from which it takes the data
+// of WriteShared requests (nil: there is none, and they are refused). It
+// copies each chunk out of the region once, bounds checked, into a buffer
+// of the session, and hands the handler that copy: the normal world may
+// rewrite the region at any moment, and the handler must see the bytes
+// that it checks and the bytes that it uses be the same.
+func ServeShared(ctx context.Context, conn io.ReadWriter, h Handler, shared *Shared) error {
+	return serve(ctx, conn, h, shared, sessionLimits{maxRequests: MaxRequestsPerSession, maxBytes: MaxSessionBytes})
 }
 
 type sessionLimits struct {
@@ -72,13 +93,13 @@ type sessionLimits struct {
 	maxBytes    uint64
 }
 
-func serve(ctx context.Context, conn io.ReadWriter, h Handler, lim sessionLimits) error {
+func serve(ctx context.Context, conn io.ReadWriter, h Handler, shared *Shared, lim sessionLimits) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	stop := context.AfterFunc(ctx, func() { interrupt(conn) })
 	defer stop()
-	s := &session{conn: conn, h: h, lim: lim}
+	s := &session{conn: conn, h: h, lim: lim, shared: shared}
 	err := s.run(ctx)
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
@@ -107,6 +128,10 @@ type session struct {
 	bufs  [2][]byte
 	turn  int
 	ahead chan frame // the next frame, read during a WriteChunk; nil when none
+	// shared is the session's shared region, if any, and sharedBuf the
+	// buffer each WriteShared chunk is copied into.
+	shared    *Shared
+	sharedBuf []byte
 }
 
 // frame is the outcome of reading one frame.
@@ -271,7 +296,15 @@ func (s *session) serveOne(ctx context.Context) error {
 
 // handle calls the handler and builds the response.
 func (s *session) handle(ctx context.Context, req *Request) *Response {
-	res, err := s.dispatch(ctx, req.Args)
+	args := req.Args
+	if a, ok := args.(WriteSharedArgs); ok {
+		data, e := s.sharedChunk(a)
+		if e != nil {
+			return &Response{Version: ProtocolVersion, ID: req.ID, Status: e.Code, Message: truncateMessage(e.Message)}
+		}
+		args = WriteChunkArgs{Set: a.Set, Payload: a.Payload, Offset: a.Offset, Data: data}
+	}
+	res, err := s.dispatch(ctx, args)
 	if err != nil {
 		code, msg := handlerStatus(err)
 		return &Response{Version: ProtocolVersion, ID: req.ID, Status: code, Message: msg}
@@ -323,6 +356,26 @@ func (s *session) dispatch(ctx context.Context, args any) (any, error) {
 	}
 	// decodeRequest returns only the types above.
 	return nil, Errorf(Internal, "no dispatch for %T", args)
+}
+
+// sharedChunk copies the data a WriteShared names out of the shared
+// region, into the session's buffer, valid until the next one.
+func (s *session) sharedChunk(a WriteSharedArgs) ([]byte, *Error) {
+	if s.shared == nil {
+		return nil, errNoShared
+	}
+	if e := s.shared.check(a.Start, a.Length); e != nil {
+		return nil, e
+	}
+	if b, ok := s.h.(ChunkBuffers); ok {
+		if buf := b.ChunkBuffer(a.Set, a.Payload, int(a.Length)); len(buf) >= int(a.Length) {
+			return s.shared.copyOut(buf, a.Start, a.Length), nil
+		}
+	}
+	if s.sharedBuf == nil {
+		s.sharedBuf = make([]byte, MaxChunk)
+	}
+	return s.shared.copyOut(s.sharedBuf, a.Start, a.Length), nil
 }
 
 // write sends resp. A result the handler made that cannot be sent (out of

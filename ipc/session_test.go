@@ -211,23 +211,23 @@ func TestServeRefusesBadRequests(t *testing.T) {
 	req := func(version, id uint64, op Op, args any) []byte {
 		return wire(t, requestWire{Version: version, ID: id, Op: op, Args: wire(t, args)})
 	}
-	valid := req(1, 5, OpQuery, QueryArgs{})
+	valid := req(ProtocolVersion, 5, OpQuery, QueryArgs{})
 	for _, tc := range []struct {
 		name   string
 		body   []byte
 		wantID uint64
 		want   Code
 	}{
-		{"unknown op", req(1, 7, 99, QueryArgs{}), 7, UnknownOp},
-		{"wrong version", req(2, 8, OpQuery, QueryArgs{}), 8, VersionMismatch},
-		{"ID 0", req(1, 0, OpQuery, QueryArgs{}), 0, Malformed},
-		{"bad args", req(1, 9, OpFinish, QueryArgs{}), 9, Malformed},
-		{"args over bound", req(1, 10, OpGetEvidence, GetEvidenceArgs{Nonce: make([]byte, MaxNonce+1)}), 10, LimitExceeded},
+		{"unknown op", req(ProtocolVersion, 7, 99, QueryArgs{}), 7, UnknownOp},
+		{"wrong version", req(ProtocolVersion+1, 8, OpQuery, QueryArgs{}), 8, VersionMismatch},
+		{"ID 0", req(ProtocolVersion, 0, OpQuery, QueryArgs{}), 0, Malformed},
+		{"bad args", req(ProtocolVersion, 9, OpFinish, QueryArgs{}), 9, Malformed},
+		{"args over bound", req(ProtocolVersion, 10, OpGetEvidence, GetEvidenceArgs{Nonce: make([]byte, MaxNonce+1)}), 10, LimitExceeded},
 		{"not CBOR", []byte{0xff, 0xff}, 0, Malformed},
 		{"trailing bytes", cat(valid, []byte{0}), 0, Malformed},
 		{"duplicate map keys", []byte{0xa2, 0x01, 0x01, 0x01, 0x02}, 0, Malformed},
-		{"long-form head", []byte{0x84, 0x01, 0x18, 0x05, 0x01, 0x80}, 5, Malformed},
-		{"array for bytes", req(1, 11, OpRelayTEEP, []any{[]int{1, 2}}), 11, Malformed},
+		{"long-form head", []byte{0x84, 0x02, 0x18, 0x05, 0x01, 0x80}, 5, Malformed},
+		{"array for bytes", req(ProtocolVersion, 11, OpRelayTEEP, []any{[]int{1, 2}}), 11, Malformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p.send(tc.body)
@@ -282,7 +282,7 @@ func TestServeHandshake(t *testing.T) {
 	lim := sessionLimits{maxRequests: MaxRequestsPerSession, maxBytes: MaxSessionBytes}
 	t.Run("version mismatch", func(t *testing.T) {
 		p := startRaw(t, newFakeHandler(), lim)
-		p.send(mustEncode(t, EncodeHello, &Hello{Version: 2, Role: RoleNormal}))
+		p.send(mustEncode(t, EncodeHello, &Hello{Version: ProtocolVersion + 1, Role: RoleNormal}))
 		reply, err := DecodeHelloReply(p.recv())
 		if err != nil {
 			t.Fatal(err)
@@ -299,7 +299,7 @@ func TestServeHandshake(t *testing.T) {
 	})
 	t.Run("request before hello", func(t *testing.T) {
 		p := startRaw(t, newFakeHandler(), lim)
-		p.send(mustEncode(t, EncodeRequest, &Request{Version: 1, ID: 1, Op: OpQuery, Args: QueryArgs{}}))
+		p.send(mustEncode(t, EncodeRequest, &Request{Version: ProtocolVersion, ID: 1, Op: OpQuery, Args: QueryArgs{}}))
 		wantErr(t, p.wait(), ErrProtocol, ErrMalformed)
 	})
 	t.Run("peer hangs up", func(t *testing.T) {
@@ -362,11 +362,11 @@ func TestClientHandshakeRefuses(t *testing.T) {
 		reply *HelloReply
 		want  error
 	}{
-		{"version 2", &HelloReply{Version: 2, MaxFrame: MaxFrame, MaxChunk: MaxChunk}, ErrVersionMismatch},
+		{"next version", &HelloReply{Version: ProtocolVersion + 1, MaxFrame: MaxFrame, MaxChunk: MaxChunk}, ErrVersionMismatch},
 		{"version 0", &HelloReply{Version: 0, MaxFrame: MaxFrame, MaxChunk: MaxChunk}, ErrVersionMismatch},
-		{"zero chunk", &HelloReply{Version: 1, MaxFrame: MaxFrame}, ErrMalformed},
-		{"chunk over frame", &HelloReply{Version: 1, MaxFrame: 4096, MaxChunk: 8192}, ErrMalformed},
-		{"tiny frame", &HelloReply{Version: 1, MaxFrame: 16, MaxChunk: 8}, ErrMalformed},
+		{"zero chunk", &HelloReply{Version: ProtocolVersion, MaxFrame: MaxFrame}, ErrMalformed},
+		{"chunk over frame", &HelloReply{Version: ProtocolVersion, MaxFrame: 4096, MaxChunk: 8192}, ErrMalformed},
+		{"tiny frame", &HelloReply{Version: ProtocolVersion, MaxFrame: 16, MaxChunk: 8}, ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := fakeSecure(t, tc.reply, nil)
@@ -376,8 +376,8 @@ func TestClientHandshakeRefuses(t *testing.T) {
 }
 
 func TestClientSmallerChunkOffer(t *testing.T) {
-	c, err := fakeSecure(t, &HelloReply{Version: 1, MaxFrame: 64 << 10, MaxChunk: 32 << 10}, func(r *Request) *Response {
-		return &Response{Version: 1, ID: r.ID}
+	c, err := fakeSecure(t, &HelloReply{Version: ProtocolVersion, MaxFrame: 64 << 10, MaxChunk: 32 << 10}, func(r *Request) *Response {
+		return &Response{Version: ProtocolVersion, ID: r.ID}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -399,17 +399,17 @@ func TestClientChecksResponses(t *testing.T) {
 		want    []error
 		broken  bool // later calls fail too
 	}{
-		{"ID mismatch", func(r *Request) *Response { return &Response{Version: 1, ID: r.ID + 1} },
+		{"ID mismatch", func(r *Request) *Response { return &Response{Version: ProtocolVersion, ID: r.ID + 1} },
 			[]error{ErrProtocol, ErrIDMismatch}, true},
-		{"ID 0 with success", func(r *Request) *Response { return &Response{Version: 1, ID: 0} },
+		{"ID 0 with success", func(r *Request) *Response { return &Response{Version: ProtocolVersion, ID: 0} },
 			[]error{ErrProtocol, ErrIDMismatch}, true},
 		{"ID 0 with protocol error", func(r *Request) *Response {
-			return &Response{Version: 1, ID: 0, Status: Malformed, Message: "decode request"}
+			return &Response{Version: ProtocolVersion, ID: 0, Status: Malformed, Message: "decode request"}
 		}, []error{ErrProtocol, ErrMalformed}, false},
 		{"result of another op", func(r *Request) *Response {
-			return &Response{Version: 1, ID: r.ID, Result: EvidenceResult{Evidence: []byte{1}}}
+			return &Response{Version: ProtocolVersion, ID: r.ID, Result: EvidenceResult{Evidence: []byte{1}}}
 		}, []error{ErrProtocol, ErrMalformed}, true},
-		{"secure refusal", func(r *Request) *Response { return &Response{Version: 1, ID: r.ID, Status: Busy} },
+		{"secure refusal", func(r *Request) *Response { return &Response{Version: ProtocolVersion, ID: r.ID, Status: Busy} },
 			[]error{ErrSecure, ErrBusy}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -519,8 +519,8 @@ func TestSessionLimits(t *testing.T) {
 		wantErr(t, s.wait(), ErrProtocol, ErrLimitExceeded)
 	})
 	t.Run("bytes", func(t *testing.T) {
-		hello := mustEncode(t, EncodeHello, &Hello{Version: 1, Role: RoleNormal})
-		query := mustEncode(t, EncodeRequest, &Request{Version: 1, ID: 1, Op: OpQuery, Args: QueryArgs{}})
+		hello := mustEncode(t, EncodeHello, &Hello{Version: ProtocolVersion, Role: RoleNormal})
+		query := mustEncode(t, EncodeRequest, &Request{Version: ProtocolVersion, ID: 1, Op: OpQuery, Args: QueryArgs{}})
 		// Room for the hello and two queries, not three.
 		budget := uint64(frameHeader+len(hello)) + 2*uint64(frameHeader+len(query))
 		s := startSessionLimits(t, newFakeHandler(), sessionLimits{maxRequests: MaxRequestsPerSession, maxBytes: budget})
@@ -547,7 +547,7 @@ type rwConn struct {
 // an *Error.
 func TestServeSurvivesGarbage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	hello := mustEncode(t, EncodeHello, &Hello{Version: 1, Role: RoleNormal})
+	hello := mustEncode(t, EncodeHello, &Hello{Version: ProtocolVersion, Role: RoleNormal})
 	var helloFrame bytes.Buffer
 	WriteFrame(&helloFrame, hello)
 	for i := range 2000 {

@@ -12,7 +12,7 @@ import (
 // ProtocolVersion is the version of the wire format this package speaks.
 // Both worlds are built from one source tree, so they always agree; the
 // handshake refuses a peer that does not.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // The wire format.
 //
@@ -303,6 +303,8 @@ func argsOp(a any) (Op, validator) {
 		return OpRelayTEEP, a
 	case GetEvidenceArgs:
 		return OpGetEvidence, a
+	case WriteSharedArgs:
+		return OpWriteShared, a
 	}
 	return 0, nil
 }
@@ -468,6 +470,8 @@ func decodeArgs(op Op, raw []byte) (any, error) {
 		return decodeAny[RelayTEEPArgs](raw, what)
 	case OpGetEvidence:
 		return decodeAny[GetEvidenceArgs](raw, what)
+	case OpWriteShared:
+		return decodeAny[WriteSharedArgs](raw, what)
 	}
 	return nil, protocolError(UnknownOp, op.String(), nil)
 }
@@ -638,7 +642,7 @@ func decodeResult(op Op, raw []byte) (any, error) {
 		return []ComponentInfo(l), nil
 	case OpStartUpdate:
 		return decodeAny[StartResult](raw, what)
-	case OpWriteChunk, OpFinish, OpInstall, OpAccept, OpReject, OpReboot:
+	case OpWriteChunk, OpWriteShared, OpFinish, OpInstall, OpAccept, OpReject, OpReboot:
 		if _, err := decodeAs[noResult](raw, what); err != nil {
 			return nil, err
 		}

@@ -23,15 +23,16 @@ func testRequests() []struct {
 		name string
 		req  *Request
 	}{
-		{"request-query", &Request{Version: 1, ID: 1, Op: OpQuery, Args: QueryArgs{}}},
-		{"request-start-update", &Request{Version: 1, ID: 2, Op: OpStartUpdate, Args: StartUpdateArgs{Envelope: []byte{0xd8, 0x6b, 0xa2, 0x02, 0x40, 0x03, 0x40}}}},
-		{"request-write-chunk", &Request{Version: 1, ID: 3, Op: OpWriteChunk, Args: WriteChunkArgs{Set: 42, Payload: 1, Offset: 4096, Data: []byte{0xde, 0xad, 0xbe, 0xef}}}},
-		{"request-finish", &Request{Version: 1, ID: 4, Op: OpFinish, Args: FinishArgs{Set: 42, Payload: 1}}},
-		{"request-install", &Request{Version: 1, ID: 5, Op: OpInstall, Args: InstallArgs{Set: 42}}},
-		{"request-accept", &Request{Version: 1, ID: 6, Op: OpAccept, Args: AcceptArgs{}}},
-		{"request-reject", &Request{Version: 1, ID: 7, Op: OpReject, Args: RejectArgs{}}},
-		{"request-relay-teep", &Request{Version: 1, ID: 8, Op: OpRelayTEEP, Args: RelayTEEPArgs{Message: []byte{0x83, 0x01, 0xa0, 0x40}}}},
-		{"request-get-evidence", &Request{Version: 1, ID: 9, Op: OpGetEvidence, Args: GetEvidenceArgs{Nonce: []byte{1, 2, 3, 4, 5, 6, 7, 8}}}},
+		{"request-query", &Request{Version: 2, ID: 1, Op: OpQuery, Args: QueryArgs{}}},
+		{"request-start-update", &Request{Version: 2, ID: 2, Op: OpStartUpdate, Args: StartUpdateArgs{Envelope: []byte{0xd8, 0x6b, 0xa2, 0x02, 0x40, 0x03, 0x40}}}},
+		{"request-write-chunk", &Request{Version: 2, ID: 3, Op: OpWriteChunk, Args: WriteChunkArgs{Set: 42, Payload: 1, Offset: 4096, Data: []byte{0xde, 0xad, 0xbe, 0xef}}}},
+		{"request-finish", &Request{Version: 2, ID: 4, Op: OpFinish, Args: FinishArgs{Set: 42, Payload: 1}}},
+		{"request-install", &Request{Version: 2, ID: 5, Op: OpInstall, Args: InstallArgs{Set: 42}}},
+		{"request-accept", &Request{Version: 2, ID: 6, Op: OpAccept, Args: AcceptArgs{}}},
+		{"request-reject", &Request{Version: 2, ID: 7, Op: OpReject, Args: RejectArgs{}}},
+		{"request-relay-teep", &Request{Version: 2, ID: 8, Op: OpRelayTEEP, Args: RelayTEEPArgs{Message: []byte{0x83, 0x01, 0xa0, 0x40}}}},
+		{"request-get-evidence", &Request{Version: 2, ID: 9, Op: OpGetEvidence, Args: GetEvidenceArgs{Nonce: []byte{1, 2, 3, 4, 5, 6, 7, 8}}}},
+		{"request-write-shared", &Request{Version: 2, ID: 11, Op: OpWriteShared, Args: WriteSharedArgs{Set: 42, Payload: 1, Offset: 1 << 20, Start: 2 << 20, Length: 1 << 20}}},
 	}
 }
 
@@ -45,21 +46,22 @@ func testResponses() []struct {
 		op   Op
 		resp *Response
 	}{
-		{"response-query", OpQuery, &Response{Version: 1, ID: 1, Result: []ComponentInfo{
+		{"response-query", OpQuery, &Response{Version: 2, ID: 1, Result: []ComponentInfo{
 			{ID: [][]byte{{0x00}, []byte("fw")}, State: StateReady, SequenceNumber: 3, Digest: []byte{0x82, 0x2f, 0x42, 0xab, 0xcd}, Size: 1024},
 		}}},
-		{"response-start-update", OpStartUpdate, &Response{Version: 1, ID: 2, Result: StartResult{Set: 42, Payloads: []PayloadRequest{
+		{"response-start-update", OpStartUpdate, &Response{Version: 2, ID: 2, Result: StartResult{Set: 42, Payloads: []PayloadRequest{
 			{Index: 1, Component: [][]byte{{0x00}}, URI: "https://x.example/fw", Size: 65536},
 		}}}},
-		{"response-write-chunk", OpWriteChunk, &Response{Version: 1, ID: 3}},
-		{"response-finish", OpFinish, &Response{Version: 1, ID: 4}},
-		{"response-install", OpInstall, &Response{Version: 1, ID: 5}},
-		{"response-accept", OpAccept, &Response{Version: 1, ID: 6}},
-		{"response-reject", OpReject, &Response{Version: 1, ID: 7}},
-		{"response-relay-teep", OpRelayTEEP, &Response{Version: 1, ID: 8, Result: RelayTEEPResult{Message: []byte{0x82, 0x02, 0xa0}}}},
-		{"response-get-evidence", OpGetEvidence, &Response{Version: 1, ID: 9, Result: EvidenceResult{Evidence: []byte{0xd2, 0x84}}}},
-		{"response-error-bad-state", OpInstall, &Response{Version: 1, ID: 10, Status: BadState, Message: "payload 1 not finished"}},
-		{"response-error-malformed", OpQuery, &Response{Version: 1, ID: 0, Status: Malformed, Message: "decode request"}},
+		{"response-write-chunk", OpWriteChunk, &Response{Version: 2, ID: 3}},
+		{"response-write-shared", OpWriteShared, &Response{Version: 2, ID: 11}},
+		{"response-finish", OpFinish, &Response{Version: 2, ID: 4}},
+		{"response-install", OpInstall, &Response{Version: 2, ID: 5}},
+		{"response-accept", OpAccept, &Response{Version: 2, ID: 6}},
+		{"response-reject", OpReject, &Response{Version: 2, ID: 7}},
+		{"response-relay-teep", OpRelayTEEP, &Response{Version: 2, ID: 8, Result: RelayTEEPResult{Message: []byte{0x82, 0x02, 0xa0}}}},
+		{"response-get-evidence", OpGetEvidence, &Response{Version: 2, ID: 9, Result: EvidenceResult{Evidence: []byte{0xd2, 0x84}}}},
+		{"response-error-bad-state", OpInstall, &Response{Version: 2, ID: 10, Status: BadState, Message: "payload 1 not finished"}},
+		{"response-error-malformed", OpQuery, &Response{Version: 2, ID: 0, Status: Malformed, Message: "decode request"}},
 	}
 }
 
@@ -321,12 +323,12 @@ func wire(t *testing.T, v any) []byte {
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 func TestDecodeRequestRefuses(t *testing.T) {
-	valid := mustEncode(t, EncodeRequest, &Request{Version: 1, ID: 1, Op: OpQuery, Args: QueryArgs{}})
+	valid := mustEncode(t, EncodeRequest, &Request{Version: ProtocolVersion, ID: 1, Op: OpQuery, Args: QueryArgs{}})
 	req := func(version, id uint64, op Op, args any) []byte {
 		return wire(t, requestWire{Version: version, ID: id, Op: op, Args: wire(t, args)})
 	}
-	// reqRaw builds [1, 1, WriteChunk, args] with args given as bytes.
-	reqRaw := func(args ...byte) []byte { return cat([]byte{0x84, 0x01, 0x01, 0x03}, args) }
+	// reqRaw builds [2, 1, WriteChunk, args] with args given as bytes.
+	reqRaw := func(args ...byte) []byte { return cat([]byte{0x84, 0x02, 0x01, 0x03}, args) }
 	for _, tc := range []struct {
 		name string
 		body []byte
@@ -337,12 +339,12 @@ func TestDecodeRequestRefuses(t *testing.T) {
 		{"empty array", []byte{0x80}, ErrMalformed},
 		{"trailing byte", cat(valid, []byte{0x00}), ErrMalformed},
 		{"two requests", cat(valid, valid), ErrMalformed},
-		{"unknown op", req(1, 1, 99, QueryArgs{}), ErrUnknownOp},
-		{"op zero", req(1, 1, 0, QueryArgs{}), ErrUnknownOp},
-		{"op over uint32", wire(t, []any{1, 1, uint64(1) << 32, []any{}}), ErrMalformed},
-		{"version 2", req(2, 1, OpQuery, QueryArgs{}), ErrVersionMismatch},
+		{"unknown op", req(ProtocolVersion, 1, 99, QueryArgs{}), ErrUnknownOp},
+		{"op zero", req(ProtocolVersion, 1, 0, QueryArgs{}), ErrUnknownOp},
+		{"op over uint32", wire(t, []any{ProtocolVersion, 1, uint64(1) << 32, []any{}}), ErrMalformed},
+		{"next version", req(ProtocolVersion+1, 1, OpQuery, QueryArgs{}), ErrVersionMismatch},
 		{"version 0", req(0, 1, OpQuery, QueryArgs{}), ErrVersionMismatch},
-		{"ID 0", req(1, 0, OpQuery, QueryArgs{}), ErrMalformed},
+		{"ID 0", req(ProtocolVersion, 0, OpQuery, QueryArgs{}), ErrMalformed},
 		{"duplicate map keys", []byte{0xa2, 0x01, 0x01, 0x01, 0x02}, ErrMalformed},
 		{"duplicate map keys in args", reqRaw(0xa2, 0x01, 0x01, 0x01, 0x02), ErrMalformed},
 		{"map for the request", wire(t, map[int]any{0: 1, 1: 1, 2: 1, 3: []any{}}), ErrMalformed},
@@ -359,20 +361,20 @@ func TestDecodeRequestRefuses(t *testing.T) {
 		{"text for data", reqRaw(0x84, 0x01, 0x01, 0x01, 0x61, 0x61), ErrMalformed},
 		{"float set", reqRaw(0x84, 0xf9, 0x3c, 0x00, 0x01, 0x01, 0x40), ErrMalformed},
 		{"negative offset", reqRaw(0x84, 0x01, 0x01, 0x20, 0x40), ErrMalformed},
-		{"payload over uint32", wire(t, []any{1, 1, OpWriteChunk, []any{1, uint64(1) << 32, 0, []byte{1}}}), ErrMalformed},
+		{"payload over uint32", wire(t, []any{ProtocolVersion, 1, OpWriteChunk, []any{1, uint64(1) << 32, 0, []byte{1}}}), ErrMalformed},
 		{"long-form head", reqRaw(0x84, 0x18, 0x01, 0x01, 0x01, 0x40), ErrMalformed},
 		{"long-form length", reqRaw(0x84, 0x01, 0x01, 0x01, 0x58, 0x01, 0xaa), ErrMalformed},
 		{"too few args", reqRaw(0x83, 0x01, 0x01, 0x01), ErrMalformed},
-		{"too many args", wire(t, []any{1, 1, OpQuery, []any{0}}), ErrMalformed},
-		{"args of another op", req(1, 1, OpWriteChunk, FinishArgs{Set: 1, Payload: 1}), ErrMalformed},
+		{"too many args", wire(t, []any{ProtocolVersion, 1, OpQuery, []any{0}}), ErrMalformed},
+		{"args of another op", req(ProtocolVersion, 1, OpWriteChunk, FinishArgs{Set: 1, Payload: 1}), ErrMalformed},
 		{"too few fields", []byte{0x83, 0x01, 0x01, 0x01}, ErrMalformed},
-		{"too many fields", []byte{0x85, 0x01, 0x01, 0x01, 0x80, 0x00}, ErrMalformed},
+		{"too many fields", []byte{0x85, 0x02, 0x01, 0x01, 0x80, 0x00}, ErrMalformed},
 		{"nesting too deep", wire(t, []any{1, 1, OpQuery, []any{[]any{[]any{[]any{[]any{[]any{[]any{[]any{[]any{}}}}}}}}}}), ErrMalformed},
 		{"too many elements", wire(t, []any{1, 1, OpQuery, make([]int, maxArrayElements+1)}), ErrMalformed},
-		{"envelope over bound", req(1, 1, OpStartUpdate, StartUpdateArgs{Envelope: make([]byte, MaxEnvelope+1)}), ErrLimitExceeded},
-		{"chunk over bound", req(1, 1, OpWriteChunk, WriteChunkArgs{Data: make([]byte, MaxChunk+1)}), ErrLimitExceeded},
-		{"TEEP message over bound", req(1, 1, OpRelayTEEP, RelayTEEPArgs{Message: make([]byte, MaxTEEPMessage+1)}), ErrLimitExceeded},
-		{"nonce over bound", req(1, 1, OpGetEvidence, GetEvidenceArgs{Nonce: make([]byte, MaxNonce+1)}), ErrLimitExceeded},
+		{"envelope over bound", req(ProtocolVersion, 1, OpStartUpdate, StartUpdateArgs{Envelope: make([]byte, MaxEnvelope+1)}), ErrLimitExceeded},
+		{"chunk over bound", req(ProtocolVersion, 1, OpWriteChunk, WriteChunkArgs{Data: make([]byte, MaxChunk+1)}), ErrLimitExceeded},
+		{"TEEP message over bound", req(ProtocolVersion, 1, OpRelayTEEP, RelayTEEPArgs{Message: make([]byte, MaxTEEPMessage+1)}), ErrLimitExceeded},
+		{"nonce over bound", req(ProtocolVersion, 1, OpGetEvidence, GetEvidenceArgs{Nonce: make([]byte, MaxNonce+1)}), ErrLimitExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := DecodeRequest(tc.body)
@@ -386,7 +388,7 @@ func TestDecodeRequestRefuses(t *testing.T) {
 
 func TestDecodeResponseRefuses(t *testing.T) {
 	resp := func(status Code, msg string, result any) []byte {
-		return wire(t, responseWire{Version: 1, ID: 1, Status: status, Message: msg, Result: wire(t, result)})
+		return wire(t, responseWire{Version: ProtocolVersion, ID: 1, Status: status, Message: msg, Result: wire(t, result)})
 	}
 	component := func(mod func(*ComponentInfo)) ComponentInfo {
 		c := ComponentInfo{ID: [][]byte{{0}}, State: StateReady, Digest: []byte{1}}
@@ -402,17 +404,17 @@ func TestDecodeResponseRefuses(t *testing.T) {
 		body []byte
 		want error
 	}{
-		{"version 2", OpAccept, wire(t, responseWire{Version: 2, ID: 1, Result: wire(t, noResult{})}), ErrVersionMismatch},
+		{"next version", OpAccept, wire(t, responseWire{Version: ProtocolVersion + 1, ID: 1, Result: wire(t, noResult{})}), ErrVersionMismatch},
 		{"unknown status", OpAccept, resp(99, "x", noResult{}), ErrMalformed},
 		{"status never sent", OpAccept, resp(IDMismatch, "x", noResult{}), ErrMalformed},
 		{"transport status", OpAccept, resp(IO, "x", noResult{}), ErrMalformed},
 		{"message with ok", OpAccept, resp(OK, "x", noResult{}), ErrMalformed},
 		{"result with error", OpRelayTEEP, resp(BadState, "x", RelayTEEPResult{Message: []byte{1}}), ErrMalformed},
 		{"result for no-result op", OpInstall, resp(OK, "", RelayTEEPResult{Message: []byte{1}}), ErrMalformed},
-		{"null result", OpInstall, wire(t, []any{1, 1, 0, "", nil}), ErrMalformed},
+		{"null result", OpInstall, wire(t, []any{ProtocolVersion, 1, 0, "", nil}), ErrMalformed},
 		{"result of another op", OpQuery, resp(OK, "", StartResult{Set: 1}), ErrMalformed},
 		{"message over bound", OpAccept, resp(Busy, strings.Repeat("x", MaxMessage+1), noResult{}), ErrLimitExceeded},
-		{"message not UTF-8", OpAccept, []byte{0x85, 0x01, 0x01, 0x02, 0x61, 0xff, 0x80}, ErrMalformed},
+		{"message not UTF-8", OpAccept, []byte{0x85, 0x02, 0x01, 0x02, 0x61, 0xff, 0x80}, ErrMalformed},
 		{"unknown state", OpQuery, resp(OK, "", []ComponentInfo{component(func(c *ComponentInfo) { c.State = "BOGUS" })}), ErrMalformed},
 		{"digest over bound", OpQuery, resp(OK, "", []ComponentInfo{component(func(c *ComponentInfo) { c.Digest = make([]byte, MaxDigest+1) })}), ErrLimitExceeded},
 		{"component ID parts over bound", OpQuery, resp(OK, "", []ComponentInfo{component(func(c *ComponentInfo) { c.ID = make([][]byte, MaxComponentIDParts+1) })}), ErrLimitExceeded},
@@ -424,9 +426,9 @@ func TestDecodeResponseRefuses(t *testing.T) {
 		{"evidence over bound", OpGetEvidence, resp(OK, "", EvidenceResult{Evidence: make([]byte, MaxEvidence+1)}), ErrLimitExceeded},
 		{"unknown op", 99, resp(OK, "", noResult{}), ErrUnknownOp},
 		{"trailing byte", OpAccept, cat(resp(OK, "", noResult{}), []byte{0}), ErrMalformed},
-		{"simple value for status", OpAccept, []byte{0x85, 0x01, 0x02, 0xe1, 0x60, 0x80}, ErrMalformed},
+		{"simple value for status", OpAccept, []byte{0x85, 0x02, 0x02, 0xe1, 0x60, 0x80}, ErrMalformed},
 		{"array for evidence", OpGetEvidence, resp(OK, "", []any{[]int{1, 2}}), ErrMalformed},
-		{"long-form ID", OpAccept, []byte{0x85, 0x01, 0x18, 0x02, 0x00, 0x60, 0x80}, ErrMalformed},
+		{"long-form ID", OpAccept, []byte{0x85, 0x02, 0x18, 0x02, 0x00, 0x60, 0x80}, ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := DecodeResponse(tc.body, tc.op)
@@ -462,11 +464,11 @@ func TestEncodeRequestRefuses(t *testing.T) {
 		req  *Request
 		want error
 	}{
-		{"args of another op", &Request{Version: 1, ID: 1, Op: OpQuery, Args: FinishArgs{}}, ErrMalformed},
-		{"pointer args", &Request{Version: 1, ID: 1, Op: OpQuery, Args: &QueryArgs{}}, ErrMalformed},
-		{"nil args", &Request{Version: 1, ID: 1, Op: OpQuery}, ErrMalformed},
-		{"unknown op", &Request{Version: 1, ID: 1, Op: 99, Args: QueryArgs{}}, ErrMalformed},
-		{"chunk over bound", &Request{Version: 1, ID: 1, Op: OpWriteChunk, Args: WriteChunkArgs{Data: make([]byte, MaxChunk+1)}}, ErrLimitExceeded},
+		{"args of another op", &Request{Version: 2, ID: 1, Op: OpQuery, Args: FinishArgs{}}, ErrMalformed},
+		{"pointer args", &Request{Version: 2, ID: 1, Op: OpQuery, Args: &QueryArgs{}}, ErrMalformed},
+		{"nil args", &Request{Version: 2, ID: 1, Op: OpQuery}, ErrMalformed},
+		{"unknown op", &Request{Version: 2, ID: 1, Op: 99, Args: QueryArgs{}}, ErrMalformed},
+		{"chunk over bound", &Request{Version: 2, ID: 1, Op: OpWriteChunk, Args: WriteChunkArgs{Data: make([]byte, MaxChunk+1)}}, ErrLimitExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := EncodeRequest(tc.req)
@@ -481,15 +483,15 @@ func TestEncodeResponseRefuses(t *testing.T) {
 		resp *Response
 		want error
 	}{
-		{"status never sent", &Response{Version: 1, ID: 1, Status: IDMismatch}, ErrMalformed},
-		{"unknown status", &Response{Version: 1, ID: 1, Status: 99}, ErrMalformed},
-		{"result with error", &Response{Version: 1, ID: 1, Status: Busy, Result: EvidenceResult{}}, ErrMalformed},
-		{"message with ok", &Response{Version: 1, ID: 1, Message: "x"}, ErrMalformed},
-		{"result of no known type", &Response{Version: 1, ID: 1, Result: 7}, ErrMalformed},
-		{"pointer result", &Response{Version: 1, ID: 1, Result: &StartResult{}}, ErrMalformed},
-		{"unknown state", &Response{Version: 1, ID: 1, Result: []ComponentInfo{{State: "BOGUS"}}}, ErrMalformed},
-		{"message not UTF-8", &Response{Version: 1, ID: 1, Status: Busy, Message: "\xff"}, ErrMalformed},
-		{"message over bound", &Response{Version: 1, ID: 1, Status: Busy, Message: strings.Repeat("x", MaxMessage+1)}, ErrLimitExceeded},
+		{"status never sent", &Response{Version: 2, ID: 1, Status: IDMismatch}, ErrMalformed},
+		{"unknown status", &Response{Version: 2, ID: 1, Status: 99}, ErrMalformed},
+		{"result with error", &Response{Version: 2, ID: 1, Status: Busy, Result: EvidenceResult{}}, ErrMalformed},
+		{"message with ok", &Response{Version: 2, ID: 1, Message: "x"}, ErrMalformed},
+		{"result of no known type", &Response{Version: 2, ID: 1, Result: 7}, ErrMalformed},
+		{"pointer result", &Response{Version: 2, ID: 1, Result: &StartResult{}}, ErrMalformed},
+		{"unknown state", &Response{Version: 2, ID: 1, Result: []ComponentInfo{{State: "BOGUS"}}}, ErrMalformed},
+		{"message not UTF-8", &Response{Version: 2, ID: 1, Status: Busy, Message: "\xff"}, ErrMalformed},
+		{"message over bound", &Response{Version: 2, ID: 1, Status: Busy, Message: strings.Repeat("x", MaxMessage+1)}, ErrLimitExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := EncodeResponse(tc.resp)
@@ -549,18 +551,18 @@ func TestSpliceMatchesEncoder(t *testing.T) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			data := bytes.Repeat([]byte{0x5a}, n)
 			args := WriteChunkArgs{Set: 1, Payload: 2, Offset: 3, Data: data}
-			want := wire(t, requestWire{Version: 1, ID: 9, Op: OpWriteChunk, Args: wire(t, args)})
-			got := mustEncode(t, EncodeRequest, &Request{Version: 1, ID: 9, Op: OpWriteChunk, Args: args})
+			want := wire(t, requestWire{Version: ProtocolVersion, ID: 9, Op: OpWriteChunk, Args: wire(t, args)})
+			got := mustEncode(t, EncodeRequest, &Request{Version: 2, ID: 9, Op: OpWriteChunk, Args: args})
 			if !bytes.Equal(got, want) {
 				t.Fatalf("request: spliced encoding differs from the encoder's")
 			}
 			res := EvidenceResult{Evidence: data}
-			want = wire(t, responseWire{Version: 1, ID: 9, Result: wire(t, res)})
-			got = mustEncode(t, EncodeResponse, &Response{Version: 1, ID: 9, Result: res})
+			want = wire(t, responseWire{Version: ProtocolVersion, ID: 9, Result: wire(t, res)})
+			got = mustEncode(t, EncodeResponse, &Response{Version: 2, ID: 9, Result: res})
 			if !bytes.Equal(got, want) {
 				t.Fatalf("response: spliced encoding differs from the encoder's")
 			}
-			if _, err := DecodeRequest(mustEncode(t, EncodeRequest, &Request{Version: 1, ID: 9, Op: OpWriteChunk, Args: args})); err != nil {
+			if _, err := DecodeRequest(mustEncode(t, EncodeRequest, &Request{Version: 2, ID: 9, Op: OpWriteChunk, Args: args})); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -570,7 +572,7 @@ func TestSpliceMatchesEncoder(t *testing.T) {
 // TestDecodeRequestChunkData: the server's decoder leaves the data of a
 // WriteChunk in the frame, which it reuses; DecodeRequest copies it out.
 func TestDecodeRequestChunkData(t *testing.T) {
-	b := mustEncode(t, EncodeRequest, &Request{Version: 1, ID: 3, Op: OpWriteChunk,
+	b := mustEncode(t, EncodeRequest, &Request{Version: 2, ID: 3, Op: OpWriteChunk,
 		Args: WriteChunkArgs{Set: 42, Payload: 1, Offset: 4096, Data: []byte{0xde, 0xad, 0xbe, 0xef}}})
 	inFrame, err := decodeRequest(b)
 	if err != nil {

@@ -65,10 +65,15 @@ func deviceRun(args []string, stdout, stderr io.Writer) error {
 func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("device secure-world", flag.ContinueOnError)
 	dir := dirFlag(fs)
+	withShared := fs.Bool("ipc-shared", false, "")
 	if _, err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
 	conn := os.NewFile(ipcFD, "ipc")
+	shared, err := mapShared(*withShared, false)
+	if err != nil {
+		return fmt.Errorf("secure world: %w", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	d, err := device.Open(*dir)
@@ -92,7 +97,7 @@ func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("secure world: secure storage: %w", err)
 	}
 	h := &service.Handler{FWU: svc}
-	err = ipc.Serve(ctx, conn, h)
+	err = ipc.ServeShared(ctx, conn, h, shared)
 	if cerr := d.Close(); cerr != nil {
 		fmt.Fprintf(stderr, "close: %v\n", cerr)
 	}
@@ -103,6 +108,18 @@ func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("secure world: %w", err)
 	}
 	return nil
+}
+
+// mapShared maps the shared region the supervisor passed as
+// device.SharedFD, if it passed one: writable for the normal world,
+// read-only for the secure world.
+func mapShared(passed, writable bool) (*ipc.Shared, error) {
+	if !passed {
+		return nil, nil
+	}
+	f := os.NewFile(device.SharedFD, "ipc-shared")
+	defer f.Close()
+	return ipc.MapShared(f, writable)
 }
 
 // normalStatus is what the normal world reports on its control socket.
@@ -119,20 +136,31 @@ func deviceNormalWorld(args []string, stdout, stderr io.Writer) error {
 	dir := dirFlag(fs)
 	healthCmd := fs.String("health-cmd", "", "")
 	record := fs.String("record-ipc", "", "")
+	withShared := fs.Bool("ipc-shared", false, "")
 	if _, err := parseFlags(fs, args, stderr); err != nil {
 		return err
+	}
+	shared, err := mapShared(*withShared, true)
+	if err != nil {
+		return fmt.Errorf("normal world: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	var conn io.ReadWriteCloser = os.NewFile(ipcFD, "ipc")
+	var sharedTap io.Writer // what goes into the shared region, recorded
 	if *record != "" {
 		tap, err := newWiretap(conn, *record)
 		if err != nil {
 			return err
 		}
-		conn = tap
+		conn, sharedTap = tap, tap.sent
 	}
-	client, err := ipc.NewClient(conn)
+	var client *ipc.Client
+	if shared != nil {
+		client, err = ipc.NewSharedClient(conn, shared, sharedTap)
+	} else {
+		client, err = ipc.NewClient(conn)
+	}
 	if err != nil {
 		return fmt.Errorf("normal world: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -207,6 +208,16 @@ func TestDeviceRunEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The chunks crossed through the shared region, which the normal
+	// world maps writable and the secure world read-only: nothing goes
+	// from the secure world to the normal world through it.
+	secure := siblingWorld(t, st.PID)
+	for pid, want := range map[int]string{st.PID: "rw-s", secure: "r--s"} {
+		if got := sharedMapping(t, pid); got != want {
+			t.Errorf("process %d maps the shared region %q, want %q", pid, got, want)
+		}
+	}
+
 	// A trial the health check rejects: the old images come back.
 	os.WriteFile(unhealthy, nil, 0o644)
 	env, _ = d.release("normal", 4, srv.URL+"/normal-4.bin")
@@ -313,4 +324,42 @@ func releasedDigest(t *testing.T, dir, comp string, seq int) []byte {
 		t.Fatal(err)
 	}
 	return d.Encode()
+}
+
+// siblingWorld returns the other child of the supervisor of the world
+// whose PID is pid.
+func siblingWorld(t *testing.T, pid int) int {
+	t.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	tasks, _ := filepath.Glob("/proc/" + f[1] + "/task/*/children")
+	for _, task := range tasks {
+		kids, _ := os.ReadFile(task)
+		for _, k := range strings.Fields(string(kids)) {
+			if other, _ := strconv.Atoi(k); other != pid {
+				return other
+			}
+		}
+	}
+	t.Fatalf("no sibling of %d", pid)
+	return 0
+}
+
+// sharedMapping returns the permissions with which process pid maps the
+// shared region, or "" if it does not.
+func sharedMapping(t *testing.T, pid int) string {
+	t.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.Contains(line, "teeup-ipc-shared") {
+			return strings.Fields(line)[1]
+		}
+	}
+	return ""
 }

@@ -9,7 +9,9 @@ import (
 
 // wiretap copies every byte that crosses the normal world's end of the
 // ipc socket into two files, one per direction (PREFIX.to-secure and
-// PREFIX.to-normal, appended across reboots), so that a test or an auditor
+// PREFIX.to-normal, appended across reboots), and the client copies what
+// it puts in the shared region into PREFIX.to-secure too, just before the
+// request that names it, so that a test or an auditor
 // can check what the normal world was given: the normal world sees all of
 // it anyway, which is the point of the check.
 type wiretap struct {

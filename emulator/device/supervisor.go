@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/teeup/teeup/ipc"
 )
 
 // ExitReboot is the exit status with which the secure world asks for a
@@ -30,6 +32,10 @@ const pidFile = "run.pid"
 // the one the secure world handles. The kernel doubles it, and caps it at
 // net.core.wmem_max.
 const socketBuffer = 2 << 20
+
+// SharedFD is the file descriptor of the shared region in a world started
+// with --ipc-shared.
+const SharedFD = 4
 
 // Supervisor is the device host of `teeup device run`: it powers the
 // device on as two processes, the secure world (which alone opens the
@@ -83,21 +89,33 @@ func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (string
 	}
 	secureEnd := os.NewFile(uintptr(fds[0]), "ipc-secure")
 	normalEnd := os.NewFile(uintptr(fds[1]), "ipc-normal")
-	secure := s.world("secure-world", secureEnd)
-	normal := s.world("normal-world", normalEnd)
+	// The shared region, where one is available, carries the chunks'
+	// data; it is new at every power-on, as RAM is.
+	shared, err := ipc.CreateShared(ipc.SharedSlots * ipc.MaxChunk)
+	if err != nil {
+		shared = nil // the chunks go in the frames
+	}
+	secure := s.world("secure-world", secureEnd, shared)
+	normal := s.world("normal-world", normalEnd, shared)
+	closeFiles := func(fs ...*os.File) {
+		for _, f := range fs {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
 	if err := secure.Start(); err != nil {
-		secureEnd.Close()
-		normalEnd.Close()
+		closeFiles(secureEnd, normalEnd, shared)
 		return "", err
 	}
 	secureEnd.Close()
 	if err := normal.Start(); err != nil {
-		normalEnd.Close()
+		closeFiles(normalEnd, shared)
 		secure.Process.Kill()
 		secure.Wait()
 		return "", err
 	}
-	normalEnd.Close()
+	closeFiles(normalEnd, shared)
 	exited := make(chan worldExit, 2)
 	go func() { exited <- worldExit{"secure", secure.Wait()} }()
 	go func() { exited <- worldExit{"normal", normal.Wait()} }()
@@ -155,13 +173,18 @@ func exitCode(err error) int {
 	return -1
 }
 
-// world is the command of one world, with its end of the socket pair as fd 3.
-func (s *Supervisor) world(name string, end *os.File) *exec.Cmd {
+// world is the command of one world, with its end of the socket pair as
+// fd 3 and the shared region, if any, as fd 4 (SharedFD).
+func (s *Supervisor) world(name string, end, shared *os.File) *exec.Cmd {
 	c := exec.Command(s.Exe, "device", name, "--dir", s.Dir)
 	if name == "normal-world" {
 		c.Args = append(c.Args, s.NormalArgs...)
 	}
 	c.ExtraFiles = []*os.File{end}
+	if shared != nil {
+		c.ExtraFiles = append(c.ExtraFiles, shared)
+		c.Args = append(c.Args, "--ipc-shared")
+	}
 	c.Stdout, c.Stderr = prefixed(s.Stdout, name), prefixed(s.Stderr, name)
 	c.Env = os.Environ()
 	return c

@@ -63,10 +63,12 @@ type payload struct {
 	envelope []byte // the envelope as stored in the slot: without integrated payloads
 	w        *boot.SlotWriter
 	h        hash.Hash
-	// sink takes the bytes as they arrive: into h and w, through dec when
-	// the payload is encrypted; into memory for a TA.
+	// sink takes the bytes as they arrive: through dec when the payload
+	// is encrypted, into pl, which hashes them into h and programs them
+	// into w; into memory for a TA.
 	sink    io.Writer
 	dec     *suit.DecryptWriter
+	pl      *pipeline
 	sha256  []byte // the SHA-256 of the image written, once finished
 	written uint64 // bytes arrived
 	state   State
@@ -92,27 +94,6 @@ func (s *Service) AttachStore(st *storage.Store) error {
 	return nil
 }
 
-// hashingWriter hashes what it writes.
-type hashingWriter struct {
-	h hash.Hash
-	w io.Writer
-}
-
-// Write programs p while it hashes it: both only read p, and both are
-// done before Write returns, so the caller may reuse p at once.
-func (hw hashingWriter) Write(p []byte) (int, error) {
-	programmed := make(chan error, 1)
-	go func() {
-		_, err := hw.w.Write(p)
-		programmed <- err
-	}()
-	hw.h.Write(p)
-	if err := <-programmed; err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
 // StartUpdate authenticates and authorizes an envelope for one component,
 // checks it against the device (identity, sequence number) by running its
 // install sequence with fetches recorded rather than done, opens the
@@ -122,6 +103,7 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.set != nil && s.set.failed != nil {
+		s.set.release()
 		s.set = nil // a failed set is abandoned by the next update
 	}
 	state, _, err := s.boot.Operation()
@@ -185,12 +167,16 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	h, _ := suit.NewHash(plan.digest.Alg)
 	p := &payload{index: uint32(len(s.set.payloads)), comp: comp, uri: plan.uri, size: plan.wire, digest: plan.digest,
 		envelope: stored.Encode(), w: w, h: h, state: Writing}
-	p.sink = hashingWriter{h: h, w: w}
+	p.pl = newPipeline(h, w)
+	p.sink = p.pl
 	if plan.encInfo != nil {
 		if s.keys == nil {
-			return 0, nil, fmt.Errorf("%w: an encrypted payload, and no device keys", suit.ErrNoDecryptionKey)
+			err = fmt.Errorf("%w: an encrypted payload, and no device keys", suit.ErrNoDecryptionKey)
+		} else {
+			p.dec, err = suit.NewDecryptWriter(p.sink, plan.encInfo, s.keys)
 		}
-		if p.dec, err = suit.NewDecryptWriter(p.sink, plan.encInfo, s.keys); err != nil {
+		if err != nil {
+			p.pl.Close()
 			return 0, nil, err
 		}
 		p.sink = p.dec
@@ -236,6 +222,20 @@ func (s *Service) WriteChunk(_ context.Context, set uint64, index uint32, offset
 	return s.write(p, offset, data)
 }
 
+// ChunkBuffer returns a buffer for the next n bytes of a firmware payload
+// that is not encrypted, for the caller to fill and pass to WriteChunk,
+// which then takes them without copying them; nil for any other payload.
+// It may wait until the payload's last bytes are programmed.
+func (s *Service) ChunkBuffer(set uint64, index uint32, n int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.payload(set, index)
+	if err != nil || p.state != Writing || p.pl == nil || p.dec != nil {
+		return nil
+	}
+	return p.pl.lend(n)
+}
+
 func (s *Service) write(p *payload, offset uint64, data []byte) error {
 	if offset != p.written || uint64(len(data)) > p.size-p.written {
 		return fmt.Errorf("%w: %d bytes at %d, %d of %d written", ErrOutOfRange, len(data), offset, p.written, p.size)
@@ -278,6 +278,9 @@ func (s *Service) finish(p *payload) error {
 			return s.fail(p, fmt.Errorf("payload %d: %w", p.index, err))
 		}
 	}
+	if err := p.pl.Close(); err != nil {
+		return s.fail(p, fmt.Errorf("payload %d: %w", p.index, err))
+	}
 	sum := p.h.Sum(nil)
 	if subtle.ConstantTimeCompare(sum, p.digest.Bytes) != 1 {
 		return s.fail(p, fmt.Errorf("payload %d: %w", p.index, suit.ErrImageMismatch))
@@ -296,7 +299,18 @@ func (s *Service) finish(p *payload) error {
 func (s *Service) fail(p *payload, err error) error {
 	p.state = Failed
 	s.set.failed = err
+	s.set.release()
 	return err
+}
+
+// release stops the pipelines of the set's payloads, once what they hold
+// is programmed: the set is abandoned, or every payload is finished.
+func (u *updateSet) release() {
+	for _, p := range u.payloads {
+		if p.pl != nil {
+			p.pl.Close()
+		}
+	}
 }
 
 // Install installs the set: every payload must be a candidate. The
@@ -340,6 +354,9 @@ func (s *Service) Install(ctx context.Context, set uint64) error {
 func (s *Service) Cancel() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.set != nil {
+		s.set.release()
+	}
 	s.set = nil
 }
 

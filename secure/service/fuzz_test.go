@@ -107,6 +107,10 @@ func FuzzSecureDispatcher(f *testing.F) {
 			{ipc.OpFinish, ipc.FinishArgs{Set: 1}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}},
 		{{ipc.OpAccept, ipc.AcceptArgs{}}, {ipc.OpReject, ipc.RejectArgs{}}, {ipc.OpGetEvidence, ipc.GetEvidenceArgs{Nonce: []byte("n")}}},
 		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: fuzzDevice.ta}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}, {ipc.OpQuery, ipc.QueryArgs{}}},
+		// The image through the shared region, which holds it.
+		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: rel.Envelope}}, {ipc.OpWriteShared, ipc.WriteSharedArgs{Set: 1, Length: 700}},
+			{ipc.OpWriteShared, ipc.WriteSharedArgs{Set: 1, Offset: 700, Start: 700, Length: uint32(len(rel.Image) - 700)}},
+			{ipc.OpFinish, ipc.FinishArgs{Set: 1}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}},
 	} {
 		var stream []byte
 		for i, a := range reqs {
@@ -128,8 +132,13 @@ func FuzzSecureDispatcher(f *testing.F) {
 		if err := svc.AttachStore(fuzzDevice.store); err != nil {
 			t.Fatal(err)
 		}
+		// A shared region that holds the image, as the normal world
+		// would have written it there.
+		mem := make([]byte, 2*len(rel.Image))
+		copy(mem, rel.Image)
+		shared := ipc.NewSharedFrom(mem)
 		done := make(chan error, 1)
-		go func() { done <- ipc.Serve(context.Background(), secure, &service.Handler{FWU: svc}) }()
+		go func() { done <- ipc.ServeShared(context.Background(), secure, &service.Handler{FWU: svc}, shared) }()
 		go io.Copy(io.Discard, normal) // answers are not checked, only that they come
 		// The secure world may stop reading mid-stream (a framing error
 		// ends the session): write from a goroutine that closing unblocks.

@@ -23,7 +23,17 @@ type Handler struct {
 	FWU *fwu.Service
 }
 
-var _ ipc.Handler = (*Handler)(nil)
+var (
+	_ ipc.Handler      = (*Handler)(nil)
+	_ ipc.ChunkBuffers = (*Handler)(nil)
+)
+
+// ChunkBuffer implements ipc.ChunkBuffers: a shared chunk of a plain
+// firmware payload is copied straight into the buffer that hashes and
+// programs it.
+func (h *Handler) ChunkBuffer(set uint64, payload uint32, n int) []byte {
+	return h.FWU.ChunkBuffer(set, payload, n)
+}
 
 // code maps a secure-world error to the channel's code.
 func code(err error) ipc.Code {

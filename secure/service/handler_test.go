@@ -31,9 +31,14 @@ type world struct {
 	client  *ipc.Client
 	rec     *ipc.Recorder
 	stop    func()
+	// shared, if set, is the region the worlds share for chunks' data.
+	shared *ipc.Shared
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldWith(t, nil) }
+
+// newWorldWith is newWorld with a shared region (nil: none).
+func newWorldWith(t *testing.T, shared *ipc.Shared) *world {
 	t.Helper()
 	dir := t.TempDir()
 	d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: testLayout})
@@ -45,7 +50,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, dir: dir, dev: d, signers: s}
+	w := &world{t: t, dir: dir, dev: d, signers: s, shared: shared}
 	w.boot()
 	return w
 }
@@ -64,11 +69,16 @@ func (w *world) boot() *boot.Result {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		ipc.Serve(ctx, secure, &service.Handler{FWU: newService(w.t, w.dev)})
+		ipc.ServeShared(ctx, secure, &service.Handler{FWU: newService(w.t, w.dev)}, w.shared)
 		close(done)
 	}()
 	w.rec = ipc.NewRecorder(normal)
-	if w.client, err = ipc.NewClient(w.rec); err != nil {
+	if w.shared != nil {
+		w.client, err = ipc.NewSharedClient(w.rec, w.shared, nil)
+	} else {
+		w.client, err = ipc.NewClient(w.rec)
+	}
+	if err != nil {
 		w.t.Fatal(err)
 	}
 	w.stop = func() { cancel(); w.client.Close(); <-done }
@@ -112,6 +122,73 @@ func (w *world) update(rel boot.Staged) error {
 		}
 	}
 	return w.client.Install(ctx, res.Set)
+}
+
+// updateStreamed is update with every payload streamed by WriteChunks,
+// in chunks of n bytes: through the shared region, if there is one.
+func (w *world) updateStreamed(rel boot.Staged, n int) error {
+	ctx := context.Background()
+	res, err := w.client.StartUpdate(ctx, rel.Envelope)
+	if err != nil {
+		return err
+	}
+	for _, p := range res.Payloads {
+		chunks := func(yield func(uint64, ipc.Chunk) bool) {
+			for off := 0; off < len(rel.Image); off += n {
+				if !yield(uint64(off), ipc.Chunk{Data: rel.Image[off:min(off+n, len(rel.Image))]}) {
+					return
+				}
+			}
+		}
+		if err := w.client.WriteChunks(ctx, res.Set, p.Index, chunks); err != nil {
+			return err
+		}
+		if err := w.client.Finish(ctx, res.Set, p.Index); err != nil {
+			return err
+		}
+	}
+	return w.client.Install(ctx, res.Set)
+}
+
+// TestUpdateThroughSharedRegion streams updates through a shared region,
+// where the secure world copies each chunk straight into the buffer that
+// hashes and programs it: an image of many chunks boots; one that does
+// not match its digest fails its set, the old images boot, and the next
+// honest update works.
+func TestUpdateThroughSharedRegion(t *testing.T) {
+	w := newWorldWith(t, ipc.NewShared(ipc.SharedSlots*ipc.MaxChunk))
+	big := device.BuiltinImage(boot.Normal, 2, 6000)
+	rel, err := w.signers.Release(boot.Normal, 2, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.updateStreamed(rel, 512); err != nil {
+		t.Fatal(err)
+	}
+	if res := w.boot(); !res.Trial || res.Images[1].SequenceNumber != 2 {
+		t.Fatalf("the streamed update boots normal %d (trial %v)", res.Images[1].SequenceNumber, res.Trial)
+	}
+	if err := w.client.Accept(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bad, err := w.signers.Release(boot.Normal, 3, device.BuiltinImage(boot.Normal, 3, 6000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.Image = bytes.Clone(bad.Image)
+	bad.Image[4000] ^= 1
+	if err := w.updateStreamed(bad, 512); !errors.Is(err, ipc.ErrRejected) {
+		t.Fatalf("a payload that does not match its digest: %v, want ErrRejected", err)
+	}
+	if res := w.boot(); res.Trial || res.Images[1].SequenceNumber != 2 {
+		t.Fatalf("after the refusal the device boots normal %d (trial %v)", res.Images[1].SequenceNumber, res.Trial)
+	}
+	if err := w.updateStreamed(w.release(boot.Secure, 4), 700); err != nil {
+		t.Fatalf("honest update after the refusal: %v", err)
+	}
+	if res := w.boot(); !res.Trial || res.Images[0].SequenceNumber != 4 {
+		t.Fatalf("the honest update boots secure %d", res.Images[0].SequenceNumber)
+	}
 }
 
 // TestHostileNormalWorldOverIPC: a normal world that speaks the protocol

@@ -1,0 +1,153 @@
+package fwu
+
+import (
+	"errors"
+	"hash"
+	"io"
+	"sync"
+)
+
+// pipelineDepth is how many buffers of a payload's bytes are in hand at
+// once: one being filled by the WriteChunk in progress, one being hashed
+// and programmed, one waiting between them.
+const pipelineDepth = 3
+
+// pipelineBuffer is the size of each buffer: one chunk of ipc.
+const pipelineBuffer = 1 << 20
+
+// errPipelineClosed is a write after Close.
+var errPipelineClosed = errors.New("fwu: payload stream closed")
+
+// pipeline takes a payload's bytes (the plaintext, for an encrypted one)
+// and hashes and programs them into the staging slot in a goroutine of
+// its own, behind the WriteChunk calls that bring them: the secure world
+// then takes the next chunk from the normal world, and decrypts it, while
+// the last one is hashed. Write copies the bytes into one of
+// pipelineDepth buffers of its own, so the caller may reuse them at once.
+//
+// A failure of the slot is returned by the next Write or by Close; bytes
+// Write accepted before it are lost with the whole payload, which then
+// cannot be finished. Close waits until every byte accepted is hashed and
+// programmed: only then is the hash the digest of the slot's bytes.
+type pipeline struct {
+	free, full chan []byte
+	done       chan struct{}
+
+	// lent is the buffer lend gave out, until Write takes it back.
+	lent []byte
+
+	mu     sync.Mutex
+	err    error // the first failure of the slot
+	closed bool
+}
+
+// newPipeline starts the goroutine that hashes into h and programs into
+// w, in parallel, each chunk handed to it.
+func newPipeline(h hash.Hash, w io.Writer) *pipeline {
+	pl := &pipeline{
+		free: make(chan []byte, pipelineDepth),
+		full: make(chan []byte, pipelineDepth),
+		done: make(chan struct{}),
+	}
+	for range pipelineDepth {
+		pl.free <- make([]byte, pipelineBuffer)
+	}
+	sink := hashingWriter{h: h, w: w}
+	go func() {
+		defer close(pl.done)
+		for b := range pl.full {
+			if pl.failed() == nil {
+				if _, err := sink.Write(b); err != nil {
+					pl.fail(err)
+				}
+			}
+			pl.free <- b[:cap(b)]
+		}
+	}()
+	return pl
+}
+
+func (pl *pipeline) failed() error {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return pl.err
+}
+
+func (pl *pipeline) fail(err error) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.err == nil {
+		pl.err = err
+	}
+}
+
+// lend returns a free buffer of n bytes for the caller to fill with the
+// next bytes and pass to Write, which then takes them without a copy; nil
+// when it cannot. It may wait until a buffer is free.
+func (pl *pipeline) lend(n int) []byte {
+	if pl.closed || n > pipelineBuffer || pl.failed() != nil {
+		return nil
+	}
+	if pl.lent == nil {
+		pl.lent = <-pl.free
+	}
+	return pl.lent[:n]
+}
+
+// Write hands p on to be hashed and programmed.
+func (pl *pipeline) Write(p []byte) (int, error) {
+	if pl.closed {
+		return 0, errPipelineClosed
+	}
+	if err := pl.failed(); err != nil {
+		return 0, err
+	}
+	if lent := pl.lent; lent != nil {
+		pl.lent = nil
+		if len(p) > 0 && &p[0] == &lent[0] {
+			pl.full <- p // the bytes are in the buffer lent for them
+			return len(p), nil
+		}
+		pl.free <- lent
+	}
+	for n := 0; n < len(p); {
+		b := <-pl.free
+		k := copy(b, p[n:])
+		pl.full <- b[:k]
+		n += k
+	}
+	return len(p), nil
+}
+
+// Close waits until everything written is hashed and programmed, and
+// returns the first failure, if any. It may be called more than once.
+func (pl *pipeline) Close() error {
+	if !pl.closed {
+		pl.closed = true
+		pl.lent = nil
+		close(pl.full)
+	}
+	<-pl.done
+	return pl.failed()
+}
+
+// hashingWriter hashes what it writes.
+type hashingWriter struct {
+	h hash.Hash
+	w io.Writer
+}
+
+// Write programs p while it hashes it: both only read p, and both are
+// done before Write returns, so the caller may reuse p at once.
+func (hw hashingWriter) Write(p []byte) (int, error) {
+	programmed := make(chan error, 1)
+	go func() {
+		_, err := hw.w.Write(p)
+		programmed <- err
+	}()
+	hw.h.Write(p)
+	if err := <-programmed; err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
