@@ -33,7 +33,7 @@ type pipeline struct {
 	free, full chan []byte
 	done       chan struct{}
 
-	// lent is the buffer lend gave out, until Write takes it back.
+	// lent is the buffer Lend gave out, until Write takes it back.
 	lent []byte
 
 	mu     sync.Mutex
@@ -81,10 +81,11 @@ func (pl *pipeline) fail(err error) {
 	}
 }
 
-// lend returns a free buffer of n bytes for the caller to fill with the
-// next bytes and pass to Write, which then takes them without a copy; nil
-// when it cannot. It may wait until a buffer is free.
-func (pl *pipeline) lend(n int) []byte {
+// Lend implements suit.Lender: it returns a free buffer of n bytes for
+// the caller to fill with the next bytes and pass to Write, which then
+// takes them without a copy; nil when it cannot. It may wait until a
+// buffer is free.
+func (pl *pipeline) Lend(n int) []byte {
 	if pl.closed || n > pipelineBuffer || pl.failed() != nil {
 		return nil
 	}

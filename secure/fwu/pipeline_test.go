@@ -26,7 +26,7 @@ func (s *slotStub) Write(p []byte) (int, error) {
 }
 
 // TestPipeline streams bytes through a pipeline the two ways a chunk can
-// arrive: copied by Write, and filled in place in a buffer lend gave out.
+// arrive: copied by Write, and filled in place in a buffer Lend gave out.
 // The slot gets every byte in order, the hash is theirs, and a lent
 // buffer that is not used is taken back.
 func TestPipeline(t *testing.T) {
@@ -42,13 +42,13 @@ func TestPipeline(t *testing.T) {
 				t.Fatal(err)
 			}
 		case 1: // in place
-			b := pl.lend(n)
+			b := pl.Lend(n)
 			copy(b, chunk)
 			if _, err := pl.Write(b); err != nil {
 				t.Fatal(err)
 			}
 		case 2: // lent, then the bytes come from elsewhere
-			pl.lend(n)
+			pl.Lend(n)
 			if _, err := pl.Write(chunk); err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func TestPipelineSlotFailure(t *testing.T) {
 	if slot.writes != 2 || slot.got.Len() != pipelineBuffer {
 		t.Fatalf("the slot saw %d writes, %d bytes after its failure", slot.writes, slot.got.Len())
 	}
-	if b := pl.lend(16); b != nil {
+	if b := pl.Lend(16); b != nil {
 		t.Fatal("a failed pipeline lends a buffer")
 	}
 }

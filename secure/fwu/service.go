@@ -222,18 +222,23 @@ func (s *Service) WriteChunk(_ context.Context, set uint64, index uint32, offset
 	return s.write(p, offset, data)
 }
 
-// ChunkBuffer returns a buffer for the next n bytes of a firmware payload
-// that is not encrypted, for the caller to fill and pass to WriteChunk,
-// which then takes them without copying them; nil for any other payload.
-// It may wait until the payload's last bytes are programmed.
+// ChunkBuffer returns a buffer for the next n bytes of a firmware
+// payload, for the caller to fill and pass to WriteChunk, which then takes
+// them without copying them: a buffer of the pipeline that hashes and
+// programs a plain payload, the decryption buffer of an encrypted one.
+// nil for any other payload. It may wait until the payload's last bytes
+// are programmed.
 func (s *Service) ChunkBuffer(set uint64, index uint32, n int) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.payload(set, index)
-	if err != nil || p.state != Writing || p.pl == nil || p.dec != nil {
+	if err != nil || p.state != Writing || p.pl == nil {
 		return nil
 	}
-	return p.pl.lend(n)
+	if p.dec != nil {
+		return p.dec.Lend(n)
+	}
+	return p.pl.Lend(n)
 }
 
 func (s *Service) write(p *payload, offset uint64, data []byte) error {

@@ -37,6 +37,15 @@ type DecryptWriter struct {
 
 var errWriterClosed = errors.New("suit: decrypt writer closed")
 
+// A Lender is a writer that lends the buffer its next Write should be
+// given (n bytes, or nil when it cannot), so that whoever writes to it
+// can produce the bytes in place rather than have them copied: the
+// DecryptWriter decrypts into it, and lends its own buffer for the
+// ciphertext in turn.
+type Lender interface {
+	Lend(n int) []byte
+}
+
 // NewDecryptWriter parses encInfo (a SUIT_Encryption_Info), recovers the
 // content key from the first recipient keys can open, and returns a writer
 // that decrypts into dst. Errors wrap ErrRejected: ErrMalformed or
@@ -101,12 +110,32 @@ func padBlocks(b []byte) []byte {
 	return b
 }
 
+// Lend implements Lender: the room for the next n bytes of ciphertext in
+// the writer's buffer, nil if there is not that much. A Write of exactly
+// that slice, filled, takes it without a copy.
+func (w *DecryptWriter) Lend(n int) []byte {
+	if w.closed || w.err != nil || n <= 0 || n > cap(w.buf)-len(w.buf) {
+		return nil
+	}
+	return w.buf[len(w.buf) : len(w.buf)+n]
+}
+
 // Write implements io.Writer.
 func (w *DecryptWriter) Write(p []byte) (int, error) {
 	if err := w.check(uint64(len(p))); err != nil {
 		return 0, err
 	}
 	n := len(p)
+	if len(p) > 0 && len(w.buf) < cap(w.buf) && &p[0] == &w.buf[:len(w.buf)+1][len(w.buf)] && len(p) <= cap(w.buf)-len(w.buf) {
+		// The bytes are in the room Lend gave out.
+		w.buf = w.buf[:len(w.buf)+len(p)]
+		if len(w.buf) == cap(w.buf) {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
+		}
+		return n, nil
+	}
 	for len(p) > 0 {
 		k := copy(w.buf[len(w.buf):cap(w.buf)], p)
 		w.buf = w.buf[:len(w.buf)+k]
@@ -177,7 +206,8 @@ func (w *DecryptWriter) flush() error {
 	return nil
 }
 
-// emit hashes (GCM) and decrypts ct in place, then writes it on. ct is a
+// emit hashes (GCM) and decrypts ct, into a buffer the destination
+// lends if it is a Lender, else in place, then writes it on. ct is a
 // whole number of blocks except for the last piece of a payload.
 func (w *DecryptWriter) emit(ct []byte) error {
 	if len(ct) == 0 {
@@ -186,8 +216,14 @@ func (w *DecryptWriter) emit(ct []byte) error {
 	if w.ghash != nil {
 		w.ghash.update(ct)
 	}
-	w.ctr.XORKeyStream(ct, ct)
-	if _, err := w.dst.Write(ct); err != nil {
+	out := ct
+	if l, ok := w.dst.(Lender); ok {
+		if b := l.Lend(len(ct)); len(b) == len(ct) {
+			out = b
+		}
+	}
+	w.ctr.XORKeyStream(out, ct)
+	if _, err := w.dst.Write(out); err != nil {
 		w.err = err
 		return err
 	}
