@@ -1,9 +1,6 @@
 package ipc
 
-import (
-	"fmt"
-	"strconv"
-)
+import "strconv"
 
 // SharedSlots is how many chunks of MaxChunk bytes the shared region of
 // a device holds: a WriteShared request holds one until its answer, so
@@ -66,5 +63,3 @@ func (s *Shared) copyOut(dst []byte, start uint64, n uint32) []byte {
 
 // errNoShared refuses a WriteShared in a session without a region.
 var errNoShared = protocolError(Malformed, "WriteShared in a session with no shared region", nil)
-
-func (s *Shared) String() string { return fmt.Sprintf("shared region of %d bytes", len(s.mem)) }
