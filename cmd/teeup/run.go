@@ -21,6 +21,7 @@ import (
 	"github.com/teeup/teeup/normal/control"
 	"github.com/teeup/teeup/normal/fetch"
 	"github.com/teeup/teeup/secure/service"
+	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 )
 
@@ -76,17 +77,28 @@ func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
+	// A device halts on a store that does not authenticate (tampered,
+	// or written back from an earlier copy) or a boot that fails: it
+	// does nothing until the power goes. Its end of the channel stays
+	// open and unanswered, so that the normal world waits rather than
+	// exits, which would reset the device into the same halt again.
+	halt := func(why string, err error) error {
+		fmt.Fprintf(stderr, "%s, the device halts: %v\n", why, err)
+		<-ctx.Done()
+		conn.Close()
+		return nil
+	}
 	d, err := device.Open(*dir)
+	if errors.Is(err, storage.ErrTampered) || errors.Is(err, storage.ErrNoStore) {
+		return halt("secure storage refused", err)
+	}
 	if err != nil {
 		return err
 	}
 	res, err := d.Reboot(ctx, nil)
 	if err != nil {
 		d.Close()
-		conn.Close()
-		fmt.Fprintf(stderr, "boot failed, the device halts: %v\n", err)
-		<-ctx.Done() // a halted device does nothing until power goes
-		return nil
+		return halt("boot failed", err)
 	}
 	printBoot(stdout, res)
 	// device.Open read the trust policy from the same storage: it opens.
@@ -155,11 +167,17 @@ func deviceNormalWorld(args []string, stdout, stderr io.Writer) error {
 		}
 		conn, sharedTap = tap, tap.sent
 	}
+	// A halted secure world never answers the Hello: a stop must still
+	// end the wait.
+	unblock := context.AfterFunc(ctx, func() { conn.Close() })
 	var client *ipc.Client
 	if shared != nil {
 		client, err = ipc.NewSharedClient(conn, shared, sharedTap)
 	} else {
 		client, err = ipc.NewClient(conn)
+	}
+	if !unblock() {
+		return nil // stopped while the secure world was halted
 	}
 	if err != nil {
 		return fmt.Errorf("normal world: %w", err)

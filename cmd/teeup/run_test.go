@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/secure/storage"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -362,4 +365,93 @@ func sharedMapping(t *testing.T, pid int) string {
 		}
 	}
 	return ""
+}
+
+// TestDeviceRunHaltsOnRestoredStore: the secure storage's region of a
+// powered-off device is written back from a copy taken before a change
+// to its TA store. Powered on, the device halts, saying why, rather than
+// run on the older store, and stays halted (no reset loop) until stopped.
+func TestDeviceRunHaltsOnRestoredStore(t *testing.T) {
+	d := startDevice(t, "true")
+	d.stop()
+	dev, err := device.Open(d.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	region := device.StoreRegion(dev.Config.Layout)
+	size := 2 * region.BankSectors * region.SectorSize
+	flashBin := filepath.Join(d.dir, "flash.bin")
+	image, err := os.ReadFile(flashBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier := bytes.Clone(image[region.Off : region.Off+int64(size)])
+	st, err := dev.OpenStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta := storage.TA{ID: suit.ComponentID{[]byte("TA"), []byte("acme"), []byte("hello")}, SequenceNumber: 1,
+		Envelope: []byte("envelope"), Image: []byte("hello TA")}
+	if err := st.Apply([]storage.TA{ta}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(flashBin, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(earlier, region.Off); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	cmd := exec.Command(os.Args[0], "device", "run", "--dir", d.dir)
+	cmd.Env = append(os.Environ(), "TEEUP_RUN_MAIN=1")
+	log := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	read := log.String
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(read(), "the device halts") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // a reset loop would show by now
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("device run after the halt: %v", err)
+	}
+	out := read()
+	if !strings.Contains(out, "secure storage refused, the device halts") || !strings.Contains(out, "older than the TPM counter") {
+		t.Fatalf("the device did not halt on the restored store:\n%s", out)
+	}
+	if n := strings.Count(out, "the device halts"); n != 1 || strings.Contains(out, "reset") {
+		t.Fatalf("the device halted %d times, or reset:\n%s", n, out)
+	}
+	if _, err := os.Stat(filepath.Join(d.dir, controlSocket)); err == nil {
+		if st, err := normalWorldStatus(context.Background(), filepath.Join(d.dir, controlSocket)); err == nil {
+			t.Fatalf("the halted device answers status: %+v", st)
+		}
+	}
+}
+
+// lockedBuffer is an output that a test may read while a process writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

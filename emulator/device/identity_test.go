@@ -1,11 +1,14 @@
 package device
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 )
 
@@ -48,5 +51,64 @@ func TestTrustComesFromSealedStorage(t *testing.T) {
 	}
 	if d.Policy.Anchors[0].Key.ID != want || len(d.Policy.Anchors) != 2+len(DevTAAuthors) {
 		t.Fatalf("the policy changed: %+v", d.Policy.Anchors)
+	}
+}
+
+// TestRestoredFlashStoreRefused is the rollback attack on a powered-off
+// device: the secure storage's region of flash.bin is copied, a TA is
+// installed (a change to the store), and the copy is written back into
+// the file. The device no longer opens: its store is older than the TPM
+// counter.
+func TestRestoredFlashStoreRefused(t *testing.T) {
+	dir := t.TempDir()
+	d, err := Init(context.Background(), dir, InitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	region := StoreRegion(d.Config.Layout)
+	size := 2 * int64(region.BankSectors*region.SectorSize)
+	readRegion := func() []byte {
+		f, err := os.Open(filepath.Join(dir, flashFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		b := make([]byte, size)
+		if _, err := f.ReadAt(b, region.Off); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	d.Flash.Sync()
+	earlier := readRegion()
+	st, err := d.OpenStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta := storage.TA{ID: suit.ComponentID{[]byte("TA"), []byte("acme"), []byte("hello")}, SequenceNumber: 1,
+		Envelope: []byte("envelope"), Image: []byte("hello TA")}
+	if err := st.Apply([]storage.TA{ta}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(readRegion(), earlier) {
+		t.Fatal("the change left the store's region as it was")
+	}
+
+	f, err := os.OpenFile(filepath.Join(dir, flashFile), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(earlier, region.Off); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if d, err := Open(dir); !errors.Is(err, storage.ErrStale) {
+		if err == nil {
+			d.Close()
+		}
+		t.Fatalf("Open of the device with its store written back = %v, want ErrStale", err)
 	}
 }
