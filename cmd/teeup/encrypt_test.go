@@ -16,7 +16,7 @@ const vectorPlaintext = "This is a real firmware image."
 // payload to the published plaintext.
 func TestCLIEncryptedVectors(t *testing.T) {
 	dir := t.TempDir()
-	fe := func(name string) string { return spec(t, "suit/firmware-encryption/"+name) }
+	fe := func(name string) string { return spec(t, "suit-firmware-encryption/"+name) }
 	macKey := filepath.Join(dir, "mac.key")
 	kek := filepath.Join(dir, "kek.key")
 	os.WriteFile(macKey, bytes.Repeat([]byte("a"), 32), 0o600)

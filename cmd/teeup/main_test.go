@@ -41,29 +41,25 @@ func teeup(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return o.String(), e.String(), code
 }
 
+// spec returns the path of a published vector copied into testdata/ (each
+// folder's README names its source).
 func spec(t *testing.T, rel string) string {
 	t.Helper()
-	dir, _ := filepath.Abs(".")
-	if d := os.Getenv("TEEUP_SPEC"); d != "" {
-		return filepath.Join(d, rel)
+	p := filepath.Join("testdata", rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatal(err)
 	}
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if st, err := os.Stat(filepath.Join(dir, "shared", "spec")); err == nil && st.IsDir() {
-			return filepath.Join(dir, "shared", "spec", rel)
-		}
-	}
-	t.Fatal("no shared/spec found above the module; set TEEUP_SPEC")
-	return ""
+	return p
 }
 
 func TestCLIVerifyVectors(t *testing.T) {
-	pub := spec(t, "suit/manifest/public-key.pem")
+	pub := spec(t, "suit-manifest/public-key.pem")
 	for _, f := range []string{"example0.hex", "example1.hex", "example2.hex", "example2-severed.hex", "example3.hex", "example4.hex", "example5.hex"} {
-		if out, errOut, code := teeup(t, "manifest", "verify", "--key", pub, spec(t, "suit/manifest/"+f)); code != 0 {
+		if out, errOut, code := teeup(t, "manifest", "verify", "--key", pub, spec(t, "suit-manifest/"+f)); code != 0 {
 			t.Errorf("%s: exit %d: %s%s", f, code, out, errOut)
 		}
 	}
-	_, errOut, code := teeup(t, "manifest", "verify", "--key", pub, spec(t, "suit/manifest/example0-unsigned.hex"))
+	_, errOut, code := teeup(t, "manifest", "verify", "--key", pub, spec(t, "suit-manifest/example0-unsigned.hex"))
 	if code == 0 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "no authentication block") {
 		t.Errorf("unsigned: exit %d, stderr %q", code, errOut)
 	}
@@ -72,8 +68,8 @@ func TestCLIVerifyVectors(t *testing.T) {
 // TestCLIVerifyFlippedBytes flips each byte of a signed example, in both
 // stored forms (binary and hex text), and requires verify to fail.
 func TestCLIVerifyFlippedBytes(t *testing.T) {
-	pub := spec(t, "suit/manifest/public-key.pem")
-	raw, err := os.ReadFile(spec(t, "suit/manifest/example3.hex"))
+	pub := spec(t, "suit-manifest/public-key.pem")
+	raw, err := os.ReadFile(spec(t, "suit-manifest/example3.hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +155,7 @@ func mustRead(t *testing.T, p string) []byte {
 }
 
 func TestCLIInspectJSON(t *testing.T) {
-	out, e, code := teeup(t, "manifest", "inspect", "--json", spec(t, "suit/manifest/example4.hex"))
+	out, e, code := teeup(t, "manifest", "inspect", "--json", spec(t, "suit-manifest/example4.hex"))
 	if code != 0 {
 		t.Fatal(e)
 	}
@@ -188,8 +184,8 @@ func TestCLIProcessExample3Slot(t *testing.T) {
 	dir := t.TempDir()
 	dev := filepath.Join(dir, "device.json")
 	os.WriteFile(dev, []byte(`{"components": [{"id": ["00"], "slot": 1}], "fixed": true}`), 0o644)
-	out, e, code := teeup(t, "manifest", "process", "--key", spec(t, "suit/manifest/public-key.pem"), "--device", dev,
-		"--simulate-missing-payloads", "--out", filepath.Join(dir, "out"), spec(t, "suit/manifest/example3.hex"))
+	out, e, code := teeup(t, "manifest", "process", "--key", spec(t, "suit-manifest/public-key.pem"), "--device", dev,
+		"--simulate-missing-payloads", "--out", filepath.Join(dir, "out"), spec(t, "suit-manifest/example3.hex"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s%s", code, out, e)
 	}
@@ -197,8 +193,8 @@ func TestCLIProcessExample3Slot(t *testing.T) {
 		t.Errorf("output:\n%s", out)
 	}
 	// Without simulation the payload is missing, and processing says so.
-	_, e, code = teeup(t, "manifest", "process", "--key", spec(t, "suit/manifest/public-key.pem"), "--device", dev,
-		"--out", filepath.Join(dir, "out2"), spec(t, "suit/manifest/example3.hex"))
+	_, e, code = teeup(t, "manifest", "process", "--key", spec(t, "suit-manifest/public-key.pem"), "--device", dev,
+		"--out", filepath.Join(dir, "out2"), spec(t, "suit-manifest/example3.hex"))
 	if code == 0 || !strings.Contains(e, "payload not available") {
 		t.Errorf("exit %d, %s", code, e)
 	}

@@ -19,16 +19,16 @@ func TestCLIReport(t *testing.T) {
 	}
 	os.WriteFile(in("dev.json"), []byte(`{"vendor-ids": ["fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe"], "class-ids": ["00000000000000000000000000000002"],
 	  "components": [{"id": ["00"]}], "fixed": true}`), 0o644)
-	pub := spec(t, "suit/manifest/public-key.pem")
+	pub := spec(t, "suit-manifest/public-key.pem")
 	tests := []struct {
 		name   string
 		args   []string
 		exit   bool
 		result string
 	}{
-		{"success", []string{"--key", pub, "--simulate-missing-payloads", spec(t, "suit/manifest/example1.hex")}, false, `"result": true`},
-		{"wrong class", []string{"--key", pub, "--device", in("dev.json"), "--simulate-missing-payloads", spec(t, "suit/manifest/example1.hex")}, true, `"reason": "condition-failed"`},
-		{"unauthenticated", []string{"--key", spec(t, "suit/firmware-encryption/dependent-signer-public-key.pem"), spec(t, "suit/manifest/example1.hex")}, true, `"reason": "unauthorised"`},
+		{"success", []string{"--key", pub, "--simulate-missing-payloads", spec(t, "suit-manifest/example1.hex")}, false, `"result": true`},
+		{"wrong class", []string{"--key", pub, "--device", in("dev.json"), "--simulate-missing-payloads", spec(t, "suit-manifest/example1.hex")}, true, `"reason": "condition-failed"`},
+		{"unauthenticated", []string{"--key", spec(t, "suit-firmware-encryption/dependent-signer-public-key.pem"), spec(t, "suit-manifest/example1.hex")}, true, `"reason": "unauthorised"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 // keys trusted for their own components only.
 func TestCLITrustDomains(t *testing.T) {
 	dir := t.TempDir()
-	td := func(name string) string { return spec(t, "suit/trust-domains/"+name) }
-	fe := func(name string) string { return spec(t, "suit/firmware-encryption/"+name) }
+	td := func(name string) string { return spec(t, "suit-trust-domains/"+name) }
+	fe := func(name string) string { return spec(t, "suit-firmware-encryption/"+name) }
 	dependency := filepath.Join(dir, "dependent.suit")
 	os.WriteFile(dependency, mustHexFile(t, td("example0_dependent.hex")), 0o644)
 	tdAnchor := td("public-key.pem") + "=text:00,text:10,text:dependent.suit,text:depending.suit"

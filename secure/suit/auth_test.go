@@ -10,13 +10,13 @@ import (
 // signed example: none may still authenticate (integrated payloads aside,
 // the examples have none).
 func TestFlipAnyByteFailsVerification(t *testing.T) {
-	key := readPublicKey(t, "suit/manifest/public-key.pem")
+	key := readPublicKey(t, "suit-manifest/public-key.pem")
 	for _, v := range manifestVectors {
 		if !v.signed {
 			continue
 		}
 		t.Run(v.file, func(t *testing.T) {
-			data := readHexVector(t, "suit/manifest/"+v.file)
+			data := readHexVector(t, "suit-manifest/"+v.file)
 			for i := range data {
 				mut := bytes.Clone(data)
 				mut[i] ^= 0x01
@@ -166,7 +166,7 @@ func TestSeveredMemberMustMatch(t *testing.T) {
 }
 
 func TestStrictDecoding(t *testing.T) {
-	valid := readHexVector(t, "suit/manifest/example0.hex")
+	valid := readHexVector(t, "suit-manifest/example0.hex")
 	tests := []struct {
 		name string
 		data []byte

@@ -28,10 +28,10 @@ var manifestVectors = []struct {
 }
 
 func TestManifestVectorsConformance(t *testing.T) {
-	key := readPublicKey(t, "suit/manifest/public-key.pem")
+	key := readPublicKey(t, "suit-manifest/public-key.pem")
 	for _, v := range manifestVectors {
 		t.Run(v.file, func(t *testing.T) {
-			data := readHexVector(t, "suit/manifest/"+v.file)
+			data := readHexVector(t, "suit-manifest/"+v.file)
 			env, err := ParseEnvelope(data)
 			if err != nil {
 				t.Fatalf("ParseEnvelope: %v", err)

@@ -12,14 +12,14 @@ import (
 )
 
 // Published test keys of draft-ietf-suit-firmware-encryption (see the
-// README of shared/spec/suit): never secret, never for production.
+// README of testdata/suit-firmware-encryption): never secret, never for production.
 var vectorKEK = []byte("aaaaaaaaaaaaaaaa")
 
 const vectorPlaintext = "This is a real firmware image."
 
 func vectorAgreementKey(t testing.TB) *ecdh.PrivateKey {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(specDir(t), "suit", "firmware-encryption", "recipient-ecdh-private-key-TEST-ONLY.pem"))
+	raw, err := os.ReadFile(filepath.Join("testdata", "suit-firmware-encryption", "recipient-ecdh-private-key-TEST-ONLY.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +57,8 @@ var encryptionVectors = []struct {
 
 func readEncryptionVector(t testing.TB, name string) (info, payload []byte) {
 	t.Helper()
-	return readHexVector(t, "suit/firmware-encryption/suit-encryption-info-"+name+".hex"),
-		readHexVector(t, "suit/firmware-encryption/encrypted-payload-"+name+".hex")
+	return readHexVector(t, "suit-firmware-encryption/suit-encryption-info-"+name+".hex"),
+		readHexVector(t, "suit-firmware-encryption/encrypted-payload-"+name+".hex")
 }
 
 // TestEncryptionInfoVectors parses each published encryption info, checks

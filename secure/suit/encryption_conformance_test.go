@@ -17,7 +17,7 @@ var vectorMACKey = bytes.Repeat([]byte("a"), 32)
 var encryptedManifests = []struct {
 	file string
 	mac  bool
-	key  string // public key file under suit/firmware-encryption
+	key  string // public key file under suit-firmware-encryption
 }{
 	{"suit-manifest-aes-kw-content.hex.signed", true, ""},
 	{"suit-manifest-aes-kw-slot.hex.signed", true, ""},
@@ -34,12 +34,12 @@ func TestEncryptedManifestsConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mainKey := readPublicKey(t, "suit/firmware-encryption/signer-public-key.pem")
-	dependentKey := readPublicKey(t, "suit/firmware-encryption/dependent-signer-public-key.pem")
+	mainKey := readPublicKey(t, "suit-firmware-encryption/signer-public-key.pem")
+	dependentKey := readPublicKey(t, "suit-firmware-encryption/dependent-signer-public-key.pem")
 	all := []*Key{mac, mainKey, dependentKey}
 	for _, v := range encryptedManifests {
 		t.Run(v.file, func(t *testing.T) {
-			data := readHexVector(t, "suit/firmware-encryption/"+v.file)
+			data := readHexVector(t, "suit-firmware-encryption/"+v.file)
 			env, err := ParseEnvelope(data)
 			if err != nil {
 				t.Fatalf("ParseEnvelope: %v", err)
@@ -49,7 +49,7 @@ func TestEncryptedManifestsConformance(t *testing.T) {
 			}
 			want := mac
 			if !v.mac {
-				want = readPublicKey(t, "suit/firmware-encryption/"+v.key)
+				want = readPublicKey(t, "suit-firmware-encryption/"+v.key)
 			}
 			vm, err := env.Authenticate(all)
 			if err != nil {

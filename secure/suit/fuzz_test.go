@@ -17,15 +17,15 @@ import (
 //     the same bytes. In particular an input in deterministic encoding
 //     (Encode() == input) round-trips byte for byte twice.
 func FuzzParseEnvelope(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join(specDir(f), "suit", "manifest", "*.hex"))
+	files, err := filepath.Glob(filepath.Join("testdata", "suit-manifest", "*.hex"))
 	if err != nil {
 		f.Fatal(err)
 	}
 	if len(files) == 0 {
-		f.Fatal("no .hex vectors under suit/manifest")
+		f.Fatal("no .hex vectors under testdata/suit-manifest")
 	}
 	for _, file := range files {
-		data := readHexVector(f, filepath.Join("suit", "manifest", filepath.Base(file)))
+		data := readHexVector(f, filepath.Join("suit-manifest", filepath.Base(file)))
 		f.Add(data)
 		// A few truncations: they must all be refused, and they give the
 		// fuzzer starting points inside the structure.
@@ -35,7 +35,7 @@ func FuzzParseEnvelope(f *testing.F) {
 			}
 		}
 	}
-	key := readPublicKey(f, "suit/manifest/public-key.pem")
+	key := readPublicKey(f, "suit-manifest/public-key.pem")
 	keys := []*Key{key}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -93,7 +93,7 @@ func TestEnvelopeStrictPrefixesFail(t *testing.T) {
 	}
 	for _, v := range manifestVectors {
 		t.Run(v.file, func(t *testing.T) {
-			data := readHexVector(t, "suit/manifest/"+v.file)
+			data := readHexVector(t, "suit-manifest/"+v.file)
 			if _, err := ParseEnvelope(data); err != nil {
 				t.Fatalf("full vector does not parse: %v", err)
 			}
@@ -124,7 +124,7 @@ func FuzzParseEncryptionInfo(f *testing.F) {
 		f.Add(raw)
 	}
 	for _, v := range encryptedManifests {
-		env, err := ParseEnvelope(readHexVector(f, "suit/firmware-encryption/"+v.file))
+		env, err := ParseEnvelope(readHexVector(f, "suit-firmware-encryption/"+v.file))
 		if err != nil {
 			f.Fatal(err)
 		}

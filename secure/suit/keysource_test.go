@@ -13,7 +13,7 @@ import (
 // item: [-3, [null, null, null], [null, null, null],
 // [128, << {1: -29} >>, 'SUIT Payload Encryption']].
 func TestKDFContextVector(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(specDir(t), "suit", "firmware-encryption", "a128kw_kdf_context.diag"))
+	raw, err := os.ReadFile(filepath.Join("testdata", "suit-firmware-encryption", "a128kw_kdf_context.diag"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,8 @@ import (
 // suit-components, and the dependency's image digest is its manifest
 // digest.
 func TestTrustDomainVectorsConformance(t *testing.T) {
-	key := readPublicKey(t, "suit/trust-domains/public-key.pem")
-	dependency := readHexVector(t, "suit/trust-domains/example0_dependent.hex")
+	key := readPublicKey(t, "suit-trust-domains/public-key.pem")
+	dependency := readHexVector(t, "suit-trust-domains/example0_dependent.hex")
 	denv, err := ParseEnvelope(dependency)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestTrustDomainVectorsConformance(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			data := readHexVector(t, "suit/trust-domains/"+tc.file)
+			data := readHexVector(t, "suit-trust-domains/"+tc.file)
 			if len(data) != tc.size {
 				t.Errorf("%d bytes, want %d", len(data), tc.size)
 			}

@@ -8,32 +8,15 @@ import (
 	"testing"
 )
 
-// specDir finds ../shared/spec above the module root (where CI places it)
-// or takes TEEUP_SPEC. A missing spec fails the test: the conformance
-// suite must never pass by skipping.
-func specDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("TEEUP_SPEC"); d != "" {
-		return d
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		cand := filepath.Join(dir, "shared", "spec")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-	}
-	t.Fatal("no shared/spec found above the module; set TEEUP_SPEC")
-	return ""
-}
+// The published vectors this package's tests read are copies in testdata/
+// (each folder's README names the draft, section and snapshot they come
+// from). A missing file fails the test: the conformance suite never passes
+// by skipping.
 
 // readHexVector reads a hex vector, whitespace ignored.
 func readHexVector(t testing.TB, rel string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(specDir(t), rel))
+	raw, err := os.ReadFile(filepath.Join("testdata", rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +29,7 @@ func readHexVector(t testing.TB, rel string) []byte {
 
 func readPublicKey(t testing.TB, rel string) *Key {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(specDir(t), rel))
+	raw, err := os.ReadFile(filepath.Join("testdata", rel))
 	if err != nil {
 		t.Fatal(err)
 	}

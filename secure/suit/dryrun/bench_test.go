@@ -147,7 +147,7 @@ func (bv *bareVerify) verify() bool {
 //   - ecdsa-verify: SHA-256 of the Sig_structure and ecdsa.Verify of the
 //     example's one signature, nothing else.
 func BenchmarkExamples(b *testing.B) {
-	pemBytes, err := os.ReadFile(filepath.Join(specDir(b), "suit", "manifest", "public-key.pem"))
+	pemBytes, err := os.ReadFile(filepath.Join("testdata", "suit-manifest", "public-key.pem"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,7 +27,7 @@ const encryptedFirmwareURI = "coaps://example.com/encrypted-firmware"
 
 func readFE(t testing.TB, name string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(specDir(t), "suit", "firmware-encryption", name))
+	raw, err := os.ReadFile(filepath.Join("testdata", "suit-firmware-encryption", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,27 +16,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden traces in testdata/")
 
-func specPath(t testing.TB, rel string) string {
-	t.Helper()
-	if d := os.Getenv("TEEUP_SPEC"); d != "" {
-		return filepath.Join(d, rel)
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if st, err := os.Stat(filepath.Join(dir, "shared", "spec")); err == nil && st.IsDir() {
-			return filepath.Join(dir, "shared", "spec", rel)
-		}
-	}
-	t.Fatal("no shared/spec found above the module; set TEEUP_SPEC")
-	return ""
-}
-
 func loadExample(t testing.TB, name string) *suit.Verified {
 	t.Helper()
-	raw, err := os.ReadFile(specPath(t, "suit/manifest/"+name))
+	raw, err := os.ReadFile(filepath.Join("testdata", "suit-manifest", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +26,7 @@ func loadExample(t testing.TB, name string) *suit.Verified {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pem, err := os.ReadFile(specPath(t, "suit/manifest/public-key.pem"))
+	pem, err := os.ReadFile(filepath.Join("testdata", "suit-manifest", "public-key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}

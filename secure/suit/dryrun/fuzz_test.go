@@ -20,36 +20,10 @@ var signedExamples = []string{
 	"example0", "example1", "example2", "example2-severed", "example3", "example4", "example5",
 }
 
-// specDir finds shared/spec in the working directory or above it, or
-// takes TEEUP_SPEC. A missing spec fails: these tests never pass by skipping.
-func specDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("TEEUP_SPEC"); d != "" {
-		return d
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "spec")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	t.Fatal("no shared/spec found above the working directory; set TEEUP_SPEC")
-	return ""
-}
-
-// readExample reads suit/manifest/<name>.hex, whitespace ignored.
+// readExample reads suit-manifest/<name>.hex, whitespace ignored.
 func readExample(t testing.TB, name string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(specDir(t), "suit", "manifest", name+".hex"))
+	raw, err := os.ReadFile(filepath.Join("testdata", "suit-manifest", name+".hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +81,10 @@ func FuzzProcess(f *testing.F) {
 	// The companion drafts' manifests: encryption info, dependencies,
 	// integrated dependencies (absent here: the fuzzed manifest travels
 	// alone), update management through the same decoder.
-	for _, rel := range []string{"trust-domains/example0_dependent.hex", "trust-domains/example1_process.hex",
-		"trust-domains/example2_integrated.hex", "firmware-encryption/suit-manifest-aes-kw.hex.signed",
-		"firmware-encryption/suit-manifest-es-ecdh-dependency.hex.signed"} {
-		raw, err := os.ReadFile(filepath.Join(specDir(f), "suit", rel))
+	for _, rel := range []string{"suit-trust-domains/example0_dependent.hex", "suit-trust-domains/example1_process.hex",
+		"suit-trust-domains/example2_integrated.hex", "suit-firmware-encryption/suit-manifest-aes-kw.hex.signed",
+		"suit-firmware-encryption/suit-manifest-es-ecdh-dependency.hex.signed"} {
+		raw, err := os.ReadFile(filepath.Join("testdata", rel))
 		if err != nil {
 			f.Fatal(err)
 		}

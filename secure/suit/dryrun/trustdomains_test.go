@@ -15,12 +15,12 @@ import (
 
 func readTD(t testing.TB, name string) []byte {
 	t.Helper()
-	return hexBytes(t, mustReadSpec(t, "suit/trust-domains/"+name))
+	return hexBytes(t, mustReadSpec(t, "suit-trust-domains/"+name))
 }
 
 func mustReadSpec(t testing.TB, rel string) []byte {
 	t.Helper()
-	raw, err := readFile(filepath.Join(specDir(t), rel))
+	raw, err := readFile(filepath.Join("testdata", rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func mustReadSpec(t testing.TB, rel string) []byte {
 
 func tdKey(t testing.TB) *suit.Key {
 	t.Helper()
-	k, err := suit.ParsePublicKeyPEM(mustReadSpec(t, "suit/trust-domains/public-key.pem"))
+	k, err := suit.ParsePublicKeyPEM(mustReadSpec(t, "suit-trust-domains/public-key.pem"))
 	if err != nil {
 		t.Fatal(err)
 	}
