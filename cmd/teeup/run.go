@@ -7,8 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -17,12 +17,10 @@ import (
 
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/ipc"
-	"github.com/teeup/teeup/normal/agent"
 	"github.com/teeup/teeup/normal/control"
-	"github.com/teeup/teeup/normal/fetch"
-	"github.com/teeup/teeup/secure/service"
-	"github.com/teeup/teeup/secure/storage"
+	normalworld "github.com/teeup/teeup/normal/world"
 	"github.com/teeup/teeup/secure/suit"
+	secureworld "github.com/teeup/teeup/secure/world"
 )
 
 const controlSocket = "normal.sock"
@@ -62,7 +60,7 @@ func deviceRun(args []string, stdout, stderr io.Writer) error {
 }
 
 // deviceSecureWorld is the secure world's process: it alone opens the
-// flash and the TPM. It runs the bootloader, then serves the normal world.
+// flash and the TPM, and hands them to secure/world.
 func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("device secure-world", flag.ContinueOnError)
 	dir := dirFlag(fs)
@@ -77,49 +75,20 @@ func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	// A device halts on a store that does not authenticate (tampered,
-	// or written back from an earlier copy) or a boot that fails: it
-	// does nothing until the power goes. Its end of the channel stays
-	// open and unanswered, so that the normal world waits rather than
-	// exits, which would reset the device into the same halt again.
-	halt := func(why string, err error) error {
-		fmt.Fprintf(stderr, "%s, the device halts: %v\n", why, err)
-		<-ctx.Done()
-		conn.Close()
-		return nil
-	}
-	d, err := device.Open(*dir)
-	if errors.Is(err, storage.ErrTampered) || errors.Is(err, storage.ErrNoStore) {
-		return halt("secure storage refused", err)
-	}
+	d, err := device.OpenHardware(*dir)
 	if err != nil {
+		conn.Close()
 		return err
 	}
-	res, err := d.Reboot(ctx, nil)
-	if err != nil {
-		d.Close()
-		return halt("boot failed", err)
-	}
-	printBoot(stdout, res)
-	// device.Open read the trust policy from the same storage: it opens.
-	svc, err := d.UpdateService()
-	if err != nil {
-		d.Close()
-		conn.Close()
-		return fmt.Errorf("secure world: secure storage: %w", err)
-	}
-	h := &service.Handler{FWU: svc}
-	err = ipc.ServeShared(ctx, conn, h, shared)
+	err = secureworld.Run(ctx, secureworld.Config{Hardware: d.Hardware(), Platform: d.Platform(),
+		Conn: conn, Shared: shared, Log: worldLog(stderr), Booted: d.RecordBoot})
 	if cerr := d.Close(); cerr != nil {
 		fmt.Fprintf(stderr, "close: %v\n", cerr)
 	}
 	if errors.Is(err, ipc.ErrReboot) {
 		os.Exit(device.ExitReboot)
 	}
-	if err != nil && ctx.Err() == nil {
-		return fmt.Errorf("secure world: %w", err)
-	}
-	return nil
+	return err
 }
 
 // mapShared maps the shared region the supervisor passed as
@@ -135,11 +104,7 @@ func mapShared(passed, writable bool) (*ipc.Shared, error) {
 }
 
 // normalStatus is what the normal world reports on its control socket.
-type normalStatus struct {
-	PID        int                 `json:"pid"`
-	Health     string              `json:"health,omitempty"`
-	Components []ipc.ComponentInfo `json:"components"`
-}
+type normalStatus = normalworld.Status
 
 // deviceNormalWorld is the normal world's process: its end of the socket
 // pair is all it has of the device.
@@ -158,94 +123,15 @@ func deviceNormalWorld(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	var conn io.ReadWriteCloser = os.NewFile(ipcFD, "ipc")
-	var sharedTap io.Writer // what goes into the shared region, recorded
-	if *record != "" {
-		tap, err := newWiretap(conn, *record)
-		if err != nil {
-			return err
-		}
-		conn, sharedTap = tap, tap.sent
-	}
-	// A halted secure world never answers the Hello: a stop must still
-	// end the wait.
-	unblock := context.AfterFunc(ctx, func() { conn.Close() })
-	var client *ipc.Client
-	if shared != nil {
-		client, err = ipc.NewSharedClient(conn, shared, sharedTap)
-	} else {
-		client, err = ipc.NewClient(conn)
-	}
-	if !unblock() {
-		return nil // stopped while the secure world was halted
-	}
-	if err != nil {
-		return fmt.Errorf("normal world: %w", err)
-	}
-	defer client.Close()
-	dl, err := fetch.New(fetch.Config{})
-	if err != nil {
-		return err
-	}
-	say := func(s string) { fmt.Fprintln(stdout, s) }
-	a := &agent.Agent{SW: client, Fetch: dl, Progress: say}
-	check := func(ctx context.Context) error {
-		infos, err := client.Query(ctx)
-		if err != nil {
-			return err
-		}
-		for _, in := range infos {
-			if in.Digest == nil {
-				return fmt.Errorf("component %q reports no verified image", in.ID)
-			}
-		}
-		if *healthCmd != "" {
-			c := exec.CommandContext(ctx, "sh", "-c", *healthCmd)
-			c.Stdout, c.Stderr = stdout, stderr
-			return c.Run()
-		}
-		return nil
-	}
-	health, err := a.HealthCheck(ctx, check)
-	if err != nil {
-		fmt.Fprintf(stderr, "health check: %v\n", err)
-	}
-	return control.Serve(ctx, filepath.Join(*dir, controlSocket), func(ctx context.Context, req control.Request, progress func(string)) (json.RawMessage, error) {
-		switch req.Op {
-		case "status":
-			infos, err := client.Query(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return json.Marshal(normalStatus{PID: os.Getpid(), Health: health, Components: infos})
-		case "update":
-			a.Progress = func(s string) { say(s); progress(s) }
-			defer func() { a.Progress = say }()
-			a.Local = req.Local
-			var envs [][]byte
-			for _, src := range req.Envelopes {
-				b, err := agent.ReadEnvelope(ctx, nil, src)
-				if err != nil {
-					return nil, err
-				}
-				envs = append(envs, b)
-			}
-			reboot, err := a.Update(ctx, envs)
-			if err != nil {
-				return nil, err
-			}
-			if !reboot {
-				infos, err := client.Query(ctx)
-				if err != nil {
-					return nil, err
-				}
-				return json.Marshal(normalStatus{PID: os.Getpid(), Health: health, Components: infos})
-			}
-			progress("rebooting the device")
-			return nil, client.Reboot(ctx)
-		}
-		return nil, fmt.Errorf("unknown op %q", req.Op)
-	})
+	return normalworld.Run(ctx, normalworld.Config{Conn: os.NewFile(ipcFD, "ipc"), Shared: shared,
+		Socket: filepath.Join(*dir, controlSocket), HealthCmd: *healthCmd, RecordIPC: *record,
+		Stdout: stdout, Stderr: stderr, Log: worldLog(stderr)})
+}
+
+// worldLog is a world's log: text lines on its standard error, which the
+// supervisor prefixes with the world's name.
+func worldLog(stderr io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(stderr, nil))
 }
 
 func deviceUpdate(args []string, stdout, stderr io.Writer) error {

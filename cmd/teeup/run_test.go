@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/teeup/teeup/secure/suit"
+	secureworld "github.com/teeup/teeup/secure/world"
 )
 
 // runningDevice is a `teeup device run` in the background.
@@ -357,7 +358,7 @@ func TestDeviceRunHaltsOnRestoredStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	region := device.StoreRegion(dev.Config.Layout)
+	region := secureworld.StoreRegion(dev.Config.Layout)
 	size := 2 * region.BankSectors * region.SectorSize
 	flashBin := filepath.Join(d.dir, "flash.bin")
 	image, err := os.ReadFile(flashBin)

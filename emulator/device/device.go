@@ -1,7 +1,9 @@
-// Package device is an emulated device on one machine: a file-backed NOR
-// flash, the reference TPM simulator, and the bootloader over them, kept
-// in a directory so that the device survives restarts of the emulator.
-// It also holds the development keys and the power-cut sweep.
+// Package device is an emulated device on one machine: a directory that
+// holds a file-backed NOR flash and the reference TPM simulator's state,
+// so that the device survives restarts of the emulator; the supervisor
+// that runs it as two processes, one per world; and the power-cut sweep.
+// The secure world over that hardware is assembled by secure/world; the
+// factory here provisions a new device with development keys.
 //
 // It trusts nothing from outside the directory; the directory itself
 // stands for the hardware, so whoever can write it owns the device.
@@ -20,8 +22,8 @@ import (
 	"github.com/teeup/teeup/emulator/flash"
 	"github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/boot"
-	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/world"
 )
 
 // Files of a device directory.
@@ -58,9 +60,10 @@ type Device struct {
 	Config Config
 	Flash  *flash.Flash
 	TPM    *tpm.TPM
-	Boot   *boot.Device
-	Policy *keys.Policy
 	State  State
+	// Secure is the secure world of the current power-on (its
+	// bootloader, secure storage and trust policy); nil from OpenHardware.
+	*world.Secure
 }
 
 // InitOptions are the factory contents of a new device.
@@ -109,7 +112,7 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := openHardware(dir)
+	d, err := OpenHardware(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -117,10 +120,11 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	if err := (Counters{TPM: d.TPM}).Define(); err != nil {
 		return fail(err)
 	}
-	if err := d.formatStore(policy); err != nil {
+	st, err := d.formatStore(policy)
+	if err != nil {
 		return fail(err)
 	}
-	if err := d.startBoot(policy); err != nil {
+	if d.Secure, err = world.New(d.Hardware(), d.Platform(), st); err != nil {
 		return fail(err)
 	}
 	images := map[boot.Component][]byte{boot.Secure: opts.SecureImage, boot.Normal: opts.NormalImage}
@@ -142,32 +146,24 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	return d, d.Flash.Sync()
 }
 
-// Open opens the device in dir. What the device trusts comes from its
-// sealed secure storage, not from the copies in trust/.
+// Open opens the device in dir and assembles its secure world. What the
+// device trusts comes from its sealed secure storage, not from the
+// copies in trust/.
 func Open(dir string) (*Device, error) {
-	d, err := openHardware(dir)
+	d, err := OpenHardware(dir)
 	if err != nil {
 		return nil, err
 	}
-	st, err := d.OpenStore()
-	if err != nil {
+	if d.Secure, err = world.Assemble(d.Hardware(), d.Platform()); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("device: secure storage: %w", err)
-	}
-	policy, err := st.Policy()
-	if err != nil {
-		d.Close()
-		return nil, fmt.Errorf("device: secure storage: %w", err)
-	}
-	if err := d.startBoot(policy); err != nil {
-		d.Close()
-		return nil, err
+		return nil, fmt.Errorf("device: %w", err)
 	}
 	return d, nil
 }
 
-// openHardware opens the device's flash and TPM.
-func openHardware(dir string) (*Device, error) {
+// OpenHardware opens the device's flash and TPM, as the secure world's
+// process does before it hands them to secure/world.
+func OpenHardware(dir string) (*Device, error) {
 	d := &Device{Dir: dir}
 	if err := readJSON(filepath.Join(dir, configFile), &d.Config); err != nil {
 		return nil, fmt.Errorf("device: %s: %w", dir, err)
@@ -186,13 +182,15 @@ func openHardware(dir string) (*Device, error) {
 	return d, nil
 }
 
-// startBoot makes the bootloader over the open hardware, trusting policy.
-func (d *Device) startBoot(policy *keys.Policy) error {
-	d.Policy = policy
-	var err error
-	d.Boot, err = boot.New(d.Flash, Counters{TPM: d.TPM}, PCR{TPM: d.TPM},
-		boot.Config{Layout: d.Config.Layout, Policy: policy, VendorID: VendorID, ClassID: ClassID})
-	return err
+// Hardware is the emulated flash and TPM as the secure world takes them.
+func (d *Device) Hardware() world.Hardware {
+	return world.Hardware{Flash: d.Flash, Counters: Counters{TPM: d.TPM}, PCR: PCR{TPM: d.TPM},
+		Sealer: d.TPM, StoreCounter: StoreCounter{TPM: d.TPM}}
+}
+
+// Platform is the emulated device as its secure world knows it.
+func (d *Device) Platform() world.Platform {
+	return world.Platform{Layout: d.Config.Layout, VendorID: VendorID, ClassID: ClassID}
 }
 
 // Close saves the emulator state and closes the flash and the TPM.
@@ -208,29 +206,41 @@ func (d *Device) Close() error {
 	return errors.Join(errs...)
 }
 
-// Reboot power-cycles the device and runs the bootloader. With cut set,
-// the power fails again at that flash operation of the boot; the flash
-// is left as the cut left it and ErrPowerCut-wrapped error is returned.
+// Reboot power-cycles the device, assembles its secure world again (the
+// secure storage opened anew, as at any power-on) and runs the
+// bootloader. With cut set, the power fails again at that flash operation
+// of the boot; the flash is left as the cut left it and ErrPowerCut-wrapped
+// error is returned.
 func (d *Device) Reboot(ctx context.Context, cut *Cut) (*boot.Result, error) {
 	d.Flash.Reset()
 	if err := d.TPM.Reset(); err != nil {
 		return nil, err
 	}
+	sw, err := world.Assemble(d.Hardware(), d.Platform())
+	if err != nil {
+		return nil, fmt.Errorf("device: %w", err)
+	}
+	d.Secure = sw
 	if cut != nil {
 		arm(d.Flash, cut.Mode, cut.At, cut.Seed)
 	}
-	d.State.Boots++
 	res, err := d.Boot.Boot(ctx)
+	d.RecordBoot(res, err)
+	return res, err
+}
+
+// RecordBoot keeps what a boot did in state.json, for an offline status.
+func (d *Device) RecordBoot(res *boot.Result, err error) {
+	d.State.Boots++
 	if err != nil {
 		d.State.LastError = err.Error()
 		d.State.LastBoot = nil
-		return nil, err
+		return
 	}
 	d.State.LastBoot, d.State.Events, d.State.LastError = res, res.Events, ""
 	if res.Refused != nil {
 		d.State.LastError = res.Refused.Error()
 	}
-	return res, nil
 }
 
 // Cut is a power cut at the At-th flash operation of a boot.

@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 
 	"github.com/teeup/teeup/secure/boot"
-	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
+	"github.com/teeup/teeup/secure/world"
 )
 
 // The device's identity: the public halves of its own keys, which it
@@ -37,60 +37,42 @@ func withStore(l boot.Layout) boot.Layout {
 	return l
 }
 
-// StoreRegion is where a layout keeps the secure storage.
-func StoreRegion(l boot.Layout) storage.Region {
-	return storage.Region{Off: l.StoreOff(), BankSectors: l.StoreSectors, SectorSize: l.SectorSize, WriteAlign: l.WriteAlign}
-}
-
-// OpenStore opens the secure storage: its root key unsealed by the TPM.
-// It is for the secure world only.
-func (d *Device) OpenStore() (*storage.Store, error) {
-	return storage.Open(d.Flash, StoreRegion(d.Config.Layout), d.TPM, StoreCounter{TPM: d.TPM})
-}
-
 // formatStore is the factory's step: fresh device keys and the trust
 // policy, sealed into a new secure storage, and the keys' public halves
 // published in identity/.
-func (d *Device) formatStore(policy *keys.Policy) error {
+func (d *Device) formatStore(policy *keys.Policy) (*storage.Store, error) {
 	dk, err := keys.NewDevice(nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	counter := StoreCounter{TPM: d.TPM}
 	if err := counter.Define(); err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := storage.Format(d.Flash, StoreRegion(d.Config.Layout), d.TPM, counter, dk, policy, nil); err != nil {
-		return err
+	st, err := storage.Format(d.Flash, world.StoreRegion(d.Config.Layout), d.TPM, counter, dk, policy, nil)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(d.Dir, identityDir), 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	for path, pem := range map[string]func() ([]byte, error){
 		AgreementKeyFile(d.Dir): dk.AgreementPublicPEM, AttestationKeyFile(d.Dir): dk.AttestationPublicPEM,
 	} {
 		b, err := pem()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := os.WriteFile(path, b, 0o644); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return st, nil
 }
 
-// UpdateService is the secure world's update service over this device:
-// its bootloader, its sealed trust policy, and its secure storage for the
-// device keys and the TA store.
-func (d *Device) UpdateService() (*fwu.Service, error) {
-	svc := fwu.New(d.Boot, d.Policy)
-	st, err := d.OpenStore()
-	if err != nil {
-		return nil, err
-	}
-	if err := svc.AttachStore(st); err != nil {
-		return nil, err
-	}
-	return svc, nil
+// OpenStore opens the secure storage anew, as the next power-on would:
+// for a test or an inspection that must see what is persisted rather
+// than what the store the secure world holds has in memory.
+func (d *Device) OpenStore() (*storage.Store, error) {
+	return storage.Open(d.Flash, world.StoreRegion(d.Config.Layout), d.TPM, StoreCounter{TPM: d.TPM})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/world"
 )
 
 // TestTrustComesFromSealedStorage: rewriting the public-key files in
@@ -65,7 +66,7 @@ func TestRestoredFlashStoreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	region := StoreRegion(d.Config.Layout)
+	region := world.StoreRegion(d.Config.Layout)
 	size := 2 * int64(region.BankSectors*region.SectorSize)
 	readRegion := func() []byte {
 		f, err := os.Open(filepath.Join(dir, flashFile))

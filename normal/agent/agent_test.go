@@ -55,7 +55,7 @@ func (r *rig) boot() *boot.Result {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	svc, err := r.dev.UpdateService()
+	svc, err := r.dev.Service()
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func (r *rig) reboot() *boot.Result {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if r.svc, err = r.dev.UpdateService(); err != nil {
+	if r.svc, err = r.dev.Service(); err != nil {
 		r.t.Fatal(err)
 	}
 	return res

@@ -89,7 +89,7 @@ func (w *world) boot() *boot.Result {
 // newService is the secure world's update service with its storage.
 func newService(t testing.TB, d *device.Device) *fwu.Service {
 	t.Helper()
-	svc, err := d.UpdateService()
+	svc, err := d.Service()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,145 @@
+package world
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+
+	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/normal/agent"
+	"github.com/teeup/teeup/normal/control"
+	"github.com/teeup/teeup/normal/fetch"
+)
+
+// Status is what the normal world reports on its control socket.
+type Status struct {
+	PID        int                 `json:"pid"`
+	Health     string              `json:"health,omitempty"`
+	Components []ipc.ComponentInfo `json:"components"`
+}
+
+// Config is a normal world to run.
+type Config struct {
+	// Conn is the normal world's end of the channel to the secure world.
+	Conn io.ReadWriteCloser
+	// Shared, if set, is the region the chunks cross in, mapped writable.
+	Shared *ipc.Shared
+	// Socket is the path of the control socket.
+	Socket string
+	// HealthCmd, if set, is a shell command run to check a trial boot
+	// (exit 0: accept) after the secure world's own check.
+	HealthCmd string
+	// RecordIPC, if set, appends every byte crossing the channel to
+	// RecordIPC.to-secure and RecordIPC.to-normal.
+	RecordIPC string
+	// Stdout and Stderr take the health command's output.
+	Stdout, Stderr io.Writer
+	// Log receives what the normal world does; nil discards it.
+	Log *slog.Logger
+}
+
+// Run connects to the secure world, checks the boot's health and serves
+// the control socket until ctx ends. Run closes Conn.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	conn := cfg.Conn
+	var sharedTap io.Writer // what goes into the shared region, recorded
+	if cfg.RecordIPC != "" {
+		tap, err := newWiretap(conn, cfg.RecordIPC)
+		if err != nil {
+			conn.Close()
+			return err
+		}
+		conn, sharedTap = tap, tap.sent
+	}
+	// A halted secure world never answers the Hello: a stop must still
+	// end the wait.
+	unblock := context.AfterFunc(ctx, func() { conn.Close() })
+	var client *ipc.Client
+	var err error
+	if cfg.Shared != nil {
+		client, err = ipc.NewSharedClient(conn, cfg.Shared, sharedTap)
+	} else {
+		client, err = ipc.NewClient(conn)
+	}
+	if !unblock() {
+		return nil // stopped while the secure world was halted
+	}
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("normal world: %w", err)
+	}
+	defer client.Close()
+	dl, err := fetch.New(fetch.Config{})
+	if err != nil {
+		return err
+	}
+	say := func(s string) { log.Info(s) }
+	a := &agent.Agent{SW: client, Fetch: dl, Progress: say}
+	health, err := a.HealthCheck(ctx, func(ctx context.Context) error { return checkHealth(ctx, client, cfg) })
+	if err != nil {
+		log.Warn("health check", "err", err)
+	}
+	status := func(ctx context.Context) (json.RawMessage, error) {
+		infos, err := client.Query(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(Status{PID: os.Getpid(), Health: health, Components: infos})
+	}
+	return control.Serve(ctx, cfg.Socket, func(ctx context.Context, req control.Request, progress func(string)) (json.RawMessage, error) {
+		switch req.Op {
+		case "status":
+			return status(ctx)
+		case "update":
+			a.Progress = func(s string) { say(s); progress(s) }
+			defer func() { a.Progress = say }()
+			a.Local = req.Local
+			var envs [][]byte
+			for _, src := range req.Envelopes {
+				b, err := agent.ReadEnvelope(ctx, nil, src)
+				if err != nil {
+					return nil, err
+				}
+				envs = append(envs, b)
+			}
+			reboot, err := a.Update(ctx, envs)
+			if err != nil {
+				return nil, err
+			}
+			if !reboot {
+				return status(ctx)
+			}
+			progress("rebooting the device")
+			return nil, client.Reboot(ctx)
+		}
+		return nil, fmt.Errorf("unknown op %q", req.Op)
+	})
+}
+
+// checkHealth is the trial boot's health check: the secure world answers
+// and every image verifies, then the operator's command, if any, passes.
+func checkHealth(ctx context.Context, client *ipc.Client, cfg Config) error {
+	infos, err := client.Query(ctx)
+	if err != nil {
+		return err
+	}
+	for _, in := range infos {
+		if in.Digest == nil {
+			return fmt.Errorf("component %q reports no verified image", in.ID)
+		}
+	}
+	if cfg.HealthCmd == "" {
+		return nil
+	}
+	c := exec.CommandContext(ctx, "sh", "-c", cfg.HealthCmd)
+	c.Stdout, c.Stderr = cfg.Stdout, cfg.Stderr
+	return c.Run()
+}

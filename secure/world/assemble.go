@@ -1,0 +1,82 @@
+package world
+
+import (
+	"fmt"
+
+	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/storage"
+)
+
+// Hardware is what the secure world alone touches: the flash (the
+// bootloader's slots and the secure storage's banks) and the TPM (the
+// anti-rollback counters, the measured-boot PCR, the sealing of the
+// storage's root key and the storage's counter).
+type Hardware struct {
+	Flash        boot.Flash
+	Counters     boot.Counters
+	PCR          boot.PCR
+	Sealer       storage.Sealer
+	StoreCounter storage.Counter
+}
+
+// Platform is what the secure world knows of its device: where things are
+// in flash and which vendor and class of device it is.
+type Platform struct {
+	Layout            boot.Layout
+	VendorID, ClassID []byte
+}
+
+// StoreRegion is where a layout keeps the secure storage.
+func StoreRegion(l boot.Layout) storage.Region {
+	return storage.Region{Off: l.StoreOff(), BankSectors: l.StoreSectors, SectorSize: l.SectorSize, WriteAlign: l.WriteAlign}
+}
+
+// Secure is the secure world of one power-on: its secure storage, opened
+// once (the root key unsealed by the TPM), the trust policy read from
+// it, and the bootloader that trusts that policy. A power cycle makes a
+// new one.
+type Secure struct {
+	Boot   *boot.Device
+	Store  *storage.Store
+	Policy *keys.Policy
+}
+
+// Assemble opens the secure storage on hw and builds the secure world
+// over it. A storage that does not authenticate (tampered, or written
+// back from an earlier copy) is refused with storage's error
+// (storage.ErrTampered, storage.ErrStale, storage.ErrNoStore).
+func Assemble(hw Hardware, p Platform) (*Secure, error) {
+	st, err := storage.Open(hw.Flash, StoreRegion(p.Layout), hw.Sealer, hw.StoreCounter)
+	if err != nil {
+		return nil, fmt.Errorf("secure storage: %w", err)
+	}
+	return New(hw, p, st)
+}
+
+// New builds the secure world over an open secure storage (the factory's,
+// just formatted, or the one Assemble opened).
+func New(hw Hardware, p Platform, st *storage.Store) (*Secure, error) {
+	policy, err := st.Policy()
+	if err != nil {
+		return nil, fmt.Errorf("secure storage: %w", err)
+	}
+	b, err := boot.New(hw.Flash, hw.Counters, hw.PCR,
+		boot.Config{Layout: p.Layout, Policy: policy, VendorID: p.VendorID, ClassID: p.ClassID})
+	if err != nil {
+		return nil, err
+	}
+	return &Secure{Boot: b, Store: st, Policy: policy}, nil
+}
+
+// Service is the update service over this world's bootloader, trust
+// policy and secure storage (the device keys that decrypt payloads, and
+// the TA store).
+func (s *Secure) Service() (*fwu.Service, error) {
+	svc := fwu.New(s.Boot, s.Policy)
+	if err := svc.AttachStore(s.Store); err != nil {
+		return nil, fmt.Errorf("secure storage: %w", err)
+	}
+	return svc, nil
+}
