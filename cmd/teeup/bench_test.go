@@ -18,6 +18,7 @@ import (
 	"github.com/teeup/teeup/normal/control"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/author"
 )
 
 // BenchmarkUpdateThroughIPC streams an update of the normal image from the
@@ -52,16 +53,16 @@ func BenchmarkUpdateThroughIPC(b *testing.B) {
 // benchEnvelope is the signed envelope of the update and the bytes the
 // normal world serves for it: the image, or its ciphertext.
 func benchEnvelope(b *testing.B, dir string, seq uint64, image []byte, uri string, encrypt bool) (env, served []byte) {
-	c := suit.BuildComponent{ID: boot.Normal.ID(), Payload: image, URI: uri, Invoke: true}
+	c := author.Component{ID: boot.Normal.ID(), Payload: image, URI: uri, Invoke: true}
 	if encrypt {
-		key, err := readRecipientKey(device.AgreementKeyFile(dir))
+		key, err := author.ReadRecipientKey(device.AgreementKeyFile(dir))
 		if err != nil {
 			b.Fatal(err)
 		}
-		c.Encrypt, c.DecryptOnFetch = &suit.EncryptSpec{Alg: suit.AlgA128GCM, RecipientKey: key}, true
+		c.Encrypt, c.DecryptOnFetch = &author.EncryptSpec{Alg: suit.AlgA128GCM, RecipientKey: key}, true
 	}
-	e, detached, err := suit.BuildDetached(&suit.BuildSpec{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
-		Components: []suit.BuildComponent{c}})
+	e, detached, err := author.BuildDetached(&author.Manifest{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
+		Components: []author.Component{c}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -152,31 +152,6 @@ func readAgreementKey(path string) (*ecdh.PrivateKey, error) {
 	return ek, nil
 }
 
-// readRecipientKey reads a P-256 public key (PEM) to encrypt for.
-func readRecipientKey(path string) (*ecdh.PublicKey, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	block, _ := pem.Decode(raw)
-	if block == nil || block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("%s: no PEM PUBLIC KEY block", path)
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	k, ok := pub.(*ecdsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: %T is not an EC key", path, pub)
-	}
-	ek, err := k.ECDH()
-	if err != nil || ek.Curve() != ecdh.P256() {
-		return nil, fmt.Errorf("%s: not a P-256 key", path)
-	}
-	return ek, nil
-}
-
 // verificationKeys gathers the --key public keys and the --mac-key secret.
 func verificationKeys(keyPaths []string, macPath string) ([]*suit.Key, error) {
 	keys, err := readPublicKeys(keyPaths)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/author"
 	"github.com/teeup/teeup/secure/suit/dryrun"
 )
 
@@ -84,7 +85,7 @@ func manifestCreate(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 || *out == "" || len(keyPaths) == 0 {
 		return usageError("manifest create: need SPEC.json, --key and --out")
 	}
-	spec, err := loadSpec(pos[0], *integrate)
+	spec, err := author.LoadSpec(pos[0], *integrate)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func manifestCreate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	env, detached, err := suit.BuildDetached(spec)
+	env, detached, err := author.BuildDetached(spec)
 	if err != nil {
 		return err
 	}

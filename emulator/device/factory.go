@@ -10,6 +10,7 @@ import (
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/author"
 )
 
 // Identity of emulated devices: the vendor and class IDs their manifests
@@ -115,9 +116,9 @@ func Envelope(c boot.Component, seq uint64, image []byte, signers ...*suit.Signi
 
 // EnvelopeAt is Envelope with the payload's URI given.
 func EnvelopeAt(c boot.Component, seq uint64, image []byte, uri string, signers ...*suit.SigningKey) ([]byte, error) {
-	env, err := suit.Build(&suit.BuildSpec{
+	env, err := author.Build(&author.Manifest{
 		SequenceNumber: seq, VendorID: VendorID, ClassID: ClassID,
-		Components: []suit.BuildComponent{{ID: c.ID(), Payload: image, URI: uri, Invoke: true}},
+		Components: []author.Component{{ID: c.ID(), Payload: image, URI: uri, Invoke: true}},
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/author"
 )
 
 func taID(author, name string, more ...string) suit.ComponentID {
@@ -31,14 +32,14 @@ type taRelease struct {
 }
 
 // taBuild signs a TA manifest built from comps by the TA author.
-func (r *rig) taBuild(author string, seq uint64, comps ...suit.BuildComponent) taRelease {
+func (r *rig) taBuild(signer string, seq uint64, comps ...author.Component) taRelease {
 	r.t.Helper()
-	env, detached, err := suit.BuildDetached(&suit.BuildSpec{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
+	env, detached, err := author.BuildDetached(&author.Manifest{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
 		Components: comps})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if err := env.Sign(r.signers.TAAuthors[author]); err != nil {
+	if err := env.Sign(r.signers.TAAuthors[signer]); err != nil {
 		r.t.Fatal(err)
 	}
 	payloads := map[string][]byte{}
@@ -117,26 +118,26 @@ func TestTALifecycle(t *testing.T) {
 	r := newRig(t)
 	devKey := r.agreementKey()
 	otherKey, _ := ecdh.P256().GenerateKey(nil)
-	enc := func(k *ecdh.PublicKey, alg int64) *suit.EncryptSpec {
-		return &suit.EncryptSpec{Alg: alg, RecipientKey: k}
+	enc := func(k *ecdh.PublicKey, alg int64) *author.EncryptSpec {
+		return &author.EncryptSpec{Alg: alg, RecipientKey: k}
 	}
 	hello := taID("acme", "hello")
 	pers := taID("acme", "hello", storage.PersonalizationSuffix)
 	v1 := r.taBuild("acme", 1,
-		suit.BuildComponent{ID: hello, Payload: []byte("hello TA v1"), Integrate: true, Name: "ta"},
-		suit.BuildComponent{ID: pers, Payload: []byte("api-key=v1-secret"), Write: true, Encrypt: enc(devKey, suit.AlgA128GCM)})
+		author.Component{ID: hello, Payload: []byte("hello TA v1"), Integrate: true, Name: "ta"},
+		author.Component{ID: pers, Payload: []byte("api-key=v1-secret"), Write: true, Encrypt: enc(devKey, suit.AlgA128GCM)})
 	v2 := r.taBuild("acme", 2,
-		suit.BuildComponent{ID: hello, Payload: bytes.Repeat([]byte("hello TA v2 "), 50), URI: "https://tam.example/hello-2.ta"},
-		suit.BuildComponent{ID: pers, Payload: []byte("api-key=v2-secret"), URI: "https://tam.example/hello-2.pers", Encrypt: enc(devKey, suit.AlgA128CTR)})
-	altered := r.taBuild("acme", 3, suit.BuildComponent{ID: hello, Payload: []byte("hello TA v3"), URI: "https://tam.example/hello-3.ta"})
+		author.Component{ID: hello, Payload: bytes.Repeat([]byte("hello TA v2 "), 50), URI: "https://tam.example/hello-2.ta"},
+		author.Component{ID: pers, Payload: []byte("api-key=v2-secret"), URI: "https://tam.example/hello-2.pers", Encrypt: enc(devKey, suit.AlgA128CTR)})
+	altered := r.taBuild("acme", 3, author.Component{ID: hello, Payload: []byte("hello TA v3"), URI: "https://tam.example/hello-3.ta"})
 	altered.payloads["https://tam.example/hello-3.ta"] = []byte("hello TA v6")
 	wrongKey := r.taBuild("acme", 3,
-		suit.BuildComponent{ID: pers, Payload: []byte("api-key=v3"), Write: true, Encrypt: enc(otherKey.PublicKey(), suit.AlgA128GCM)})
+		author.Component{ID: pers, Payload: []byte("api-key=v3"), Write: true, Encrypt: enc(otherKey.PublicKey(), suit.AlgA128GCM)})
 	orphan := r.taBuild("acme", 3,
-		suit.BuildComponent{ID: taID("acme", "never", storage.PersonalizationSuffix), Payload: []byte("x"), Write: true})
-	foreign := r.taBuild("globex", 5, suit.BuildComponent{ID: taID("acme", "evil"), Payload: []byte("evil"), Integrate: true, Name: "ta"})
-	other := r.taBuild("globex", 1, suit.BuildComponent{ID: taID("globex", "meter"), Payload: []byte("meter TA"), Integrate: true, Name: "ta"})
-	unlink := r.taBuild("acme", 4, suit.BuildComponent{ID: hello, Unlink: true})
+		author.Component{ID: taID("acme", "never", storage.PersonalizationSuffix), Payload: []byte("x"), Write: true})
+	foreign := r.taBuild("globex", 5, author.Component{ID: taID("acme", "evil"), Payload: []byte("evil"), Integrate: true, Name: "ta"})
+	other := r.taBuild("globex", 1, author.Component{ID: taID("globex", "meter"), Payload: []byte("meter TA"), Integrate: true, Name: "ta"})
+	unlink := r.taBuild("acme", 4, author.Component{ID: hello, Unlink: true})
 
 	const (
 		s1 = "['TA','acme','hello'] seq 1 image hello TA v1 pers api-key=v1-secret; "
@@ -203,7 +204,7 @@ func TestTASetBounded(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
 	big := func(name string, n int) taRelease {
-		return r.taBuild("acme", 1, suit.BuildComponent{ID: taID("acme", name), Payload: make([]byte, n), URI: "https://tam.example/" + name})
+		return r.taBuild("acme", 1, author.Component{ID: taID("acme", name), Payload: make([]byte, n), URI: "https://tam.example/" + name})
 	}
 	if _, _, err := r.svc.StartUpdate(ctx, big("huge", fwu.MaxTAPayload+1).envelope); !errors.Is(err, suit.ErrRejected) {
 		t.Fatalf("a payload over the bound: %v", err)
@@ -221,7 +222,7 @@ func TestTASetBounded(t *testing.T) {
 func TestTAAndFirmwareSetsApart(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
-	ta := r.taBuild("acme", 1, suit.BuildComponent{ID: taID("acme", "a"), Payload: []byte("a"), URI: "https://tam.example/a"})
+	ta := r.taBuild("acme", 1, author.Component{ID: taID("acme", "a"), Payload: []byte("a"), URI: "https://tam.example/a"})
 	if _, _, err := r.svc.StartUpdate(ctx, ta.envelope); err != nil {
 		t.Fatal(err)
 	}
@@ -246,9 +247,9 @@ func TestEncryptedFirmwareUpdate(t *testing.T) {
 			r := newRig(t)
 			image := device.BuiltinImage(boot.Normal, 2, 5000)
 			build := func(seq uint64) (boot.Staged, []byte) {
-				env, detached, err := suit.BuildDetached(&suit.BuildSpec{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
-					Components: []suit.BuildComponent{{ID: boot.Normal.ID(), Payload: image, URI: "https://fw.example/n.enc", DecryptOnFetch: true,
-						Encrypt: &suit.EncryptSpec{Alg: alg, RecipientKey: r.agreementKey()}}}})
+				env, detached, err := author.BuildDetached(&author.Manifest{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
+					Components: []author.Component{{ID: boot.Normal.ID(), Payload: image, URI: "https://fw.example/n.enc", DecryptOnFetch: true,
+						Encrypt: &author.EncryptSpec{Alg: alg, RecipientKey: r.agreementKey()}}}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -286,10 +287,10 @@ func TestTAPersonalizationOnly(t *testing.T) {
 	r := newRig(t)
 	hello := taID("acme", "hello")
 	pers := taID("acme", "hello", storage.PersonalizationSuffix)
-	enc := &suit.EncryptSpec{RecipientKey: r.agreementKey()}
+	enc := &author.EncryptSpec{RecipientKey: r.agreementKey()}
 	if err := r.taUpdate(r.taBuild("acme", 1,
-		suit.BuildComponent{ID: hello, Payload: []byte("hello TA"), Integrate: true, Name: "ta"},
-		suit.BuildComponent{ID: pers, Payload: []byte("v1"), Write: true, Encrypt: enc})); err != nil {
+		author.Component{ID: hello, Payload: []byte("hello TA"), Integrate: true, Name: "ta"},
+		author.Component{ID: pers, Payload: []byte("v1"), Write: true, Encrypt: enc})); err != nil {
 		t.Fatal(err)
 	}
 	lookup := func() storage.TA {
@@ -304,7 +305,7 @@ func TestTAPersonalizationOnly(t *testing.T) {
 		return ta
 	}
 	before := lookup()
-	if err := r.taUpdate(r.taBuild("acme", 2, suit.BuildComponent{ID: pers, Payload: []byte("v2"), Write: true, Encrypt: enc})); err != nil {
+	if err := r.taUpdate(r.taBuild("acme", 2, author.Component{ID: pers, Payload: []byte("v2"), Write: true, Encrypt: enc})); err != nil {
 		t.Fatal(err)
 	}
 	after := lookup()

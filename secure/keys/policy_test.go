@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/author"
 )
 
 func TestAuthorize(t *testing.T) {
-	author, _ := suit.GenerateSigningKey(suit.AlgES256)
+	authorKey, _ := suit.GenerateSigningKey(suit.AlgES256)
 	operator, _ := suit.GenerateSigningKey(suit.AlgEd25519)
 	stranger, _ := suit.GenerateSigningKey(suit.AlgES256)
-	pa, _ := author.Public()
+	pa, _ := authorKey.Public()
 	po, _ := operator.Public()
 	secure, normal := suit.ComponentID{[]byte("secure")}, suit.ComponentID{[]byte("normal")}
 	ta := suit.ComponentID{[]byte("ta"), []byte("author-a")}
@@ -32,19 +33,19 @@ func TestAuthorize(t *testing.T) {
 		signers []*suit.SigningKey
 		wantErr error
 	}{
-		{"author on normal", normal, []*suit.SigningKey{author}, nil},
-		{"author on its TA subtree", append(ta, []byte("app")), []*suit.SigningKey{author}, nil},
-		{"author outside its subtree", suit.ComponentID{[]byte("ta"), []byte("author-b")}, []*suit.SigningKey{author}, ErrUnauthorized},
+		{"author on normal", normal, []*suit.SigningKey{authorKey}, nil},
+		{"author on its TA subtree", append(ta, []byte("app")), []*suit.SigningKey{authorKey}, nil},
+		{"author outside its subtree", suit.ComponentID{[]byte("ta"), []byte("author-b")}, []*suit.SigningKey{authorKey}, ErrUnauthorized},
 		{"operator alone on normal", normal, []*suit.SigningKey{operator}, ErrUnauthorized},
-		{"secure with both", secure, []*suit.SigningKey{author, operator}, nil},
-		{"secure without operator", secure, []*suit.SigningKey{author}, ErrUnauthorized},
+		{"secure with both", secure, []*suit.SigningKey{authorKey, operator}, nil},
+		{"secure without operator", secure, []*suit.SigningKey{authorKey}, ErrUnauthorized},
 		{"secure without author", secure, []*suit.SigningKey{operator}, ErrUnauthorized},
-		{"secure co-signed by a stranger", secure, []*suit.SigningKey{author, stranger}, ErrUnauthorized},
+		{"secure co-signed by a stranger", secure, []*suit.SigningKey{authorKey, stranger}, ErrUnauthorized},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env, err := suit.Build(&suit.BuildSpec{SequenceNumber: 1, VendorID: bytes.Repeat([]byte{1}, 16), ClassID: bytes.Repeat([]byte{2}, 16),
-				Components: []suit.BuildComponent{{ID: tc.comp, Payload: []byte("x"), URI: "u"}}})
+			env, err := author.Build(&author.Manifest{SequenceNumber: 1, VendorID: bytes.Repeat([]byte{1}, 16), ClassID: bytes.Repeat([]byte{2}, 16),
+				Components: []author.Component{{ID: tc.comp, Payload: []byte("x"), URI: "u"}}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/teeup/teeup/secure/service"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/author"
 )
 
 var fuzzDevice struct {
@@ -35,11 +36,11 @@ func taEnvelope(s *device.Signers, st *storage.Store, seq uint64) ([]byte, error
 		return nil, err
 	}
 	id := suit.ComponentID{[]byte("TA"), []byte("acme"), []byte("hello")}
-	env, err := suit.Build(&suit.BuildSpec{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
-		Components: []suit.BuildComponent{
+	env, err := author.Build(&author.Manifest{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
+		Components: []author.Component{
 			{ID: id, Payload: []byte("hello TA"), Integrate: true, Name: "ta"},
 			{ID: append(id, []byte(storage.PersonalizationSuffix)), Payload: []byte("PLAINTEXT-PERSONALIZATION"), Write: true,
-				Encrypt: &suit.EncryptSpec{RecipientKey: dk.Agreement.PublicKey()}},
+				Encrypt: &author.EncryptSpec{RecipientKey: dk.Agreement.PublicKey()}},
 		}})
 	if err != nil {
 		return nil, err

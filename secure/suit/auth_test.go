@@ -2,7 +2,11 @@ package suit
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -37,18 +41,21 @@ func TestFlipAnyByteFailsVerification(t *testing.T) {
 	}
 }
 
-func buildTestEnvelope(t testing.TB, seq uint64) *Envelope {
+// builtEnvelope is the unsigned envelope that package author's golden
+// test pins (sequence number 7): component [00] fetched from
+// https://fw.example/s.bin ("secure image", invocable) and ['normal']
+// integrated as #normal.bin ("normal image"), install severed.
+func builtEnvelope(t testing.TB) *Envelope {
 	t.Helper()
-	env, err := Build(&BuildSpec{
-		SequenceNumber: seq,
-		VendorID:       bytes.Repeat([]byte{0xfa}, 16),
-		ClassID:        bytes.Repeat([]byte{0x14}, 16),
-		Components: []BuildComponent{
-			{ID: ComponentID{{0x00}}, Payload: []byte("secure image"), URI: "https://fw.example/s.bin", Invoke: true},
-			{ID: ComponentID{[]byte("normal")}, Payload: []byte("normal image"), Integrate: true, Name: "normal.bin"},
-		},
-		Sever: []int64{KeyInstall},
-	})
+	raw, err := os.ReadFile(filepath.Join("author", "testdata", "built-two-components.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := ParseEnvelope(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +107,7 @@ func TestAuthenticateSigners(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env := buildTestEnvelope(t, 1)
+			env := builtEnvelope(t)
 			for _, s := range tc.sign {
 				if err := env.Sign(s); err != nil {
 					t.Fatal(err)
@@ -123,7 +130,7 @@ func TestAuthenticateSigners(t *testing.T) {
 
 func TestDuplicateBlockRefused(t *testing.T) {
 	k, _ := GenerateSigningKey(AlgEd25519) // deterministic signatures: identical blocks
-	env := buildTestEnvelope(t, 1)
+	env := builtEnvelope(t)
 	for range 2 {
 		if err := env.Sign(k); err != nil {
 			t.Fatal(err)
@@ -138,7 +145,7 @@ func TestDuplicateBlockRefused(t *testing.T) {
 func TestSeveredMemberMustMatch(t *testing.T) {
 	k, _ := GenerateSigningKey(AlgES256)
 	pub, _ := k.Public()
-	env := buildTestEnvelope(t, 1)
+	env := builtEnvelope(t)
 	if err := env.Sign(k); err != nil {
 		t.Fatal(err)
 	}

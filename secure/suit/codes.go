@@ -37,6 +37,10 @@ const (
 var severableKeys = map[int64]bool{KeyPayloadFetch: true, KeyInstall: true, KeyText: true,
 	KeyDependencyResolution: true, KeyCandidateVerification: true}
 
+// IsSeverable reports whether the manifest member key may be severed:
+// replaced in the manifest by its digest and carried in the envelope.
+func IsSeverable(key int64) bool { return severableKeys[key] }
+
 // manifestExtensionKeys are manifest members of the companion drafts that
 // this processor implements, beyond the sequences.
 var manifestExtensionKeys = []int64{KeySetVersion, KeyManifestComponentID}

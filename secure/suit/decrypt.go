@@ -88,16 +88,16 @@ func NewDecryptWriter(dst io.Writer, encInfo []byte, keys KeySource) (*DecryptWr
 		w.ctr = cipher.NewCTR(block, j[:])
 		w.hold = gcmTagSize
 		w.buf = make([]byte, 0, decryptChunk+gcmTagSize)
-		aad := encStructure(info.Protected)
+		aad := EncStructure(info.Protected)
 		w.aadLen = uint64(len(aad))
 		w.ghash.update(padBlocks(aad))
 	}
 	return w, nil
 }
 
-// encStructure encodes the AEAD additional data of COSE_Encrypt with an
-// empty external AAD: ["Encrypt", protected, h”] (RFC 9052 §5.3).
-func encStructure(protected []byte) []byte {
+// EncStructure encodes the AEAD additional data of COSE_Encrypt with an
+// empty external AAD, which the author seals and the decryptor checks: ["Encrypt", protected, h”] (RFC 9052 §5.3).
+func EncStructure(protected []byte) []byte {
 	out := append([]byte{0x83, 0x67}, "Encrypt"...)
 	out = append(append(out, bstrHead(len(protected))...), protected...)
 	return append(out, 0x40)

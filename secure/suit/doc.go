@@ -1,9 +1,10 @@
 // Package suit implements the SUIT manifest of draft-ietf-suit-manifest-37:
 // a strict envelope codec, COSE authentication of the manifest digest, the
 // manifest processor (the abstract machine of §6) behind a small Platform
-// interface, and the author-side builder. It also implements the companion
-// drafts: payload encryption (draft-ietf-suit-firmware-encryption:
-// encryption info, AES key wrap, ECDH-ES, a streaming decryptor that a
+// interface; the author's side (builder, payload encryption, the spec
+// format) is package author. It also implements the recipient's side of the
+// companion drafts: payload encryption (draft-ietf-suit-firmware-encryption:
+// encryption info, AES key unwrap, ECDH-ES, a streaming decryptor that a
 // DecryptingPlatform uses), dependencies and trust domains
 // (draft-ietf-suit-trust-domains, with an Authorizer that binds keys to
 // component prefixes), update management (draft-ietf-suit-update-management,

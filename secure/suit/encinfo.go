@@ -45,8 +45,6 @@ type EncryptionInfo struct {
 	IV []byte
 	// Recipients holds at least one recipient.
 	Recipients []Recipient
-
-	algProtected bool // Alg came from the protected header
 }
 
 // Recipient is one COSE_recipient: the CEK wrapped for one key holder.
@@ -62,8 +60,6 @@ type Recipient struct {
 	Ephemeral *ecdh.PublicKey
 	// EncryptedKey is the wrapped CEK (RFC 3394).
 	EncryptedKey []byte
-
-	algProtected bool
 }
 
 // ParseEncryptionInfo decodes a SUIT_Encryption_Info strictly. The result
@@ -130,7 +126,7 @@ func readEncryptionInfo(r *reader) (*EncryptionInfo, error) {
 	if err := onlyLabels(unprotected, coseHeaderAlg, coseHeaderIV); err != nil {
 		return nil, fmt.Errorf("unprotected header: %w", err)
 	}
-	if info.Alg, info.algProtected, err = headerAlg(protected, unprotected); err != nil {
+	if info.Alg, err = headerAlg(protected, unprotected); err != nil {
 		return nil, err
 	}
 	raw, ok := unprotected[coseHeaderIV]
@@ -186,7 +182,7 @@ func readRecipient(r *reader) (Recipient, error) {
 	if err := onlyLabels(unprotected, coseHeaderAlg, coseHeaderKID, coseHeaderEphemeralKey); err != nil {
 		return rc, fmt.Errorf("unprotected header: %w", err)
 	}
-	if rc.Alg, rc.algProtected, err = headerAlg(protected, unprotected); err != nil {
+	if rc.Alg, err = headerAlg(protected, unprotected); err != nil {
 		return rc, err
 	}
 	if raw, ok := unprotected[coseHeaderKID]; ok {
@@ -248,14 +244,14 @@ func onlyLabels(h map[int64][]byte, allowed ...int64) error {
 }
 
 // headerAlg finds the algorithm, which must be in exactly one header.
-func headerAlg(protected, unprotected map[int64][]byte) (int64, bool, error) {
+func headerAlg(protected, unprotected map[int64][]byte) (int64, error) {
 	p, inP := protected[coseHeaderAlg]
 	u, inU := unprotected[coseHeaderAlg]
 	switch {
 	case inP && inU:
-		return 0, false, malformed("algorithm in both headers")
+		return 0, malformed("algorithm in both headers")
 	case !inP && !inU:
-		return 0, false, malformed("no algorithm")
+		return 0, malformed("no algorithm")
 	}
 	raw := u
 	if inP {
@@ -265,9 +261,9 @@ func headerAlg(protected, unprotected map[int64][]byte) (int64, bool, error) {
 	alg, err := r.int()
 	if err != nil {
 		// A text algorithm name is valid COSE but names nothing SUIT uses.
-		return 0, false, unsupportedAs(ErrUnsupportedAlgorithm, "algorithm %x", raw)
+		return 0, unsupportedAs(ErrUnsupportedAlgorithm, "algorithm %x", raw)
 	}
-	return alg, inP, r.done()
+	return alg, r.done()
 }
 
 func headerBytes(raw []byte) ([]byte, error) {
@@ -316,18 +312,20 @@ func readP256Key(raw []byte) (*ecdh.PublicKey, error) {
 	return pub, nil
 }
 
-// Encode returns the encoding of the encryption info, with both headers
-// re-encoded deterministically and the protected headers as received. An
-// info decoded from deterministic CBOR encodes to the same bytes.
+// Encode returns the encoding of the encryption info, with the
+// unprotected headers encoded deterministically and the protected headers
+// as they are; the algorithm goes into the unprotected header unless the
+// protected one holds it. An info decoded from deterministic CBOR encodes
+// to the same bytes.
 func (e *EncryptionInfo) Encode() []byte {
 	unprotected := map[int64]any{coseHeaderIV: e.IV}
-	if !e.algProtected {
+	if !protectsAlg(e.Protected) {
 		unprotected[coseHeaderAlg] = e.Alg
 	}
 	recipients := make([]any, len(e.Recipients))
 	for i, rc := range e.Recipients {
 		h := map[int64]any{}
-		if !rc.algProtected {
+		if !protectsAlg(rc.Protected) {
 			h[coseHeaderAlg] = rc.Alg
 		}
 		if rc.KID != nil {
@@ -342,6 +340,13 @@ func (e *EncryptionInfo) Encode() []byte {
 	}
 	body := mustMarshal([]any{nonNil(e.Protected), unprotected, nil, recipients})
 	return append(tagHead(tagCOSEEncrypt), body...)
+}
+
+// protectsAlg reports whether a protected header holds the algorithm.
+func protectsAlg(protected []byte) bool {
+	h, err := readProtected(protected)
+	_, ok := h[coseHeaderAlg]
+	return err == nil && ok
 }
 
 func nonNil(b []byte) []byte {

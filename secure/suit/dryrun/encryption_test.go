@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/author"
 	"github.com/teeup/teeup/secure/suit/dryrun"
 )
 
@@ -182,15 +183,15 @@ func TestBuildDecryptOnFetch(t *testing.T) {
 	}{{"gcm-fetched", suit.AlgA128GCM, false}, {"gcm-integrated", suit.AlgA128GCM, true}, {"ctr-fetched", suit.AlgA128CTR, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			plain := bytes.Repeat([]byte("secret firmware "), 100)
-			c := suit.BuildComponent{ID: suit.ComponentID{[]byte("fw")}, Payload: plain, DecryptOnFetch: true,
-				Encrypt: &suit.EncryptSpec{Alg: tc.alg, KEK: kek}}
+			c := author.Component{ID: suit.ComponentID{[]byte("fw")}, Payload: plain, DecryptOnFetch: true,
+				Encrypt: &author.EncryptSpec{Alg: tc.alg, KEK: kek}}
 			if tc.integrate {
 				c.Integrate, c.Name = true, "fw"
 			} else {
 				c.URI = "https://fw.example/fw.enc"
 			}
-			env, detached, err := suit.BuildDetached(&suit.BuildSpec{SequenceNumber: 1, VendorID: make([]byte, 16), ClassID: make([]byte, 16),
-				Components: []suit.BuildComponent{c}})
+			env, detached, err := author.BuildDetached(&author.Manifest{SequenceNumber: 1, VendorID: make([]byte, 16), ClassID: make([]byte, 16),
+				Components: []author.Component{c}})
 			if err != nil {
 				t.Fatal(err)
 			}

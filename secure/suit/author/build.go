@@ -1,20 +1,22 @@
-package suit
+package author
 
 import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/teeup/teeup/secure/suit"
 )
 
-// BuildSpec is what an author declares; Build turns it into an envelope
+// Manifest is what an author declares; Build turns it into an envelope
 // whose digests and sizes are computed from the payloads.
-type BuildSpec struct {
+type Manifest struct {
 	SequenceNumber uint64
 	VendorID       []byte // UUID (16 bytes)
 	ClassID        []byte // UUID (16 bytes)
 	DeviceID       []byte // optional UUID: the manifest then fits one device only
 	ReferenceURI   string
-	Components     []BuildComponent
+	Components     []Component
 	// Sequences to emit, from install, validate, load... by key; nil means
 	// install, validate and invoke (invoke only when a component is invocable).
 	Sequences []int64
@@ -27,9 +29,9 @@ type BuildSpec struct {
 	DigestAlg int64
 }
 
-// BuildComponent is one component of a BuildSpec.
-type BuildComponent struct {
-	ID ComponentID
+// Component is one component of a Manifest.
+type Component struct {
+	ID suit.ComponentID
 	// Payload is the image; its digest and size go into the manifest.
 	Payload []byte
 	// URI to fetch the payload from. Empty with Integrate or Write.
@@ -62,37 +64,37 @@ type BuildComponent struct {
 }
 
 // Build makes an unsigned envelope (the authentication wrapper holds only
-// the digest); sign it with Envelope.Sign.
-func Build(spec *BuildSpec) (*Envelope, error) {
-	env, _, err := BuildDetached(spec)
+// the digest); sign it with suit.Envelope.Sign.
+func Build(m *Manifest) (*suit.Envelope, error) {
+	env, _, err := BuildDetached(m)
 	return env, err
 }
 
 // BuildDetached is Build that also returns, by URI, the ciphertext of each
 // encrypted component that is fetched rather than integrated or written:
 // what the author must publish, since it exists nowhere else.
-func BuildDetached(spec *BuildSpec) (*Envelope, map[string][]byte, error) {
-	if len(spec.Components) == 0 || len(spec.Components) > MaxComponents {
-		return nil, nil, fmt.Errorf("build: %d components", len(spec.Components))
+func BuildDetached(m *Manifest) (*suit.Envelope, map[string][]byte, error) {
+	if len(m.Components) == 0 || len(m.Components) > suit.MaxComponents {
+		return nil, nil, fmt.Errorf("build: %d components", len(m.Components))
 	}
-	if len(spec.VendorID) != 16 || len(spec.ClassID) != 16 {
+	if len(m.VendorID) != 16 || len(m.ClassID) != 16 {
 		return nil, nil, errors.New("build: vendor-id and class-id must be 16-byte UUIDs")
 	}
-	if spec.DeviceID != nil && len(spec.DeviceID) != 16 {
+	if m.DeviceID != nil && len(m.DeviceID) != 16 {
 		return nil, nil, errors.New("build: device-id must be a 16-byte UUID")
 	}
-	alg := spec.DigestAlg
+	alg := m.DigestAlg
 	if alg == 0 {
-		alg = AlgSHA256
+		alg = suit.AlgSHA256
 	}
-	env := &Envelope{Tagged: true, Severable: map[int64][]byte{}, Integrated: map[string][]byte{}}
-	ids := make([]ComponentID, 0, len(spec.Components))
-	for _, c := range spec.Components {
+	env := &suit.Envelope{Tagged: true, Severable: map[int64][]byte{}, Integrated: map[string][]byte{}}
+	ids := make([]suit.ComponentID, 0, len(m.Components))
+	for _, c := range m.Components {
 		ids = append(ids, c.ID)
 	}
 	staging := map[int]int{} // component index -> its staging component's index
 	detached := map[string][]byte{}
-	for i, c := range spec.Components {
+	for i, c := range m.Components {
 		if c.Encrypt != nil && !c.Write && !c.DecryptOnFetch {
 			staging[i] = len(ids)
 			ids = append(ids, append(slices.Clone(c.ID), []byte("encrypted")))
@@ -105,31 +107,31 @@ func BuildDetached(spec *BuildSpec) (*Envelope, map[string][]byte, error) {
 			}
 		}
 	}
-	if len(ids) > MaxComponents {
+	if len(ids) > suit.MaxComponents {
 		return nil, nil, fmt.Errorf("build: %d components", len(ids))
 	}
 	multi := len(ids) > 1
-	var shared, install, validate, invoke Sequence
+	var shared, install, validate, invoke suit.Sequence
 	invocable := false
-	selIndex := func(s Sequence, i int) Sequence {
+	selIndex := func(s suit.Sequence, i int) suit.Sequence {
 		if multi {
-			return append(s, Command{Code: DirSetComponentIndex, Index: &IndexArg{Indices: []uint64{uint64(i)}}})
+			return append(s, suit.Command{Code: suit.DirSetComponentIndex, Index: &suit.IndexArg{Indices: []uint64{uint64(i)}}})
 		}
 		return s
 	}
-	for i, c := range spec.Components {
+	for i, c := range m.Components {
 		if c.Unlink {
-			p := Parameters{ParamVendorID: spec.VendorID, ParamClassID: spec.ClassID}
-			shared = append(selIndex(shared, i), Command{Code: DirOverrideParameters, Params: p},
-				Command{Code: CondVendorIdentifier, Policy: 15}, Command{Code: CondClassIdentifier, Policy: 15})
-			install = append(selIndex(install, i), Command{Code: DirUnlink, Policy: 15})
+			p := suit.Parameters{suit.ParamVendorID: m.VendorID, suit.ParamClassID: m.ClassID}
+			shared = append(selIndex(shared, i), suit.Command{Code: suit.DirOverrideParameters, Params: p},
+				suit.Command{Code: suit.CondVendorIdentifier, Policy: 15}, suit.Command{Code: suit.CondClassIdentifier, Policy: 15})
+			install = append(selIndex(install, i), suit.Command{Code: suit.DirUnlink, Policy: 15})
 			continue
 		}
-		digest, err := DigestOf(alg, c.Payload)
+		digest, err := suit.DigestOf(alg, c.Payload)
 		if err != nil {
 			return nil, nil, err
 		}
-		sel := func(s Sequence) Sequence { return selIndex(s, i) }
+		sel := func(s suit.Sequence) suit.Sequence { return selIndex(s, i) }
 		stored := c.Payload // what the envelope or the server carries
 		var encInfo []byte
 		if c.Encrypt != nil {
@@ -137,30 +139,30 @@ func BuildDetached(spec *BuildSpec) (*Envelope, map[string][]byte, error) {
 				return nil, nil, fmt.Errorf("build: component %s: %w", c.ID, err)
 			}
 		}
-		p := Parameters{ParamVendorID: spec.VendorID, ParamClassID: spec.ClassID,
-			ParamImageDigest: digest, ParamImageSize: uint64(len(c.Payload))}
-		if spec.DeviceID != nil {
-			p[ParamDeviceID] = spec.DeviceID
+		p := suit.Parameters{suit.ParamVendorID: m.VendorID, suit.ParamClassID: m.ClassID,
+			suit.ParamImageDigest: digest, suit.ParamImageSize: uint64(len(c.Payload))}
+		if m.DeviceID != nil {
+			p[suit.ParamDeviceID] = m.DeviceID
 		}
-		shared = append(sel(shared), Command{Code: DirOverrideParameters, Params: p},
-			Command{Code: CondVendorIdentifier, Policy: 15}, Command{Code: CondClassIdentifier, Policy: 15})
-		if spec.DeviceID != nil {
-			shared = append(shared, Command{Code: CondDeviceIdentifier, Policy: 15})
+		shared = append(sel(shared), suit.Command{Code: suit.DirOverrideParameters, Params: p},
+			suit.Command{Code: suit.CondVendorIdentifier, Policy: 15}, suit.Command{Code: suit.CondClassIdentifier, Policy: 15})
+		if m.DeviceID != nil {
+			shared = append(shared, suit.Command{Code: suit.CondDeviceIdentifier, Policy: 15})
 		}
 
 		install = sel(install)
 		if c.Slot != nil {
-			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamComponentSlot: *c.Slot}},
-				Command{Code: CondComponentSlot, Policy: 15})
+			install = append(install, suit.Command{Code: suit.DirOverrideParameters, Params: suit.Parameters{suit.ParamComponentSlot: *c.Slot}},
+				suit.Command{Code: suit.CondComponentSlot, Policy: 15})
 		}
 		var uri string
 		switch {
 		case c.Write:
-			p := Parameters{ParamContent: stored}
+			p := suit.Parameters{suit.ParamContent: stored}
 			if encInfo != nil {
-				p[ParamEncryptionInfo] = encInfo
+				p[suit.ParamEncryptionInfo] = encInfo
 			}
-			install = append(install, Command{Code: DirOverrideParameters, Params: p}, Command{Code: DirWrite, Policy: 15})
+			install = append(install, suit.Command{Code: suit.DirOverrideParameters, Params: p}, suit.Command{Code: suit.DirWrite, Policy: 15})
 		case c.Integrate:
 			if c.Name == "" {
 				return nil, nil, fmt.Errorf("build: integrated component %s needs a name", c.ID)
@@ -183,83 +185,83 @@ func BuildDetached(spec *BuildSpec) (*Envelope, map[string][]byte, error) {
 		}
 		switch {
 		case uri != "" && encInfo == nil:
-			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamURI: uri}},
-				Command{Code: DirFetch, Policy: 2})
+			install = append(install, suit.Command{Code: suit.DirOverrideParameters, Params: suit.Parameters{suit.ParamURI: uri}},
+				suit.Command{Code: suit.DirFetch, Policy: 2})
 		case uri != "" && c.DecryptOnFetch:
-			install = append(install, Command{Code: DirOverrideParameters, Params: Parameters{ParamURI: uri, ParamEncryptionInfo: encInfo}},
-				Command{Code: DirFetch, Policy: 2})
+			install = append(install, suit.Command{Code: suit.DirOverrideParameters, Params: suit.Parameters{suit.ParamURI: uri, suit.ParamEncryptionInfo: encInfo}},
+				suit.Command{Code: suit.DirFetch, Policy: 2})
 		case uri != "":
 			// Fetch the ciphertext into staging and check it before spending
 			// anything on decryption, then decrypt by copying.
-			ctDigest, err := DigestOf(alg, stored)
+			ctDigest, err := suit.DigestOf(alg, stored)
 			if err != nil {
 				return nil, nil, err
 			}
 			s := staging[i]
 			install = append(selIndex(install, s),
-				Command{Code: DirOverrideParameters, Params: Parameters{ParamURI: uri, ParamImageDigest: ctDigest, ParamImageSize: uint64(len(stored))}},
-				Command{Code: DirFetch, Policy: 2}, Command{Code: CondImageMatch, Policy: 15})
+				suit.Command{Code: suit.DirOverrideParameters, Params: suit.Parameters{suit.ParamURI: uri, suit.ParamImageDigest: ctDigest, suit.ParamImageSize: uint64(len(stored))}},
+				suit.Command{Code: suit.DirFetch, Policy: 2}, suit.Command{Code: suit.CondImageMatch, Policy: 15})
 			install = append(sel(install),
-				Command{Code: DirOverrideParameters, Params: Parameters{ParamEncryptionInfo: encInfo, ParamSourceComponent: uint64(s)}},
-				Command{Code: DirCopy, Policy: 15})
+				suit.Command{Code: suit.DirOverrideParameters, Params: suit.Parameters{suit.ParamEncryptionInfo: encInfo, suit.ParamSourceComponent: uint64(s)}},
+				suit.Command{Code: suit.DirCopy, Policy: 15})
 		}
-		install = append(install, Command{Code: CondImageMatch, Policy: 15})
-		validate = append(sel(validate), Command{Code: CondImageMatch, Policy: 15})
+		install = append(install, suit.Command{Code: suit.CondImageMatch, Policy: 15})
+		validate = append(sel(validate), suit.Command{Code: suit.CondImageMatch, Policy: 15})
 		if c.Invoke {
 			invocable = true
-			invoke = append(sel(invoke), Command{Code: DirInvoke, Policy: 15})
+			invoke = append(sel(invoke), suit.Command{Code: suit.DirInvoke, Policy: 15})
 		}
 	}
-	seqs := spec.Sequences
+	seqs := m.Sequences
 	if seqs == nil {
-		seqs = []int64{KeyInstall, KeyValidate}
+		seqs = []int64{suit.KeyInstall, suit.KeyValidate}
 		if invocable {
-			seqs = append(seqs, KeyInvoke)
+			seqs = append(seqs, suit.KeyInvoke)
 		}
 	}
 	common := map[int64]any{keyComponents: ids, keySharedSequence: shared.Encode()}
 	manifest := map[int64]any{
-		KeyVersion:        uint64(ManifestVersion),
-		KeySequenceNumber: spec.SequenceNumber,
-		KeyCommon:         mustMarshal(common),
+		suit.KeyVersion:        uint64(suit.ManifestVersion),
+		suit.KeySequenceNumber: m.SequenceNumber,
+		suit.KeyCommon:         mustMarshal(common),
 	}
-	if spec.ReferenceURI != "" {
-		manifest[KeyReferenceURI] = spec.ReferenceURI
+	if m.ReferenceURI != "" {
+		manifest[suit.KeyReferenceURI] = m.ReferenceURI
 	}
 	members := map[int64][]byte{}
 	for _, key := range seqs {
 		switch key {
-		case KeyInstall:
+		case suit.KeyInstall:
 			members[key] = install.Encode()
-		case KeyValidate:
+		case suit.KeyValidate:
 			if len(validate) > 0 { // a manifest that only unlinks has nothing to validate
 				members[key] = validate.Encode()
 			}
-		case KeyInvoke:
+		case suit.KeyInvoke:
 			if !invocable {
 				return nil, nil, errors.New("build: invoke sequence requested but no component is invocable")
 			}
 			members[key] = invoke.Encode()
 		default:
-			return nil, nil, fmt.Errorf("build: cannot emit sequence %s", SequenceName(key))
+			return nil, nil, fmt.Errorf("build: cannot emit sequence %s", suit.SequenceName(key))
 		}
 	}
-	if len(spec.Text) > 0 {
-		members[KeyText] = mustMarshal(spec.Text)
+	if len(m.Text) > 0 {
+		members[suit.KeyText] = mustMarshal(m.Text)
 	}
-	for _, key := range spec.Sever {
-		if !severableKeys[key] {
-			return nil, nil, fmt.Errorf("build: %s is not severable", SequenceName(key))
+	for _, key := range m.Sever {
+		if !suit.IsSeverable(key) {
+			return nil, nil, fmt.Errorf("build: %s is not severable", suit.SequenceName(key))
 		}
 		if members[key] == nil {
-			return nil, nil, fmt.Errorf("build: cannot sever %s: not emitted", SequenceName(key))
+			return nil, nil, fmt.Errorf("build: cannot sever %s: not emitted", suit.SequenceName(key))
 		}
 	}
 	for key, b := range members {
 		manifest[key] = b
-		for _, s := range spec.Sever {
+		for _, s := range m.Sever {
 			if s == key {
-				d, err := DigestOf(alg, bstrEncoding(b))
+				d, err := suit.DigestOf(alg, bstrEncoding(b))
 				if err != nil {
 					return nil, nil, err
 				}
@@ -269,13 +271,13 @@ func BuildDetached(spec *BuildSpec) (*Envelope, map[string][]byte, error) {
 		}
 	}
 	env.Manifest = mustMarshal(manifest)
-	if len(env.Manifest) > MaxManifestSize {
-		return nil, nil, fmt.Errorf("build: manifest of %d bytes exceeds %d", len(env.Manifest), MaxManifestSize)
+	if len(env.Manifest) > suit.MaxManifestSize {
+		return nil, nil, fmt.Errorf("build: manifest of %d bytes exceeds %d", len(env.Manifest), suit.MaxManifestSize)
 	}
-	digest, err := DigestOf(alg, bstrEncoding(env.Manifest))
+	digest, err := suit.DigestOf(alg, bstrEncoding(env.Manifest))
 	if err != nil {
 		return nil, nil, err
 	}
-	env.AuthWrapper = (&Authentication{DigestBytes: digest.Encode()}).Encode()
+	env.AuthWrapper = (&suit.Authentication{DigestBytes: digest.Encode()}).Encode()
 	return env, detached, nil
 }

@@ -1,8 +1,12 @@
-package main
+package author
 
 import (
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -13,7 +17,8 @@ import (
 	"github.com/teeup/teeup/secure/suit/dryrun"
 )
 
-// manifestSpec is SPEC.json, the author's declaration of a manifest:
+// specFile is SPEC.json, the author's declaration of a manifest, which
+// LoadSpec reads (docs/spec.md describes it for users):
 //
 //	{"sequence-number": 1,
 //	 "vendor-id": "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe",
@@ -39,7 +44,7 @@ import (
 // "decrypt-on-fetch" fetches an encrypted payload straight into its
 // component, decrypting as it arrives (one pass), rather than through a
 // staging component whose ciphertext digest is checked first.
-type manifestSpec struct {
+type specFile struct {
 	SequenceNumber *uint64                      `json:"sequence-number"`
 	VendorID       string                       `json:"vendor-id"`
 	ClassID        string                       `json:"class-id"`
@@ -61,7 +66,7 @@ type componentSpec struct {
 	Invoke    bool         `json:"invoke"`
 	Encrypt   *encryptSpec `json:"encrypt"`
 	Unlink    bool         `json:"unlink"`
-	// DecryptOnFetch: see suit.BuildComponent.
+	// DecryptOnFetch: see Component.
 	DecryptOnFetch bool `json:"decrypt-on-fetch"`
 }
 
@@ -73,14 +78,14 @@ type encryptSpec struct {
 }
 
 // build reads the keys an encrypt spec names, relative to dir.
-func (e *encryptSpec) build(dir string) (*suit.EncryptSpec, error) {
+func (e *encryptSpec) build(dir string) (*EncryptSpec, error) {
 	rel := func(f string) string {
 		if filepath.IsAbs(f) {
 			return f
 		}
 		return filepath.Join(dir, f)
 	}
-	out := &suit.EncryptSpec{}
+	out := &EncryptSpec{}
 	if e.KID != "" {
 		out.KID = []byte(e.KID)
 	}
@@ -99,7 +104,7 @@ func (e *encryptSpec) build(dir string) (*suit.EncryptSpec, error) {
 	case e.KEK != "":
 		out.KEK, err = readKEK(rel(e.KEK))
 	default:
-		out.RecipientKey, err = readRecipientKey(rel(e.Recipient))
+		out.RecipientKey, err = ReadRecipientKey(rel(e.Recipient))
 	}
 	if err != nil {
 		return nil, err
@@ -116,12 +121,16 @@ var textKeys = map[string]int64{
 	"manifest-description": 1, "update-description": 2, "manifest-json-source": 3, "manifest-yaml-source": 4,
 }
 
-func loadSpec(path string, integrateAll bool) (*suit.BuildSpec, error) {
+// LoadSpec reads the SPEC.json at path and the files it names (relative to
+// its directory) into a Manifest. integrateAll carries every file payload
+// in the envelope, whatever its URI. Unknown fields, sequences, members and
+// text keys are errors, never ignored.
+func LoadSpec(path string, integrateAll bool) (*Manifest, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var s manifestSpec
+	var s specFile
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
@@ -130,7 +139,7 @@ func loadSpec(path string, integrateAll bool) (*suit.BuildSpec, error) {
 	if s.SequenceNumber == nil {
 		return nil, fmt.Errorf("%s: sequence-number is required", path)
 	}
-	b := &suit.BuildSpec{SequenceNumber: *s.SequenceNumber, ReferenceURI: s.ReferenceURI}
+	b := &Manifest{SequenceNumber: *s.SequenceNumber, ReferenceURI: s.ReferenceURI}
 	if b.VendorID, err = dryrun.ParseUUID(s.VendorID); err != nil {
 		return nil, fmt.Errorf("%s: vendor-id: %w", path, err)
 	}
@@ -178,10 +187,10 @@ func loadSpec(path string, integrateAll bool) (*suit.BuildSpec, error) {
 			if c.File != "" || c.Content != "" || c.URI != "" || c.Encrypt != nil {
 				return nil, fmt.Errorf("%s: component %d is unlinked: it takes no payload", path, i)
 			}
-			b.Components = append(b.Components, suit.BuildComponent{ID: id, Unlink: true})
+			b.Components = append(b.Components, Component{ID: id, Unlink: true})
 			continue
 		}
-		bc := suit.BuildComponent{ID: id, URI: c.URI, Integrate: c.Integrate || (integrateAll && c.Content == ""),
+		bc := Component{ID: id, URI: c.URI, Integrate: c.Integrate || (integrateAll && c.Content == ""),
 			Slot: c.Slot, Invoke: c.Invoke, DecryptOnFetch: c.DecryptOnFetch}
 		if c.Encrypt != nil {
 			if bc.Encrypt, err = c.Encrypt.build(filepath.Dir(path)); err != nil {
@@ -214,4 +223,42 @@ func loadSpec(path string, integrateAll bool) (*suit.BuildSpec, error) {
 		b.Components = append(b.Components, bc)
 	}
 	return b, nil
+}
+
+// readKEK reads a file of 16 raw bytes: an A128KW key-encryption key.
+func readKEK(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) != cekSize {
+		return nil, fmt.Errorf("%s: a KEK is %d raw bytes, the file has %d", path, cekSize, len(raw))
+	}
+	return raw, nil
+}
+
+// ReadRecipientKey reads a device's P-256 public key (a PEM PUBLIC KEY
+// block) to encrypt payloads for with ECDH-ES+A128KW.
+func ReadRecipientKey(path string) (*ecdh.PublicKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("%s: no PEM PUBLIC KEY block", path)
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	k, ok := pub.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: %T is not an EC key", path, pub)
+	}
+	ek, err := k.ECDH()
+	if err != nil || ek.Curve() != ecdh.P256() {
+		return nil, fmt.Errorf("%s: not a P-256 key", path)
+	}
+	return ek, nil
 }
