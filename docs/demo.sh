@@ -48,7 +48,12 @@ step "the installed components equal the payloads" cmp secure.bin installed/00.b
 cmp normal.bin installed/01.bin && echo "installed/00.bin and installed/01.bin match their payloads"
 
 flip() { # flip one bit of byte $2 (negative: from the end) of $1 into $3
-  python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[int(sys.argv[2])]^=1; open(sys.argv[3],"wb").write(bytes(d))' "$@"
+  local off=$2 byte
+  [ "$off" -lt 0 ] && off=$(($(wc -c < "$1") + off))
+  byte=$(od -An -tu1 -j "$off" -N1 "$1" | tr -d ' ')
+  cp "$1" "$3"
+  # printf turns the octal escape into the one byte; dd writes it in place.
+  printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$3" bs=1 seek="$off" conv=notrunc status=none
 }
 printf '\n== a flipped bit in the signed manifest is refused by verify\n'
 flip update.suit 200 tampered-manifest.suit
