@@ -314,7 +314,7 @@ func deviceStatus(args []string, stdout, stderr io.Writer) error {
 
 func deviceSweep(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("device sweep", flag.ContinueOnError)
-	scenario := fs.String("scenario", "all", "normal, secure, atomic, revert, double or all")
+	scenario := fs.String("scenario", "all", "normal, secure, atomic, revert, double, jump or all")
 	stride := fs.Int("stride", 1, "cut every n-th flash operation only")
 	second := fs.Int("second-cut-every", 4, "cut again during recovery in every n-th run (0: never)")
 	if pos, err := parseFlags(fs, args, stderr); err != nil {

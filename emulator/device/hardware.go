@@ -7,34 +7,74 @@ import (
 	"github.com/teeup/teeup/emulator/flash"
 	"github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/boot"
+	sectpm "github.com/teeup/teeup/secure/tpm"
 )
 
-// counterBase is the first TPM NV index of the per-component
-// anti-rollback counters (owner range).
+// counterBase is the first TPM NV index of the per-component NV counters
+// that held the anti-rollback values before the rollback indices did; a
+// device made then still has them, and their values still count.
 const counterBase = 0x01500010
 
-// Counters are the bootloader's anti-rollback counters, kept in TPM NV
-// counters, one per component.
+// rollbackBase is the first TPM NV index of the per-component rollback
+// indices (secure/tpm): the lowest sequence number each component may run,
+// raised in one TPM write to any uint64.
+const rollbackBase = 0x01500030
+
+// Counters are the bootloader's anti-rollback values, kept in TPM rollback
+// indices, one per component.
 type Counters struct{ TPM *tpm.TPM }
 
-func counterIndex(c boot.Component) uint32 { return counterBase + uint32(c) }
+func counterIndex(c boot.Component) uint32  { return counterBase + uint32(c) }
+func rollbackIndex(c boot.Component) uint32 { return rollbackBase + uint32(c) }
 
-// Define creates the counters on a new TPM.
+func (k Counters) secure() *sectpm.TPM { return sectpm.New(k.TPM.Transport()) }
+
+// Define creates the rollback indices on a new TPM.
 func (k Counters) Define() error {
 	for _, c := range boot.Components {
-		if err := k.TPM.DefineCounter(counterIndex(c)); err != nil {
-			return fmt.Errorf("define %s counter: %w", c, err)
+		if err := k.secure().DefineRollbackIndex(rollbackIndex(c)); err != nil {
+			return fmt.Errorf("define %s rollback index: %w", c, err)
 		}
 	}
 	return nil
 }
 
-// Counter implements boot.Counters.
-func (k Counters) Counter(c boot.Component) (uint64, error) { return k.TPM.Counter(counterIndex(c)) }
+// Counter implements boot.Counters: the rollback index, and on a device
+// made before there were any, the higher of it and the NV counter that
+// stood for it (which can only have gone up).
+func (k Counters) Counter(c boot.Component) (uint64, error) {
+	v, err := k.secure().RollbackIndex(rollbackIndex(c))
+	if err != nil && !errors.Is(err, sectpm.ErrIndexUndefined) {
+		return 0, err
+	}
+	old, oerr := k.TPM.Counter(counterIndex(c))
+	switch {
+	case oerr == nil:
+		return max(v, old), nil
+	case errors.Is(oerr, tpm.ErrCounterUndefined):
+		return v, err
+	default:
+		return 0, oerr
+	}
+}
 
-// AdvanceCounterTo implements boot.Counters.
+// AdvanceCounterTo implements boot.Counters, in one TPM write whatever the
+// distance. On a device made before there were rollback indices it defines
+// the component's one first (Counter keeps counting the old counter, so a
+// power cut between the two leaves the value where it was).
 func (k Counters) AdvanceCounterTo(c boot.Component, v uint64) error {
-	return k.TPM.AdvanceCounterTo(counterIndex(c), v)
+	cur, err := k.Counter(c)
+	if err != nil {
+		return err
+	}
+	if v < cur {
+		return fmt.Errorf("advance %s counter from %d to %d: %w", c, cur, v, sectpm.ErrBackward)
+	}
+	s := k.secure()
+	if err := s.DefineRollbackIndex(rollbackIndex(c)); err != nil && !errors.Is(err, sectpm.ErrIndexExists) {
+		return err
+	}
+	return s.RaiseRollbackIndex(rollbackIndex(c), v)
 }
 
 // storeCounterIndex is the TPM NV index of the counter the secure

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/teeup/teeup/emulator/flash"
@@ -44,7 +45,8 @@ type Scenario struct {
 
 // Scenarios are the stories of issue 4: an update of the normal image
 // only, of the secure image only, of both atomically, the revert of an
-// unconfirmed trial, and a second update asked for during a trial.
+// unconfirmed trial, and a second update asked for during a trial; and of
+// issue 11: sequence numbers that jump far above the counters.
 var Scenarios = []Scenario{
 	{Name: "normal", Pairs: [][2]uint64{{1, 1}, {1, 2}},
 		steps: []step{{kind: stepBoot}, {kind: stepStage, set: []uint64{0, 2}}, {kind: stepBoot}, {kind: stepAccept}, {kind: stepBoot}}},
@@ -58,7 +60,17 @@ var Scenarios = []Scenario{
 		steps: []step{{kind: stepBoot}, {kind: stepStage, set: []uint64{2, 2}}, {kind: stepBoot},
 			{kind: stepStage, set: []uint64{3, 3}, busy: true}, {kind: stepAccept}, {kind: stepBoot},
 			{kind: stepStage, set: []uint64{3, 3}}, {kind: stepBoot}, {kind: stepAccept}, {kind: stepBoot}}},
+	// jump: both images to a UTC timestamp (draft-ietf-suit-manifest-37
+	// §8.4.2 allows one as the sequence number), far above the counters,
+	// then the normal image to the top of uint64.
+	{Name: "jump", Pairs: [][2]uint64{{1, 1}, {jumpTimestamp, jumpTimestamp}, {jumpTimestamp, math.MaxUint64}},
+		steps: []step{{kind: stepBoot}, {kind: stepStage, set: []uint64{jumpTimestamp, jumpTimestamp}}, {kind: stepBoot},
+			{kind: stepAccept}, {kind: stepBoot},
+			{kind: stepStage, set: []uint64{0, math.MaxUint64}}, {kind: stepBoot}, {kind: stepAccept}, {kind: stepBoot}}},
 }
+
+// jumpTimestamp is 2025-12-03T12:41:56Z in seconds since the epoch.
+const jumpTimestamp = 1764765716
 
 // ScenarioByName finds a scenario.
 func ScenarioByName(name string) (Scenario, bool) {
@@ -270,10 +282,10 @@ func (r *rig) release(c boot.Component, seq uint64) (boot.Staged, error) {
 	return r.signers.Release(c, seq, sweepImage(c, seq))
 }
 
-// sweepImage is the image of a version; sizes differ per version so that
-// a swap moves real data through every sector.
+// sweepImage is the image of a version; sizes differ between neighbouring
+// versions so that a swap moves real data through every sector.
 func sweepImage(c boot.Component, seq uint64) []byte {
-	return BuiltinImage(c, seq, SweepLayout.MaxImage()-200*int(seq))
+	return BuiltinImage(c, seq, SweepLayout.MaxImage()-200*int(1+(seq-1)%7))
 }
 
 func sha256Of(b []byte) []byte {

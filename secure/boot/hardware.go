@@ -16,11 +16,17 @@ type MappedFlash interface {
 	Mapped(off, n int64) ([]byte, error)
 }
 
-// Counters are monotonic counters (TPM NV counters on the device), one per
-// component, holding the lowest manifest sequence number it may run.
+// Counters are the anti-rollback values (TPM rollback indices on the
+// device), one per component, holding the lowest manifest sequence number
+// it may run.
 type Counters interface {
 	Counter(c Component) (uint64, error)
-	// AdvanceCounterTo raises the counter to v; it never lowers it.
+	// AdvanceCounterTo raises the counter to v; it never lowers it. It
+	// takes any uint64 above the counter, in the same time whatever the
+	// distance: the bootloader verifies a manifest against the counter
+	// before its trial and raises the counter only at accept, so a
+	// sequence number the counter could not take would be found only
+	// after the trial, with the journal stuck in confirming.
 	AdvanceCounterTo(c Component, v uint64) error
 }
 
