@@ -44,8 +44,8 @@ step "verify it with the author's public key" "$teeup" manifest verify --key aut
 step "inspect it" "$teeup" manifest inspect update.suit
 step "process it on the dry-run device" "$teeup" manifest process --key author.pub.pem --device device.json \
   --payload https://fw.example/secure-v2.bin=secure.bin --out installed update.suit
-step "the installed components equal the payloads" cmp secure.bin installed/00.bin
-cmp normal.bin installed/01.bin && echo "installed/00.bin and installed/01.bin match their payloads"
+step "the installed components equal the payloads" cmp secure.bin installed/%00.bin
+cmp normal.bin installed/%01.bin && echo "installed/%00.bin and installed/%01.bin match their payloads"
 
 flip() { # flip one bit of byte $2 (negative: from the end) of $1 into $3
   local off=$2 byte

@@ -27,7 +27,7 @@ func TestCLIEncryptedVectors(t *testing.T) {
 		file, auth, key, out string
 	}{
 		{"suit-manifest-aes-kw-content.hex.signed", "--mac-key", macKey, "plaintext-firmware.bin"},
-		{"suit-manifest-aes-kw-slot.hex.signed", "--mac-key", macKey, "00.bin"},
+		{"suit-manifest-aes-kw-slot.hex.signed", "--mac-key", macKey, "%00.bin"},
 		{"suit-manifest-aes-kw.hex.signed", "--mac-key", macKey, "plaintext-firmware.bin"},
 		{"suit-manifest-es-ecdh-content.hex.signed", "--key", fe("signer-public-key.pem"), "decrypted-firmware.bin"},
 	}
@@ -94,7 +94,7 @@ func TestCLIEncryptAuthorFlow(t *testing.T) {
 	if out, e, code := teeup(t, "manifest", "create", in("spec.json"), "--key", in("author.pem"), "--integrate", "--out", in("all.suit")); code != 0 {
 		t.Fatalf("create --integrate: %s%s", out, e)
 	}
-	want := map[string]string{"00.bin": "secret image A", "01.bin": "secret image B, a little longer than one AES block", "02.bin": "personalization data"}
+	want := map[string]string{"%00.bin": "secret image A", "%01.bin": "secret image B, a little longer than one AES block", "%02.bin": "personalization data"}
 	for i, args := range [][]string{
 		{in("all.suit")},
 		{"--payload", "https://fw.example/b.enc=" + in("pub/b.enc"), in("m.suit")},
@@ -111,7 +111,7 @@ func TestCLIEncryptAuthorFlow(t *testing.T) {
 			}
 		}
 	}
-	for _, id := range []string{"00-encrypted", "01-encrypted"} {
+	for _, id := range []string{"%00+encrypted", "%01+encrypted"} {
 		if b, err := os.ReadFile(in(filepath.Join("out0", id+".bin"))); err != nil || bytes.Contains(b, []byte("secret")) {
 			t.Errorf("staging %s: %v, holds plaintext: %v", id, err, bytes.Contains(b, []byte("secret")))
 		}

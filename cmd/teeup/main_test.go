@@ -131,7 +131,7 @@ func TestCLIAuthorFlow(t *testing.T) {
 	if !strings.Contains(out, "invoked [00]") {
 		t.Errorf("process output:\n%s", out)
 	}
-	for name, want := range map[string]string{"00.bin": "image A", "normal.bin": "image B"} {
+	for name, want := range map[string]string{"%00.bin": "image A", "normal.bin": "image B"} {
 		got, err := os.ReadFile(filepath.Join(dir, "out", name))
 		if err != nil || string(got) != want {
 			t.Errorf("%s = %q, %v; want %q", name, got, err, want)

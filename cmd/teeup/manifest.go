@@ -298,26 +298,16 @@ func manifestProcess(args []string, stdout, stderr io.Writer) error {
 	if perr != nil {
 		return fmt.Errorf("process %s: %w", pos[0], perr)
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
+	files, err := dev.WriteImages(*out)
+	for _, f := range files {
+		if f.Simulated {
+			fmt.Fprintf(stdout, "component %s: simulated (no bytes), described in %s\n", f.ID, filepath.Join(*out, f.Name))
+			continue
+		}
+		fmt.Fprintf(stdout, "component %s: %d bytes -> %s\n", f.ID, f.Size, filepath.Join(*out, f.Name))
 	}
-	for _, c := range dev.Components {
-		if c.Image == nil {
-			continue
-		}
-		name := filepath.Join(*out, dryrun.FileName(c.ID))
-		if c.Image.Simulated {
-			line := fmt.Sprintf("simulated image: digest %x size %d\n", c.Image.Digest.Bytes, c.Image.Size)
-			if err := os.WriteFile(name+".simulated", []byte(line), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "component %s: simulated (no bytes), described in %s.simulated\n", c.ID, name)
-			continue
-		}
-		if err := os.WriteFile(name+".bin", c.Image.Data, 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "component %s: %d bytes -> %s.bin\n", c.ID, len(c.Image.Data), name)
+	if err != nil {
+		return err
 	}
 	for _, id := range dev.Invocations {
 		fmt.Fprintf(stdout, "invoked %s\n", id)

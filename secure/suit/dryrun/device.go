@@ -11,11 +11,9 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/subtle"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/teeup/teeup/secure/suit"
@@ -425,30 +423,4 @@ func nextTime(now time.Time, ev, v int64) time.Time {
 		}
 	}
 	return now
-}
-
-// FileName is a file name for a component: its printable parts as they
-// are, others in hex, joined by '-'.
-func FileName(id suit.ComponentID) string {
-	parts := make([]string, len(id))
-	for i, p := range id {
-		s := string(p)
-		if s == "" || strings.ContainsAny(s, "/\\\x00") || s == "." || s == ".." || !isPrintableASCII(s) {
-			s = hex.EncodeToString(p)
-		}
-		parts[i] = s
-	}
-	if len(parts) == 0 {
-		return "root"
-	}
-	return strings.Join(parts, "-")
-}
-
-func isPrintableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
