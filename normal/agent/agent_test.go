@@ -12,58 +12,39 @@ import (
 	"testing"
 
 	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/normal/agent"
 	"github.com/teeup/teeup/normal/fetch"
 	"github.com/teeup/teeup/secure/boot"
-	"github.com/teeup/teeup/secure/service"
 )
 
 // rig is a device whose secure world serves this test's agent over ipc.
 type rig struct {
-	t       *testing.T
-	dev     *device.Device
-	signers *device.Signers
-	agent   *agent.Agent
-	lines   []string
-	stop    func()
+	*devicetest.Rig
+	t     *testing.T
+	agent *agent.Agent
+	lines []string
 }
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: boot.Layout{SectorSize: 2048, WriteAlign: 16, SlotSectors: 4}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	s, err := device.LoadSigners(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rig{t: t, dev: d, signers: s}
-	r.boot()
+	r := &rig{Rig: devicetest.New(t), t: t}
+	r.connect()
 	return r
 }
 
+// boot power-cycles the device and connects the agent to its new session.
 func (r *rig) boot() *boot.Result {
 	r.t.Helper()
-	if r.stop != nil {
-		r.stop()
-	}
-	res, err := r.dev.Reboot(context.Background(), nil)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	svc, err := r.dev.Service()
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	normal, secure := ipc.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { ipc.Serve(ctx, secure, &service.Handler{FWU: svc}); close(done) }()
-	c, err := ipc.NewClient(normal)
+	res := r.Reboot()
+	r.connect()
+	return res
+}
+
+func (r *rig) connect() {
+	r.t.Helper()
+	c, err := ipc.NewClient(r.Serve(nil))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -72,9 +53,6 @@ func (r *rig) boot() *boot.Result {
 		r.t.Fatal(err)
 	}
 	r.agent = &agent.Agent{SW: c, Fetch: dl, Progress: func(s string) { r.lines = append(r.lines, s) }}
-	r.stop = func() { cancel(); c.Close(); <-done }
-	r.t.Cleanup(func() { r.stop() })
-	return res
 }
 
 // TestUpdateFromLocalFileAndAccept: a payload the normal world has as a
@@ -105,7 +83,7 @@ func TestUpdateOverHTTPAndRejectedTrial(t *testing.T) {
 	r := newRig(t)
 	img := device.BuiltinImage(boot.Normal, 2, 5000)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		http.ServeContent(w, req, "x.bin", r.dev.State.Updated, bytes.NewReader(img))
+		http.ServeContent(w, req, "x.bin", r.Dev.State.Updated, bytes.NewReader(img))
 	}))
 	defer srv.Close()
 	env := buildEnvelope(t, r, img, srv.URL+"/normal-2.bin")
@@ -150,7 +128,7 @@ func TestReadEnvelopeBounded(t *testing.T) {
 // buildEnvelope makes a normal-image manifest whose payload is at uri.
 func buildEnvelope(t *testing.T, r *rig, img []byte, uri string) []byte {
 	t.Helper()
-	env, err := device.EnvelopeAt(boot.Normal, 2, img, uri, r.signers.Author)
+	env, err := device.EnvelopeAt(boot.Normal, 2, img, uri, r.Signers.Author)
 	if err != nil {
 		t.Fatal(err)
 	}

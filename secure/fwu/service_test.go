@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/suit"
@@ -14,6 +15,7 @@ import (
 
 type rig struct {
 	t       *testing.T
+	kit     *devicetest.Rig
 	dev     *device.Device
 	svc     *fwu.Service
 	signers *device.Signers
@@ -21,41 +23,20 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: boot.Layout{SectorSize: 2048, WriteAlign: 16, SlotSectors: 4}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	s, err := device.LoadSigners(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rig{t: t, dev: d, signers: s}
-	r.reboot()
-	return r
+	kit := devicetest.New(t)
+	return &rig{t: t, kit: kit, dev: kit.Dev, svc: kit.Service(), signers: kit.Signers}
 }
 
 // reboot power-cycles the device; the secure world restarts with a new service.
 func (r *rig) reboot() *boot.Result {
 	r.t.Helper()
-	res, err := r.dev.Reboot(context.Background(), nil)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if r.svc, err = r.dev.Service(); err != nil {
-		r.t.Fatal(err)
-	}
+	res := r.kit.Reboot()
+	r.svc = r.kit.Service()
 	return res
 }
 
 func (r *rig) release(c boot.Component, seq uint64) boot.Staged {
-	r.t.Helper()
-	s, err := r.signers.Release(c, seq, device.BuiltinImage(c, seq, 3000+int(seq)))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return s
+	return r.kit.Release(c, seq, 3000+int(seq))
 }
 
 // update streams a release through the service in chunks of n bytes.

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
@@ -25,12 +26,12 @@ var testLayout = boot.Layout{SectorSize: 2048, WriteAlign: 16, SlotSectors: 4}
 // the real ipc codec; every byte that crosses is recorded.
 type world struct {
 	t       *testing.T
+	kit     *devicetest.Rig
 	dir     string
 	dev     *device.Device
 	signers *device.Signers
 	client  *ipc.Client
 	rec     *ipc.Recorder
-	stop    func()
 	// shared, if set, is the region the worlds share for chunks' data.
 	shared *ipc.Shared
 }
@@ -40,39 +41,24 @@ func newWorld(t *testing.T) *world { return newWorldWith(t, nil) }
 // newWorldWith is newWorld with a shared region (nil: none).
 func newWorldWith(t *testing.T, shared *ipc.Shared) *world {
 	t.Helper()
-	dir := t.TempDir()
-	d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: testLayout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	s, err := device.LoadSigners(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &world{t: t, dir: dir, dev: d, signers: s, shared: shared}
-	w.boot()
+	kit := devicetest.NewWith(t, testLayout)
+	w := &world{t: t, kit: kit, dir: kit.Dir, dev: kit.Dev, signers: kit.Signers, shared: shared}
+	w.connect()
 	return w
 }
 
 // boot resets the device and starts a new session, as a power cycle does.
 func (w *world) boot() *boot.Result {
 	w.t.Helper()
-	if w.stop != nil {
-		w.stop()
-	}
-	res, err := w.dev.Reboot(context.Background(), nil)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	normal, secure := ipc.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		ipc.ServeShared(ctx, secure, &service.Handler{FWU: newService(w.t, w.dev)}, w.shared)
-		close(done)
-	}()
-	w.rec = ipc.NewRecorder(normal)
+	res := w.kit.Reboot()
+	w.connect()
+	return res
+}
+
+func (w *world) connect() {
+	w.t.Helper()
+	w.rec = ipc.NewRecorder(w.kit.Serve(w.shared))
+	var err error
 	if w.shared != nil {
 		w.client, err = ipc.NewSharedClient(w.rec, w.shared, nil)
 	} else {
@@ -81,9 +67,6 @@ func (w *world) boot() *boot.Result {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	w.stop = func() { cancel(); w.client.Close(); <-done }
-	w.t.Cleanup(func() { w.stop() })
-	return res
 }
 
 // newService is the secure world's update service with its storage.
@@ -97,12 +80,7 @@ func newService(t testing.TB, d *device.Device) *fwu.Service {
 }
 
 func (w *world) release(c boot.Component, seq uint64) boot.Staged {
-	w.t.Helper()
-	s, err := w.signers.Release(c, seq, device.BuiltinImage(c, seq, 3000+int(seq)))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return s
+	return w.kit.Release(c, seq, 3000+int(seq))
 }
 
 func (w *world) update(rel boot.Staged) error {
