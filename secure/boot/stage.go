@@ -1,8 +1,11 @@
 package boot
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 )
 
 // Staged is one image of an install set with its SUIT envelope.
@@ -13,11 +16,15 @@ type Staged struct {
 }
 
 // Stage writes an install set into the secondary slots and commits it:
-// the next boot swaps all of it in, or none. Each image is verified in its
-// slot before the commit record is written; a refused image leaves
-// nothing committed and the primaries untouched. Staging while another set
-// is in progress (staged or in trial) is ErrBusy.
+// the next boot swaps all of it in, or none. Each image is verified as
+// given before anything is written, so that a refused set changes no byte
+// of flash, and again in its slot before the commit record is written; a
+// refused image leaves nothing committed and the primaries untouched.
+// Staging while another set is in progress (staged or in trial) is ErrBusy.
 func (d *Device) Stage(ctx context.Context, set []Staged) error {
+	if err := d.checkSet(ctx, set); err != nil {
+		return err
+	}
 	var comps []Component
 	for _, s := range set {
 		w, err := d.OpenStaging(s.Component, len(s.Image))
@@ -33,6 +40,38 @@ func (d *Device) Stage(ctx context.Context, set []Staged) error {
 		comps = append(comps, s.Component)
 	}
 	return d.Commit(ctx, comps)
+}
+
+// checkSet refuses, before anything is written, an install set that Stage
+// could not commit: while another is in progress, or with an image that
+// does not verify against its envelope or does not fit its slot.
+func (d *Device) checkSet(ctx context.Context, set []Staged) error {
+	j, err := d.readJournal()
+	if err != nil {
+		return err
+	}
+	if !j.idle() {
+		return ErrBusy
+	}
+	var mask byte
+	for _, s := range set {
+		c := s.Component
+		if c < 0 || c >= numComponents || mask&(1<<c) != 0 {
+			return fmt.Errorf("boot: install set names %s twice or not at all", c)
+		}
+		mask |= 1 << c
+		if _, err := encodeSlotHeader(d.layout, s.Envelope, len(s.Image)); err != nil {
+			return fmt.Errorf("stage %s: %w", c, err)
+		}
+		read := func(n int) io.Reader { return bytes.NewReader(s.Image[:n]) }
+		if _, err := d.verifyImage(ctx, c, s.Envelope, len(s.Image), read, nil); err != nil {
+			return fmt.Errorf("stage %s: %w", c, err)
+		}
+	}
+	if mask == 0 {
+		return errors.New("boot: empty install set")
+	}
+	return nil
 }
 
 // Provision writes factory images straight into the primary slots of a

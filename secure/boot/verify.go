@@ -35,7 +35,14 @@ func (d *Device) verifySlotWith(ctx context.Context, c Component, secondary bool
 	if err != nil {
 		return nil, err
 	}
-	env, err := suit.ParseEnvelope(h.Envelope)
+	read := func(n int) io.Reader { return d.imageReader(c, secondary, n) }
+	return d.verifyImage(ctx, c, h.Envelope, h.ImageLen, read, known)
+}
+
+// verifyImage checks an image of size bytes, whose first n bytes read(n)
+// returns, against envelope, as verifySlot does for a slot's.
+func (d *Device) verifyImage(ctx context.Context, c Component, envelope []byte, size int, read func(n int) io.Reader, known []byte) (*Image, error) {
+	env, err := suit.ParseEnvelope(envelope)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +59,7 @@ func (d *Device) verifySlotWith(ctx context.Context, c Component, secondary bool
 	if m := v.Manifest.Members[suit.KeyValidate]; !m.Present() {
 		return nil, fmt.Errorf("%w: manifest has no validate sequence", suit.ErrRejected)
 	}
-	p := &bootPlatform{d: d, c: c, secondary: secondary, size: h.ImageLen, known: known}
+	p := &bootPlatform{d: d, c: c, read: read, size: size, known: known}
 	if _, err := suit.Process(ctx, v, p, suit.Options{Sequences: []int64{suit.KeyValidate}}); err != nil {
 		return nil, err
 	}
@@ -60,18 +67,18 @@ func (d *Device) verifySlotWith(ctx context.Context, c Component, secondary bool
 		return nil, fmt.Errorf("%w: validate sequence did not check the image", suit.ErrRejected)
 	}
 	return &Image{Component: c, SequenceNumber: v.Manifest.SequenceNumber, ManifestDigest: v.Digest.Bytes,
-		ImageDigest: p.sum, Size: h.ImageLen}, nil
+		ImageDigest: p.sum, Size: size}, nil
 }
 
 // bootPlatform is the SUIT platform of the bootloader: it can only read
-// and hash the slot being verified.
+// and hash the image being verified.
 type bootPlatform struct {
-	d         *Device
-	c         Component
-	secondary bool
-	size      int
-	known     []byte // SHA-256 of the image, when the caller hashed it already
-	sum       []byte // SHA-256 of the image, once image-match ran
+	d     *Device
+	c     Component
+	read  func(n int) io.Reader // the image's first n bytes
+	size  int
+	known []byte // SHA-256 of the image, when the caller hashed it already
+	sum   []byte // SHA-256 of the image, once image-match ran
 }
 
 var errBootReadOnly = fmt.Errorf("%w: the bootloader does not change images while verifying", suit.ErrUnsupported)
@@ -123,7 +130,7 @@ func (p *bootPlatform) ImageDigest(t suit.Target, alg int64) ([]byte, uint64, er
 		s256 = sha256.New()
 		w = io.MultiWriter(h, s256)
 	}
-	if _, err := io.CopyBuffer(w, p.d.imageReader(p.c, p.secondary, p.size), make([]byte, 64<<10)); err != nil {
+	if _, err := io.CopyBuffer(w, p.read(p.size), make([]byte, 64<<10)); err != nil {
 		return nil, 0, err
 	}
 	sum := h.Sum(nil)
@@ -141,7 +148,7 @@ func (p *bootPlatform) ReadContent(t suit.Target, max int) ([]byte, error) {
 	}
 	n := min(p.size, max+1)
 	buf := make([]byte, n)
-	if _, err := io.ReadFull(p.d.imageReader(p.c, p.secondary, n), buf); err != nil {
+	if _, err := io.ReadFull(p.read(n), buf); err != nil {
 		return nil, err
 	}
 	return buf, nil
