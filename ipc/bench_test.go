@@ -44,7 +44,7 @@ func benchmarkWriteChunk(b *testing.B, normal, secure net.Conn) {
 // BenchmarkWriteChunk writes 1 MiB chunks over Pipe: the codec and the
 // session, without a kernel.
 func BenchmarkWriteChunk(b *testing.B) {
-	normal, secure := Pipe()
+	normal, secure := net.Pipe()
 	benchmarkWriteChunk(b, normal, secure)
 }
 

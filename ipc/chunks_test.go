@@ -38,7 +38,7 @@ var transports = []struct {
 	name string
 	conn func(t *testing.T) (normal, secure net.Conn)
 }{
-	{"pipe", func(*testing.T) (net.Conn, net.Conn) { return Pipe() }},
+	{"pipe", func(*testing.T) (net.Conn, net.Conn) { return net.Pipe() }},
 	{"socket", func(t *testing.T) (net.Conn, net.Conn) { return socketPair(t) }},
 }
 

@@ -132,9 +132,6 @@ func (c *Client) call(ctx context.Context, args any) (*Response, error) {
 	if c.broken != nil {
 		return nil, transportError("session broken by an earlier fault", c.broken)
 	}
-	if wc, ok := args.(WriteChunkArgs); ok && len(wc.Data) > c.maxChunk {
-		return nil, tooLong("chunk", len(wc.Data), c.maxChunk)
-	}
 	c.nextID++
 	id := c.nextID
 	m, err := encodeRequest(&Request{Version: ProtocolVersion, ID: id, Op: op, Args: args})
@@ -208,6 +205,9 @@ func (c *Client) StartUpdate(ctx context.Context, envelope []byte) (*StartResult
 // WriteChunk writes data (at most c.MaxChunk() bytes) at offset of a
 // payload of set.
 func (c *Client) WriteChunk(ctx context.Context, set uint64, payload uint32, offset uint64, data []byte) error {
+	if len(data) > c.maxChunk {
+		return tooLong("chunk", len(data), c.maxChunk)
+	}
 	_, err := c.call(ctx, WriteChunkArgs{Set: set, Payload: payload, Offset: offset, Data: data})
 	return err
 }

@@ -1,7 +1,7 @@
 // Package ipc is the channel between the two worlds of a device: the
 // normal world (client: broker, downloader, status tracker) and the secure
 // world (server: update service, TEEP Agent, key owner), two OS processes
-// joined by a Unix socket pair, or one process over Pipe in tests.
+// joined by a Unix socket pair, or one process over ipctest.Pipe in tests.
 //
 // The normal world only forwards. Its command set is narrow, modelled on
 // the PSA Firmware Update API (Query, StartUpdate, WriteChunk, Finish,

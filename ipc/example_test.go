@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/teeup/teeup/ipc"
 )
@@ -39,7 +40,7 @@ func (device) Evidence(context.Context, []byte) ([]byte, error) {
 // a Unix socket pair between two processes; here, a Pipe.
 func Example() {
 	ctx := context.Background()
-	normal, secure := ipc.Pipe()
+	normal, secure := net.Pipe()
 	done := make(chan error, 1)
 	go func() { done <- ipc.Serve(ctx, secure, device{}) }()
 

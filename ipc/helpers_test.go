@@ -148,7 +148,7 @@ func startSession(t *testing.T, h Handler) *testSession {
 
 func startSessionLimits(t *testing.T, h Handler, lim sessionLimits) *testSession {
 	t.Helper()
-	normal, secure := Pipe()
+	normal, secure := net.Pipe()
 	return startSessionOn(t, h, lim, normal, secure, nil, nil)
 }
 
@@ -200,7 +200,7 @@ func startRaw(t *testing.T, h Handler, lim sessionLimits) *rawPeer {
 // startRawShared is startRaw with a shared region on the server's side.
 func startRawShared(t *testing.T, h Handler, lim sessionLimits, shared *Shared) *rawPeer {
 	t.Helper()
-	normal, secure := Pipe()
+	normal, secure := net.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		done <- serve(context.Background(), secure, h, shared, lim)

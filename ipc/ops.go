@@ -31,28 +31,6 @@ const (
 	OpWriteShared Op = 11 // WriteSharedArgs → nothing
 )
 
-var opNames = map[Op]string{
-	OpQuery:       "Query",
-	OpStartUpdate: "StartUpdate",
-	OpWriteChunk:  "WriteChunk",
-	OpFinish:      "Finish",
-	OpInstall:     "Install",
-	OpAccept:      "Accept",
-	OpReject:      "Reject",
-	OpRelayTEEP:   "RelayTEEP",
-	OpGetEvidence: "GetEvidence",
-	OpReboot:      "Reboot",
-	OpWriteShared: "WriteShared",
-}
-
-// String returns the operation's name.
-func (o Op) String() string {
-	if s, ok := opNames[o]; ok {
-		return s
-	}
-	return "op(" + strconv.FormatUint(uint64(o), 10) + ")"
-}
-
 // State is the state of a component, as in the PSA Firmware Update API.
 // It crosses the wire as its text; an unknown state is refused.
 type State string
@@ -144,6 +122,18 @@ type (
 		Nonce []byte   // at most MaxNonce bytes
 	}
 )
+
+// The arguments and results that end with a large byte string, which is
+// framed from the caller's slice rather than copied (see message).
+func (a StartUpdateArgs) withoutTail() (validator, []byte) { return StartUpdateArgs{}, a.Envelope }
+func (a RelayTEEPArgs) withoutTail() (validator, []byte)   { return RelayTEEPArgs{}, a.Message }
+func (r RelayTEEPResult) withoutTail() (validator, []byte) { return RelayTEEPResult{}, r.Message }
+func (r EvidenceResult) withoutTail() (validator, []byte)  { return EvidenceResult{}, r.Evidence }
+func (a WriteChunkArgs) withoutTail() (validator, []byte) {
+	tail := a.Data
+	a.Data = nil
+	return a, tail
+}
 
 // Results, one type per operation that returns something. Query returns a
 // []ComponentInfo; WriteChunk, Finish, Install, Accept and Reject return

@@ -281,82 +281,40 @@ func (s *session) serveOne(ctx context.Context) error {
 		}
 		return s.writeError(id, e)
 	}
-	if _, chunk := req.Args.(WriteChunkArgs); chunk {
+	row, _ := rowOf(req.Op) // decodeRequest returns only known ops
+	if row.readAhead {
 		s.readAhead()
 	}
-	resp := s.handle(ctx, req)
+	resp := s.handle(ctx, row, req)
 	if err := s.write(resp); err != nil {
 		return err
 	}
-	if _, reboot := req.Args.(RebootArgs); reboot && resp.Status == OK {
-		return ErrReboot
+	if row.ends != nil && resp.Status == OK {
+		return row.ends
 	}
 	return nil
 }
 
-// handle calls the handler and builds the response.
-func (s *session) handle(ctx context.Context, req *Request) *Response {
-	args := req.Args
-	if a, ok := args.(WriteSharedArgs); ok {
-		data, e := s.sharedChunk(a)
-		if e != nil {
-			return &Response{Version: ProtocolVersion, ID: req.ID, Status: e.Code, Message: truncateMessage(e.Message)}
-		}
-		args = WriteChunkArgs{Set: a.Set, Payload: a.Payload, Offset: a.Offset, Data: data}
-	}
-	res, err := s.dispatch(ctx, args)
-	if err != nil {
+// handle calls the handler through the op's row and builds the response.
+func (s *session) handle(ctx context.Context, row *opRow, req *Request) *Response {
+	res, err := row.serve(ctx, s, req.Args)
+	var se sessionError
+	switch {
+	case errors.As(err, &se):
+		return &Response{Version: ProtocolVersion, ID: req.ID, Status: se.e.Code, Message: truncateMessage(se.e.Message)}
+	case err != nil:
 		code, msg := handlerStatus(err)
 		return &Response{Version: ProtocolVersion, ID: req.ID, Status: code, Message: msg}
 	}
 	return &Response{Version: ProtocolVersion, ID: req.ID, Result: res}
 }
 
-func (s *session) dispatch(ctx context.Context, args any) (any, error) {
-	switch a := args.(type) {
-	case QueryArgs:
-		l, err := s.h.Query(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return l, nil
-	case StartUpdateArgs:
-		r, err := s.h.StartUpdate(ctx, a.Envelope)
-		if err != nil {
-			return nil, err
-		}
-		if r == nil {
-			return nil, Errorf(Internal, "StartUpdate returned no result")
-		}
-		return *r, nil
-	case WriteChunkArgs:
-		return nil, s.h.WriteChunk(ctx, a.Set, a.Payload, a.Offset, a.Data)
-	case FinishArgs:
-		return nil, s.h.Finish(ctx, a.Set, a.Payload)
-	case InstallArgs:
-		return nil, s.h.Install(ctx, a.Set)
-	case AcceptArgs:
-		return nil, s.h.Accept(ctx)
-	case RejectArgs:
-		return nil, s.h.Reject(ctx)
-	case RebootArgs:
-		return nil, s.h.Reboot(ctx)
-	case RelayTEEPArgs:
-		m, err := s.h.RelayTEEP(ctx, a.Message)
-		if err != nil {
-			return nil, err
-		}
-		return RelayTEEPResult{Message: m}, nil
-	case GetEvidenceArgs:
-		e, err := s.h.Evidence(ctx, a.Nonce)
-		if err != nil {
-			return nil, err
-		}
-		return EvidenceResult{Evidence: e}, nil
-	}
-	// decodeRequest returns only the types above.
-	return nil, Errorf(Internal, "no dispatch for %T", args)
-}
+// sessionError is a refusal by the session itself rather than the
+// handler (a WriteShared range outside the region): it is answered with
+// its own code, where a handler's non-secure code would become Internal.
+type sessionError struct{ e *Error }
+
+func (s sessionError) Error() string { return s.e.Error() }
 
 // sharedChunk copies the data a WriteShared names out of the shared
 // region, into the session's buffer, valid until the next one.

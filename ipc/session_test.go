@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"reflect"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -322,7 +322,7 @@ func TestServeHandshake(t *testing.T) {
 // respond(request).
 func fakeSecure(t *testing.T, reply *HelloReply, respond func(*Request) *Response) (*Client, error) {
 	t.Helper()
-	normal, secure := Pipe()
+	normal, secure := net.Pipe()
 	t.Cleanup(func() { secure.Close() })
 	go func() {
 		if _, err := ReadFrame(secure); err != nil {
@@ -484,7 +484,7 @@ func TestClientClose(t *testing.T) {
 }
 
 func TestServeCancel(t *testing.T) {
-	normal, secure := Pipe()
+	normal, secure := net.Pipe()
 	t.Cleanup(func() { normal.Close(); secure.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -588,84 +588,10 @@ func TestServeSurvivesGarbage(t *testing.T) {
 	}
 }
 
-// TestRecorder runs an update over a recorded pipe and checks that both
-// directions were recorded, and that what the secure world keeps to
-// itself did not cross.
-func TestRecorder(t *testing.T) {
-	ctx := context.Background()
-	secret := []byte("device-attestation-private-key!!")
-	h := newFakeHandler()
-	h.evidence = []byte("signed-evidence")
-	normal, secure := Pipe()
-	rec := NewRecorder(normal)
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, secure, h) }()
-	c, err := NewClient(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	envelope := []byte("suit-envelope")
-	chunk := bytes.Repeat([]byte("payload-"), 100)
-	if _, err := c.StartUpdate(ctx, envelope); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteChunk(ctx, 42, 0, 0, chunk); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Evidence(ctx, []byte("nonce123")); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	secure.Close()
-	for _, tc := range []struct {
-		name    string
-		b       []byte
-		sent    bool
-		receivd bool
-	}{
-		{"envelope", envelope, true, false},
-		{"chunk", chunk, true, false},
-		{"nonce", []byte("nonce123"), true, false},
-		{"evidence", h.evidence, false, true},
-		{"payload URI", []byte(h.start.Payloads[0].URI), false, true},
-		{"secret", secret, false, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := bytes.Contains(rec.Sent(), tc.b); got != tc.sent {
-				t.Errorf("sent: %v, want %v", got, tc.sent)
-			}
-			if got := bytes.Contains(rec.Received(), tc.b); got != tc.receivd {
-				t.Errorf("received: %v, want %v", got, tc.receivd)
-			}
-			if got := rec.Crossed(tc.b); got != (tc.sent || tc.receivd) {
-				t.Errorf("Crossed: %v", got)
-			}
-		})
-	}
-	// The recording is the exact byte stream: it parses as frames.
-	sent := bytes.NewReader(rec.Sent())
-	var frames int
-	for sent.Len() > 0 {
-		if _, err := ReadFrame(sent); err != nil {
-			t.Fatalf("recorded stream: %v", err)
-		}
-		frames++
-	}
-	if frames != 4 {
-		t.Errorf("%d frames sent, want hello and 3 requests", frames)
-	}
-	if strings.Contains(string(rec.Received()), string(secret)) {
-		t.Error("secret crossed")
-	}
-}
-
 // TestRebootEndsSession: an agreed reboot is answered, then Serve returns
 // ErrReboot; a refused one leaves the session going.
 func TestRebootEndsSession(t *testing.T) {
-	normal, secure := Pipe()
+	normal, secure := net.Pipe()
 	h := newFakeHandler()
 	done := make(chan error, 1)
 	go func() { done <- Serve(context.Background(), secure, h) }()

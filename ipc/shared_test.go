@@ -28,7 +28,7 @@ var sharedRegions = []struct {
 	{"memory", func(_ *testing.T, size int) *sharedViews {
 		s := NewShared(size)
 		return &sharedViews{normal: s, secure: s}
-	}, func(*testing.T) (net.Conn, net.Conn) { return Pipe() }},
+	}, func(*testing.T) (net.Conn, net.Conn) { return net.Pipe() }},
 	{"memfd", mappedViews, func(t *testing.T) (net.Conn, net.Conn) { return socketPair(t) }},
 }
 

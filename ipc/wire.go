@@ -280,35 +280,6 @@ func DecodeHelloReply(b []byte) (*HelloReply, error) {
 func (Hello) validate() error      { return nil }
 func (HelloReply) validate() error { return nil }
 
-// argsOp returns the op whose arguments a is.
-func argsOp(a any) (Op, validator) {
-	switch a := a.(type) {
-	case QueryArgs:
-		return OpQuery, a
-	case StartUpdateArgs:
-		return OpStartUpdate, a
-	case WriteChunkArgs:
-		return OpWriteChunk, a
-	case FinishArgs:
-		return OpFinish, a
-	case InstallArgs:
-		return OpInstall, a
-	case AcceptArgs:
-		return OpAccept, a
-	case RejectArgs:
-		return OpReject, a
-	case RebootArgs:
-		return OpReboot, a
-	case RelayTEEPArgs:
-		return OpRelayTEEP, a
-	case GetEvidenceArgs:
-		return OpGetEvidence, a
-	case WriteSharedArgs:
-		return OpWriteShared, a
-	}
-	return 0, nil
-}
-
 // EncodeRequest encodes r after checking that Args is the arguments type
 // of Op and within bounds. It does not check Version or ID.
 func EncodeRequest(r *Request) ([]byte, error) {
@@ -356,22 +327,19 @@ func (m message) join() []byte {
 	return append(m.head[:len(m.head):len(m.head)], m.tail...)
 }
 
+// tailed is implemented by the messages that end with a large byte
+// string (an envelope, a chunk, a TEEP message, evidence): withoutTail
+// returns the message with that byte string emptied, and the byte string.
+type tailed interface {
+	withoutTail() (validator, []byte)
+}
+
 // cutTail returns v with its trailing byte string emptied, and that byte
 // string, if v's type ends with a large one.
 func cutTail(v validator) (validator, []byte, bool) {
-	switch a := v.(type) {
-	case StartUpdateArgs:
-		return StartUpdateArgs{}, a.Envelope, true
-	case WriteChunkArgs:
-		tail := a.Data
-		a.Data = nil
-		return a, tail, true
-	case RelayTEEPArgs:
-		return RelayTEEPArgs{}, a.Message, true
-	case RelayTEEPResult:
-		return RelayTEEPResult{}, a.Message, true
-	case EvidenceResult:
-		return EvidenceResult{}, a.Evidence, true
+	if t, ok := v.(tailed); ok {
+		v, tail := t.withoutTail()
+		return v, tail, true
 	}
 	return v, nil, false
 }
@@ -414,9 +382,8 @@ func DecodeRequest(b []byte) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a, ok := r.Args.(WriteChunkArgs); ok {
-		a.Data = bytes.Clone(a.Data)
-		r.Args = a
+	if a, ok := r.Args.(aliasing); ok {
+		r.Args = a.detached()
 	}
 	return r, nil
 }
@@ -448,32 +415,11 @@ func decodeRequest(b []byte) (*Request, error) {
 }
 
 func decodeArgs(op Op, raw []byte) (any, error) {
-	what := op.String() + " arguments"
-	switch op {
-	case OpQuery:
-		return decodeAny[QueryArgs](raw, what)
-	case OpStartUpdate:
-		return decodeAny[StartUpdateArgs](raw, what)
-	case OpWriteChunk:
-		return decodeWriteChunk(raw, what)
-	case OpFinish:
-		return decodeAny[FinishArgs](raw, what)
-	case OpInstall:
-		return decodeAny[InstallArgs](raw, what)
-	case OpAccept:
-		return decodeAny[AcceptArgs](raw, what)
-	case OpReject:
-		return decodeAny[RejectArgs](raw, what)
-	case OpReboot:
-		return decodeAny[RebootArgs](raw, what)
-	case OpRelayTEEP:
-		return decodeAny[RelayTEEPArgs](raw, what)
-	case OpGetEvidence:
-		return decodeAny[GetEvidenceArgs](raw, what)
-	case OpWriteShared:
-		return decodeAny[WriteSharedArgs](raw, what)
+	r, ok := rowOf(op)
+	if !ok {
+		return nil, protocolError(UnknownOp, op.String(), nil)
 	}
-	return nil, protocolError(UnknownOp, op.String(), nil)
+	return r.decodeArgs(raw, op.String()+" arguments")
 }
 
 // writeChunkWire is WriteChunkArgs with the data left encoded, so that it
@@ -506,6 +452,16 @@ func decodeWriteChunk(raw []byte, what string) (any, error) {
 	return a, nil
 }
 
+// aliasing is implemented by arguments that decode aliasing the frame
+// (decodedBy a decoder of their own, as WriteChunk's): detached returns
+// them with a copy of what aliases it.
+type aliasing interface{ detached() any }
+
+func (a WriteChunkArgs) detached() any {
+	a.Data = bytes.Clone(a.Data)
+	return a
+}
+
 // bstrContent returns the content of b, one well-formed data item, if it
 // is a byte string of definite length.
 func bstrContent(b []byte) ([]byte, bool) {
@@ -524,23 +480,6 @@ func bstrContent(b []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return b[head:], true
-}
-
-// resultValidator returns the encodable form of a result.
-func resultValidator(res any) (validator, bool) {
-	switch res := res.(type) {
-	case nil:
-		return noResult{}, true
-	case []ComponentInfo:
-		return componentList(res), true
-	case StartResult:
-		return res, true
-	case RelayTEEPResult:
-		return res, true
-	case EvidenceResult:
-		return res, true
-	}
-	return nil, false
 }
 
 // EncodeResponse encodes r after checking it: a known status, a message
@@ -632,27 +571,11 @@ func DecodeResponse(b []byte, op Op) (*Response, error) {
 }
 
 func decodeResult(op Op, raw []byte) (any, error) {
-	what := op.String() + " result"
-	switch op {
-	case OpQuery:
-		l, err := decodeAs[componentList](raw, what)
-		if err != nil {
-			return nil, err
-		}
-		return []ComponentInfo(l), nil
-	case OpStartUpdate:
-		return decodeAny[StartResult](raw, what)
-	case OpWriteChunk, OpWriteShared, OpFinish, OpInstall, OpAccept, OpReject, OpReboot:
-		if _, err := decodeAs[noResult](raw, what); err != nil {
-			return nil, err
-		}
-		return nil, nil
-	case OpRelayTEEP:
-		return decodeAny[RelayTEEPResult](raw, what)
-	case OpGetEvidence:
-		return decodeAny[EvidenceResult](raw, what)
+	r, ok := rowOf(op)
+	if !ok {
+		return nil, protocolError(UnknownOp, op.String(), nil)
 	}
-	return nil, protocolError(UnknownOp, op.String(), nil)
+	return r.result.decode(raw, op.String()+" result")
 }
 
 func typeName(v any) string {

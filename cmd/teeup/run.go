@@ -173,7 +173,7 @@ func deviceUpdate(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("device update: is the device running (teeup device run --dir %s)? %w", *dir, err)
 	}
 	final, err := control.Call(ctx, sock, req, func(l control.Line) { fmt.Fprintln(stdout, l.Progress) })
-	if err != nil && !strings.Contains(err.Error(), "hung up") {
+	if err != nil && !errors.Is(err, control.ErrHungUp) {
 		return err
 	}
 	if final != nil && final.Error != "" {

@@ -37,6 +37,10 @@ type Line struct {
 	Status json.RawMessage `json:"status,omitempty"`
 }
 
+// ErrHungUp is returned by Call when the normal world closes the
+// connection before its final line: it stopped, or the device reset.
+var ErrHungUp = errors.New("control: the normal world hung up")
+
 // MaxRequest bounds a request line.
 const MaxRequest = 1 << 20
 
@@ -124,7 +128,7 @@ func Call(ctx context.Context, path string, req Request, fn func(Line)) (*Line, 
 	for {
 		var l Line
 		if err := dec.Decode(&l); err != nil {
-			return nil, fmt.Errorf("control: the normal world hung up: %w", err)
+			return nil, fmt.Errorf("%w: %w", ErrHungUp, err)
 		}
 		if l.Done {
 			return &l, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -44,5 +45,30 @@ func TestServeAndCall(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// TestCallHungUp: a normal world that closes the connection before its
+// final line (it stopped, or the device reset) is ErrHungUp.
+func TestCallHungUp(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "c.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		json.NewEncoder(c).Encode(Line{Progress: "rebooting the device"})
+		c.Close()
+	}()
+	var progress []string
+	_, err = Call(context.Background(), sock, Request{Op: "update"}, func(l Line) { progress = append(progress, l.Progress) })
+	if !errors.Is(err, ErrHungUp) || len(progress) != 1 {
+		t.Fatalf("Call = %v after %q, want ErrHungUp after one line", err, progress)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/ipc/ipctest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
@@ -128,7 +129,7 @@ func FuzzSecureDispatcher(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, stream []byte) {
-		normal, secure := ipc.Pipe()
+		normal, secure := ipctest.Pipe()
 		svc := fwu.New(fuzzDevice.dev.Boot, fuzzDevice.dev.Policy)
 		if err := svc.AttachStore(fuzzDevice.store); err != nil {
 			t.Fatal(err)

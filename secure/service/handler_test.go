@@ -15,6 +15,7 @@ import (
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/ipc/ipctest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
@@ -31,7 +32,7 @@ type world struct {
 	dev     *device.Device
 	signers *device.Signers
 	client  *ipc.Client
-	rec     *ipc.Recorder
+	rec     *ipctest.Recorder
 	// shared, if set, is the region the worlds share for chunks' data.
 	shared *ipc.Shared
 }
@@ -57,7 +58,7 @@ func (w *world) boot() *boot.Result {
 
 func (w *world) connect() {
 	w.t.Helper()
-	w.rec = ipc.NewRecorder(w.kit.Serve(w.shared))
+	w.rec = ipctest.NewRecorder(w.kit.Serve(w.shared))
 	var err error
 	if w.shared != nil {
 		w.client, err = ipc.NewSharedClient(w.rec, w.shared, nil)
@@ -226,7 +227,7 @@ func TestHostileNormalWorldOverIPC(t *testing.T) {
 		{"accept with no trial", func(w *world) error { return w.client.Accept(ctx) }, ipc.ErrBadState},
 		{"oversize frame", func(w *world) error {
 			// Below the client: a raw frame that claims 64 MiB.
-			normal, secure := ipc.Pipe()
+			normal, secure := ipctest.Pipe()
 			done := make(chan error, 1)
 			svc := newService(t, w.dev)
 			go func() { done <- ipc.Serve(ctx, secure, &service.Handler{FWU: svc}) }()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/ipc/ipctest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
@@ -88,7 +89,7 @@ func (r *Rig) Service() *fwu.Service {
 func (r *Rig) Serve(shared *ipc.Shared) net.Conn {
 	r.t.Helper()
 	r.stopServing()
-	normal, secure := ipc.Pipe()
+	normal, secure := ipctest.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	h := &service.Handler{FWU: r.Service()}

@@ -1,21 +1,12 @@
-package ipc
+package ipctest
 
 import (
 	"bytes"
 	"errors"
 	"io"
-	"net"
 	"sync"
 	"time"
 )
-
-// Pipe returns the two ends of an in-memory, synchronous, full-duplex
-// connection (net.Pipe): give normal to NewClient and secure to Serve. It
-// is for tests and for running both worlds in one process; deadlines work,
-// so Serve's cancellation does.
-func Pipe() (normal, secure net.Conn) {
-	return net.Pipe()
-}
 
 // Recorder wraps one end of a connection and keeps a copy of every byte
 // that crosses it, in each direction, so that a test can assert what did
