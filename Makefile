@@ -3,9 +3,17 @@ GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 STATICCHECK_VERSION := v0.8.2
+GOLANGCI_LINT_VERSION := v2.15.0
+GOVULNCHECK_VERSION := v1.9.0
+# The Go vulnerability database as a Go module (a snapshot; bump it to
+# check against newer reports). make vuln indexes it locally, so that it
+# needs nothing but the module proxy; VULNDB=https://vuln.go.dev uses the
+# live database instead.
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB ?=
 DEMO_DIR  ?= demo-out
 
-.PHONY: build test bench bench-instructions fuzz lint demo sweep soak clean
+.PHONY: build test bench bench-instructions fuzz lint vuln demo sweep soak clean
 
 build:
 	$(GO) build -o bin/teeup ./cmd/teeup
@@ -41,7 +49,22 @@ soak:
 	TEEUP_SOAK_UPDATES=200 $(GO) test -count=1 -run '^TestDeviceRunPowerCuts$$' -v ./cmd/teeup/
 
 lint:
+	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# govulncheck with the toolchain go.mod pins (GOTOOLCHAIN=auto: a machine
+# set to its local Go would otherwise check the standard library it has,
+# not the patched one the module asks for).
+vuln:
+	@set -e; db="$(VULNDB)"; \
+	if [ -z "$$db" ]; then \
+		GOTOOLCHAIN=auto $(GO) mod download golang.org/x/vulndb@$(VULNDB_VERSION); \
+		src=$$($(GO) env GOMODCACHE)/golang.org/x/vulndb@$(VULNDB_VERSION); \
+		dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+		GOTOOLCHAIN=auto $(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -vulns "$$src/data/osv" -out "$$dir/db"; \
+		db="file://$$dir/db"; \
+	fi; \
+	GOTOOLCHAIN=auto $(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) -db "$$db" ./...
 
 demo: build
 	@bash docs/demo.sh bin/teeup $(DEMO_DIR)

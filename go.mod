@@ -2,6 +2,8 @@ module github.com/teeup/teeup
 
 go 1.26
 
+toolchain go1.26.11
+
 require (
 	github.com/fxamacker/cbor/v2 v2.9.1
 	github.com/google/go-tpm v0.9.8
