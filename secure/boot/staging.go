@@ -55,6 +55,24 @@ func (d *Device) OpenStaging(c Component, size int) (*SlotWriter, error) {
 	return &SlotWriter{d: d, c: c, size: size}, nil
 }
 
+// DiscardStaging erases the header sector of the secondary slot of c,
+// which makes the slot read as empty: whatever an abandoned update wrote
+// there can no longer be committed. It is refused while an install set is
+// staged or in trial (ErrBusy), whose images the secondary slots hold.
+func (d *Device) DiscardStaging(c Component) error {
+	j, err := d.readJournal()
+	if err != nil {
+		return err
+	}
+	if !j.idle() {
+		return ErrBusy
+	}
+	if c < 0 || c >= numComponents {
+		return fmt.Errorf("boot: no component %d", int(c))
+	}
+	return d.flash.EraseSector(d.layout.slotOff(c, true))
+}
+
 // Written is the number of image bytes accepted so far.
 func (w *SlotWriter) Written() int { return w.written }
 

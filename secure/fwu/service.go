@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/keys"
@@ -31,6 +32,16 @@ type PayloadRequest struct {
 	Size      uint64
 }
 
+// Config is what a Service is built with. The zero value of a field means
+// the real clock and the default bound.
+type Config struct {
+	// Now is the clock that times an install set's progress.
+	Now func() time.Time
+	// StallTimeout is how long an install set may make no progress before
+	// the service abandons it; 0 means DefaultStallTimeout.
+	StallTimeout time.Duration
+}
+
 // Service is the update service. It is safe for concurrent use; calls are
 // serialized, as the one channel to the normal world would have them.
 type Service struct {
@@ -39,6 +50,8 @@ type Service struct {
 	policy *keys.Policy
 	store  *storage.Store // nil: no secure storage, so no TAs
 	keys   suit.KeySource // the device's decryption keys, from the store
+	now    func() time.Time
+	stall  time.Duration
 	set    *updateSet
 	nextID uint64
 	// last remembers the outcome of the last set this process installed
@@ -52,6 +65,7 @@ type updateSet struct {
 	payloads []*payload
 	tas      []*taUpdate // a set holds firmware payloads or TA updates
 	failed   error
+	progress time.Time // when the set last moved: created, joined, a chunk, a finish
 }
 
 type payload struct {
@@ -76,8 +90,14 @@ type payload struct {
 }
 
 // New makes the service over a booted bootloader.
-func New(b *boot.Device, policy *keys.Policy) *Service {
-	return &Service{boot: b, policy: policy, nextID: 1,
+func New(b *boot.Device, policy *keys.Policy, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
+	return &Service{boot: b, policy: policy, now: cfg.Now, stall: cfg.StallTimeout, nextID: 1,
 		accepted: map[boot.Component]bool{}, rejected: map[boot.Component]bool{}, updatedTAs: map[string]bool{}}
 }
 
@@ -102,9 +122,14 @@ func (s *Service) AttachStore(st *storage.Store) error {
 func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []PayloadRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.expire(); err != nil {
+		return 0, nil, err
+	}
 	if s.set != nil && s.set.failed != nil {
-		s.set.release()
-		s.set = nil // a failed set is abandoned by the next update
+		// A failed set is abandoned by the next update.
+		if err := s.abandon(); err != nil {
+			return 0, nil, err
+		}
 	}
 	state, _, err := s.boot.Operation()
 	if err != nil {
@@ -160,10 +185,7 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	if err != nil {
 		return 0, nil, err
 	}
-	if s.set == nil {
-		s.set = &updateSet{id: s.nextID}
-		s.nextID++
-	}
+	s.openSet()
 	h, _ := suit.NewHash(plan.digest.Alg)
 	p := &payload{index: uint32(len(s.set.payloads)), comp: comp, uri: plan.uri, size: plan.wire, digest: plan.digest,
 		envelope: stored.Encode(), w: w, h: h, state: Writing}
@@ -196,7 +218,22 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	return s.set.id, reqs, nil
 }
 
+// openSet makes an install set unless one is open, and counts its
+// progress from now.
+func (s *Service) openSet() {
+	if s.set == nil {
+		s.set = &updateSet{id: s.nextID}
+		s.nextID++
+	}
+	s.set.progress = s.now()
+}
+
+// payload finds a payload of the set in progress, once a set that made no
+// progress for too long is abandoned.
 func (s *Service) payload(set uint64, index uint32) (*payload, error) {
+	if err := s.expire(); err != nil {
+		return nil, err
+	}
 	if s.set == nil || s.set.id != set || index >= uint32(len(s.set.payloads)) {
 		return nil, ErrNotFound
 	}
@@ -249,6 +286,7 @@ func (s *Service) write(p *payload, offset uint64, data []byte) error {
 		return s.fail(p, err)
 	}
 	p.written += uint64(len(data))
+	s.set.progress = s.now()
 	if p.written == p.size && p.uri == "" && p.ta == nil {
 		return s.finish(p)
 	}
@@ -267,7 +305,11 @@ func (s *Service) Finish(_ context.Context, set uint64, index uint32) error {
 	if p.state != Writing {
 		return fmt.Errorf("%w: payload %d is %s", ErrBadState, index, p.state)
 	}
-	return s.finish(p)
+	if err := s.finish(p); err != nil {
+		return err
+	}
+	s.set.progress = s.now()
+	return nil
 }
 
 func (s *Service) finish(p *payload) error {
@@ -324,6 +366,9 @@ func (u *updateSet) release() {
 func (s *Service) Install(ctx context.Context, set uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.expire(); err != nil {
+		return err
+	}
 	if s.set == nil || s.set.id != set {
 		return ErrNotFound
 	}
@@ -355,14 +400,87 @@ func (s *Service) Install(ctx context.Context, set uint64) error {
 	return nil
 }
 
-// Cancel abandons an install set that is not installed yet.
-func (s *Service) Cancel() {
+// Cancel abandons the install set set (0: whichever is in progress)
+// before it is installed, as PSA FWU's cancel does: its payloads stop, the
+// staging slots it opened are erased so that nothing it wrote can be
+// committed, and the service is idle again, ready for the next update.
+// With no set in progress there is nothing to cancel and it returns nil;
+// a set that is not the one in progress is ErrNotFound, so that a stale
+// cancel cannot abandon another update. An installed set is not
+// cancelled: it is in the bootloader's hands (reject it in trial).
+func (s *Service) Cancel(_ context.Context, set uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.set != nil {
-		s.set.release()
+	if err := s.expire(); err != nil {
+		return err
 	}
+	if s.set == nil {
+		return nil
+	}
+	if set != 0 && s.set.id != set {
+		return ErrNotFound
+	}
+	return s.abandon()
+}
+
+// Clean erases the staging slots of the firmware components, as PSA FWU's
+// clean erases a failed or cancelled image: what a failed update, or one
+// cut short by a restart, left there. A failed install set is abandoned
+// first. It is refused (ErrBusy) while an install set is being written
+// (cancel it first) or is installed and not yet accepted or rejected.
+func (s *Service) Clean(_ context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.expire(); err != nil {
+		return err
+	}
+	if s.set != nil {
+		if s.set.failed == nil {
+			return fmt.Errorf("%w: an install set is being written; cancel it first", ErrBusy)
+		}
+		if err := s.abandon(); err != nil {
+			return err
+		}
+	}
+	state, _, err := s.boot.Operation()
+	if err != nil {
+		return err
+	}
+	if state != "idle" {
+		return fmt.Errorf("%w: an install set is %s", ErrBusy, state)
+	}
+	for _, c := range boot.Components {
+		if err := s.boot.DiscardStaging(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expire abandons the install set in progress once it has made no
+// progress for the stall timeout.
+func (s *Service) expire() error {
+	if s.set == nil || s.now().Sub(s.set.progress) < s.stall {
+		return nil
+	}
+	return s.abandon()
+}
+
+// abandon drops the install set in progress: its pipelines stop once what
+// they hold is programmed, then each staging slot it opened is erased.
+// The set is gone even if an erase fails (that error is returned): a
+// slot left with an image is still committed only by an install set.
+func (s *Service) abandon() error {
+	u := s.set
 	s.set = nil
+	u.release()
+	var errs []error
+	for _, p := range u.payloads {
+		if p.w != nil {
+			errs = append(errs, s.boot.DiscardStaging(p.comp))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Accept confirms the running trial. With no trial it is ErrBadState.
@@ -417,6 +535,9 @@ type ComponentInfo struct {
 func (s *Service) Query(ctx context.Context) ([]ComponentInfo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.expire(); err != nil {
+		return nil, err
+	}
 	state, set, err := s.boot.Operation()
 	if err != nil {
 		return nil, err

@@ -84,10 +84,7 @@ func (s *Service) startTA(ctx context.Context, v *suit.Verified, env *suit.Envel
 	}
 	stored := *env
 	stored.Integrated = nil
-	if s.set == nil {
-		s.set = &updateSet{id: s.nextID}
-		s.nextID++
-	}
+	s.openSet()
 	u := &taUpdate{v: v, envelope: stored.Encode(), platform: plat, state: Writing}
 	s.set.tas = append(s.set.tas, u)
 	var reqs []PayloadRequest

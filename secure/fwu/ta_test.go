@@ -165,7 +165,9 @@ func TestTALifecycle(t *testing.T) {
 		if !errors.Is(err, st.wantErr) {
 			t.Fatalf("%s: %v, want %v", st.name, err, st.wantErr)
 		}
-		r.svc.Cancel()
+		if err := r.svc.Cancel(context.Background(), 0); err != nil {
+			t.Fatalf("%s: cancel: %v", st.name, err)
+		}
 		if got := r.storedTAs(); !bytes.HasPrefix([]byte(got), []byte(st.want)) {
 			t.Fatalf("%s: store holds\n%s\nwant it to start with\n%s", st.name, got, st.want)
 		}
@@ -229,7 +231,9 @@ func TestTAAndFirmwareSetsApart(t *testing.T) {
 	if _, _, err := r.svc.StartUpdate(ctx, r.release(boot.Normal, 2).Envelope); !errors.Is(err, fwu.ErrBusy) {
 		t.Fatalf("firmware into a TA set: %v, want ErrBusy", err)
 	}
-	r.svc.Cancel()
+	if err := r.svc.Cancel(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := r.svc.StartUpdate(ctx, r.release(boot.Normal, 2).Envelope); err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +272,9 @@ func TestEncryptedFirmwareUpdate(t *testing.T) {
 			if _, err := r.update([]boot.Staged{bad}, 700); !errors.Is(err, suit.ErrRejected) {
 				t.Fatalf("altered ciphertext: %v, want a rejection", err)
 			}
-			r.svc.Cancel()
+			if err := r.svc.Cancel(context.Background(), 0); err != nil {
+				t.Fatalf("cancel: %v", err)
+			}
 			if _, err := r.update([]boot.Staged{rel}, 700); err != nil {
 				t.Fatal(err)
 			}

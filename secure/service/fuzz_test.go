@@ -130,7 +130,7 @@ func FuzzSecureDispatcher(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		normal, secure := ipctest.Pipe()
-		svc := fwu.New(fuzzDevice.dev.Boot, fuzzDevice.dev.Policy)
+		svc := fwu.New(fuzzDevice.dev.Boot, fuzzDevice.dev.Policy, fwu.Config{})
 		if err := svc.AttachStore(fuzzDevice.store); err != nil {
 			t.Fatal(err)
 		}

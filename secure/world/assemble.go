@@ -74,7 +74,7 @@ func New(hw Hardware, p Platform, st *storage.Store) (*Secure, error) {
 // policy and secure storage (the device keys that decrypt payloads, and
 // the TA store).
 func (s *Secure) Service() (*fwu.Service, error) {
-	svc := fwu.New(s.Boot, s.Policy)
+	svc := fwu.New(s.Boot, s.Policy, fwu.Config{})
 	if err := svc.AttachStore(s.Store); err != nil {
 		return nil, fmt.Errorf("secure storage: %w", err)
 	}
