@@ -76,6 +76,9 @@ type Store struct {
 	active     int    // the bank holding the current generation
 	generation uint64
 	state      state
+	// behind is set when the counter could not be raised to generation
+	// after its bank was written; the next change raises it first.
+	behind bool
 }
 
 // state is what a bank holds, encrypted.
@@ -211,8 +214,21 @@ func (r Region) validate() error {
 
 // write makes next the current state: one generation up, in the other
 // bank, then the counter up to it. Once the bank is written the change
-// stands: if the counter fails to advance, the next Open advances it.
+// stands, and write reports it done even if the counter then fails to
+// advance (a TPM that cannot save its NV, a full disk under the emulator's
+// TPM): Open would find that bank and complete the advance, so the state
+// is the new one whatever happens next, and saying otherwise would be a
+// lie. Before a bank of the next generation is written, a counter left
+// behind that way is raised first; if it still cannot be, the change is
+// refused with nothing written, since a counter two generations behind the
+// banks is what Open takes for tampering.
 func (s *Store) write(next state) error {
+	if s.behind {
+		if err := s.counter.AdvanceTo(s.generation); err != nil {
+			return fmt.Errorf("storage: raise the counter to generation %d: %w", s.generation, err)
+		}
+		s.behind = false
+	}
 	plain, err := encode(next)
 	if err != nil {
 		return err
@@ -229,7 +245,10 @@ func (s *Store) write(next state) error {
 		return err
 	}
 	s.active, s.generation, s.state = bank, rec.generation, next
-	return s.counter.AdvanceTo(rec.generation)
+	if err := s.counter.AdvanceTo(rec.generation); err != nil {
+		s.behind = true
+	}
+	return nil
 }
 
 // Generation is the store's generation: the counter's value when it was
