@@ -2,6 +2,11 @@
 // with a secure and a normal world. Subcommands:
 //
 //	teeup manifest keygen|create|sign|verify|inspect|process|report ...
+//
+// Trust: it trusts the user who runs it and the files it is given (keys,
+// specs, payloads). It decides nothing itself: the secure/ packages verify
+// and, on a device, the secure world does; what it reports of a device is
+// what the secure world answered.
 package main
 
 import (

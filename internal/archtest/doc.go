@@ -1,0 +1,9 @@
+// Package archtest checks the architecture rules of this module that the
+// compiler does not: which folder may import which (imports.go, the rules
+// of issue 10 and docs/architecture.md) and that every package says in its
+// doc comment what it is for and what it trusts (docs.go). Its tests run
+// the checks on the real tree with `go list`.
+//
+// Trust: it trusts the go command's view of the module (go list) and the Go
+// parser; it reads source files and never runs or changes them.
+package archtest
