@@ -89,9 +89,14 @@ func parseCOSEBlock(data []byte) (*coseBlock, error) {
 	if err := r.done(); err != nil {
 		return nil, err
 	}
-	protected, err := readHeaderMap(newReader(b.msg.Protected))
+	protected, err := readProtected(b.msg.Protected)
 	if err != nil {
 		return nil, fmt.Errorf("COSE protected header: %w", err)
+	}
+	// Of the header parameters, only the algorithm changes how a block
+	// verifies; kid is a hint that trying every key honours.
+	if err := checkCrit(protected, unprotected, coseHeaderAlg, coseHeaderKID); err != nil {
+		return nil, fmt.Errorf("COSE header: %w", err)
 	}
 	rawAlg, ok := protected[coseHeaderAlg]
 	if !ok {

@@ -3,6 +3,8 @@ package suit
 import (
 	"crypto/ecdh"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // tagCOSEEncrypt is the CBOR tag of COSE_Encrypt, which SUIT_Encryption_Info is.
@@ -120,7 +122,10 @@ func readEncryptionInfo(r *reader) (*EncryptionInfo, error) {
 		return nil, err
 	}
 
-	if err := onlyLabels(protected, coseHeaderAlg); err != nil {
+	if err := checkCrit(protected, unprotected, coseHeaderAlg); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	if err := onlyLabels(protected, coseHeaderAlg, coseHeaderCrit); err != nil {
 		return nil, fmt.Errorf("protected header: %w", err)
 	}
 	if err := onlyLabels(unprotected, coseHeaderAlg, coseHeaderIV); err != nil {
@@ -176,7 +181,10 @@ func readRecipient(r *reader) (Recipient, error) {
 	if rc.EncryptedKey, err = r.bytes(); err != nil {
 		return rc, fmt.Errorf("encrypted key: %w", err)
 	}
-	if err := onlyLabels(protected, coseHeaderAlg); err != nil {
+	if err := checkCrit(protected, unprotected, coseHeaderAlg); err != nil {
+		return rc, fmt.Errorf("header: %w", err)
+	}
+	if err := onlyLabels(protected, coseHeaderAlg, coseHeaderCrit); err != nil {
 		return rc, fmt.Errorf("protected header: %w", err)
 	}
 	if err := onlyLabels(unprotected, coseHeaderAlg, coseHeaderKID, coseHeaderEphemeralKey); err != nil {
@@ -230,13 +238,11 @@ func readProtected(b []byte) (map[int64][]byte, error) {
 	return h, r.done()
 }
 
+// onlyLabels refuses a header with a label outside allowed, naming the
+// smallest such label, so that the error does not depend on map order.
 func onlyLabels(h map[int64][]byte, allowed ...int64) error {
-	for label := range h {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || label == a
-		}
-		if !ok {
+	for _, label := range slices.Sorted(maps.Keys(h)) {
+		if !slices.Contains(allowed, label) {
 			return unsupportedAs(ErrUnsupportedCOSE, "header label %d", label)
 		}
 	}

@@ -37,6 +37,9 @@ var (
 	ErrUnsupportedComponent = fmt.Errorf("%w component", ErrUnsupported)
 	ErrUnsupportedAlgorithm = fmt.Errorf("%w algorithm", ErrUnsupported)
 	ErrUnsupportedCOSE      = fmt.Errorf("%w COSE structure or header", ErrUnsupported)
+	// ErrCriticalHeader: a COSE message's crit names a header parameter
+	// this processor does not act on (RFC 9052 §3.1).
+	ErrCriticalHeader = fmt.Errorf("%w: critical header parameter not understood", ErrUnsupportedCOSE)
 	// ErrNotDependency: the component is not a dependency of the manifest.
 	ErrNotDependency = fmt.Errorf("%w: component is not a dependency", ErrRejected)
 	// Update-management condition failures.

@@ -35,6 +35,14 @@ func FuzzParseEnvelope(f *testing.F) {
 			}
 		}
 	}
+	// Hand-built envelopes whose COSE headers the parser must refuse.
+	crit, err := filepath.Glob(filepath.Join("testdata", "crit", "*.hex"))
+	if err != nil || len(crit) == 0 {
+		f.Fatalf("no .hex vectors under testdata/crit: %v", err)
+	}
+	for _, file := range crit {
+		f.Add(readHexVector(f, filepath.Join("crit", filepath.Base(file))))
+	}
 	key := readPublicKey(f, "suit-manifest/public-key.pem")
 	keys := []*Key{key}
 
