@@ -60,7 +60,8 @@ commands:
   device reject     --dir D
   device status     --dir D [--json]
   device sweep      [--scenario normal|secure|atomic|revert|double|all] [--stride N]
-  device run        --dir D [--health-cmd CMD]   (secure and normal world as two processes)
+  device run        --dir D [--health-cmd CMD] [--log-level debug|info|warn|error]
+                    (secure and normal world as two processes; log level also $TEEUP_LOG_LEVEL)
   device update     --dir D [--payload URI=FILE]... ENVELOPE|URI...
   device kill       --dir D                      (cut the power of a running device)
 `

@@ -25,26 +25,28 @@ import (
 
 const controlSocket = "normal.sock"
 
-// ipcFD is the file descriptor of a world's end of the socket pair.
-const ipcFD = 3
-
 func deviceRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("device run", flag.ContinueOnError)
 	dir := dirFlag(fs)
 	health := fs.String("health-cmd", "", "command the normal world runs to check a trial (exit 0: accept); default: the secure world answers and every image verifies")
 	record := fs.String("record-ipc", "", "append every byte crossing ipc to FILE.to-secure and FILE.to-normal")
+	level := fs.String("log-level", "", "debug, info, warn or error: the level of the device's logs on stderr (default: $"+device.LogLevelEnv+", else info)")
 	if pos, err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	} else if len(pos) != 0 || *dir == "" {
 		return usageError("device run: need --dir")
 	}
+	log, err := device.NewLog(stderr, *level)
+	if err != nil {
+		return usageError("device run: %v", err)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	s := &device.Supervisor{Dir: *dir, Exe: exe, Stdout: stdout, Stderr: stderr}
+	s := &device.Supervisor{Dir: *dir, Exe: exe, Stdout: stdout, Stderr: stderr, Log: log, LogLevel: *level}
 	if *health != "" {
 		s.NormalArgs = append(s.NormalArgs, "--health-cmd", *health)
 	}
@@ -68,27 +70,26 @@ func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
 	if _, err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	conn := os.NewFile(ipcFD, "ipc")
-	shared, err := mapShared(*withShared, false)
-	if err != nil {
-		return fmt.Errorf("secure world: %w", err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
-	d, err := device.OpenHardware(*dir)
-	if err != nil {
-		conn.Close()
+	return runWorld(stderr, func(ctx context.Context, log *slog.Logger) error {
+		conn := os.NewFile(device.IPCFD, "ipc")
+		shared, err := mapShared(*withShared, false)
+		if err != nil {
+			conn.Close()
+			return fmt.Errorf("secure world: %w", err)
+		}
+		d, err := device.OpenHardware(*dir)
+		if err != nil {
+			conn.Close()
+			log.Error("the hardware does not open, the device halts", "err", err)
+			return secureworld.Halt("the hardware does not open", err)
+		}
+		err = secureworld.Run(ctx, secureworld.Config{Hardware: d.Hardware(), Platform: d.Platform(),
+			Conn: conn, Shared: shared, Log: log, Booted: d.RecordBoot})
+		if cerr := d.Close(); cerr != nil {
+			log.Warn("close", "err", cerr)
+		}
 		return err
-	}
-	err = secureworld.Run(ctx, secureworld.Config{Hardware: d.Hardware(), Platform: d.Platform(),
-		Conn: conn, Shared: shared, Log: worldLog(stderr), Booted: d.RecordBoot})
-	if cerr := d.Close(); cerr != nil {
-		fmt.Fprintf(stderr, "close: %v\n", cerr)
-	}
-	if errors.Is(err, ipc.ErrReboot) {
-		os.Exit(device.ExitReboot)
-	}
-	return err
+	})
 }
 
 // mapShared maps the shared region the supervisor passed as
@@ -117,21 +118,46 @@ func deviceNormalWorld(args []string, stdout, stderr io.Writer) error {
 	if _, err := parseFlags(fs, args, stderr); err != nil {
 		return err
 	}
-	shared, err := mapShared(*withShared, true)
+	return runWorld(stderr, func(ctx context.Context, log *slog.Logger) error {
+		conn := os.NewFile(device.IPCFD, "ipc")
+		shared, err := mapShared(*withShared, true)
+		if err != nil {
+			conn.Close()
+			return fmt.Errorf("normal world: %w", err)
+		}
+		return normalworld.Run(ctx, normalworld.Config{Conn: conn, Shared: shared,
+			Socket: filepath.Join(*dir, controlSocket), HealthCmd: *healthCmd, RecordIPC: *record,
+			Stdout: stdout, Stderr: stderr, Log: log})
+	})
+}
+
+// runWorld runs a world's process under its supervisor: it leaves if the
+// supervisor is gone, leaves the terminal's signals to the supervisor
+// (which stops the worlds in order with SIGTERM), logs on stderr at the
+// level the supervisor passed, and exits with the status that tells the
+// supervisor how the world ended (device.ExitCode).
+func runWorld(stderr io.Writer, run func(context.Context, *slog.Logger) error) error {
+	if err := device.CheckSupervisor(); err != nil {
+		return err
+	}
+	signal.Ignore(os.Interrupt, syscall.SIGHUP)
+	log, err := device.NewLog(stderr, "")
 	if err != nil {
-		return fmt.Errorf("normal world: %w", err)
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	return normalworld.Run(ctx, normalworld.Config{Conn: os.NewFile(ipcFD, "ipc"), Shared: shared,
-		Socket: filepath.Join(*dir, controlSocket), HealthCmd: *healthCmd, RecordIPC: *record,
-		Stdout: stdout, Stderr: stderr, Log: worldLog(stderr)})
-}
-
-// worldLog is a world's log: text lines on its standard error, which the
-// supervisor prefixes with the world's name.
-func worldLog(stderr io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(stderr, nil))
+	err = run(ctx, log)
+	switch code := device.ExitCode(err); code {
+	case 0:
+		return nil
+	case 1:
+		return err
+	default:
+		stop()
+		os.Exit(code) // the reason is in the log and, for a halt, on the status descriptor
+		return nil
+	}
 }
 
 func deviceUpdate(args []string, stdout, stderr io.Writer) error {

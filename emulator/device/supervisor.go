@@ -2,13 +2,12 @@ package device
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,15 +16,9 @@ import (
 	"github.com/teeup/teeup/ipc"
 )
 
-// ExitReboot is the exit status with which the secure world asks for a
-// reset (after an install set is committed, or when the normal world asks).
-const ExitReboot = 3
-
 // PowerCutSignal, sent to a running supervisor, cuts the device's power:
 // both worlds die at once, mid-operation, and the device boots again.
 const PowerCutSignal = syscall.SIGUSR1
-
-const pidFile = "run.pid"
 
 // socketBuffer is the send buffer of each end of the socket pair: room
 // for the chunks of payload (1 MiB each) the normal world sends ahead of
@@ -33,53 +26,133 @@ const pidFile = "run.pid"
 // net.core.wmem_max.
 const socketBuffer = 2 << 20
 
-// SharedFD is the file descriptor of the shared region in a world started
-// with --ipc-shared.
-const SharedFD = 4
+// stopTimeout is how long a world has to stop after SIGTERM.
+const stopTimeout = 10 * time.Second
 
 // Supervisor is the device host of `teeup device run`: it powers the
 // device on as two processes, the secure world (which alone opens the
 // flash and the TPM) and the normal world (which gets nothing but its end
-// of a socket pair), and resets or power-cycles them.
+// of a socket pair), and resets or power-cycles them. It holds the
+// device directory's run lock while it runs; the worlds die with it.
 type Supervisor struct {
 	Dir string
 	// Exe is the teeup binary the worlds run as.
 	Exe            string
 	Stdout, Stderr io.Writer
+	// Log receives the supervisor's own events; nil: text on Stderr.
+	Log *slog.Logger
+	// LogLevel is passed to the worlds as LogLevelEnv (empty: theirs).
+	LogLevel string
 	// MaxBoots stops the supervisor after that many boots (0: no limit).
 	MaxBoots int
 	// NormalArgs are extra arguments of the normal world.
 	NormalArgs []string
+	// Restart caps restarts after crashes (zero: DefaultRestartPolicy).
+	Restart RestartPolicy
 }
 
-// Run runs the device until ctx ends.
+// HaltError is returned by Run when a world halted the device on a
+// fault: which world, and its reason.
+type HaltError struct {
+	World  string
+	Reason string
+}
+
+func (e *HaltError) Error() string {
+	return fmt.Sprintf("the device halts: %s world: %s", e.World, e.Reason)
+}
+
+// Run runs the device until ctx ends (nil), a world halts it on a fault
+// (*HaltError), the worlds crash more often than the restart policy
+// allows (ErrCrashLoop) or another supervisor already runs it
+// (*RunningError).
 func (s *Supervisor) Run(ctx context.Context) error {
-	if err := os.WriteFile(filepath.Join(s.Dir, pidFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600); err != nil {
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(s.Stderr, nil))
+	}
+	policy := s.Restart
+	if policy == (RestartPolicy{}) {
+		policy = DefaultRestartPolicy
+	}
+	lock, err := lockRun(s.Dir)
+	if err != nil {
 		return err
 	}
-	defer os.Remove(filepath.Join(s.Dir, pidFile))
+	defer lock.release()
 	cuts := make(chan os.Signal, 4)
 	signal.Notify(cuts, PowerCutSignal)
 	defer signal.Stop(cuts)
+	crashed := crashes{policy: policy}
 	for boot := 1; s.MaxBoots == 0 || boot <= s.MaxBoots; boot++ {
-		reason, err := s.powerOn(ctx, cuts)
+		log.Debug("power on", "boot", boot)
+		end, err := s.powerOn(ctx, cuts)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(s.Stdout, "device: %s\n", reason)
-		if ctx.Err() != nil {
+		switch end.kind {
+		case endStopped:
+			log.Info("stopped")
 			return nil
+		case endPowerCut:
+			log.Info("power cut")
+		case endReboot:
+			log.Info("reset requested by the secure world")
+		case endHalt:
+			log.Error("the device halts", "world", end.world, "reason", end.reason)
+			return &HaltError{World: end.world, Reason: end.reason}
+		case endCrash:
+			restart, delay, n := crashed.next(time.Now())
+			if !restart {
+				log.Error("crash loop: the device halts", "world", end.world, "exit", end.status,
+					"crashes", n, "within", policy.Interval)
+				return fmt.Errorf("%w: %d crashes within %v, the last of the %s world (exit status %d)",
+					ErrCrashLoop, n, policy.Interval, end.world, end.status)
+			}
+			log.Warn("world crashed: reset", "world", end.world, "exit", end.status,
+				"crash", n, "of", policy.Burst, "within", policy.Interval, "delay", delay)
+			select {
+			case <-ctx.Done():
+				log.Info("stopped")
+				return nil
+			case <-time.After(delay):
+			}
 		}
 	}
 	return nil
 }
 
+// How a power-on ended.
+type endKind int
+
+const (
+	endStopped endKind = iota
+	endPowerCut
+	endReboot
+	endHalt
+	endCrash
+)
+
+type ending struct {
+	kind   endKind
+	world  string // the world that ended it, for a halt or a crash
+	status int
+	reason string
+}
+
+// worldExit is how one world's process ended.
+type worldExit struct {
+	world  string
+	status int
+	reason string // what it wrote on its status descriptor
+}
+
 // powerOn starts both worlds and waits until the device resets, loses
-// power or is stopped; it says which.
-func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (string, error) {
+// power, halts, crashes or is stopped; it says which.
+func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (ending, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return "", err
+		return ending{}, err
 	}
 	// A chunk the normal world sends ahead then waits whole in the
 	// kernel for the secure world, which reads it at once when done with
@@ -87,118 +160,142 @@ func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (string
 	for _, fd := range fds {
 		syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, socketBuffer)
 	}
-	secureEnd := os.NewFile(uintptr(fds[0]), "ipc-secure")
-	normalEnd := os.NewFile(uintptr(fds[1]), "ipc-normal")
+	ends := [2]*os.File{os.NewFile(uintptr(fds[0]), "ipc-secure"), os.NewFile(uintptr(fds[1]), "ipc-normal")}
 	// The shared region, where one is available, carries the chunks'
 	// data; it is new at every power-on, as RAM is.
 	shared, err := ipc.CreateShared(ipc.SharedSlots * ipc.MaxChunk)
 	if err != nil {
 		shared = nil // the chunks go in the frames
 	}
-	secure := s.world("secure-world", secureEnd, shared)
-	normal := s.world("normal-world", normalEnd, shared)
-	closeFiles := func(fs ...*os.File) {
-		for _, f := range fs {
-			if f != nil {
+	defer func() {
+		if shared != nil {
+			shared.Close()
+		}
+	}()
+	exited := make(chan worldExit, 2)
+	var started []*exec.Cmd
+	stopAll := func(sig os.Signal) {
+		for _, c := range started {
+			c.Process.Signal(sig) // one that already exited is a zombie until waited: harmless
+		}
+	}
+	for i, name := range []string{"secure", "normal"} {
+		c, status, err := s.start(name, ends[i], shared)
+		ends[i].Close()
+		if err != nil {
+			for _, f := range ends[i+1:] {
 				f.Close()
 			}
-		}
-	}
-	if err := secure.Start(); err != nil {
-		closeFiles(secureEnd, normalEnd, shared)
-		return "", err
-	}
-	secureEnd.Close()
-	if err := normal.Start(); err != nil {
-		closeFiles(normalEnd, shared)
-		secure.Process.Kill()
-		secure.Wait()
-		return "", err
-	}
-	closeFiles(normalEnd, shared)
-	exited := make(chan worldExit, 2)
-	go func() { exited <- worldExit{"secure", secure.Wait()} }()
-	go func() { exited <- worldExit{"normal", normal.Wait()} }()
-
-	stopBoth := func(sig os.Signal) {
-		for _, c := range []*exec.Cmd{secure, normal} {
-			if c.ProcessState == nil {
-				c.Process.Signal(sig)
+			stopAll(syscall.SIGKILL)
+			for range started {
+				<-exited
 			}
+			return ending{}, err
 		}
+		started = append(started, c)
+		go func() {
+			reason, _ := io.ReadAll(io.LimitReader(status, maxReason))
+			status.Close()
+			exited <- worldExit{world: name, status: exitStatus(c.Wait()), reason: strings.TrimSpace(string(reason))}
+		}()
 	}
-	var reason string
+
+	var end *ending // set if the device was stopped or lost power
+	var first worldExit
+	pending := 2
 	select {
 	case <-ctx.Done():
-		stopBoth(syscall.SIGTERM)
-		reason = "stopped"
+		stopAll(syscall.SIGTERM)
+		end = &ending{kind: endStopped}
 	case <-cuts:
-		stopBoth(syscall.SIGKILL)
-		reason = "power cut"
-	case e := <-exited:
-		switch {
-		case e.world == "secure" && exitCode(e.err) == ExitReboot:
-			reason = "reset requested by the secure world"
-		default:
-			reason = fmt.Sprintf("%s world exited (%v): reset", e.world, e.err)
-		}
-		stopBoth(syscall.SIGTERM)
-		exited <- e
+		stopAll(syscall.SIGKILL)
+		end = &ending{kind: endPowerCut}
+	case first = <-exited:
+		pending--
+		stopAll(syscall.SIGTERM)
 	}
-	timeout := time.After(10 * time.Second)
-	for range 2 {
+	var all []worldExit
+	if pending == 1 {
+		all = append(all, first)
+	}
+	timeout := time.After(stopTimeout)
+	for pending > 0 {
 		select {
-		case <-exited:
+		case e := <-exited:
+			all = append(all, e)
+			pending--
 		case <-timeout:
-			stopBoth(syscall.SIGKILL)
-			<-exited
+			stopAll(syscall.SIGKILL)
+			timeout = nil
 		}
 	}
-	return reason, nil
-}
-
-type worldExit struct {
-	world string
-	err   error
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
+	if end != nil {
+		return *end, nil
 	}
-	if err == nil {
-		return 0
-	}
-	return -1
+	return classify(first, all), nil
 }
 
-// world is the command of one world, with its end of the socket pair as
-// fd 3 and the shared region, if any, as fd 4 (SharedFD).
-func (s *Supervisor) world(name string, end, shared *os.File) *exec.Cmd {
-	c := exec.Command(s.Exe, "device", name, "--dir", s.Dir)
-	if name == "normal-world" {
+// classify says how a power-on ended that a world's exit ended: a halt
+// of either world wins over what its exit did to the other (the normal
+// world loses its channel when the secure world halts); then a reset the
+// secure world asked for; anything else is a crash of the world that
+// exited first.
+func classify(first worldExit, all []worldExit) ending {
+	for _, e := range all {
+		if e.status == ExitHalt {
+			reason := e.reason
+			if reason == "" {
+				reason = "a fault (no reason given)"
+			}
+			return ending{kind: endHalt, world: e.world, status: e.status, reason: reason}
+		}
+	}
+	if first.world == "secure" && first.status == ExitReboot {
+		return ending{kind: endReboot}
+	}
+	return ending{kind: endCrash, world: first.world, status: first.status}
+}
+
+// start starts one world with its end of the socket pair as IPCFD, the
+// write end of its status pipe as StatusFD and the shared region, if
+// any, as SharedFD; it returns the read end of the status pipe. The world
+// dies with the supervisor (its parent death signal), ignores the
+// terminal's signals (the supervisor stops it) and checks at start that
+// its supervisor is still there (CheckSupervisor).
+func (s *Supervisor) start(world string, end, shared *os.File) (*exec.Cmd, *os.File, error) {
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer statusW.Close()
+	c := exec.Command(s.Exe, "device", world+"-world", "--dir", s.Dir)
+	if world == "normal" {
 		c.Args = append(c.Args, s.NormalArgs...)
 	}
-	c.ExtraFiles = []*os.File{end}
+	c.ExtraFiles = []*os.File{end, statusW}
 	if shared != nil {
 		c.ExtraFiles = append(c.ExtraFiles, shared)
 		c.Args = append(c.Args, "--ipc-shared")
 	}
-	c.Stdout, c.Stderr = prefixed(s.Stdout, name), prefixed(s.Stderr, name)
-	c.Env = os.Environ()
-	return c
+	c.Stdout, c.Stderr = prefixed(s.Stdout, world+"-world"), prefixed(s.Stderr, world+"-world")
+	c.Env = append(os.Environ(), supervisorEnv+"="+strconv.Itoa(os.Getpid()))
+	if s.LogLevel != "" {
+		c.Env = append(c.Env, LogLevelEnv+"="+s.LogLevel)
+	}
+	c.SysProcAttr = worldProcAttr()
+	if err := c.Start(); err != nil {
+		statusR.Close()
+		return nil, nil, err
+	}
+	return c, statusR, nil
 }
 
-// PowerCut cuts the power of the device running in dir.
+// PowerCut cuts the power of the device running in dir. A run.pid that a
+// dead supervisor left is cleared: ErrNotRunning.
 func PowerCut(dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, pidFile))
+	pid, err := runningPID(dir)
 	if err != nil {
-		return fmt.Errorf("device: is it running? %w", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		return fmt.Errorf("device: bad %s: %w", pidFile, err)
+		return err
 	}
 	return syscall.Kill(pid, PowerCutSignal)
 }

@@ -31,9 +31,11 @@ type Config struct {
 
 // Run assembles the secure world on its hardware, boots and serves the
 // normal world until ctx ends (nil), the normal world's session fails
-// (that error), or a reset is due: an error that errors.Is ipc.ErrReboot,
-// after an install set was committed or the normal world asked for one.
-// Run closes Conn.
+// (that error), a reset is due (an error that errors.Is ipc.ErrReboot,
+// after an install set was committed or the normal world asked for one),
+// or a fault halts the device (an error that errors.Is ErrHalt: the
+// secure storage does not authenticate or does not open, or the boot
+// failed). Run closes Conn.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
 	if log == nil {
@@ -42,22 +44,22 @@ func Run(ctx context.Context, cfg Config) error {
 	defer cfg.Conn.Close()
 	sw, err := Assemble(cfg.Hardware, cfg.Platform)
 	if errors.Is(err, storage.ErrTampered) || errors.Is(err, storage.ErrNoStore) {
-		return halt(ctx, log, "secure storage refused", err)
+		return halt(log, "secure storage refused", err)
 	}
 	if err != nil {
-		return err
+		return halt(log, "secure storage does not open", err)
 	}
 	res, err := sw.Boot.Boot(ctx)
 	if cfg.Booted != nil {
 		cfg.Booted(res, err)
 	}
 	if err != nil {
-		return halt(ctx, log, "boot failed", err)
+		return halt(log, "boot failed", err)
 	}
 	logBoot(log, res)
 	svc, err := sw.Service()
 	if err != nil {
-		return err
+		return halt(log, "secure storage does not open", err)
 	}
 	err = ipc.ServeShared(ctx, cfg.Conn, &service.Handler{FWU: svc}, cfg.Shared)
 	switch {
@@ -71,13 +73,11 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // halt is the halt policy: a device whose store does not authenticate or
-// whose boot fails does nothing until the power goes. Its end of the
-// channel stays open and unanswered, so that the normal world waits
-// rather than exits, which would reset the device into the same halt.
-func halt(ctx context.Context, log *slog.Logger, why string, err error) error {
+// open, or whose boot fails, stops and says why; whoever runs it must not
+// start it again into the same fault.
+func halt(log *slog.Logger, why string, err error) error {
 	log.Error(why+", the device halts", "err", err)
-	<-ctx.Done()
-	return nil
+	return Halt(why, err)
 }
 
 // logBoot says what the bootloader booted.
