@@ -42,15 +42,8 @@ func (d *Device) verifySlotWith(ctx context.Context, c Component, secondary bool
 // verifyImage checks an image of size bytes, whose first n bytes read(n)
 // returns, against envelope, as verifySlot does for a slot's.
 func (d *Device) verifyImage(ctx context.Context, c Component, envelope []byte, size int, read func(n int) io.Reader, known []byte) (*Image, error) {
-	env, err := suit.ParseEnvelope(envelope)
+	v, err := d.cfg.Policy.Verify(envelope)
 	if err != nil {
-		return nil, err
-	}
-	v, err := env.Authenticate(d.cfg.Policy.Keys())
-	if err != nil {
-		return nil, err
-	}
-	if err := d.cfg.Policy.Authorize(v); err != nil {
 		return nil, err
 	}
 	if len(v.Manifest.Components) != 1 || !v.Manifest.Components[0].Equal(c.ID()) {

@@ -58,6 +58,7 @@ type Service struct {
 	// or accepted, for Query.
 	accepted, rejected map[boot.Component]bool
 	updatedTAs         map[string]bool
+	last               *Outcome // of the last envelope started, refused or failed
 }
 
 type updateSet struct {
@@ -75,6 +76,8 @@ type payload struct {
 	size     uint64
 	digest   suit.Digest
 	envelope []byte // the envelope as stored in the slot: without integrated payloads
+	v        *suit.Verified
+	planned  *suit.Result // the plan's run, whose image-match Finish completes
 	w        *boot.SlotWriter
 	h        hash.Hash
 	// sink takes the bytes as they arrive: through dec when the payload
@@ -138,29 +141,25 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	if state != "idle" {
 		return 0, nil, fmt.Errorf("%w: an install set is %s", ErrBusy, state)
 	}
-	env, err := suit.ParseEnvelope(raw)
+	v, err := s.policy.Verify(raw)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, s.refuse(&Outcome{Envelope: raw, Err: err})
 	}
-	v, err := env.Authenticate(s.policy.Keys())
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := s.policy.Authorize(v); err != nil {
-		return 0, nil, err
-	}
+	env := v.Envelope
 	if isTAManifest(v.Manifest) {
-		return s.startTA(ctx, v, env)
+		return s.startTA(ctx, raw, v)
 	}
 	if s.set != nil && len(s.set.tas) > 0 {
 		return 0, nil, fmt.Errorf("%w: the install set holds TAs; firmware goes in a set of its own", ErrBusy)
 	}
 	if len(v.Manifest.Components) != 1 {
-		return 0, nil, fmt.Errorf("%w: an update names one component per envelope", suit.ErrUnsupported)
+		return 0, nil, s.refuse(&Outcome{Envelope: raw, Verified: v,
+			Err: fmt.Errorf("%w: an update names one component per envelope", suit.ErrUnsupportedComponent)})
 	}
 	comp, ok := boot.ComponentByID(v.Manifest.Components[0])
 	if !ok {
-		return 0, nil, fmt.Errorf("%w: no component %s on this device", suit.ErrUnsupported, v.Manifest.Components[0])
+		return 0, nil, s.refuse(&Outcome{Envelope: raw, Verified: v,
+			Err: fmt.Errorf("%w: no component %s on this device", suit.ErrUnsupportedComponent, v.Manifest.Components[0])})
 	}
 	if s.set != nil {
 		for _, p := range s.set.payloads {
@@ -170,16 +169,18 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 		}
 	}
 	plan := &planPlatform{boot: s.boot, comp: comp}
-	if _, err := suit.Process(ctx, v, plan, suit.Options{Sequences: []int64{suit.KeyPayloadFetch, suit.KeyInstall}}); err != nil {
-		return 0, nil, err
+	res, err := suit.Process(ctx, v, plan, suit.Options{Sequences: []int64{suit.KeyPayloadFetch, suit.KeyInstall}, Authorizer: s.policy})
+	refused := func(err error) error { return s.refuse(&Outcome{Envelope: raw, Verified: v, Result: res, Err: err}) }
+	if err != nil {
+		return 0, nil, refused(err)
 	}
 	if plan.uri == "" && plan.written == nil {
-		return 0, nil, fmt.Errorf("%w: the manifest installs nothing into %s", suit.ErrRejected, comp)
+		return 0, nil, refused(fmt.Errorf("%w: the manifest installs nothing into %s", suit.ErrRejected, comp))
 	}
 	stored := *env
 	stored.Integrated = nil
 	if plan.size > uint64(s.boot.Layout().MaxImage()) {
-		return 0, nil, fmt.Errorf("%w: an image of %d bytes does not fit the slot", suit.ErrRejected, plan.size)
+		return 0, nil, refused(fmt.Errorf("%w: an image of %d bytes does not fit the slot", suit.ErrRejected, plan.size))
 	}
 	w, err := s.boot.OpenStaging(comp, int(plan.size))
 	if err != nil {
@@ -188,7 +189,7 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	s.openSet()
 	h, _ := suit.NewHash(plan.digest.Alg)
 	p := &payload{index: uint32(len(s.set.payloads)), comp: comp, uri: plan.uri, size: plan.wire, digest: plan.digest,
-		envelope: stored.Encode(), w: w, h: h, state: Writing}
+		envelope: stored.Encode(), v: v, planned: res, w: w, h: h, state: Writing}
 	p.pl = newPipeline(h, w)
 	p.sink = p.pl
 	if plan.encInfo != nil {
@@ -199,7 +200,7 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 		}
 		if err != nil {
 			p.pl.Close()
-			return 0, nil, err
+			return 0, nil, refused(err)
 		}
 		p.sink = p.dec
 	}
@@ -215,6 +216,7 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	} else {
 		reqs = append(reqs, PayloadRequest{Index: p.index, Component: comp.ID(), URI: p.uri, Size: p.size})
 	}
+	s.last = &Outcome{Envelope: raw, Verified: v, Result: res}
 	return s.set.id, reqs, nil
 }
 
@@ -330,7 +332,7 @@ func (s *Service) finish(p *payload) error {
 	}
 	sum := p.h.Sum(nil)
 	if subtle.ConstantTimeCompare(sum, p.digest.Bytes) != 1 {
-		return s.fail(p, fmt.Errorf("payload %d: %w", p.index, suit.ErrImageMismatch))
+		return s.failWith(p, imageMatchFailed(p, fmt.Errorf("payload %d: %w", p.index, suit.ErrImageMismatch)))
 	}
 	if p.digest.Alg == suit.AlgSHA256 {
 		p.sha256 = sum
@@ -342,12 +344,18 @@ func (s *Service) finish(p *payload) error {
 	return nil
 }
 
-// fail marks the set failed: all or nothing, it cannot be installed.
+// fail marks the set failed: all or nothing, it cannot be installed. The
+// error carries p's outcome.
 func (s *Service) fail(p *payload, err error) error {
+	return s.failWith(p, &Outcome{Envelope: p.envelope, Verified: p.v, Result: p.planned, Err: err})
+}
+
+// failWith is fail with the outcome given.
+func (s *Service) failWith(p *payload, o *Outcome) error {
 	p.state = Failed
-	s.set.failed = err
+	s.set.failed = o.Err
 	s.set.release()
-	return err
+	return s.refuse(o)
 }
 
 // release stops the pipelines of the set's payloads, once what they hold

@@ -3,9 +3,15 @@
 // time, all or nothing, accept and reject for the whole set, and a
 // defined state after any restart.
 //
+// Every refusal and failure of an envelope is a RefusedError whose Outcome
+// builds the SUIT report (reason codes included) that a status tracker
+// reads.
+//
 // Trust: the service trusts the key policy and the bootloader it drives.
-// Everything the normal world sends is checked: envelopes are
-// authenticated and authorized before anything is written, chunks must
+// Everything the normal world sends is checked: envelopes pass the
+// policy's Verify (parse, authenticate, authorize) before anything is
+// written, and processing uses the same policy as its authorizer, so a
+// dependency manifest (trust domains) is admitted by the device's rules, chunks must
 // arrive in order within the declared size, payloads are hashed as they
 // arrive and the bootloader verifies the whole set again before it
 // commits it. Nothing is installed before its digest matches.

@@ -50,7 +50,7 @@ func tas(m *suit.Manifest) []suit.ComponentID {
 	return out
 }
 
-func (s *Service) startTA(ctx context.Context, v *suit.Verified, env *suit.Envelope) (uint64, []PayloadRequest, error) {
+func (s *Service) startTA(ctx context.Context, raw []byte, v *suit.Verified) (uint64, []PayloadRequest, error) {
 	if s.store == nil {
 		return 0, nil, fmt.Errorf("%w: this device has no secure storage for TAs", suit.ErrUnsupported)
 	}
@@ -67,8 +67,9 @@ func (s *Service) startTA(ctx context.Context, v *suit.Verified, env *suit.Envel
 		}
 	}
 	plat := newTAPlatform(s.boot, s.store, s.keys)
-	if _, err := suit.Process(ctx, v, plat, suit.Options{Sequences: taSequences}); err != nil {
-		return 0, nil, err
+	res, err := suit.Process(ctx, v, plat, suit.Options{Sequences: taSequences, Authorizer: s.policy})
+	if err != nil {
+		return 0, nil, s.refuse(&Outcome{Envelope: raw, Verified: v, Result: res, Err: err})
 	}
 	var incoming, held uint64
 	for _, f := range plat.requests {
@@ -80,16 +81,17 @@ func (s *Service) startTA(ctx context.Context, v *suit.Verified, env *suit.Envel
 		}
 	}
 	if incoming+held > MaxTASetBytes {
-		return 0, nil, fmt.Errorf("%w: a TA install set of more than %d bytes", suit.ErrRejected, MaxTASetBytes)
+		return 0, nil, s.refuse(&Outcome{Envelope: raw, Verified: v, Result: res,
+			Err: fmt.Errorf("%w: a TA install set of more than %d bytes", suit.ErrRejected, MaxTASetBytes)})
 	}
-	stored := *env
+	stored := *v.Envelope
 	stored.Integrated = nil
 	s.openSet()
 	u := &taUpdate{v: v, envelope: stored.Encode(), platform: plat, state: Writing}
 	s.set.tas = append(s.set.tas, u)
 	var reqs []PayloadRequest
 	for _, f := range plat.requests {
-		p := &payload{index: uint32(len(s.set.payloads)), uri: f.uri, size: f.size,
+		p := &payload{index: uint32(len(s.set.payloads)), uri: f.uri, size: f.size, envelope: u.envelope, v: v,
 			sink: bytes.NewBuffer(make([]byte, 0, f.size)), state: Writing, ta: u}
 		u.payloads = append(u.payloads, p)
 		s.set.payloads = append(s.set.payloads, p)
@@ -102,7 +104,9 @@ func (s *Service) startTA(ctx context.Context, v *suit.Verified, env *suit.Envel
 		if err := s.applyTA(ctx, u); err != nil {
 			return 0, nil, err
 		}
+		return s.set.id, nil, nil
 	}
+	s.last = &Outcome{Envelope: raw, Verified: v, Result: res}
 	return s.set.id, reqs, nil
 }
 
@@ -129,17 +133,20 @@ func (s *Service) finishTA(p *payload) error {
 func (s *Service) applyTA(ctx context.Context, u *taUpdate) error {
 	u.platform.startApply()
 	m := u.v.Manifest
-	if _, err := suit.Process(ctx, u.v, u.platform, suit.Options{Sequences: taSequences}); err != nil {
-		return s.failTA(u, err)
+	res, err := suit.Process(ctx, u.v, u.platform, suit.Options{Sequences: taSequences, Authorizer: s.policy})
+	if err != nil {
+		return s.refuse(&Outcome{Envelope: u.envelope, Verified: u.v, Result: res, Err: s.failTA(u, err)})
 	}
 	changes, err := u.platform.changes(m.Components, m.SequenceNumber, u.envelope)
 	if err != nil {
-		return s.failTA(u, err)
+		return s.refuse(&Outcome{Envelope: u.envelope, Verified: u.v, Result: res, Err: s.failTA(u, err)})
 	}
 	u.changes, u.state = changes, Candidate
+	s.last = &Outcome{Envelope: u.envelope, Verified: u.v, Result: res}
 	return nil
 }
 
+// failTA marks u and the set failed with err, and returns err.
 func (s *Service) failTA(u *taUpdate, err error) error {
 	u.state = Failed
 	for _, p := range u.payloads {

@@ -3,6 +3,12 @@
 // components that need more than one signer (RFC 9019 §7: the secure image
 // needs the firmware author's and the device operator's signatures).
 //
+// A Policy is THE authorizer of the secure world: Verify is the one step
+// (parse, authenticate, authorize) by which the update service, the
+// bootloader and later the TEEP agent admit an envelope, and the Policy is
+// the suit.Authorizer that processing uses for dependencies (trust
+// domains), so that both decide alike.
+//
 // It trusts its own configuration only. Authorize runs on a manifest that
 // suit.Authenticate has already verified and decides whether the keys that
 // verified it may act on every component it names.
@@ -11,14 +17,19 @@ package keys
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/teeup/teeup/secure/suit"
 )
 
 // ErrUnauthorized is returned when the signers of a verified manifest may
-// not act on one of its components. It is a suit.ErrRejected.
-var ErrUnauthorized = fmt.Errorf("%w: not authorized", suit.ErrRejected)
+// not act on one of its components. It is a suit.ErrUnauthorized (and so
+// a suit.ErrRejected), which a SUIT report gives as component-unauthorised.
+var ErrUnauthorized = fmt.Errorf("keys: %w", suit.ErrUnauthorized)
+
+// Policy implements suit.Authorizer.
+var _ suit.Authorizer = (*Policy)(nil)
 
 // Anchor is a trusted key with the components it may touch.
 type Anchor struct {
@@ -44,6 +55,26 @@ type Policy struct {
 	CoSign  []CoSign
 }
 
+// Verify parses an envelope, authenticates it against the anchors' keys
+// and authorizes every component its manifest names: nothing else of an
+// envelope may be trusted before it returns. The errors are suit's
+// (ErrMalformed, ErrBadSignature, ErrUnauthenticated, ErrDigestMismatch...)
+// and ErrUnauthorized, all suit.ErrRejected.
+func (p *Policy) Verify(envelope []byte) (*suit.Verified, error) {
+	env, err := suit.ParseEnvelope(envelope)
+	if err != nil {
+		return nil, err
+	}
+	v, err := env.Authenticate(p.Keys())
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Authorize(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // Keys lists the anchors' keys, for suit.Envelope.Authenticate.
 func (p *Policy) Keys() []*suit.Key {
 	keys := make([]*suit.Key, len(p.Anchors))
@@ -58,17 +89,24 @@ func (p *Policy) Keys() []*suit.Key {
 // rule covering the component is met.
 func (p *Policy) Authorize(v *suit.Verified) error {
 	for _, id := range v.Manifest.Components {
-		if err := p.authorizeComponent(v, id); err != nil {
+		if err := p.authorizeComponent(v.Signers, id); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p *Policy) authorizeComponent(v *suit.Verified, id suit.ComponentID) error {
+// MayTouch implements suit.Authorizer with the same rules as Authorize:
+// a manifest that the keys with these IDs signed may act on id.
+func (p *Policy) MayTouch(signers []string, id suit.ComponentID) bool {
+	return p.authorizeComponent(signers, id) == nil
+}
+
+func (p *Policy) authorizeComponent(signers []string, id suit.ComponentID) error {
+	signedBy := func(keyID string) bool { return slices.Contains(signers, keyID) }
 	allowed := false
 	for _, a := range p.Anchors {
-		if v.SignedBy(a.Key.ID) && covers(a.Prefixes, id) {
+		if signedBy(a.Key.ID) && covers(a.Prefixes, id) {
 			allowed = true
 			break
 		}
@@ -83,7 +121,7 @@ func (p *Policy) authorizeComponent(v *suit.Verified, id suit.ComponentID) error
 		var missing []string
 		for _, name := range rule.Required {
 			a := p.anchor(name)
-			if a == nil || !v.SignedBy(a.Key.ID) || !covers(a.Prefixes, id) {
+			if a == nil || !signedBy(a.Key.ID) || !covers(a.Prefixes, id) {
 				missing = append(missing, name)
 			}
 		}

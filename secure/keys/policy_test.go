@@ -3,6 +3,7 @@ package keys
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/teeup/teeup/secure/suit"
@@ -67,6 +68,19 @@ func TestAuthorize(t *testing.T) {
 			if tc.wantErr != nil && !errors.Is(aerr, suit.ErrRejected) {
 				t.Error("ErrUnauthorized is not a rejection")
 			}
+			// As a suit.Authorizer the policy decides alike.
+			if got := p.MayTouch(v.Signers, tc.comp); got != (tc.wantErr == nil) {
+				t.Errorf("MayTouch = %v, Authorize = %v", got, aerr)
+			}
+			// Verify is the same decision from the envelope's bytes, with
+			// the anchors' keys alone.
+			vv, verr := p.Verify(env.Encode())
+			if tc.wantErr == nil && (verr != nil || !vv.Digest.Equal(v.Digest.Bytes)) {
+				t.Errorf("Verify = %v", verr)
+			}
+			if tc.wantErr != nil && !errors.Is(verr, tc.wantErr) {
+				t.Errorf("Verify = %v, want %v", verr, tc.wantErr)
+			}
 		})
 	}
 }
@@ -82,5 +96,63 @@ func TestValidate(t *testing.T) {
 		if p.Validate() == nil {
 			t.Errorf("Validate accepted %+v", p)
 		}
+	}
+}
+
+// TestErrUnauthorizedReports: an authorization refusal is the suit
+// package's, so a SUIT report says component-unauthorised (result code 33,
+// reason 7), not a generic refusal (code 1, operation-failed).
+func TestErrUnauthorizedReports(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("component x: %w", ErrUnauthorized)
+	if !errors.Is(err, suit.ErrUnauthorized) || !errors.Is(err, suit.ErrRejected) {
+		t.Fatalf("%v is not suit.ErrUnauthorized", err)
+	}
+	if code, reason := suit.ErrorCode(err), suit.ReasonFor(err); code != 33 || reason != suit.ReasonComponentUnauthorised {
+		t.Fatalf("report code %d reason %s, want 33 component-unauthorised", code, reason)
+	}
+}
+
+// TestVerifyRefusals: each way an envelope fails the one Verify step.
+func TestVerifyRefusals(t *testing.T) {
+	t.Parallel()
+	k, _ := suit.GenerateSigningKey(suit.AlgES256)
+	other, _ := suit.GenerateSigningKey(suit.AlgES256)
+	pk, _ := k.Public()
+	comp := suit.ComponentID{[]byte("normal")}
+	p := &Policy{Anchors: []Anchor{{Name: "a", Key: pk, Prefixes: []suit.ComponentID{comp}}}}
+	build := func(id suit.ComponentID, key *suit.SigningKey) []byte {
+		env, err := author.Build(&author.Manifest{SequenceNumber: 1, VendorID: bytes.Repeat([]byte{1}, 16), ClassID: bytes.Repeat([]byte{2}, 16),
+			Components: []author.Component{{ID: id, Payload: []byte("x"), URI: "u"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Sign(key); err != nil {
+			t.Fatal(err)
+		}
+		return env.Encode()
+	}
+	good := build(comp, k)
+	altered := bytes.Clone(good)
+	altered[len(altered)-20] ^= 1
+	tests := []struct {
+		name string
+		env  []byte
+		want error
+	}{
+		{"good", good, nil},
+		{"not CBOR", []byte{0xff}, suit.ErrMalformed},
+		{"signed by a stranger", build(comp, other), suit.ErrBadSignature},
+		{"altered", altered, suit.ErrRejected},
+		{"another component", build(suit.ComponentID{[]byte("secure")}, k), ErrUnauthorized},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := p.Verify(tc.env)
+			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
+				t.Fatalf("Verify = %v, want %v", err, tc.want)
+			}
+		})
 	}
 }
