@@ -25,19 +25,17 @@ test:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
-# Each fuzz target runs for FUZZTIME; go test -fuzz takes one target at a time.
+# Every Fuzz target of the tree, each for FUZZTIME: the packages are those
+# whose tests declare a Fuzz function, the targets what go test -list finds
+# in them, so a new target runs without being listed here. go test -fuzz
+# takes one target of one package at a time.
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzParseEnvelope$$' -fuzztime=$(FUZZTIME) ./secure/suit/
-	$(GO) test -run='^$$' -fuzz='^FuzzParseEncryptionInfo$$' -fuzztime=$(FUZZTIME) ./secure/suit/
-	$(GO) test -run='^$$' -fuzz='^FuzzParseReport$$' -fuzztime=$(FUZZTIME) ./secure/suit/
-	$(GO) test -run='^$$' -fuzz='^FuzzProcess$$' -fuzztime=$(FUZZTIME) ./secure/suit/dryrun/
-	$(GO) test -run='^$$' -fuzz='^FuzzReadFrame$$' -fuzztime=$(FUZZTIME) ./ipc/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeRequest$$' -fuzztime=$(FUZZTIME) ./ipc/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeResponse$$' -fuzztime=$(FUZZTIME) ./ipc/
-	$(GO) test -run='^$$' -fuzz='^FuzzServe$$' -fuzztime=$(FUZZTIME) ./ipc/
-	$(GO) test -run='^$$' -fuzz='^FuzzSecureDispatcher$$' -fuzztime=$(FUZZTIME) ./secure/service/
-	$(GO) test -run='^$$' -fuzz='^FuzzReadBank$$' -fuzztime=$(FUZZTIME) ./secure/storage/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeState$$' -fuzztime=$(FUZZTIME) ./secure/storage/
+	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$target ($$pkg)"; \
+	    $(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
 
 # Every scenario, every cut mode, every flash operation (make test runs a sample).
 sweep: build
