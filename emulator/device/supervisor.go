@@ -16,8 +16,9 @@ import (
 	"github.com/teeup/teeup/ipc"
 )
 
-// PowerCutSignal, sent to a running supervisor, cuts the device's power:
-// both worlds die at once, mid-operation, and the device boots again.
+// PowerCutSignal is the signal that, sent to a running supervisor, cuts
+// the device's power: both worlds die at once, mid-operation, and the
+// device boots again.
 const PowerCutSignal = syscall.SIGUSR1
 
 // socketBuffer is the send buffer of each end of the socket pair: room
