@@ -236,6 +236,20 @@ func (c *Client) Reject(ctx context.Context) error {
 	return err
 }
 
+// Cancel abandons update set set (0: whichever is in progress) before it
+// is installed. The normal world sends it after any failure of an update,
+// so that the next update finds the secure world idle.
+func (c *Client) Cancel(ctx context.Context, set uint64) error {
+	_, err := c.call(ctx, CancelArgs{Set: set})
+	return err
+}
+
+// Clean discards a failed update set.
+func (c *Client) Clean(ctx context.Context) error {
+	_, err := c.call(ctx, CleanArgs{})
+	return err
+}
+
 // Reboot asks the secure world to reset the device. The session ends
 // with the reset: the client cannot be used after it.
 func (c *Client) Reboot(ctx context.Context) error {

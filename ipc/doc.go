@@ -5,7 +5,7 @@
 //
 // The normal world only forwards. Its command set is narrow, modelled on
 // the PSA Firmware Update API (Query, StartUpdate, WriteChunk, Finish,
-// Install, Accept, Reject) and the GlobalPlatform TEE Client API (RelayTEEP,
+// Install, Cancel, Clean, Accept, Reject) and the GlobalPlatform TEE Client API (RelayTEEP,
 // GetEvidence): envelopes, payload bytes and TEEP messages go in, states,
 // payload requests, TEEP messages and evidence come out. Nothing here reads
 // keys or flash; the Handler behind Serve does, in the secure world.

@@ -26,8 +26,10 @@ func (device) Install(context.Context, uint64) error        { return ipc.ErrNotF
 func (device) Accept(context.Context) error {
 	return fmt.Errorf("accept: %w", ipc.ErrBadState)
 }
-func (device) Reject(context.Context) error { return ipc.ErrBadState }
-func (device) Reboot(context.Context) error { return nil }
+func (device) Reject(context.Context) error         { return ipc.ErrBadState }
+func (device) Reboot(context.Context) error         { return nil }
+func (device) Cancel(context.Context, uint64) error { return nil }
+func (device) Clean(context.Context) error          { return nil }
 func (device) RelayTEEP(context.Context, []byte) ([]byte, error) {
 	return nil, ipc.ErrUnsupported
 }

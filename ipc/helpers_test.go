@@ -89,6 +89,14 @@ func (f *fakeHandler) Install(ctx context.Context, set uint64) error {
 	return f.record(OpInstall, InstallArgs{Set: set})
 }
 
+func (f *fakeHandler) Cancel(ctx context.Context, set uint64) error {
+	return f.record(OpCancel, CancelArgs{Set: set})
+}
+
+func (f *fakeHandler) Clean(ctx context.Context) error {
+	return f.record(OpClean, CleanArgs{})
+}
+
 func (f *fakeHandler) Accept(ctx context.Context) error {
 	if f.block != nil {
 		close(f.entered)

@@ -29,6 +29,12 @@ const (
 	// (GlobalPlatform TEE Client API shared memory) rather than in the
 	// frame: the secure world copies it out before it looks at it.
 	OpWriteShared Op = 11 // WriteSharedArgs → nothing
+	// OpCancel abandons an update set before Install (PSA FWU
+	// psa_fwu_cancel): the normal world sends it after any failure, so
+	// that the next update finds the secure world idle.
+	OpCancel Op = 12 // CancelArgs → nothing
+	// OpClean discards a failed update set (PSA FWU psa_fwu_clean).
+	OpClean Op = 13 // CleanArgs → nothing
 )
 
 // State is the state of a component, as in the PSA Firmware Update API.
@@ -109,6 +115,16 @@ type (
 	}
 	// RebootArgs asks for a reset.
 	RebootArgs struct {
+		_ struct{} `cbor:",toarray"`
+	}
+	// CancelArgs abandons the update set Set before it is installed; 0
+	// means whichever set is in progress.
+	CancelArgs struct {
+		_   struct{} `cbor:",toarray"`
+		Set uint64
+	}
+	// CleanArgs discards a failed update set.
+	CleanArgs struct {
 		_ struct{} `cbor:",toarray"`
 	}
 	// RelayTEEPArgs carries a TEEP message from the TAM to the Agent.
@@ -229,6 +245,8 @@ func (RejectArgs) validate() error  { return nil }
 func (RebootArgs) validate() error  { return nil }
 func (FinishArgs) validate() error  { return nil }
 func (InstallArgs) validate() error { return nil }
+func (CancelArgs) validate() error  { return nil }
+func (CleanArgs) validate() error   { return nil }
 func (noResult) validate() error    { return nil }
 func (a StartUpdateArgs) validate() error {
 	return checkBytes("envelope", a.Envelope, MaxEnvelope)

@@ -61,6 +61,10 @@ var opTable = []opRow{
 			}
 			return s.h.WriteChunk(ctx, a.Set, a.Payload, a.Offset, data)
 		}),
+	noResultOp(OpCancel, "Cancel",
+		func(ctx context.Context, s *session, a CancelArgs) error { return s.h.Cancel(ctx, a.Set) }),
+	noResultOp(OpClean, "Clean",
+		func(ctx context.Context, s *session, _ CleanArgs) error { return s.h.Clean(ctx) }),
 }
 
 // opRow is one row of the op table.

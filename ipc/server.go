@@ -30,6 +30,11 @@ type Handler interface {
 	Reject(ctx context.Context) error
 	RelayTEEP(ctx context.Context, msg []byte) ([]byte, error)
 	Evidence(ctx context.Context, nonce []byte) ([]byte, error)
+	// Cancel abandons update set set (0: whichever is in progress)
+	// before it is installed; with none in progress it does nothing.
+	Cancel(ctx context.Context, set uint64) error
+	// Clean discards a failed update set.
+	Clean(ctx context.Context) error
 	// Reboot agrees to reset the device; after its answer is sent Serve
 	// returns ErrReboot, and the secure world resets.
 	Reboot(ctx context.Context) error

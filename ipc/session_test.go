@@ -226,7 +226,7 @@ func TestServeRefusesBadRequests(t *testing.T) {
 		{"not CBOR", []byte{0xff, 0xff}, 0, Malformed},
 		{"trailing bytes", cat(valid, []byte{0}), 0, Malformed},
 		{"duplicate map keys", []byte{0xa2, 0x01, 0x01, 0x01, 0x02}, 0, Malformed},
-		{"long-form head", []byte{0x84, 0x02, 0x18, 0x05, 0x01, 0x80}, 5, Malformed},
+		{"long-form head", []byte{0x84, ProtocolVersion, 0x18, 0x05, 0x01, 0x80}, 5, Malformed},
 		{"array for bytes", req(ProtocolVersion, 11, OpRelayTEEP, []any{[]int{1, 2}}), 11, Malformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -104,6 +104,14 @@ func (h *Handler) Install(_ context.Context, set uint64) error {
 	return h.record(ipc.OpInstall, ipc.InstallArgs{Set: set})
 }
 
+// Cancel implements ipc.Handler.
+func (h *Handler) Cancel(_ context.Context, set uint64) error {
+	return h.record(ipc.OpCancel, ipc.CancelArgs{Set: set})
+}
+
+// Clean implements ipc.Handler.
+func (h *Handler) Clean(context.Context) error { return h.record(ipc.OpClean, ipc.CleanArgs{}) }
+
 // Accept implements ipc.Handler.
 func (h *Handler) Accept(context.Context) error { return h.record(ipc.OpAccept, ipc.AcceptArgs{}) }
 

@@ -107,6 +107,14 @@ func (h *Handler) Install(ctx context.Context, set uint64) error {
 	return wrap(h.FWU.Install(ctx, set))
 }
 
+// Cancel implements ipc.Handler.
+func (h *Handler) Cancel(ctx context.Context, set uint64) error {
+	return wrap(h.FWU.Cancel(ctx, set))
+}
+
+// Clean implements ipc.Handler.
+func (h *Handler) Clean(ctx context.Context) error { return wrap(h.FWU.Clean(ctx)) }
+
 // Accept implements ipc.Handler.
 func (h *Handler) Accept(ctx context.Context) error { return wrap(h.FWU.Accept(ctx)) }
 
