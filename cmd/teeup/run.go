@@ -193,6 +193,10 @@ func deviceUpdate(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	// Ctrl-C cancels the update this command started: the normal world
+	// stops it, cancels it with the secure world and says so.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	sock := filepath.Join(*dir, controlSocket)
 	before, err := normalWorldStatus(ctx, sock)
 	if err != nil {

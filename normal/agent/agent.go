@@ -10,6 +10,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,10 +87,25 @@ func readBounded(r io.Reader, src string) ([]byte, error) {
 // the secure world asks for, and installs the set. It reports whether the
 // set waits for a reboot (firmware does; TAs are in effect at once): the
 // caller then reboots the device.
+//
+// On any failure, the end of ctx included, it cancels the set with the
+// secure world before it returns, so that the next update finds it idle.
+// ctx stops the update between calls to the secure world and stops a
+// download, but never abandons a call half way, which would break the
+// channel.
 func (a *Agent) Update(ctx context.Context, envelopes [][]byte) (reboot bool, err error) {
-	var set uint64
+	sw := context.WithoutCancel(ctx)
+	var set uint64 // 0 until the secure world opens one: cancel whichever is in progress
+	defer func() {
+		if err != nil {
+			err = a.cancel(sw, set, err)
+		}
+	}()
 	for i, env := range envelopes {
-		res, err := a.SW.StartUpdate(ctx, env)
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		res, err := a.SW.StartUpdate(sw, env)
 		if err != nil {
 			return false, fmt.Errorf("envelope %d: %w", i+1, err)
 		}
@@ -99,16 +115,22 @@ func (a *Agent) Update(ctx context.Context, envelopes [][]byte) (reboot bool, er
 			if err := a.stream(ctx, res.Set, p); err != nil {
 				return false, fmt.Errorf("payload %s: %w", p.URI, err)
 			}
-			if err := a.SW.Finish(ctx, res.Set, p.Index); err != nil {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			if err := a.SW.Finish(sw, res.Set, p.Index); err != nil {
 				return false, fmt.Errorf("payload %s: %w", p.URI, err)
 			}
 			a.say("payload %s: %d bytes written, digest verified by the secure world", p.URI, p.Size)
 		}
 	}
-	if err := a.SW.Install(ctx, set); err != nil {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if err := a.SW.Install(sw, set); err != nil {
 		return false, fmt.Errorf("install: %w", err)
 	}
-	infos, err := a.SW.Query(ctx)
+	infos, err := a.SW.Query(sw)
 	if err != nil {
 		return false, err
 	}
@@ -122,6 +144,21 @@ func (a *Agent) Update(ctx context.Context, envelopes [][]byte) (reboot bool, er
 	}
 	return reboot, nil
 }
+
+// cancel asks the secure world to cancel set (0: whichever is in
+// progress) after the update failed with cause, and returns cause, joined
+// with the cancel's own failure if it failed too.
+func (a *Agent) cancel(ctx context.Context, set uint64, cause error) error {
+	if err := a.SW.Cancel(ctx, set); err != nil {
+		return errors.Join(cause, fmt.Errorf("%w: %w", ErrCancelFailed, err))
+	}
+	a.say("update cancelled: the secure world is ready for the next one")
+	return cause
+}
+
+// ErrCancelFailed is joined to an update's error when the secure world
+// did not confirm the cancel that followed it.
+var ErrCancelFailed = errors.New("agent: cancel failed")
 
 // stream copies one payload to the secure world in chunks; the next chunk
 // is sent while the secure world handles the last.
@@ -141,12 +178,26 @@ func (a *Agent) stream(ctx context.Context, set uint64, p ipc.PayloadRequest) er
 	default:
 		return fmt.Errorf("agent: no downloader and no local file for %s", p.URI)
 	}
-	// The chunks stop early only when the secure world refused one or the
-	// channel failed: WriteChunks then says why.
-	if err := a.SW.WriteChunks(ctx, set, p.Index, a.progress(p, chunks)); err != nil {
+	// The chunks stop early when the secure world refused one or the
+	// channel failed, and WriteChunks says why; or when ctx ended, between
+	// two chunks, never in the middle of one.
+	var stopped error
+	if err := a.SW.WriteChunks(context.WithoutCancel(ctx), set, p.Index, a.progress(p, untilDone(ctx, chunks, &stopped))); err != nil {
 		return err
 	}
-	return fetched
+	return cmp.Or(fetched, stopped)
+}
+
+// untilDone passes chunks on until ctx ends; then it leaves ctx's error
+// in *err.
+func untilDone(ctx context.Context, chunks iter.Seq2[uint64, ipc.Chunk], err *error) iter.Seq2[uint64, ipc.Chunk] {
+	return func(yield func(uint64, ipc.Chunk) bool) {
+		for off, c := range chunks {
+			if *err = ctx.Err(); *err != nil || !yield(off, c) {
+				return
+			}
+		}
+	}
 }
 
 // openPayload opens a local payload that must hold at least size bytes.

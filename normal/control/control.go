@@ -82,6 +82,15 @@ func serveConn(ctx context.Context, c net.Conn, h Handler) {
 		enc.Encode(Line{Done: true, Error: fmt.Sprintf("bad request: %v", err)})
 		return
 	}
+	// The user gives up (Ctrl-C) by closing its side of the connection:
+	// the request's ctx ends, and the handler still answers, which the
+	// user waits for.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		r.ReadByte() // EOF, or a byte that has no meaning: either way, stop
+		cancel()
+	}()
 	status, err := h(ctx, req, func(s string) { enc.Encode(Line{Progress: s}) })
 	final := Line{Done: true, Status: status}
 	if err != nil {
@@ -107,8 +116,15 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	}
 }
 
+// CancelGrace is how long Call waits for the final line once its ctx has
+// ended: the normal world cancels what it was doing and says so.
+const CancelGrace = 30 * time.Second
+
 // Call sends a request to the socket at path and passes every line to fn
-// until the final one, which it returns.
+// until the final one, which it returns. When ctx ends first, Call closes
+// its side of the connection, which asks the normal world to stop, and
+// still waits up to CancelGrace for the final line, which says how the
+// request ended.
 func Call(ctx context.Context, path string, req Request, fn func(Line)) (*Line, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", path)
@@ -116,11 +132,13 @@ func Call(ctx context.Context, path string, req Request, fn func(Line)) (*Line, 
 		return nil, err
 	}
 	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	} else {
-		c.SetDeadline(time.Now().Add(time.Hour))
-	}
+	stop := context.AfterFunc(ctx, func() {
+		if uc, ok := c.(*net.UnixConn); ok {
+			uc.CloseWrite()
+		}
+		c.SetReadDeadline(time.Now().Add(CancelGrace))
+	})
+	defer stop()
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		return nil, err
 	}

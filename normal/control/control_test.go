@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -70,5 +71,34 @@ func TestCallHungUp(t *testing.T) {
 	_, err = Call(context.Background(), sock, Request{Op: "update"}, func(l Line) { progress = append(progress, l.Progress) })
 	if !errors.Is(err, ErrHungUp) || len(progress) != 1 {
 		t.Fatalf("Call = %v after %q, want ErrHungUp after one line", err, progress)
+	}
+}
+
+// TestCallCancelled: when the caller's ctx ends (Ctrl-C), the request's
+// ctx ends in the normal world, and the caller still gets the final line
+// that says how the request ended.
+func TestCallCancelled(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "c.sock")
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	started := make(chan struct{})
+	go Serve(ctx, sock, func(ctx context.Context, req Request, say func(string)) (json.RawMessage, error) {
+		say("started")
+		close(started)
+		<-ctx.Done()
+		return nil, errors.New("update cancelled")
+	})
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	callCtx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	final, err := Call(callCtx, sock, Request{Op: "update"}, nil)
+	if err != nil || final.Error != "update cancelled" {
+		t.Fatalf("Call = %+v, %v; want the final line saying the update was cancelled", final, err)
 	}
 }

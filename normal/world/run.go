@@ -95,9 +95,12 @@ func Run(ctx context.Context, cfg Config) error {
 		return json.Marshal(Status{PID: os.Getpid(), Health: health, Components: infos})
 	}
 	return control.Serve(ctx, cfg.Socket, func(ctx context.Context, req control.Request, progress func(string)) (json.RawMessage, error) {
+		// ctx ends when the user gives up; a call to the secure world is
+		// never abandoned half way, which would break the channel.
+		sw := context.WithoutCancel(ctx)
 		switch req.Op {
 		case "status":
-			return status(ctx)
+			return status(sw)
 		case "update":
 			a.Progress = func(s string) { say(s); progress(s) }
 			defer func() { a.Progress = say }()
@@ -115,10 +118,10 @@ func Run(ctx context.Context, cfg Config) error {
 				return nil, err
 			}
 			if !reboot {
-				return status(ctx)
+				return status(sw)
 			}
 			progress("rebooting the device")
-			return nil, client.Reboot(ctx)
+			return nil, client.Reboot(sw)
 		}
 		return nil, fmt.Errorf("unknown op %q", req.Op)
 	})
