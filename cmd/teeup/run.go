@@ -1,8 +1,8 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/normal/agent"
 	"github.com/teeup/teeup/normal/control"
 	normalworld "github.com/teeup/teeup/normal/world"
 	"github.com/teeup/teeup/secure/suit"
@@ -198,48 +199,38 @@ func deviceUpdate(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	sock := filepath.Join(*dir, controlSocket)
-	before, err := normalWorldStatus(ctx, sock)
-	if err != nil {
+	if _, err := normalworld.QueryStatus(ctx, sock); err != nil {
 		return fmt.Errorf("device update: is the device running (teeup device run --dir %s)? %w", *dir, err)
 	}
-	final, err := control.Call(ctx, sock, req, func(l control.Line) { fmt.Fprintln(stdout, l.Progress) })
-	if err != nil && !errors.Is(err, control.ErrHungUp) {
-		return err
+	say := func(s string) { fmt.Fprintln(stdout, s) }
+	out, err := normalworld.Update(ctx, sock, req, say, 100*time.Millisecond)
+	if err != nil {
+		return fmt.Errorf("update: %w", err)
 	}
-	if final != nil && final.Error != "" {
-		return fmt.Errorf("update: %s", final.Error)
-	}
-	if final != nil && final.Status != nil {
-		// Installed with no reboot: TAs.
-		var now normalStatus
-		if err := json.Unmarshal(final.Status, &now); err != nil {
-			return err
-		}
-		printComponents(stdout, now.Components)
-		return nil
-	}
-	fmt.Fprintln(stdout, "waiting for the device to reboot")
-	var after *normalStatus
-	for {
-		if after, err = normalWorldStatus(ctx, sock); err == nil && after.PID != before.PID {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("device update: the device did not come back: %w", ctx.Err())
-		case <-time.After(100 * time.Millisecond):
+	// Every line below is the secure world's answer, as the normal world
+	// relayed it: the health check's accept or reject, and the state of
+	// each component the set staged.
+	if out.Rebooted {
+		switch out.After.Health {
+		case agent.HealthAccepted:
+			if out.Accepted() {
+				say("trial boot: health check passed, update accepted")
+			} else {
+				say("trial boot: health check passed, yet the secure world does not report the update in effect")
+			}
+		case agent.HealthRejected:
+			say("trial boot: health check failed, update rejected; the old images return at the next reboot")
+		case agent.HealthAcceptFailed, agent.HealthRejectFailed:
+			say(fmt.Sprintf("trial boot: the secure world did not confirm the health check's decision (%s): %s", out.After.Health, out.After.HealthError))
+		default:
+			say("the device did not boot the update in trial")
 		}
 	}
-	switch after.Health {
-	case "accepted":
-		fmt.Fprintln(stdout, "trial boot: health check passed, update accepted")
-	case "rejected":
-		fmt.Fprintln(stdout, "trial boot: health check failed, update rejected; the old images return at the next reboot")
-	default:
-		fmt.Fprintln(stdout, "the device did not boot the update in trial")
-	}
-	printComponents(stdout, after.Components)
-	if after.Health != "accepted" {
+	printComponents(stdout, out.After.Components)
+	if !out.Accepted() {
+		for _, c := range out.NotUpdated() {
+			say(fmt.Sprintf("%s: staged by the update, now %s", componentName(c.ID), cmp.Or(c.State, "missing")))
+		}
 		return errors.New("update not accepted")
 	}
 	return nil
@@ -249,24 +240,20 @@ func deviceUpdate(args []string, stdout, stderr io.Writer) error {
 // image by its name, a TA by its whole ID.
 func printComponents(w io.Writer, infos []ipc.ComponentInfo) {
 	for _, c := range infos {
-		name := suit.ComponentID(c.ID).String()
-		if len(c.ID) == 1 {
-			name = string(c.ID[0])
-		}
-		fmt.Fprintf(w, "%s: %s, sequence %d\n", name, c.State, c.SequenceNumber)
+		fmt.Fprintf(w, "%s: %s, sequence %d\n", componentName(c.ID), c.State, c.SequenceNumber)
 	}
 }
 
+// componentName is an image's name, or a TA's whole ID.
+func componentName(id [][]byte) string {
+	if len(id) == 1 {
+		return string(id[0])
+	}
+	return suit.ComponentID(id).String()
+}
+
 func normalWorldStatus(ctx context.Context, sock string) (*normalStatus, error) {
-	final, err := control.Call(ctx, sock, control.Request{Op: "status"}, nil)
-	if err != nil {
-		return nil, err
-	}
-	if final.Error != "" {
-		return nil, errors.New(final.Error)
-	}
-	var st normalStatus
-	return &st, json.Unmarshal(final.Status, &st)
+	return normalworld.QueryStatus(ctx, sock)
 }
 
 func deviceKill(args []string, stdout, stderr io.Writer) error {

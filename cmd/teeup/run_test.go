@@ -114,7 +114,7 @@ func (d *runningDevice) release(comp string, seq int, uri string) (envPath, payl
 	d.t.Helper()
 	dir := filepath.Dir(d.dir)
 	payloadPath = filepath.Join(dir, fmt.Sprintf("%s-%d.bin", comp, seq))
-	os.WriteFile(payloadPath, []byte(strings.Repeat(fmt.Sprintf("%s world, release %d\n", comp, seq), 200+seq)), 0o644)
+	os.WriteFile(payloadPath, []byte(strings.Repeat(fmt.Sprintf("%s world, release %d\n", comp, seq), 200+seq%100)), 0o644)
 	spec := filepath.Join(dir, fmt.Sprintf("%s-%d.json", comp, seq))
 	os.WriteFile(spec, fmt.Appendf(nil, `{"sequence-number": %d,
 	  "vendor-id": "fa6b4a53-d5ad-5fdf-be9d-e663e4d41ffe", "class-id": "1492af14-2569-5e48-bf42-9b2d51f2ab45",

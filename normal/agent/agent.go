@@ -272,25 +272,45 @@ func (a *Agent) progress(p ipc.PayloadRequest, chunks iter.Seq2[uint64, ipc.Chun
 	}
 }
 
+// Health is the outcome of the health check of a boot, as the secure
+// world answered it: the agent never reports a decision the secure world
+// did not confirm.
+type Health string
+
+const (
+	HealthNoTrial      Health = ""              // nothing was in trial
+	HealthAccepted     Health = "accepted"      // the check passed; the secure world accepted the trial
+	HealthRejected     Health = "rejected"      // the check failed; the secure world rejected the trial
+	HealthAcceptFailed Health = "accept failed" // the check passed; the secure world did not accept
+	HealthRejectFailed Health = "reject failed" // the check failed; the secure world did not reject
+)
+
 // HealthCheck runs after a boot: if components are in trial, check decides
 // whether the new images work, and the trial is accepted or rejected. It
-// reports which it did ("accepted", "rejected" or "" for no trial).
-func (a *Agent) HealthCheck(ctx context.Context, check func(context.Context) error) (string, error) {
+// reports what the secure world made of it, and its error when it refused
+// or failed.
+func (a *Agent) HealthCheck(ctx context.Context, check func(context.Context) error) (Health, error) {
 	infos, err := a.SW.Query(ctx)
 	if err != nil {
-		return "", err
+		return HealthNoTrial, err
 	}
 	trial := false
 	for _, in := range infos {
 		trial = trial || in.State == ipc.StateTrial
 	}
 	if !trial {
-		return "", nil
+		return HealthNoTrial, nil
 	}
 	if cerr := check(ctx); cerr != nil {
 		a.say("health check failed (%v): rejecting the trial", cerr)
-		return "rejected", a.SW.Reject(ctx)
+		if err := a.SW.Reject(ctx); err != nil {
+			return HealthRejectFailed, fmt.Errorf("reject: %w", err)
+		}
+		return HealthRejected, nil
 	}
 	a.say("health check passed: accepting the trial")
-	return "accepted", a.SW.Accept(ctx)
+	if err := a.SW.Accept(ctx); err != nil {
+		return HealthAcceptFailed, fmt.Errorf("accept: %w", err)
+	}
+	return HealthAccepted, nil
 }

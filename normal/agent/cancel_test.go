@@ -113,3 +113,42 @@ func envelopes(n int) iter.Seq[[]byte] {
 		}
 	}
 }
+
+// TestHealthCheckReportsTheSecureWorldsAnswer: a health check that passed
+// is reported accepted only when the secure world accepted the trial.
+func TestHealthCheckReportsTheSecureWorldsAnswer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		check   error
+		errs    map[ipc.Op]error
+		want    agent.Health
+		wantErr error
+	}{
+		{"accepted", nil, nil, agent.HealthAccepted, nil},
+		{"accept fails", nil, map[ipc.Op]error{ipc.OpAccept: ipc.Errorf(ipc.Internal, "counter")}, agent.HealthAcceptFailed, ipc.ErrInternal},
+		{"rejected", errors.New("unhealthy"), nil, agent.HealthRejected, nil},
+		{"reject fails", errors.New("unhealthy"), map[ipc.Op]error{ipc.OpReject: ipc.Errorf(ipc.BadState, "no trial")}, agent.HealthRejectFailed, ipc.ErrBadState},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := ipctest.NewHandler() // its second component is in trial
+			for op, err := range tc.errs {
+				h.Errs[op] = err
+			}
+			normal, secure := ipctest.Pipe()
+			done := make(chan error, 1)
+			go func() { done <- ipc.Serve(context.Background(), secure, h) }()
+			c, err := ipc.NewClient(normal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { c.Close(); <-done }()
+			a := &agent.Agent{SW: c}
+			got, err := a.HealthCheck(context.Background(), func(context.Context) error { return tc.check })
+			if got != tc.want || (tc.wantErr == nil) != (err == nil) || (tc.wantErr != nil && !errors.Is(err, tc.wantErr)) {
+				t.Fatalf("HealthCheck = %q, %v; want %q, %v", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}

@@ -32,8 +32,10 @@ type Line struct {
 	Progress string `json:"progress,omitempty"`
 	Done     bool   `json:"done,omitempty"`
 	Error    string `json:"error,omitempty"`
-	// Status is the result of a status request (the components as the
-	// secure world reports them, and the last health check).
+	// Status is the device's status as the secure world reported it: the
+	// result of a status request, or of an update that needs no reboot;
+	// on a line before the final one, the status of a set staged for the
+	// reboot that follows.
 	Status json.RawMessage `json:"status,omitempty"`
 }
 
@@ -44,8 +46,9 @@ var ErrHungUp = errors.New("control: the normal world hung up")
 // MaxRequest bounds a request line.
 const MaxRequest = 1 << 20
 
-// Handler serves one request, writing progress with say.
-type Handler func(ctx context.Context, req Request, say func(string)) (json.RawMessage, error)
+// Handler serves one request, sending the lines before the final one
+// with send (Done is ignored there), and returns the final line's status.
+type Handler func(ctx context.Context, req Request, send func(Line)) (json.RawMessage, error)
 
 // Serve accepts connections on the Unix socket at path until ctx ends.
 func Serve(ctx context.Context, path string, h Handler) error {
@@ -91,7 +94,10 @@ func serveConn(ctx context.Context, c net.Conn, h Handler) {
 		r.ReadByte() // EOF, or a byte that has no meaning: either way, stop
 		cancel()
 	}()
-	status, err := h(ctx, req, func(s string) { enc.Encode(Line{Progress: s}) })
+	status, err := h(ctx, req, func(l Line) {
+		l.Done = false
+		enc.Encode(l)
+	})
 	final := Line{Done: true, Status: status}
 	if err != nil {
 		final.Error = err.Error()

@@ -16,11 +16,11 @@ func TestServeAndCall(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, sock, func(ctx context.Context, req Request, say func(string)) (json.RawMessage, error) {
+		done <- Serve(ctx, sock, func(ctx context.Context, req Request, send func(Line)) (json.RawMessage, error) {
 			switch req.Op {
 			case "update":
 				for _, e := range req.Envelopes {
-					say("forwarding " + e)
+					send(Line{Progress: "forwarding " + e})
 				}
 				return nil, errors.New("refused by the secure world")
 			}
@@ -83,8 +83,8 @@ func TestCallCancelled(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	started := make(chan struct{})
-	go Serve(ctx, sock, func(ctx context.Context, req Request, say func(string)) (json.RawMessage, error) {
-		say("started")
+	go Serve(ctx, sock, func(ctx context.Context, req Request, send func(Line)) (json.RawMessage, error) {
+		send(Line{Progress: "started"})
 		close(started)
 		<-ctx.Done()
 		return nil, errors.New("update cancelled")

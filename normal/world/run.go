@@ -15,13 +15,6 @@ import (
 	"github.com/teeup/teeup/normal/fetch"
 )
 
-// Status is what the normal world reports on its control socket.
-type Status struct {
-	PID        int                 `json:"pid"`
-	Health     string              `json:"health,omitempty"`
-	Components []ipc.ComponentInfo `json:"components"`
-}
-
 // Config is a normal world to run.
 type Config struct {
 	// Conn is the normal world's end of the channel to the secure world.
@@ -84,17 +77,20 @@ func Run(ctx context.Context, cfg Config) error {
 	say := func(s string) { log.Info(s) }
 	a := &agent.Agent{SW: client, Fetch: dl, Progress: say}
 	health, err := a.HealthCheck(ctx, func(ctx context.Context) error { return checkHealth(ctx, client, cfg) })
+	var healthErr string
 	if err != nil {
 		log.Warn("health check", "err", err)
+		healthErr = err.Error()
 	}
 	status := func(ctx context.Context) (json.RawMessage, error) {
 		infos, err := client.Query(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(Status{PID: os.Getpid(), Health: health, Components: infos})
+		return json.Marshal(Status{PID: os.Getpid(), Health: health, HealthError: healthErr, Components: infos})
 	}
-	return control.Serve(ctx, cfg.Socket, func(ctx context.Context, req control.Request, progress func(string)) (json.RawMessage, error) {
+	return control.Serve(ctx, cfg.Socket, func(ctx context.Context, req control.Request, send func(control.Line)) (json.RawMessage, error) {
+		progress := func(s string) { send(control.Line{Progress: s}) }
 		// ctx ends when the user gives up; a call to the secure world is
 		// never abandoned half way, which would break the channel.
 		sw := context.WithoutCancel(ctx)
@@ -117,10 +113,14 @@ func Run(ctx context.Context, cfg Config) error {
 			if err != nil {
 				return nil, err
 			}
+			// The status the secure world reports now says which
+			// components the set staged: after the reboot, they must
+			// report UPDATED for the update to have been accepted.
+			st, err := status(sw)
 			if !reboot {
-				return status(sw)
+				return st, err
 			}
-			progress("rebooting the device")
+			send(control.Line{Progress: "rebooting the device", Status: st}) // none if Query failed: unconfirmed
 			return nil, client.Reboot(sw)
 		}
 		return nil, fmt.Errorf("unknown op %q", req.Op)
