@@ -7,7 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/teeup/teeup/internal/gcm"
 )
+
+// gcmTagSize is the tag that A128GCM appends to a payload's ciphertext.
+const gcmTagSize = gcm.TagSize
 
 // DecryptWriter decrypts a detached ciphertext written to it and writes
 // the plaintext on to its destination, chunk by chunk, in memory that does
@@ -25,8 +30,8 @@ type DecryptWriter struct {
 	dst    io.Writer
 	alg    int64
 	ctr    cipher.Stream
-	ghash  *ghashStream // nil for CTR
-	j0Mask gfElem       // E(K, J0) of the payload's IV (GCM)
+	ghash  *gcm.GHASH // nil for CTR
+	j0     [16]byte   // the pre-counter block of the payload's IV (GCM)
 	aadLen uint64
 	buf    []byte // pending ciphertext; cap decryptChunk + tag
 	hold   int    // bytes held back as a possible tag
@@ -71,26 +76,20 @@ func NewDecryptWriter(dst io.Writer, encInfo []byte, keys KeySource) (*DecryptWr
 		w.ctr = cipher.NewCTR(block, info.IV)
 		w.buf = make([]byte, 0, decryptChunk)
 	case AlgA128GCM:
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
+		if w.ghash, err = gcm.New(block, decryptChunk); err != nil {
 			return nil, err
 		}
-		w.ghash = newGHASHStream(block, aead)
-		var j [16]byte
-		copy(j[:], info.IV)
-		j[15] = 1
-		block.Encrypt(j[:], j[:])
-		w.j0Mask = gfLoad(j[:])
+		copy(w.j0[:], info.IV)
+		w.j0[15] = 1
 		// The payload's keystream starts at inc32(J0) = IV || 0^30 || 2.
-		clear(j[:])
-		copy(j[:], info.IV)
+		j := w.j0
 		j[15] = 2
 		w.ctr = cipher.NewCTR(block, j[:])
 		w.hold = gcmTagSize
 		w.buf = make([]byte, 0, decryptChunk+gcmTagSize)
 		aad := EncStructure(info.Protected)
 		w.aadLen = uint64(len(aad))
-		w.ghash.update(padBlocks(aad))
+		w.ghash.Update(padBlocks(aad))
 	}
 	return w, nil
 }
@@ -214,7 +213,7 @@ func (w *DecryptWriter) emit(ct []byte) error {
 		return nil
 	}
 	if w.ghash != nil {
-		w.ghash.update(ct)
+		w.ghash.Update(ct)
 	}
 	out := ct
 	if l, ok := w.dst.(Lender); ok {
@@ -253,11 +252,10 @@ func (w *DecryptWriter) Close() error {
 	// GHASH pads the last piece with zeros; the buffer has room for it.
 	padded := w.buf[:ctLen+(16-ctLen%16)%16]
 	clear(padded[ctLen:])
-	w.ghash.update(padded)
+	w.ghash.Update(padded)
 	ct := w.buf[:ctLen]
 	w.ctr.XORKeyStream(ct, ct)
-	var want [gcmTagSize]byte
-	w.ghash.sum(w.aadLen, w.total-gcmTagSize).xor(w.j0Mask).put(want[:])
+	want := w.ghash.Tag(w.j0, w.aadLen, w.total-gcmTagSize)
 	if subtle.ConstantTimeCompare(want[:], tag[:]) != 1 {
 		// The plaintext of the last piece is never written: nothing
 		// unauthenticated leaves that the tag could still reject.
