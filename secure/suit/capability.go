@@ -62,7 +62,7 @@ func Capabilities(components []ComponentCapability) *CapabilityReport {
 	return &CapabilityReport{
 		Components: components,
 		Commands:   slices.Sorted(maps.Keys(commandNames)),
-		Parameters: slices.Sorted(maps.Keys(paramSpecs)),
+		Parameters: supportedParameters(),
 		CryptAlgs: []int64{AlgSHA256, AlgSHA384, AlgSHA512, AlgES256, AlgESP256, AlgES384, AlgEdDSA, AlgEd25519,
 			AlgHMAC256, AlgA128GCM, AlgA128CTR, AlgA128KW, AlgECDHESA128KW},
 		Envelope:      envelope,
@@ -94,4 +94,11 @@ func (c *CapabilityReport) wire() map[int64]any {
 		}
 	}
 	return m
+}
+
+// supportedParameters lists the parameters the processor acts on: every
+// one it decodes but component-metadata, which it declines to apply.
+func supportedParameters() []int64 {
+	keys := slices.Sorted(maps.Keys(paramSpecs))
+	return slices.DeleteFunc(keys, func(k int64) bool { return k == ParamComponentMetadata })
 }

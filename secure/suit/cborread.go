@@ -206,7 +206,17 @@ func (r *reader) null() bool {
 
 // skip reads past one well-formed item with no tags, nested at most depth
 // levels, and returns its encoding.
-func (r *reader) skip(depth int) ([]byte, error) {
+func (r *reader) skip(depth int) ([]byte, error) { return r.skipItem(depth, false) }
+
+// skipAny is skip with tags allowed anywhere: what opaque metadata that
+// other specifications define (a CoSWID) may hold. Floats and simple
+// values other than false, true and null are still refused.
+func (r *reader) skipAny(depth int) error {
+	_, err := r.skipItem(depth, true)
+	return err
+}
+
+func (r *reader) skipItem(depth int, tags bool) ([]byte, error) {
 	if depth == 0 {
 		return nil, r.errf("nested too deeply")
 	}
@@ -230,12 +240,17 @@ func (r *reader) skip(depth int) ([]byte, error) {
 			return nil, r.errf("container of %d items", arg)
 		}
 		for range items {
-			if _, err := r.skip(depth - 1); err != nil {
+			if _, err := r.skipItem(depth-1, tags); err != nil {
 				return nil, err
 			}
 		}
 	case majorTag:
-		return nil, r.errf("unexpected tag %d", arg)
+		if !tags {
+			return nil, r.errf("unexpected tag %d", arg)
+		}
+		if _, err := r.skipItem(depth-1, tags); err != nil {
+			return nil, err
+		}
 	default:
 		if arg != 20 && arg != 21 && arg != 22 { // false, true, null
 			return nil, r.errf("unsupported simple value or float")

@@ -19,6 +19,11 @@ const (
 	KeyText           = 23
 	// KeySetVersion is suit-set-version (draft-ietf-suit-update-management §3.1).
 	KeySetVersion = 6
+	// KeyCoSWID is suit-coswid (draft-ietf-suit-update-management):
+	// a CoSWID (RFC 9393) in the manifest, or severed into the envelope
+	// under the same key. This processor keeps it for whoever reads it and
+	// acts on nothing in it.
+	KeyCoSWID = 14
 
 	// draft-ietf-suit-trust-domains
 	KeyManifestComponentID   = 5
@@ -35,7 +40,7 @@ const (
 // severableKeys are the manifest members that may be replaced by a digest
 // and carried in the envelope.
 var severableKeys = map[int64]bool{KeyPayloadFetch: true, KeyInstall: true, KeyText: true,
-	KeyDependencyResolution: true, KeyCandidateVerification: true}
+	KeyDependencyResolution: true, KeyCandidateVerification: true, KeyCoSWID: true}
 
 // IsSeverable reports whether the manifest member key may be severed:
 // replaced in the manifest by its digest and carried in the envelope.
@@ -70,6 +75,8 @@ func SequenceName(key int64) string {
 		return "install"
 	case KeyText:
 		return "text"
+	case KeyCoSWID:
+		return "coswid"
 	case KeyDependencyResolution:
 		return "dependency-resolution"
 	case KeyCandidateVerification:
@@ -197,6 +204,11 @@ const (
 	ParamUpdatePriority = 27
 	ParamVersion        = 28
 	ParamWaitInfo       = 29
+	// ParamComponentMetadata is suit-parameter-component-metadata: file
+	// metadata to apply when a component is fetched, copied or written.
+	// It decodes and verifies; processing declines to store an image that
+	// carries it (see ComponentMetadata).
+	ParamComponentMetadata = 30
 )
 
 // paramKind is the CBOR type a parameter holds.
@@ -214,6 +226,7 @@ const (
 	kindInt
 	kindVersion  // bstr .cbor SUIT_Parameter_Version_Match
 	kindWaitInfo // bstr .cbor SUIT_Wait_Event
+	kindMetadata // bstr .cbor SUIT_Component_Metadata
 )
 
 type paramSpec struct {
@@ -222,25 +235,26 @@ type paramSpec struct {
 }
 
 var paramSpecs = map[int64]paramSpec{
-	ParamVendorID:        {"vendor-id", kindVendor},
-	ParamClassID:         {"class-id", kindUUID},
-	ParamImageDigest:     {"image-digest", kindDigest},
-	ParamComponentSlot:   {"component-slot", kindUint},
-	ParamStrictOrder:     {"strict-order", kindBool},
-	ParamSoftFailure:     {"soft-failure", kindBool},
-	ParamImageSize:       {"image-size", kindUint},
-	ParamContent:         {"content", kindBytes},
-	ParamEncryptionInfo:  {"encryption-info", kindEncInfo},
-	ParamURI:             {"uri", kindText},
-	ParamSourceComponent: {"source-component", kindUint},
-	ParamInvokeArgs:      {"invoke-args", kindBytes},
-	ParamDeviceID:        {"device-id", kindUUID},
-	ParamFetchArguments:  {"fetch-arguments", kindBytes},
-	ParamUseBefore:       {"use-before", kindUint},
-	ParamMinimumBattery:  {"minimum-battery", kindUint},
-	ParamUpdatePriority:  {"update-priority", kindInt},
-	ParamVersion:         {"version", kindVersion},
-	ParamWaitInfo:        {"wait-info", kindWaitInfo},
+	ParamVendorID:          {"vendor-id", kindVendor},
+	ParamClassID:           {"class-id", kindUUID},
+	ParamImageDigest:       {"image-digest", kindDigest},
+	ParamComponentSlot:     {"component-slot", kindUint},
+	ParamStrictOrder:       {"strict-order", kindBool},
+	ParamSoftFailure:       {"soft-failure", kindBool},
+	ParamImageSize:         {"image-size", kindUint},
+	ParamContent:           {"content", kindBytes},
+	ParamEncryptionInfo:    {"encryption-info", kindEncInfo},
+	ParamURI:               {"uri", kindText},
+	ParamSourceComponent:   {"source-component", kindUint},
+	ParamInvokeArgs:        {"invoke-args", kindBytes},
+	ParamDeviceID:          {"device-id", kindUUID},
+	ParamFetchArguments:    {"fetch-arguments", kindBytes},
+	ParamUseBefore:         {"use-before", kindUint},
+	ParamMinimumBattery:    {"minimum-battery", kindUint},
+	ParamUpdatePriority:    {"update-priority", kindInt},
+	ParamVersion:           {"version", kindVersion},
+	ParamWaitInfo:          {"wait-info", kindWaitInfo},
+	ParamComponentMetadata: {"component-metadata", kindMetadata},
 }
 
 // ParamName names a parameter key.

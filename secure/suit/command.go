@@ -397,6 +397,8 @@ func readParam(r *reader, key int64) (any, error) {
 		return readWrapped(r, decodeVersionMatch)
 	case kindWaitInfo:
 		return readWrapped(r, decodeWaitInfo)
+	case kindMetadata:
+		return readWrapped(r, decodeComponentMetadata)
 	case kindEncInfo:
 		// Checked now, so that a manifest whose encryption info cannot be
 		// used is refused before any command runs; kept as bytes, which
@@ -489,6 +491,8 @@ func (p Parameters) wire() map[int64]any {
 			m[k] = x.Encode()
 		case WaitInfo:
 			m[k] = x.Encode()
+		case ComponentMetadata:
+			m[k] = []byte(x)
 		default:
 			m[k] = v
 		}

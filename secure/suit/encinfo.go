@@ -295,11 +295,12 @@ func readP256Key(raw []byte) (*ecdh.PublicKey, error) {
 	if err := onlyLabels(h, coseKeyKty, coseKeyCrv, coseKeyX, coseKeyY); err != nil {
 		return nil, err
 	}
-	for label, want := range map[int64]int64{coseKeyKty: coseKtyEC2, coseKeyCrv: coseCrvP256} {
-		kr := newReader(h[label])
+	// In a fixed order, so that a key wrong in both says the same.
+	for _, p := range [...]struct{ label, want int64 }{{coseKeyKty, coseKtyEC2}, {coseKeyCrv, coseCrvP256}} {
+		kr := newReader(h[p.label])
 		v, err := kr.int()
-		if err != nil || v != want {
-			return nil, unsupportedAs(ErrUnsupportedCOSE, "COSE_Key parameter %d is not %d", label, want)
+		if err != nil || v != p.want {
+			return nil, unsupportedAs(ErrUnsupportedCOSE, "COSE_Key parameter %d is not %d", p.label, p.want)
 		}
 	}
 	point := make([]byte, 1, 1+2*p256FieldBytes)

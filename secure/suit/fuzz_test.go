@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/fxamacker/cbor/v2"
 )
 
 // FuzzParseEnvelope feeds arbitrary bytes to the envelope codec.
@@ -43,6 +45,16 @@ func FuzzParseEnvelope(f *testing.F) {
 	for _, file := range crit {
 		f.Add(readHexVector(f, filepath.Join("crit", filepath.Base(file))))
 	}
+	// update-management members: suit-coswid severed into the envelope
+	// (member 14), component-metadata in the install sequence.
+	coswid := mustHexT(f, handCoSWID)
+	cd, _ := DigestOf(AlgSHA256, bstrEncoding(coswid))
+	install := mustMarshal([]any{DirOverrideParameters, map[int64]any{ParamComponentMetadata: mustHexT(f, handMetadata),
+		ParamContent: []byte("image")}, DirWrite, 15})
+	manifest := manifestWith(map[int64]any{KeyCoSWID: cbor.RawMessage(cd.Encode()), KeyInstall: install})
+	md, _ := DigestOf(AlgSHA256, bstrEncoding(manifest))
+	f.Add((&Envelope{Tagged: true, Manifest: manifest, AuthWrapper: (&Authentication{DigestBytes: md.Encode()}).Encode(),
+		Severable: map[int64][]byte{KeyCoSWID: coswid}}).Encode())
 	key := readPublicKey(f, "suit-manifest/public-key.pem")
 	keys := []*Key{key}
 

@@ -1,6 +1,10 @@
 package suit
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
 
 // ManifestVersion is the only suit-manifest-version this processor accepts.
 const ManifestVersion = 1
@@ -57,7 +61,10 @@ func (m *Manifest) IsDependency(i int) bool {
 // past suit-components are valid for dependencies that have a prefix.
 func (m *Manifest) resolveIDs() error {
 	n := len(m.Components)
-	for i := range m.Dependencies {
+	// In index order, so that of two bad dependencies the error always
+	// names the same one.
+	deps := slices.Sorted(maps.Keys(m.Dependencies))
+	for _, i := range deps {
 		if i >= MaxComponents {
 			return malformed("dependency index %d", i)
 		}
@@ -69,7 +76,8 @@ func (m *Manifest) resolveIDs() error {
 	}
 	m.ids = make([]ComponentID, n)
 	copy(m.ids, m.Components)
-	for i, d := range m.Dependencies {
+	for _, i := range deps {
+		d := m.Dependencies[i]
 		switch {
 		case d.Prefix != nil:
 			m.ids[i] = d.Prefix
@@ -166,8 +174,8 @@ func readManifest(r *reader) (*Manifest, error) {
 			return nil, malformed("manifest lacks member %d", key)
 		}
 	}
-	for key, mem := range m.Members {
-		if err := mem.decodeCommands(key); err != nil {
+	for _, key := range slices.Sorted(maps.Keys(m.Members)) {
+		if err := m.Members[key].decodeCommands(key); err != nil {
 			return nil, err
 		}
 	}
@@ -190,8 +198,22 @@ func readSeverable(r *reader) (*Member, error) {
 	return &Member{Digest: &d}, nil
 }
 
+// decodeCommands decodes a command sequence member; text and CoSWID
+// members hold no commands, and a CoSWID is only checked to be one
+// well-formed CBOR item (update-management, suit-coswid: a recipient that does
+// not consume it must not fail on it, but may on one that is malformed).
 func (mem *Member) decodeCommands(key int64) error {
-	if key == KeyText || mem.Bytes == nil {
+	if mem.Bytes == nil || key == KeyText {
+		return nil
+	}
+	if key == KeyCoSWID {
+		r := newReader(mem.Bytes)
+		if err := r.skipAny(maxNestedLevels); err != nil {
+			return fmt.Errorf("%s: %w", SequenceName(key), err)
+		}
+		if err := r.done(); err != nil {
+			return fmt.Errorf("%s: %w", SequenceName(key), err)
+		}
 		return nil
 	}
 	seq, err := decodeSequence(mem.Bytes, 0, 0)
@@ -300,7 +322,8 @@ func readDependencies(r *reader) (map[uint64]Dependency, error) {
 // attachSevered checks every severed member the envelope carries against
 // the digest the manifest holds for it, and attaches those that match.
 func (m *Manifest) attachSevered(env *Envelope) error {
-	for key, content := range env.Severable {
+	for _, key := range slices.Sorted(maps.Keys(env.Severable)) {
+		content := env.Severable[key]
 		mem, ok := m.Members[key]
 		if !ok || mem.Digest == nil {
 			return malformed("envelope carries %s, which the manifest does not sever", SequenceName(key))

@@ -27,6 +27,7 @@ type paramExt struct {
 	priority              int64
 	version               VersionMatch
 	waitInfo              WaitInfo
+	metadata              ComponentMetadata
 }
 
 func (s *ParamSet) extension() *paramExt {
@@ -83,6 +84,8 @@ func (s *ParamSet) set(key int64, v any) {
 		s.extension().version = v.(VersionMatch)
 	case ParamWaitInfo:
 		s.extension().waitInfo = v.(WaitInfo)
+	case ParamComponentMetadata:
+		s.extension().metadata = v.(ComponentMetadata)
 	default:
 		if s.other == nil {
 			s.other = map[int64]any{}
@@ -198,6 +201,14 @@ func (s *ParamSet) WaitInfo() (WaitInfo, bool) {
 	return s.ext.waitInfo, true
 }
 
+// ComponentMetadata returns the component-metadata parameter.
+func (s *ParamSet) ComponentMetadata() (ComponentMetadata, bool) {
+	if !s.has(ParamComponentMetadata) {
+		return nil, false
+	}
+	return s.ext.metadata, true
+}
+
 // Digest returns the image-digest parameter.
 func (s *ParamSet) Digest(key int64) (Digest, bool) {
 	if key != ParamImageDigest || !s.has(key) {
@@ -229,6 +240,8 @@ func (s *ParamSet) get(key int64) (any, bool) {
 		return s.ext.version, true
 	case ParamWaitInfo:
 		return s.ext.waitInfo, true
+	case ParamComponentMetadata:
+		return s.ext.metadata, true
 	}
 	if b, ok := s.Bytes(key); ok {
 		return b, true

@@ -169,11 +169,14 @@ func (pr *processor) top(key int64, seq Sequence) error {
 	// Component 0 until set-component-index says otherwise; the array is
 	// never written through pr.cur, so it can be shared by every sequence.
 	pr.seqName, pr.key, pr.depth, pr.cur = name, key, 0, pr.first[:]
-	if len(pr.f.ids) > 1 && seq[0].Code != DirSetComponentIndex {
+	if len(pr.f.ids) > 1 && seq[0].Code != DirSetComponentIndex && seq[0].Code != DirOverrideMultiple {
 		// draft-37 §8.2: with several components every sequence names its
 		// component first, so nothing is applied to component 0 by accident.
+		// override-multiple names its components too: it is an alias of
+		// set-component-index and override-parameters (update-management
+		// §6.7), and leaves the last one it lists selected.
 		return &CommandError{Sequence: name, Command: CommandName(seq[0].Code), Component: -1,
-			Err: malformed("sequence of a multi-component manifest must begin with set-component-index")}
+			Err: malformed("sequence of a multi-component manifest must begin with set-component-index or override-multiple")}
 	}
 	_, err := pr.exec(seq, false)
 	return err
@@ -546,6 +549,9 @@ func (pr *processor) run(cmd Command, t Target) error {
 		if !ok {
 			return missing(ParamURI)
 		}
+		if err := canApplyMetadata(t); err != nil {
+			return err
+		}
 		if err := pr.canDecrypt(t); err != nil {
 			return err
 		}
@@ -560,6 +566,9 @@ func (pr *processor) run(cmd Command, t Target) error {
 		content, ok := t.Params.Bytes(ParamContent)
 		if !ok {
 			return missing(ParamContent)
+		}
+		if err := canApplyMetadata(t); err != nil {
+			return err
 		}
 		if err := pr.canDecrypt(t); err != nil {
 			return err
@@ -577,6 +586,9 @@ func (pr *processor) run(cmd Command, t Target) error {
 			return err
 		}
 		if cmd.Code == DirCopy {
+			if err := canApplyMetadata(t); err != nil {
+				return err
+			}
 			if err := pr.canDecrypt(t); err != nil {
 				return err
 			}
@@ -608,6 +620,17 @@ func (pr *processor) canDecrypt(t Target) error {
 	}
 	if _, ok := pr.p.(DecryptingPlatform); !ok {
 		return unsupported("encryption info on a platform that does not decrypt")
+	}
+	return nil
+}
+
+// canApplyMetadata refuses to store an image whose author asked for file
+// metadata (ComponentMetadata): no platform here has a file system to
+// apply it to, and an image stored without its permissions is not the
+// one the author meant.
+func canApplyMetadata(t Target) error {
+	if md, ok := t.Params.ComponentMetadata(); ok {
+		return unsupportedAs(ErrUnsupportedParameter, "component-metadata %s for %s: this processor does not apply file metadata", md, t.ID)
 	}
 	return nil
 }

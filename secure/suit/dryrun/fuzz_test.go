@@ -94,6 +94,28 @@ func FuzzProcess(f *testing.F) {
 		}
 		f.Add(env.Manifest)
 	}
+	// update-management as other processors send it: suit-coswid, an
+	// install that opens with override-multiple, component-metadata.
+	em, err := cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		f.Fatal(err)
+	}
+	enc := func(v any) []byte {
+		b, err := em.Marshal(v)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	metadata := enc(map[int]any{1: 0x1ff, 5: 1, 6: cbor.Tag{Number: 1, Content: 1700000000}, 8: "alice"})
+	f.Add(enc(map[int]any{1: 1, 2: 1,
+		suit.KeyCommon: enc(map[int]any{2: [][][]byte{{{0}}, {{1}}}}),
+		suit.KeyCoSWID: enc(map[int]any{0: "teeup-fw-1", 12: 0, 1: "teeup", -1000: cbor.Tag{Number: 1, Content: 0}}),
+		suit.KeyInstall: enc([]any{
+			suit.DirOverrideMultiple, map[int]any{0: map[int]any{suit.ParamContent: []byte("zero")},
+				1: map[int]any{suit.ParamComponentMetadata: metadata, suit.ParamContent: []byte("one")}},
+			suit.DirSetComponentIndex, 0, suit.DirWrite, 15, suit.DirSetComponentIndex, 1, suit.DirWrite, 15}),
+	}))
 	key, err := suit.GenerateSigningKey(suit.AlgES256)
 	if err != nil {
 		f.Fatal(err)
