@@ -13,12 +13,19 @@ VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 VULNDB ?=
 DEMO_DIR  ?= demo-out
 
-.PHONY: build test bench bench-instructions fuzz lint vuln demo sweep soak clean
+.PHONY: build test test-full bench bench-instructions fuzz lint vuln demo sweep soak clean
 
 build:
 	$(GO) build -o bin/teeup ./cmd/teeup
 
+# The race-enabled suite, with -short: TestSweepSample cuts the power at
+# every 13th flash operation of each sweep scenario instead of every 5th.
+# test-full runs everything at full length; make sweep cuts at every one.
 test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -short ./...
+
+test-full:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
