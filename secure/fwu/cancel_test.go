@@ -35,8 +35,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 // timeout stall, over the same bootloader and storage.
 func (r *rig) withClock(clk *fakeClock, stall time.Duration) {
 	r.t.Helper()
-	r.svc = fwu.New(r.dev.Boot, r.dev.Policy, fwu.Config{Now: clk.Now, StallTimeout: stall})
-	if err := r.svc.AttachStore(r.dev.Store); err != nil {
+	var err error
+	if r.svc, err = r.dev.NewService(fwu.Config{Now: clk.Now, StallTimeout: stall}); err != nil {
 		r.t.Fatal(err)
 	}
 }

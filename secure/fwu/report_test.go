@@ -6,7 +6,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/secure/fwu/fwutest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/keys"
@@ -33,10 +33,7 @@ func TestRefusalReports(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			env, err := device.Envelope(boot.Normal, 2, device.BuiltinImage(boot.Normal, 2, 500), stranger)
-			if err != nil {
-				t.Fatal(err)
-			}
+			env := fwutest.Envelope(t, boot.Normal, 2, fwutest.BuiltinImage(boot.Normal, 2, 500), stranger)
 			_, _, err = r.svc.StartUpdate(ctx, env)
 			return err
 		}, suit.ErrBadSignature, 30, suit.ReasonUnauthorised, ""},
@@ -47,11 +44,8 @@ func TestRefusalReports(t *testing.T) {
 			return err
 		}, suit.ErrDigestMismatch, 32, suit.ReasonUnauthorised, ""},
 		{"authorization: a TA author signs the normal image", func(r *rig) error {
-			env, err := device.Envelope(boot.Normal, 2, device.BuiltinImage(boot.Normal, 2, 500), r.signers.TAAuthors["acme"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = r.svc.StartUpdate(ctx, env)
+			env := fwutest.Envelope(t, boot.Normal, 2, fwutest.BuiltinImage(boot.Normal, 2, 500), r.signers.TAAuthors["acme"])
+			_, _, err := r.svc.StartUpdate(ctx, env)
 			return err
 		}, keys.ErrUnauthorized, 33, suit.ReasonComponentUnauthorised, ""},
 		{"rollback: an older sequence number", func(r *rig) error {

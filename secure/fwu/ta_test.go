@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/secure/fwu/fwutest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/keys"
@@ -34,7 +34,7 @@ type taRelease struct {
 // taBuild signs a TA manifest built from comps by the TA author.
 func (r *rig) taBuild(signer string, seq uint64, comps ...author.Component) taRelease {
 	r.t.Helper()
-	env, detached, err := author.BuildDetached(&author.Manifest{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
+	env, detached, err := author.BuildDetached(&author.Manifest{SequenceNumber: seq, VendorID: fwutest.VendorID, ClassID: fwutest.ClassID,
 		Components: comps})
 	if err != nil {
 		r.t.Fatal(err)
@@ -249,9 +249,9 @@ func TestEncryptedFirmwareUpdate(t *testing.T) {
 	for _, alg := range []int64{suit.AlgA128GCM, suit.AlgA128CTR} {
 		t.Run(suit.EncryptionAlgName(alg), func(t *testing.T) {
 			r := newRig(t)
-			image := device.BuiltinImage(boot.Normal, 2, 5000)
+			image := fwutest.BuiltinImage(boot.Normal, 2, 5000)
 			build := func(seq uint64) (boot.Staged, []byte) {
-				env, detached, err := author.BuildDetached(&author.Manifest{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
+				env, detached, err := author.BuildDetached(&author.Manifest{SequenceNumber: seq, VendorID: fwutest.VendorID, ClassID: fwutest.ClassID,
 					Components: []author.Component{{ID: boot.Normal.ID(), Payload: image, URI: "https://fw.example/n.enc", DecryptOnFetch: true,
 						Encrypt: &author.EncryptSpec{Alg: alg, RecipientKey: r.agreementKey()}}}})
 				if err != nil {
