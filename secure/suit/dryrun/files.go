@@ -22,9 +22,6 @@ var (
 	ErrFileCollision = errors.New("dryrun: two components map to one file")
 )
 
-// maxFileName is the longest file name most file systems take (NAME_MAX).
-const maxFileName = 255
-
 // The file-name encoding of a component identifier; see FileName.
 const (
 	partSeparator = '+'
