@@ -17,9 +17,9 @@ func TestCheckBootCatchesViolations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.tp.Close()
+	defer r.chip.Close()
 	r.f.Reset()
-	r.tp.Reset()
+	r.chip.Reset()
 	good, err := r.b.Boot(ctx)
 	if err != nil {
 		t.Fatal(err)

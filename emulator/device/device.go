@@ -20,9 +20,10 @@ import (
 	"time"
 
 	"github.com/teeup/teeup/emulator/flash"
-	"github.com/teeup/teeup/emulator/tpm"
+	emutpm "github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/tpm"
 	"github.com/teeup/teeup/secure/world"
 )
 
@@ -59,8 +60,11 @@ type Device struct {
 	Dir    string
 	Config Config
 	Flash  *flash.Flash
-	TPM    *tpm.TPM
-	State  State
+	// Chip is the TPM simulator: its power and its NV state in the
+	// directory. TPM sends the secure world's commands to it.
+	Chip  *emutpm.TPM
+	TPM   *tpm.TPM
+	State State
 	// Secure is the secure world of the current power-on (its
 	// bootloader, secure storage and trust policy); nil from OpenHardware.
 	*world.Secure
@@ -175,10 +179,11 @@ func OpenHardware(dir string) (*Device, error) {
 	if d.Flash, err = flash.OpenDirect(filepath.Join(dir, flashFile), FlashConfig(d.Config.Layout)); err != nil {
 		return nil, err
 	}
-	if d.TPM, err = tpm.Open(filepath.Join(dir, tpmDir)); err != nil {
+	if d.Chip, err = emutpm.Open(filepath.Join(dir, tpmDir)); err != nil {
 		d.Flash.Close()
 		return nil, err
 	}
+	d.TPM = tpm.New(d.Chip)
 	return d, nil
 }
 
@@ -200,8 +205,8 @@ func (d *Device) Close() error {
 	if d.Flash != nil {
 		errs = append(errs, d.Flash.Close())
 	}
-	if d.TPM != nil {
-		errs = append(errs, d.TPM.Close())
+	if d.Chip != nil {
+		errs = append(errs, d.Chip.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -213,7 +218,7 @@ func (d *Device) Close() error {
 // error is returned.
 func (d *Device) Reboot(ctx context.Context, cut *Cut) (*boot.Result, error) {
 	d.Flash.Reset()
-	if err := d.TPM.Reset(); err != nil {
+	if err := d.Chip.Reset(); err != nil {
 		return nil, err
 	}
 	sw, err := world.Assemble(d.Hardware(), d.Platform())

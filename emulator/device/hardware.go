@@ -5,9 +5,8 @@ import (
 	"fmt"
 
 	"github.com/teeup/teeup/emulator/flash"
-	"github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/boot"
-	sectpm "github.com/teeup/teeup/secure/tpm"
+	"github.com/teeup/teeup/secure/tpm"
 )
 
 // counterBase is the first TPM NV index of the per-component NV counters
@@ -27,12 +26,10 @@ type Counters struct{ TPM *tpm.TPM }
 func counterIndex(c boot.Component) uint32  { return counterBase + uint32(c) }
 func rollbackIndex(c boot.Component) uint32 { return rollbackBase + uint32(c) }
 
-func (k Counters) secure() *sectpm.TPM { return sectpm.New(k.TPM.Transport()) }
-
 // Define creates the rollback indices on a new TPM.
 func (k Counters) Define() error {
 	for _, c := range boot.Components {
-		if err := k.secure().DefineRollbackIndex(rollbackIndex(c)); err != nil {
+		if err := k.TPM.DefineRollbackIndex(rollbackIndex(c)); err != nil {
 			return fmt.Errorf("define %s rollback index: %w", c, err)
 		}
 	}
@@ -43,15 +40,15 @@ func (k Counters) Define() error {
 // made before there were any, the higher of it and the NV counter that
 // stood for it (which can only have gone up).
 func (k Counters) Counter(c boot.Component) (uint64, error) {
-	v, err := k.secure().RollbackIndex(rollbackIndex(c))
-	if err != nil && !errors.Is(err, sectpm.ErrIndexUndefined) {
+	v, err := k.TPM.RollbackIndex(rollbackIndex(c))
+	if err != nil && !errors.Is(err, tpm.ErrIndexUndefined) {
 		return 0, err
 	}
 	old, oerr := k.TPM.Counter(counterIndex(c))
 	switch {
 	case oerr == nil:
 		return max(v, old), nil
-	case errors.Is(oerr, tpm.ErrCounterUndefined):
+	case errors.Is(oerr, tpm.ErrIndexUndefined):
 		return v, err
 	default:
 		return 0, oerr
@@ -68,10 +65,10 @@ func (k Counters) AdvanceCounterTo(c boot.Component, v uint64) error {
 		return err
 	}
 	if v < cur {
-		return fmt.Errorf("advance %s counter from %d to %d: %w", c, cur, v, sectpm.ErrBackward)
+		return fmt.Errorf("advance %s counter from %d to %d: %w", c, cur, v, tpm.ErrBackward)
 	}
-	s := k.secure()
-	if err := s.DefineRollbackIndex(rollbackIndex(c)); err != nil && !errors.Is(err, sectpm.ErrIndexExists) {
+	s := k.TPM
+	if err := s.DefineRollbackIndex(rollbackIndex(c)); err != nil && !errors.Is(err, tpm.ErrIndexExists) {
 		return err
 	}
 	return s.RaiseRollbackIndex(rollbackIndex(c), v)

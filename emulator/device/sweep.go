@@ -10,8 +10,9 @@ import (
 	"os"
 
 	"github.com/teeup/teeup/emulator/flash"
-	"github.com/teeup/teeup/emulator/tpm"
+	emutpm "github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/tpm"
 )
 
 // SweepLayout is the small partition table the power-cut sweep uses, so
@@ -190,7 +191,8 @@ type runResult struct {
 // rig is one emulated device for one run.
 type rig struct {
 	f        *flash.Flash
-	tp       *tpm.TPM
+	chip     *emutpm.TPM // power and persistence
+	tp       *tpm.TPM    // the secure world's commands
 	b        *boot.Device
 	signers  *Signers
 	sc       Scenario
@@ -210,7 +212,7 @@ func runScenario(ctx context.Context, sc Scenario, cut *cutPlan, opts SweepOptio
 	if err != nil {
 		return nil, err
 	}
-	defer r.tp.Close()
+	defer r.chip.Close()
 	r.cut = cut
 	r.armFor(cut)
 	for _, s := range sc.steps {
@@ -236,41 +238,42 @@ func newSweepRig(ctx context.Context, dir string, sc Scenario) (*rig, error) {
 	if err != nil {
 		return nil, err
 	}
-	tp, err := tpm.Open(dir)
+	chip, err := emutpm.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	r := &rig{f: f, tp: tp, sc: sc, res: &runResult{}}
+	tp := tpm.New(chip)
+	r := &rig{f: f, chip: chip, tp: tp, sc: sc, res: &runResult{}}
 	if err := (Counters{TPM: tp}).Define(); err != nil {
-		tp.Close()
+		chip.Close()
 		return nil, err
 	}
 	if r.signers, err = NewSigners(); err != nil {
-		tp.Close()
+		chip.Close()
 		return nil, err
 	}
 	pol, err := r.signers.Policy()
 	if err != nil {
-		tp.Close()
+		chip.Close()
 		return nil, err
 	}
 	r.b, err = boot.New(f, Counters{TPM: tp}, PCR{TPM: tp},
 		boot.Config{Layout: SweepLayout, Policy: pol, VendorID: VendorID, ClassID: ClassID})
 	if err != nil {
-		tp.Close()
+		chip.Close()
 		return nil, err
 	}
 	factory := []boot.Staged{}
 	for _, c := range boot.Components {
 		s, err := r.release(c, 1)
 		if err != nil {
-			tp.Close()
+			chip.Close()
 			return nil, err
 		}
 		factory = append(factory, s)
 	}
 	if err := r.b.Provision(ctx, factory); err != nil {
-		tp.Close()
+		chip.Close()
 		return nil, err
 	}
 	f.Reset() // factory programming is not part of the story
@@ -350,7 +353,7 @@ func (r *rig) do(ctx context.Context, s step) error {
 func (r *rig) powerCycle() {
 	r.before += int(r.f.Ops())
 	r.f.Reset()
-	if err := r.tp.Reset(); err != nil {
+	if err := r.chip.Reset(); err != nil {
 		r.violate("TPM reset: %v", err)
 	}
 	r.armFor(r.cut)
@@ -365,7 +368,7 @@ func (r *rig) recover(ctx context.Context, cut *cutPlan) error {
 	reset := func() error {
 		r.before += int(r.f.Ops())
 		r.f.Reset()
-		return r.tp.Reset()
+		return r.chip.Reset()
 	}
 	if err := reset(); err != nil {
 		return err

@@ -3,14 +3,12 @@
 // linked against libcrypto) wrapped so that its non-volatile memory behaves
 // like a chip soldered to a board that is switched off and on.
 //
-// The bootloader (secure/boot) and the secure world use it for two things:
-// anti-rollback counters, which are TPM NV counters (TPM_NT_COUNTER) and so
-// can only ever go up, and measured boot, which extends the SHA-256 PCR bank.
-// Every operation is a real TPM command sent with github.com/google/go-tpm;
-// this package adds no policy of its own beyond refusing to move a counter
-// backward before the TPM is even asked. [TPM.Transport] hands out the
-// underlying command transport for what the package does not wrap (quotes,
-// keys), so that attestation code talks to the same device.
+// It is only the chip: a go-tpm transport (transport.TPM) that carries TPM
+// commands to the simulator, with the chip's power (Reset, Close) and the
+// persistence of its NV. The commands the secure world sends (counters,
+// rollback indices, seal, PCRs, quotes) are in secure/tpm, which works over
+// this transport as over a real chip's; tests of secure/* reach the
+// simulator through secure/tpm/tpmtest.
 //
 // # What it trusts
 //
@@ -37,8 +35,8 @@
 // stand-alone simulator mirrors that array to a file called NVChip whenever
 // the TPM commits NV; the Google platform layer that go-tpm-tools vendors
 // keeps it in memory only (its _plat__NvCommit does nothing). This package
-// supplies the missing half of the real mechanism: after every operation,
-// including every command sent through [TPM.Transport], it reads the array
+// supplies the missing half of the real mechanism: after every command
+// ([TPM.Send]) or group of commands ([TPM.Batch]), it reads the array
 // back through the platform API (_plat__NvMemoryRead) and, if it changed,
 // writes it to dir/tpm-nv.state, atomically (temporary file, fsync, rename,
 // fsync of dir). [Open] on a directory that holds such a file starts the

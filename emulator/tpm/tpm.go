@@ -20,9 +20,9 @@ var (
 	held   bool
 )
 
-// TPM is the device's TPM. Its methods are safe for concurrent use; each
-// runs its TPM commands as one unit and returns only after any change they
-// made to NV is saved.
+// TPM is the device's TPM chip: a transport for TPM commands (Send,
+// Batch) with power (Reset, Close). Its methods are safe for concurrent
+// use; each returns only after any change its commands made to NV is saved.
 type TPM struct {
 	dir  string
 	lock *os.File
@@ -161,7 +161,7 @@ func (t *TPM) do(op func() error) error {
 // Reset cuts the power and powers the TPM on again: no TPM2_Shutdown, then
 // _TPM_Init and TPM2_Startup(CLEAR). PCRs return to their reset values,
 // sessions and transient objects are gone, and NV (counters included) is
-// kept. Handles obtained through Transport before Reset are invalid after it.
+// kept. Handles of objects and sessions made before Reset are invalid after it.
 func (t *TPM) Reset() error {
 	return t.do(t.powerOn)
 }
@@ -186,22 +186,25 @@ func (t *TPM) Close() error {
 	return errors.Join(err, t.commit(), unlockDir(t.lock))
 }
 
-// Transport returns a transport for sending raw TPM commands to this TPM,
-// for uses the package does not wrap (quotes, keys). Each command runs under
-// the TPM's lock and NV is saved after it like after any other operation.
-// After Close, Send returns ErrClosed.
-func (t *TPM) Transport() transport.TPM {
-	return savingTransport{t}
-}
-
-type savingTransport struct{ t *TPM }
-
-func (s savingTransport) Send(cmd []byte) ([]byte, error) {
+// Send sends one TPM command and returns the TPM's response: TPM is a
+// go-tpm transport (transport.TPM). The command runs under the TPM's lock
+// and NV is saved after it. After Close, Send returns ErrClosed.
+func (t *TPM) Send(cmd []byte) ([]byte, error) {
 	var rsp []byte
-	err := s.t.do(func() error {
+	err := t.do(func() error {
 		var err error
-		rsp, err = s.t.raw.Send(cmd)
+		rsp, err = t.raw.Send(cmd)
 		return err
 	})
 	return rsp, err
+}
+
+// Batch runs op, which sends its commands through the transport it is
+// given, with the TPM to itself, and saves NV once after all of them: a
+// group of commands that belong together (a read and the write that
+// depends on it, a loop of increments) is one operation, which returns
+// only once its NV effect is on disk. The transport must not be used
+// after op returns.
+func (t *TPM) Batch(op func(transport.TPM) error) error {
+	return t.do(func() error { return op(t.raw) })
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-tpm/tpm2"
+	"github.com/google/go-tpm/tpm2/transport"
 )
 
 // The simulator is one per process: no test here calls t.Parallel, and each
@@ -46,7 +47,7 @@ func child(mode, dir string) int {
 	}
 	switch mode {
 	case "read":
-		v, err := tp.Counter(testIndex)
+		v, err := counterValue(tp, testIndex)
 		if err != nil {
 			fmt.Println("counter:", err)
 			return 1
@@ -58,11 +59,11 @@ func child(mode, dir string) int {
 		}
 		return 0
 	case "increment-and-die":
-		if err := tp.IncrementCounter(testIndex); err != nil {
+		if err := incrementCounter(tp, testIndex); err != nil {
 			fmt.Println("increment:", err)
 			return 1
 		}
-		v, _ := tp.Counter(testIndex)
+		v, _ := counterValue(tp, testIndex)
 		fmt.Println(v)
 		return 0 // no Close: the process just ends, as if killed
 	}
@@ -107,187 +108,18 @@ func mustClose(t *testing.T, tp *TPM) {
 	}
 }
 
-func wantCounter(t *testing.T, tp *TPM, index uint32, want uint64) {
-	t.Helper()
-	got, err := tp.Counter(index)
-	if err != nil {
-		t.Fatalf("Counter(%#x): %v", index, err)
-	}
-	if got != want {
-		t.Fatalf("Counter(%#x) = %d, want %d", index, got, want)
-	}
-}
-
-func TestCounterDefineIncrementRead(t *testing.T) {
+// TestResetClearsPCRsKeepsNV: a power cut clears the PCRs and keeps NV
+// (a counter here).
+func TestResetClearsPCRsKeepsNV(t *testing.T) {
 	tp := openTPM(t, t.TempDir())
-	if err := tp.DefineCounter(testIndex); err != nil {
-		t.Fatalf("DefineCounter: %v", err)
-	}
-	wantCounter(t, tp, testIndex, 0)
-	for want := uint64(1); want <= 3; want++ {
-		if err := tp.IncrementCounter(testIndex); err != nil {
-			t.Fatalf("IncrementCounter: %v", err)
-		}
-		wantCounter(t, tp, testIndex, want)
-	}
-
-	// A second counter is independent of the first.
-	const other = testIndex + 1
-	if err := tp.DefineCounter(other); err != nil {
-		t.Fatalf("DefineCounter(other): %v", err)
-	}
-	if err := tp.IncrementCounter(other); err != nil {
-		t.Fatalf("IncrementCounter(other): %v", err)
-	}
-	wantCounter(t, tp, other, 1)
-	wantCounter(t, tp, testIndex, 3)
-}
-
-func TestCounterErrors(t *testing.T) {
-	tp := openTPM(t, t.TempDir())
-	if err := tp.DefineCounter(testIndex); err != nil {
-		t.Fatalf("DefineCounter: %v", err)
-	}
-	// An ordinary NV index, made through the raw transport.
-	const ordinary = 0x01500020
-	_, err := tpm2.NVDefineSpace{
-		AuthHandle: platformAuth(),
-		PublicInfo: tpm2.New2B(tpm2.TPMSNVPublic{
-			NVIndex:    ordinary,
-			NameAlg:    tpm2.TPMAlgSHA256,
-			Attributes: tpm2.TPMANV{PPWrite: true, PPRead: true, PlatformCreate: true, NT: tpm2.TPMNTOrdinary},
-			DataSize:   8,
-		}),
-	}.Execute(tp.Transport())
-	if err != nil {
-		t.Fatalf("define ordinary index: %v", err)
-	}
-
-	tests := []struct {
-		name string
-		op   func() error
-		want error
-	}{
-		{"define twice", func() error { return tp.DefineCounter(testIndex) }, ErrCounterExists},
-		{"define over ordinary index", func() error { return tp.DefineCounter(ordinary) }, ErrCounterExists},
-		{"read undefined", func() error { _, err := tp.Counter(testIndex + 7); return err }, ErrCounterUndefined},
-		{"increment undefined", func() error { return tp.IncrementCounter(testIndex + 7) }, ErrCounterUndefined},
-		{"advance undefined", func() error { return tp.AdvanceCounterTo(testIndex+7, 1) }, ErrCounterUndefined},
-		{"read ordinary index", func() error { _, err := tp.Counter(ordinary); return err }, ErrNotCounter},
-		{"increment ordinary index", func() error { return tp.IncrementCounter(ordinary) }, ErrNotCounter},
-		{"define non-NV handle", func() error { return tp.DefineCounter(0x81000001) }, ErrInvalidArgument},
-		{"read non-NV handle", func() error { _, err := tp.Counter(0x40000001); return err }, ErrInvalidArgument},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := tc.op(); !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want %v", err, tc.want)
-			}
-		})
-	}
-	wantCounter(t, tp, testIndex, 0)
-}
-
-func TestAdvanceCounterTo(t *testing.T) {
-	tp := openTPM(t, t.TempDir())
-	if err := tp.DefineCounter(testIndex); err != nil {
-		t.Fatalf("DefineCounter: %v", err)
-	}
-	steps := []struct {
-		name    string
-		to      uint64
-		wantErr error
-		want    uint64
-	}{
-		{"never-written counter to 0 is a no-op", 0, nil, 0},
-		{"first advance", 5, nil, 5},
-		{"same value is a no-op", 5, nil, 5},
-		{"backward refused", 4, ErrCounterBackward, 5},
-		{"zero refused", 0, ErrCounterBackward, 5},
-		{"forward again", 9, nil, 9},
-		{"too far refused", 9 + MaxCounterAdvance + 1, ErrAdvanceTooFar, 9},
-		{"exactly the limit", 9 + MaxCounterAdvance, nil, 9 + MaxCounterAdvance},
-	}
-	for _, s := range steps {
-		err := tp.AdvanceCounterTo(testIndex, s.to)
-		if s.wantErr == nil && err != nil || !errors.Is(err, s.wantErr) {
-			t.Fatalf("%s: AdvanceCounterTo(%d) = %v, want %v", s.name, s.to, err, s.wantErr)
-		}
-		got, err := tp.Counter(testIndex)
-		if err != nil {
-			t.Fatalf("%s: Counter: %v", s.name, err)
-		}
-		if got != s.want {
-			t.Fatalf("%s: counter = %d, want %d", s.name, got, s.want)
-		}
-	}
-}
-
-func TestExtend(t *testing.T) {
-	tp := openTPM(t, t.TempDir())
-	d1 := sha256.Sum256([]byte("secure image"))
-	d2 := sha256.Sum256([]byte("normal image"))
-	want := make([]byte, sha256.Size) // PCR 7 after Startup(CLEAR)
-	for _, d := range [][32]byte{d1, d2} {
-		if err := tp.Extend(7, d[:]); err != nil {
-			t.Fatalf("Extend: %v", err)
-		}
-		next := sha256.Sum256(append(want, d[:]...))
-		want = next[:]
-		got, err := tp.ReadPCR(7)
-		if err != nil {
-			t.Fatalf("ReadPCR: %v", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("PCR 7 = %x, want %x", got, want)
-		}
-	}
-	// Other PCRs are untouched.
-	if got, err := tp.ReadPCR(8); err != nil || !bytes.Equal(got, make([]byte, 32)) {
-		t.Fatalf("PCR 8 = %x, %v; want zero", got, err)
-	}
-
-	bad := []struct {
-		name   string
-		pcr    int
-		digest []byte
-	}{
-		{"negative PCR", -1, d1[:]},
-		{"PCR past the bank", NumPCRs, d1[:]},
-		{"short digest", 0, d1[:31]},
-		{"long digest", 0, append(d1[:], 0)},
-		{"SHA-1 sized digest", 0, d1[:20]},
-	}
-	for _, tc := range bad {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := tp.Extend(tc.pcr, tc.digest); !errors.Is(err, ErrInvalidArgument) {
-				t.Fatalf("Extend = %v, want ErrInvalidArgument", err)
-			}
-		})
-	}
-	if _, err := tp.ReadPCR(NumPCRs); !errors.Is(err, ErrInvalidArgument) {
-		t.Fatalf("ReadPCR(%d) = %v, want ErrInvalidArgument", NumPCRs, err)
-	}
-	// The reference TPM keeps PCR 17 for locality 4.
-	if err := tp.Extend(17, d1[:]); !errors.Is(err, tpm2.TPMRCLocality) {
-		t.Fatalf("Extend(17) = %v, want TPM_RC_LOCALITY", err)
-	}
-}
-
-func TestResetClearsPCRsKeepsCounters(t *testing.T) {
-	tp := openTPM(t, t.TempDir())
-	if err := tp.DefineCounter(testIndex); err != nil {
-		t.Fatalf("DefineCounter: %v", err)
-	}
-	if err := tp.AdvanceCounterTo(testIndex, 3); err != nil {
-		t.Fatalf("AdvanceCounterTo: %v", err)
+	mustDefineCounter(t, tp, testIndex)
+	for range 3 {
+		mustIncrement(t, tp, testIndex)
 	}
 	d := sha256.Sum256([]byte("measurement"))
 	pcrs := []int{0, 7, 16, 23}
 	for _, p := range pcrs {
-		if err := tp.Extend(p, d[:]); err != nil {
-			t.Fatalf("Extend(%d): %v", p, err)
-		}
+		mustExtend(t, tp, p, d[:])
 	}
 
 	if err := tp.Reset(); err != nil {
@@ -295,22 +127,20 @@ func TestResetClearsPCRsKeepsCounters(t *testing.T) {
 	}
 
 	for _, p := range pcrs {
-		got, err := tp.ReadPCR(p)
+		got, err := readPCR(tp, p)
 		if err != nil {
-			t.Fatalf("ReadPCR(%d): %v", p, err)
+			t.Fatalf("read PCR %d: %v", p, err)
 		}
 		if !bytes.Equal(got, make([]byte, sha256.Size)) {
 			t.Errorf("PCR %d after Reset = %x, want zero", p, got)
 		}
 	}
-	if got, err := tp.ReadPCR(17); err != nil || !bytes.Equal(got, bytes.Repeat([]byte{0xff}, sha256.Size)) {
+	if got, err := readPCR(tp, 17); err != nil || !bytes.Equal(got, bytes.Repeat([]byte{0xff}, sha256.Size)) {
 		t.Errorf("PCR 17 after Reset = %x, %v; want all 0xFF", got, err)
 	}
 	wantCounter(t, tp, testIndex, 3)
 	// Still a working counter after the power cycle.
-	if err := tp.IncrementCounter(testIndex); err != nil {
-		t.Fatalf("IncrementCounter: %v", err)
-	}
+	mustIncrement(t, tp, testIndex)
 	wantCounter(t, tp, testIndex, 4)
 }
 
@@ -321,11 +151,11 @@ func primaryKey(t *testing.T, tp *TPM) []byte {
 	rsp, err := tpm2.CreatePrimary{
 		PrimaryHandle: tpm2.TPMRHOwner,
 		InPublic:      tpm2.New2B(tpm2.ECCSRKTemplate),
-	}.Execute(tp.Transport())
+	}.Execute(tp)
 	if err != nil {
 		t.Fatalf("CreatePrimary: %v", err)
 	}
-	if _, err := (tpm2.FlushContext{FlushHandle: rsp.ObjectHandle}).Execute(tp.Transport()); err != nil {
+	if _, err := (tpm2.FlushContext{FlushHandle: rsp.ObjectHandle}).Execute(tp); err != nil {
 		t.Fatalf("FlushContext: %v", err)
 	}
 	return rsp.OutPublic.Bytes()
@@ -334,25 +164,18 @@ func primaryKey(t *testing.T, tp *TPM) []byte {
 func TestReopenKeepsState(t *testing.T) {
 	dir := t.TempDir()
 	tp := openTPM(t, dir)
-	if err := tp.DefineCounter(testIndex); err != nil {
-		t.Fatalf("DefineCounter: %v", err)
-	}
-	if err := tp.AdvanceCounterTo(testIndex, 7); err != nil {
-		t.Fatalf("AdvanceCounterTo: %v", err)
+	mustDefineCounter(t, tp, testIndex)
+	for range 7 {
+		mustIncrement(t, tp, testIndex)
 	}
 	d := sha256.Sum256([]byte("measurement"))
-	if err := tp.Extend(0, d[:]); err != nil {
-		t.Fatalf("Extend: %v", err)
-	}
+	mustExtend(t, tp, 0, d[:])
 	key := primaryKey(t, tp)
 	mustClose(t, tp)
 
 	tp = openTPM(t, dir)
 	wantCounter(t, tp, testIndex, 7)
-	if err := tp.AdvanceCounterTo(testIndex, 6); !errors.Is(err, ErrCounterBackward) {
-		t.Fatalf("AdvanceCounterTo(6) after reopen = %v, want ErrCounterBackward", err)
-	}
-	if got, err := tp.ReadPCR(0); err != nil || !bytes.Equal(got, make([]byte, sha256.Size)) {
+	if got, err := readPCR(tp, 0); err != nil || !bytes.Equal(got, make([]byte, sha256.Size)) {
 		t.Fatalf("PCR 0 after reopen = %x, %v; want zero", got, err)
 	}
 	// The seeds are part of the saved NV: the same primary key comes back.
@@ -366,19 +189,17 @@ func TestReopenKeepsState(t *testing.T) {
 	if got := primaryKey(t, tp); bytes.Equal(got, key) {
 		t.Fatalf("two devices share a primary key")
 	}
-	if _, err := tp.Counter(testIndex); !errors.Is(err, ErrCounterUndefined) {
-		t.Fatalf("Counter on a new device = %v, want ErrCounterUndefined", err)
+	if _, err := counterValue(tp, testIndex); !errors.Is(err, tpm2.TPMRCHandle) {
+		t.Fatalf("counter on a new device = %v, want TPM_RC_HANDLE", err)
 	}
 }
 
 func TestCrossProcess(t *testing.T) {
 	dir := t.TempDir()
 	tp := openTPM(t, dir)
-	if err := tp.DefineCounter(testIndex); err != nil {
-		t.Fatalf("DefineCounter: %v", err)
-	}
-	if err := tp.AdvanceCounterTo(testIndex, 4); err != nil {
-		t.Fatalf("AdvanceCounterTo: %v", err)
+	mustDefineCounter(t, tp, testIndex)
+	for range 4 {
+		mustIncrement(t, tp, testIndex)
 	}
 	// While this process holds dir, another emulator process may not.
 	if got := runChild(t, "read", dir); got != "busy" {
@@ -427,9 +248,7 @@ func TestCorruptStateRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			tp := openTPM(t, dir)
-			if err := tp.DefineCounter(testIndex); err != nil {
-				t.Fatalf("DefineCounter: %v", err)
-			}
+			mustDefineCounter(t, tp, testIndex)
 			mustClose(t, tp)
 
 			path := filepath.Join(dir, stateFileName)
@@ -461,22 +280,15 @@ func TestCorruptStateRefused(t *testing.T) {
 
 func TestUseAfterClose(t *testing.T) {
 	tp := openTPM(t, t.TempDir())
-	tr := tp.Transport()
 	mustClose(t, tp)
-	d := sha256.Sum256(nil)
 	ops := []struct {
 		name string
 		op   func() error
 	}{
 		{"Close", tp.Close},
 		{"Reset", tp.Reset},
-		{"DefineCounter", func() error { return tp.DefineCounter(testIndex) }},
-		{"Counter", func() error { _, err := tp.Counter(testIndex); return err }},
-		{"IncrementCounter", func() error { return tp.IncrementCounter(testIndex) }},
-		{"AdvanceCounterTo", func() error { return tp.AdvanceCounterTo(testIndex, 1) }},
-		{"Extend", func() error { return tp.Extend(0, d[:]) }},
-		{"ReadPCR", func() error { _, err := tp.ReadPCR(0); return err }},
-		{"Transport", func() error { _, err := (tpm2.GetRandom{BytesRequested: 8}).Execute(tr); return err }},
+		{"Send", func() error { _, err := (tpm2.GetRandom{BytesRequested: 8}).Execute(tp); return err }},
+		{"Batch", func() error { return tp.Batch(func(transport.TPM) error { return nil }) }},
 	}
 	for _, o := range ops {
 		t.Run(o.name, func(t *testing.T) {
@@ -501,22 +313,49 @@ func TestStateSavedOnlyOnChange(t *testing.T) {
 		}
 		return fi
 	}
-	if err := tp.DefineCounter(testIndex); err != nil {
-		t.Fatalf("DefineCounter: %v", err)
-	}
+	mustDefineCounter(t, tp, testIndex)
 	before := stat()
 	for range 3 {
-		if _, err := tp.ReadPCR(0); err != nil {
-			t.Fatalf("ReadPCR: %v", err)
+		if _, err := readPCR(tp, 0); err != nil {
+			t.Fatalf("read PCR: %v", err)
 		}
 	}
 	if !os.SameFile(stat(), before) {
 		t.Fatalf("reads rewrote the state file")
 	}
-	if err := tp.IncrementCounter(testIndex); err != nil {
-		t.Fatalf("IncrementCounter: %v", err)
-	}
+	mustIncrement(t, tp, testIndex)
 	if os.SameFile(stat(), before) {
 		t.Fatalf("increment did not rewrite the state file")
 	}
+}
+
+// TestBatchSavesOnce: the commands of a batch reach the TPM as they are
+// sent, but the state file is written once, after the batch.
+func TestBatchSavesOnce(t *testing.T) {
+	dir := t.TempDir()
+	tp := openTPM(t, dir)
+	mustDefineCounter(t, tp, testIndex)
+	path := filepath.Join(dir, stateFileName)
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = tp.Batch(func(tr transport.TPM) error {
+		for range 3 {
+			if err := incrementCounter(tr, testIndex); err != nil {
+				return err
+			}
+			if fi, err := os.Stat(path); err != nil || !os.SameFile(fi, before) {
+				t.Errorf("the state file was saved inside the batch (%v)", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || os.SameFile(fi, before) {
+		t.Fatalf("the state file was not saved after the batch (%v)", err)
+	}
+	wantCounter(t, tp, testIndex, 3)
 }

@@ -177,9 +177,7 @@ func TestUnknown(t *testing.T) {
 var knownViolations = []Known{
 	{Pkg: "secure/boot", Test: true, Import: "emulator/device", Issue: "#10 the TPM layer"},
 	{Pkg: "secure/boot", Test: true, Import: "emulator/flash", Issue: "#10 the TPM layer"},
-	{Pkg: "secure/boot", Test: true, Import: "emulator/tpm", Issue: "#10 the TPM layer"},
 	{Pkg: "secure/storage", Test: true, Import: "emulator/flash", Issue: "#10 the TPM layer"},
-	{Pkg: "secure/storage", Test: true, Import: "emulator/tpm", Issue: "#10 the TPM layer"},
 	{Pkg: "secure/service", Test: true, Import: "emulator/device", Issue: "#10 op table + ipctest"},
 	{Pkg: "normal/agent", Test: true, Import: "emulator/device", Issue: "#10 op table + ipctest"},
 	{Pkg: "normal/agent", Test: true, Import: "secure/boot", Issue: "#10 op table + ipctest"},

@@ -7,8 +7,8 @@ import (
 
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/emulator/flash"
-	"github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/tpm/tpmtest"
 )
 
 // BenchmarkBootVerify measures a boot that verifies a 16 MiB secure image
@@ -26,11 +26,7 @@ func BenchmarkBootVerify(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		tp, err := tpm.Open(b.TempDir())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer tp.Close()
+		tp := tpmtest.Open(b).TPM
 		if err := (device.Counters{TPM: tp}).Define(); err != nil {
 			b.Fatal(err)
 		}

@@ -8,10 +8,10 @@ import (
 
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/emulator/flash"
-	"github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/tpm/tpmtest"
 )
 
 var testLayout = boot.Layout{SectorSize: 1024, WriteAlign: 16, SlotSectors: 4}
@@ -19,7 +19,7 @@ var testLayout = boot.Layout{SectorSize: 1024, WriteAlign: 16, SlotSectors: 4}
 type rig struct {
 	t       *testing.T
 	flash   *flash.Flash
-	tpm     *tpm.TPM
+	tpm     *tpmtest.Sim
 	boot    *boot.Device
 	signers *device.Signers
 }
@@ -38,11 +38,8 @@ func newRigOn(t *testing.T, cfg flash.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp, err := tpm.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tp.Close() })
+	sim := tpmtest.Open(t)
+	tp := sim.TPM
 	if err := (device.Counters{TPM: tp}).Define(); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +56,7 @@ func newRigOn(t *testing.T, cfg flash.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, flash: f, tpm: tp, boot: b, signers: s}
+	r := &rig{t: t, flash: f, tpm: sim, boot: b, signers: s}
 	if err := b.Provision(context.Background(), []boot.Staged{r.release(boot.Secure, 1), r.release(boot.Normal, 1)}); err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +76,7 @@ func (r *rig) release(c boot.Component, seq uint64) boot.Staged {
 func (r *rig) reboot() (*boot.Result, error) {
 	r.t.Helper()
 	r.flash.Reset()
-	if err := r.tpm.Reset(); err != nil {
-		r.t.Fatal(err)
-	}
+	r.tpm.Reset(r.t)
 	return r.boot.Boot(context.Background())
 }
 
@@ -132,7 +127,7 @@ func TestUpdateTrialAcceptRevert(t *testing.T) {
 		t.Fatalf("second accept: %v", err)
 	}
 	for _, c := range boot.Components {
-		if n, _ := (device.Counters{TPM: r.tpm}).Counter(c); n != 2 {
+		if n, _ := (device.Counters{TPM: r.tpm.TPM}).Counter(c); n != 2 {
 			t.Errorf("%s counter %d after accept, want 2", c, n)
 		}
 	}

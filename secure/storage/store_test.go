@@ -11,10 +11,11 @@ import (
 	"testing"
 
 	"github.com/teeup/teeup/emulator/flash"
-	"github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/tpm"
+	"github.com/teeup/teeup/secure/tpm/tpmtest"
 )
 
 // The store sits after one unrelated sector, so that offsets are tested.
@@ -22,7 +23,7 @@ var region = storage.Region{Off: 4096, BankSectors: 2, SectorSize: 4096, WriteAl
 
 type fixture struct {
 	flash   *flash.Flash
-	tpm     *tpm.TPM
+	tpm     *tpmtest.Sim
 	counter tpmCounter
 	device  *keys.Device
 	policy  *keys.Policy
@@ -42,14 +43,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp, err := tpm.Open(t.TempDir())
-	if errors.Is(err, tpm.ErrNoSimulator) {
-		t.Skip("the reference TPM needs cgo")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tp.Close() })
+	tp := tpmtest.Open(t)
 	if err := tp.DefineCounter(counterIndex); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +62,7 @@ func newFixture(t *testing.T) *fixture {
 	acme := suit.ComponentID{[]byte("TA"), []byte("acme")}
 	policy := &keys.Policy{Anchors: []keys.Anchor{{Name: "ta-acme", Key: pub, Prefixes: []suit.ComponentID{acme}}},
 		CoSign: []keys.CoSign{{Prefix: acme, Required: []string{"ta-acme"}}}}
-	return &fixture{flash: f, tpm: tp, counter: tpmCounter{tp}, device: dk, policy: policy}
+	return &fixture{flash: f, tpm: tp, counter: tpmCounter{tp.TPM}, device: dk, policy: policy}
 }
 
 func (fx *fixture) format(t *testing.T) *storage.Store {
@@ -231,12 +225,8 @@ func TestStoreRefusesForgery(t *testing.T) {
 	fx2 := newFixture(t)
 	fx2.format(t)
 	fx2.tpm.Close()
-	other, err := tpm.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if _, err := storage.Open(fx2.flash, region, other, tpmCounter{other}); !errors.Is(err, storage.ErrTampered) {
+	other := tpmtest.Open(t)
+	if _, err := storage.Open(fx2.flash, region, other, tpmCounter{other.TPM}); !errors.Is(err, storage.ErrTampered) {
 		t.Fatalf("another device's TPM: Open = %v, want ErrTampered", err)
 	}
 }

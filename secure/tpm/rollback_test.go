@@ -30,7 +30,7 @@ func (c *countingTransport) Send(cmd []byte) ([]byte, error) {
 // restart of the TPM.
 func TestRollbackIndexRaise(t *testing.T) {
 	sim := tpmtest.Open(t)
-	count := &countingTransport{next: sim.Chip.Transport()}
+	count := &countingTransport{next: sim.Chip}
 	tp := tpm.New(count)
 	if err := tp.DefineRollbackIndex(testIndex); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestRollbackIndexHostileWrites(t *testing.T) {
 	if err := sim.RaiseRollbackIndex(testIndex, 1000); err != nil {
 		t.Fatal(err)
 	}
-	tr := sim.Chip.Transport()
+	tr := sim.Chip
 	pub, err := tpm2.NVReadPublic{NVIndex: tpm2.TPMHandle(testIndex)}.Execute(tr)
 	if err != nil {
 		t.Fatal(err)

@@ -8,15 +8,25 @@
 package tpmtest
 
 import (
-	"sync"
+	"errors"
 	"testing"
+	"time"
 
 	emutpm "github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/tpm"
 )
 
-// held serializes the tests of a process on the one simulator.
-var held sync.Mutex
+// held serializes the tests of a process on the one simulator: a token
+// in it means the simulator is free.
+var held = func() chan struct{} {
+	c := make(chan struct{}, 1)
+	c <- struct{}{}
+	return c
+}()
+
+// maxWait is how long Open waits for the simulator before it fails the
+// test (a test that opens it twice without closing would wait forever).
+const maxWait = 5 * time.Minute
 
 // Sim is a simulator-backed TPM opened for one test.
 type Sim struct {
@@ -40,13 +50,21 @@ func Open(t testing.TB) *Sim {
 // there before comes up as after a power cut.
 func OpenDir(t testing.TB, dir string) *Sim {
 	t.Helper()
-	held.Lock()
+	select {
+	case <-held:
+	case <-time.After(maxWait):
+		t.Fatalf("the simulated TPM is still held by another test (or by this one, not closed) after %v", maxWait)
+	}
 	chip, err := emutpm.Open(dir)
+	if errors.Is(err, emutpm.ErrNoSimulator) {
+		held <- struct{}{}
+		t.Skip("the reference TPM needs cgo")
+	}
 	if err != nil {
-		held.Unlock()
+		held <- struct{}{}
 		t.Fatalf("open simulated TPM: %v", err)
 	}
-	s := &Sim{TPM: tpm.New(chip.Transport()), Chip: chip, Dir: dir}
+	s := &Sim{TPM: tpm.New(chip), Chip: chip, Dir: dir}
 	t.Cleanup(func() { s.close() })
 	return s
 }
@@ -58,7 +76,7 @@ func (s *Sim) close() {
 	}
 	s.Chip.Close()
 	s.Chip = nil
-	held.Unlock()
+	held <- struct{}{}
 }
 
 // Close powers the TPM off in order and frees the simulator for the next

@@ -5,29 +5,26 @@ import (
 	"fmt"
 
 	"github.com/google/go-tpm/tpm2"
+	"github.com/google/go-tpm/tpm2/transport"
 )
-
-// MaxSealed is the most a sealed object holds (MAX_SYM_DATA of the
-// reference TPM): enough for a root key, not for bulk data.
-const MaxSealed = 128
 
 // The storage primary key is derived from the owner seed each time it is
 // needed, so it is the same key after every restart for as long as the
 // owner hierarchy is not cleared, and nothing of it is kept outside the TPM.
-func (t *TPM) storagePrimary() (primary, func(), error) {
+func storagePrimary(tr transport.TPM) (primary, func(), error) {
 	rsp, err := tpm2.CreatePrimary{
 		PrimaryHandle: tpm2.TPMRHOwner,
 		InPublic:      tpm2.New2B(tpm2.ECCSRKTemplate),
-	}.Execute(t.raw)
+	}.Execute(tr)
 	if err != nil {
 		return primary{}, nil, fmt.Errorf("storage primary key: %w", err)
 	}
 	pub, err := rsp.OutPublic.Contents()
 	if err != nil {
-		tpm2.FlushContext{FlushHandle: rsp.ObjectHandle}.Execute(t.raw)
+		tpm2.FlushContext{FlushHandle: rsp.ObjectHandle}.Execute(tr)
 		return primary{}, nil, fmt.Errorf("storage primary key: %w", err)
 	}
-	flush := func() { tpm2.FlushContext{FlushHandle: rsp.ObjectHandle}.Execute(t.raw) }
+	flush := func() { tpm2.FlushContext{FlushHandle: rsp.ObjectHandle}.Execute(tr) }
 	return primary{tpm2.NamedHandle{Handle: rsp.ObjectHandle, Name: rsp.Name}, *pub}, flush, nil
 }
 
@@ -58,8 +55,8 @@ func (t *TPM) Seal(secret []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: a sealed secret holds 1 to %d bytes, not %d", ErrInvalidArgument, MaxSealed, len(secret))
 	}
 	var blob []byte
-	err := t.do(func() error {
-		parent, flush, err := t.storagePrimary()
+	err := t.do(func(tr transport.TPM) error {
+		parent, flush, err := storagePrimary(tr)
 		if err != nil {
 			return err
 		}
@@ -77,7 +74,7 @@ func (t *TPM) Seal(secret []byte) ([]byte, error) {
 					FixedTPM: true, FixedParent: true, UserWithAuth: true, NoDA: true,
 				},
 			}),
-		}.Execute(t.raw)
+		}.Execute(tr)
 		if err != nil {
 			return fmt.Errorf("seal: %w", err)
 		}
@@ -94,7 +91,7 @@ func (t *TPM) Seal(secret []byte) ([]byte, error) {
 // ErrUnsealFailed. The secret crosses the command interface encrypted, as
 // in Seal.
 func (t *TPM) Unseal(blob []byte) ([]byte, error) {
-	if len(blob) < 2 || int(binary.BigEndian.Uint16(blob)) > len(blob)-2 {
+	if len(blob) < 2 || len(blob) > MaxSealedBlob || int(binary.BigEndian.Uint16(blob)) > len(blob)-2 {
 		return nil, fmt.Errorf("%w: blob of %d bytes is malformed", ErrUnsealFailed, len(blob))
 	}
 	n := int(binary.BigEndian.Uint16(blob))
@@ -107,19 +104,19 @@ func (t *TPM) Unseal(blob []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: private area: %v", ErrUnsealFailed, err)
 	}
 	var secret []byte
-	err = t.do(func() error {
-		parent, flush, err := t.storagePrimary()
+	err = t.do(func(tr transport.TPM) error {
+		parent, flush, err := storagePrimary(tr)
 		if err != nil {
 			return err
 		}
 		defer flush()
-		loaded, err := tpm2.Load{ParentHandle: parent.NamedHandle, InPrivate: *priv, InPublic: *pub}.Execute(t.raw)
+		loaded, err := tpm2.Load{ParentHandle: parent.NamedHandle, InPrivate: *priv, InPublic: *pub}.Execute(tr)
 		if err != nil {
 			return fmt.Errorf("%w: load: %v", ErrUnsealFailed, err)
 		}
-		defer tpm2.FlushContext{FlushHandle: loaded.ObjectHandle}.Execute(t.raw)
+		defer tpm2.FlushContext{FlushHandle: loaded.ObjectHandle}.Execute(tr)
 		rsp, err := tpm2.Unseal{ItemHandle: tpm2.AuthHandle{Handle: loaded.ObjectHandle, Name: loaded.Name,
-			Auth: parent.encrypted(tpm2.AESEncryption(128, tpm2.EncryptOut))}}.Execute(t.raw)
+			Auth: parent.encrypted(tpm2.AESEncryption(128, tpm2.EncryptOut))}}.Execute(tr)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrUnsealFailed, err)
 		}

@@ -3,7 +3,6 @@ package tpm
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/google/go-tpm/tpm2"
@@ -14,13 +13,8 @@ import (
 // hierarchy (TPMA_NV_PLATFORMCREATE), the hierarchy of the device's own
 // firmware: the owner's TPM2_Clear does not delete them, and only platform
 // authorization may increment them (TPMA_NV_PPWRITE). The owner may read
-// them, so attestation can report them. The platform authorization value is
-// empty, as it is after every TPM2_Startup(CLEAR) until firmware sets one.
-
-func platformAuth() tpm2.AuthHandle {
-	return tpm2.AuthHandle{Handle: tpm2.TPMRHPlatform, Auth: tpm2.PasswordAuth(nil)}
-}
-
+// them, so attestation can report them. A counter counts by one; for a
+// value that must jump (a sequence number) see the rollback index.
 func counterPublic(index uint32) tpm2.TPMSNVPublic {
 	return tpm2.TPMSNVPublic{
 		NVIndex: tpm2.TPMHandle(index),
@@ -37,46 +31,27 @@ func counterPublic(index uint32) tpm2.TPMSNVPublic {
 	}
 }
 
-func checkIndex(index uint32) error {
-	if tpm2.TPMHT(index>>24) != tpm2.TPMHTNVIndex {
-		return fmt.Errorf("%w: %#08x is not an NV index handle (0x01xxxxxx)", ErrInvalidArgument, index)
-	}
-	return nil
-}
-
 // DefineCounter creates a monotonic counter at NV index handle index
 // (0x01000000–0x01FFFFFF). A new counter has never been written; Counter
-// reports it as 0. It returns ErrCounterExists if anything is defined at
+// reports it as 0. It returns ErrIndexExists if anything is defined at
 // index already, leaving it as it is.
 func (t *TPM) DefineCounter(index uint32) error {
 	if err := checkIndex(index); err != nil {
 		return err
 	}
-	return t.do(func() error {
-		_, err := tpm2.NVDefineSpace{
-			AuthHandle: platformAuth(),
-			PublicInfo: tpm2.New2B(counterPublic(index)),
-		}.Execute(t.raw)
-		if errors.Is(err, tpm2.TPMRCNVDefined) {
-			return fmt.Errorf("define counter %#08x: %w", index, ErrCounterExists)
-		}
-		if err != nil {
-			return fmt.Errorf("define counter %#08x: %w", index, err)
-		}
-		return nil
-	})
+	return t.do(func(tr transport.TPM) error { return defineSpace(tr, counterPublic(index)) })
 }
 
 // Counter returns the value of the counter at index: 0 if it was never
-// incremented. It returns ErrCounterUndefined or ErrNotCounter if there is
-// no counter at index.
+// incremented. It returns ErrIndexUndefined or ErrWrongIndexType if there
+// is no counter at index.
 func (t *TPM) Counter(index uint32) (uint64, error) {
 	if err := checkIndex(index); err != nil {
 		return 0, err
 	}
 	var v uint64
-	err := t.do(func() error {
-		c, err := t.counter(index)
+	err := t.do(func(tr transport.TPM) error {
+		c, err := readCounter(tr, index)
 		v = c.value
 		return err
 	})
@@ -93,19 +68,19 @@ func (t *TPM) IncrementCounter(index uint32) error {
 	if err := checkIndex(index); err != nil {
 		return err
 	}
-	return t.do(func() error {
-		c, err := t.counter(index)
+	return t.do(func(tr transport.TPM) error {
+		c, err := readCounter(tr, index)
 		if err != nil {
 			return err
 		}
-		return t.increment(c)
+		return increment(tr, c)
 	})
 }
 
 // AdvanceCounterTo increments the counter at index until it holds value.
-// It returns ErrCounterBackward, changing nothing, if the counter is already
-// above value, and ErrAdvanceTooFar, changing nothing, if that would take
-// more than MaxCounterAdvance increments. A counter at value already (a
+// It returns ErrBackward, changing nothing, if the counter is already above
+// value, and ErrAdvanceTooFar, changing nothing, if that would take more
+// than MaxCounterAdvance increments. A counter at value already (a
 // never-written counter counts as 0) is left alone.
 //
 // On success the counter holds value, or more if it had never been written
@@ -116,14 +91,14 @@ func (t *TPM) AdvanceCounterTo(index uint32, value uint64) error {
 	if err := checkIndex(index); err != nil {
 		return err
 	}
-	return t.do(func() error {
-		c, err := t.counter(index)
+	return t.do(func(tr transport.TPM) error {
+		c, err := readCounter(tr, index)
 		if err != nil {
 			return err
 		}
 		switch {
 		case value < c.value:
-			return fmt.Errorf("advance counter %#08x from %d to %d: %w", index, c.value, value, ErrCounterBackward)
+			return fmt.Errorf("advance counter %#08x from %d to %d: %w", index, c.value, value, ErrBackward)
 		case value == c.value:
 			return nil
 		case value-c.value > MaxCounterAdvance:
@@ -131,10 +106,10 @@ func (t *TPM) AdvanceCounterTo(index uint32, value uint64) error {
 		}
 		if !c.written {
 			// The first increment starts from the TPM's floor, not from 0.
-			if err := t.increment(c); err != nil {
+			if err := increment(tr, c); err != nil {
 				return err
 			}
-			if c, err = t.counter(index); err != nil {
+			if c, err = readCounter(tr, index); err != nil {
 				return err
 			}
 		}
@@ -145,12 +120,12 @@ func (t *TPM) AdvanceCounterTo(index uint32, value uint64) error {
 		// times what the TPM itself does; the command is the same every
 		// time (password session, no nonces), so it is marshalled once and
 		// then resent as bytes.
-		rec := &recorder{next: t.raw}
+		rec := &recorder{next: tr}
 		if _, err := (tpm2.NVIncrement{AuthHandle: platformAuth(), NVIndex: c.handle}).Execute(rec); err != nil {
 			return fmt.Errorf("advance counter %#08x: stopped at %d of %d: %w", index, c.value, value, err)
 		}
 		for c.value++; c.value < value; c.value++ {
-			if err := sendRaw(t.raw, rec.cmd); err != nil {
+			if err := sendRaw(tr, rec.cmd); err != nil {
 				return fmt.Errorf("advance counter %#08x: stopped at %d of %d: %w", index, c.value, value, err)
 			}
 		}
@@ -165,30 +140,20 @@ type counterState struct {
 	value   uint64
 }
 
-// counter reads the counter at index; the caller holds t.mu.
-func (t *TPM) counter(index uint32) (counterState, error) {
-	pub, err := tpm2.NVReadPublic{NVIndex: tpm2.TPMHandle(index)}.Execute(t.raw)
-	if errors.Is(err, tpm2.TPMRCHandle) {
-		return counterState{}, fmt.Errorf("read counter %#08x: %w", index, ErrCounterUndefined)
-	}
+// readCounter reads the counter at index.
+func readCounter(tr transport.TPM, index uint32) (counterState, error) {
+	nv, err := readPublic(tr, index)
 	if err != nil {
-		return counterState{}, fmt.Errorf("read counter %#08x: %w", index, err)
+		return counterState{}, err
 	}
-	info, err := pub.NVPublic.Contents()
-	if err != nil {
-		return counterState{}, fmt.Errorf("read counter %#08x: %w", index, err)
+	if nv.public.Attributes.NT != tpm2.TPMNTCounter {
+		return counterState{}, fmt.Errorf("counter %#08x: %w", index, ErrWrongIndexType)
 	}
-	if info.Attributes.NT != tpm2.TPMNTCounter {
-		return counterState{}, fmt.Errorf("read counter %#08x: %w", index, ErrNotCounter)
-	}
-	c := counterState{
-		handle:  tpm2.NamedHandle{Handle: info.NVIndex, Name: pub.NVName},
-		written: info.Attributes.Written,
-	}
+	c := counterState{handle: nv.handle, written: nv.public.Attributes.Written}
 	if !c.written {
 		return c, nil // TPM2_NV_Read would answer TPM_RC_NV_UNINITIALIZED
 	}
-	rsp, err := tpm2.NVRead{AuthHandle: platformAuth(), NVIndex: c.handle, Size: 8}.Execute(t.raw)
+	rsp, err := tpm2.NVRead{AuthHandle: platformAuth(), NVIndex: c.handle, Size: 8}.Execute(tr)
 	if err != nil {
 		return counterState{}, fmt.Errorf("read counter %#08x: %w", index, err)
 	}
@@ -199,9 +164,9 @@ func (t *TPM) counter(index uint32) (counterState, error) {
 	return c, nil
 }
 
-// increment sends one TPM2_NV_Increment; the caller holds t.mu.
-func (t *TPM) increment(c counterState) error {
-	if _, err := (tpm2.NVIncrement{AuthHandle: platformAuth(), NVIndex: c.handle}).Execute(t.raw); err != nil {
+// increment sends one TPM2_NV_Increment.
+func increment(tr transport.TPM, c counterState) error {
+	if _, err := (tpm2.NVIncrement{AuthHandle: platformAuth(), NVIndex: c.handle}).Execute(tr); err != nil {
 		return fmt.Errorf("increment counter %#08x: %w", uint32(c.handle.Handle), err)
 	}
 	return nil
@@ -220,8 +185,8 @@ func (r *recorder) Send(cmd []byte) ([]byte, error) {
 
 // sendRaw sends a marshalled command whose response carries no parameters
 // worth reading, and returns the TPM's response code as an error.
-func sendRaw(t transport.TPM, cmd []byte) error {
-	rsp, err := t.Send(cmd)
+func sendRaw(tr transport.TPM, cmd []byte) error {
+	rsp, err := tr.Send(cmd)
 	if err != nil {
 		return err
 	}

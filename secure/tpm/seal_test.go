@@ -1,4 +1,4 @@
-package tpm
+package tpm_test
 
 import (
 	"bytes"
@@ -6,33 +6,32 @@ import (
 	"testing"
 
 	"github.com/google/go-tpm/tpm2/transport"
+	"github.com/teeup/teeup/secure/tpm"
+	"github.com/teeup/teeup/secure/tpm/tpmtest"
 )
 
 func TestSealUnseal(t *testing.T) {
-	dir := t.TempDir()
-	tp := openTPM(t, dir)
+	sim := tpmtest.Open(t)
 	secret := bytes.Repeat([]byte{0x5a}, 32)
-	blob, err := tp.Seal(secret)
+	blob, err := sim.Seal(secret)
 	if err != nil {
 		t.Fatalf("Seal: %v", err)
 	}
 	if bytes.Contains(blob, secret) {
 		t.Fatalf("the sealed blob holds the secret in the clear")
 	}
-	got, err := tp.Unseal(blob)
+	got, err := sim.Unseal(blob)
 	if err != nil || !bytes.Equal(got, secret) {
 		t.Fatalf("Unseal = %x, %v; want %x", got, err, secret)
 	}
-	// A reset and a restart of the process keep the storage key.
-	if err := tp.Reset(); err != nil {
-		t.Fatal(err)
-	}
-	mustClose(t, tp)
-	tp = openTPM(t, dir)
+	// A reset and a restart of the TPM keep the storage key.
+	sim.Reset(t)
+	dir := sim.Dir
+	sim.Close()
+	tp := tpmtest.OpenDir(t, dir)
 	if got, err := tp.Unseal(blob); err != nil || !bytes.Equal(got, secret) {
 		t.Fatalf("Unseal after restart = %x, %v", got, err)
 	}
-
 	attacks := []struct {
 		name string
 		blob []byte
@@ -42,22 +41,22 @@ func TestSealUnseal(t *testing.T) {
 		{"length past the end", append([]byte{0xff, 0xff}, blob[2:]...)},
 		{"flipped private byte", flip(blob, len(blob)-5)},
 		{"flipped public byte", flip(blob, 8)},
+		{"longer than any blob", make([]byte, tpm.MaxSealedBlob+1)},
 	}
 	for _, a := range attacks {
-		if _, err := tp.Unseal(a.blob); !errors.Is(err, ErrUnsealFailed) {
+		if _, err := tp.Unseal(a.blob); !errors.Is(err, tpm.ErrUnsealFailed) {
 			t.Errorf("%s: Unseal = %v, want ErrUnsealFailed", a.name, err)
 		}
 	}
-	for _, n := range []int{0, MaxSealed + 1} {
-		if _, err := tp.Seal(make([]byte, n)); !errors.Is(err, ErrInvalidArgument) {
+	for _, n := range []int{0, tpm.MaxSealed + 1} {
+		if _, err := tp.Seal(make([]byte, n)); !errors.Is(err, tpm.ErrInvalidArgument) {
 			t.Errorf("Seal(%d bytes) = %v, want ErrInvalidArgument", n, err)
 		}
 	}
-	mustClose(t, tp)
+	tp.Close()
 
 	// Another device's TPM cannot unseal it.
-	other := openTPM(t, t.TempDir())
-	if _, err := other.Unseal(blob); !errors.Is(err, ErrUnsealFailed) {
+	if _, err := tpmtest.Open(t).Unseal(blob); !errors.Is(err, tpm.ErrUnsealFailed) {
 		t.Fatalf("another TPM unsealed the blob: %v", err)
 	}
 }
@@ -87,9 +86,8 @@ func (b *busTap) Send(cmd []byte) ([]byte, error) {
 // Seal and an Unseal: the secret goes in and comes back out, and in
 // neither direction is it on the bus in the clear.
 func TestSealedSecretNeverCrossesInClear(t *testing.T) {
-	tp := openTPM(t, t.TempDir())
-	tap := &busTap{next: tp.raw}
-	tp.raw = tap
+	tap := &busTap{next: tpmtest.Open(t).Chip}
+	tp := tpm.New(tap)
 	secret := []byte("the store's root key: 32 bytes!!")
 	blob, err := tp.Seal(secret)
 	if err != nil {
