@@ -250,6 +250,17 @@ func (c *Client) Clean(ctx context.Context) error {
 	return err
 }
 
+// DeviceStatus returns the secure world's whole status: the bootloader's
+// journal, each component's counter and slots, and the TA store.
+func (c *Client) DeviceStatus(ctx context.Context) (*DeviceStatusResult, error) {
+	r, err := c.call(ctx, DeviceStatusArgs{})
+	if err != nil {
+		return nil, err
+	}
+	res := r.Result.(DeviceStatusResult)
+	return &res, nil
+}
+
 // Reboot asks the secure world to reset the device. The session ends
 // with the reset: the client cannot be used after it.
 func (c *Client) Reboot(ctx context.Context) error {

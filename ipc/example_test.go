@@ -30,6 +30,9 @@ func (device) Reject(context.Context) error         { return ipc.ErrBadState }
 func (device) Reboot(context.Context) error         { return nil }
 func (device) Cancel(context.Context, uint64) error { return nil }
 func (device) Clean(context.Context) error          { return nil }
+func (device) DeviceStatus(context.Context) (*ipc.DeviceStatusResult, error) {
+	return nil, ipc.ErrUnsupported
+}
 func (device) RelayTEEP(context.Context, []byte) ([]byte, error) {
 	return nil, ipc.ErrUnsupported
 }

@@ -97,6 +97,13 @@ func (f *fakeHandler) Clean(ctx context.Context) error {
 	return f.record(OpClean, CleanArgs{})
 }
 
+func (f *fakeHandler) DeviceStatus(ctx context.Context) (*DeviceStatusResult, error) {
+	if err := f.record(OpDeviceStatus, DeviceStatusArgs{}); err != nil {
+		return nil, err
+	}
+	return &DeviceStatusResult{State: "idle"}, nil
+}
+
 func (f *fakeHandler) Accept(ctx context.Context) error {
 	if f.block != nil {
 		close(f.entered)

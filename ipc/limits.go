@@ -44,6 +44,8 @@ const (
 	MaxDigest = 128
 	// MaxURI bounds the URI of a payload request.
 	MaxURI = 2048
+	// MaxStatusText bounds each name and state in a DeviceStatusResult.
+	MaxStatusText = 64
 	// MaxMessage bounds the message of an error response. The server
 	// truncates longer handler messages; the client refuses them.
 	MaxMessage = 1024

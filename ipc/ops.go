@@ -35,6 +35,10 @@ const (
 	OpCancel Op = 12 // CancelArgs → nothing
 	// OpClean discards a failed update set (PSA FWU psa_fwu_clean).
 	OpClean Op = 13 // CleanArgs → nothing
+	// OpDeviceStatus asks for the secure world's whole status: the
+	// bootloader's journal, each component's counter and slots, the TA
+	// store; what `device status` shows of a device that is off.
+	OpDeviceStatus Op = 14 // DeviceStatusArgs → DeviceStatusResult
 )
 
 // State is the state of a component, as in the PSA Firmware Update API.
@@ -127,6 +131,10 @@ type (
 	CleanArgs struct {
 		_ struct{} `cbor:",toarray"`
 	}
+	// DeviceStatusArgs asks for the secure world's status.
+	DeviceStatusArgs struct {
+		_ struct{} `cbor:",toarray"`
+	}
 	// RelayTEEPArgs carries a TEEP message from the TAM to the Agent.
 	RelayTEEPArgs struct {
 		_       struct{} `cbor:",toarray"`
@@ -194,6 +202,123 @@ type (
 	}
 )
 
+// The secure world's status, the result of DeviceStatus.
+type (
+	// DeviceStatusResult is the bootloader's view of the device and the
+	// TA store's records, as the secure world reads them.
+	DeviceStatusResult struct {
+		_           struct{} `cbor:",toarray"`
+		State       string   // idle, staged, trial, confirming or reverting
+		Set         []string // the components of the install set in progress
+		TrialBoots  uint64
+		Generation  uint64 // of the journal
+		LastOutcome string // of the last install set
+		Components  []ComponentStatus
+		TAs         []TAStatus
+	}
+	// ComponentStatus is one component's anti-rollback counter and what
+	// each of its slots holds.
+	ComponentStatus struct {
+		_                  struct{} `cbor:",toarray"`
+		Component          string
+		Counter            uint64
+		Primary, Secondary SlotStatus
+	}
+	// SlotStatus is the image a slot holds, if it verifies (ImageDigest
+	// is not empty), or why it does not (Error).
+	SlotStatus struct {
+		_              struct{} `cbor:",toarray"`
+		SequenceNumber uint64
+		ManifestDigest []byte // encoded SUIT digest of the manifest
+		ImageDigest    []byte // SHA-256 of the image
+		Size           uint64
+		Error          string
+	}
+	// TAStatus is one record of the TA store: never its personalization
+	// data, only whether it has some.
+	TAStatus struct {
+		_              struct{} `cbor:",toarray"`
+		ID             [][]byte
+		SequenceNumber uint64
+		Flags          uint64 // TAUnlinked, TAPersonalized
+		Size           uint64 // of the image
+		SHA256         []byte // of the image
+	}
+)
+
+// The flags of a TAStatus (the wire has no booleans).
+const (
+	TAUnlinked     = 1 << 0 // the TA was removed; nothing else is kept of it
+	TAPersonalized = 1 << 1 // the TA has personalization data
+)
+
+// Verified reports whether the slot holds an image that verifies.
+func (s SlotStatus) Verified() bool { return len(s.ImageDigest) > 0 }
+
+func (r DeviceStatusResult) validate() error {
+	if err := checkText("state", r.State, MaxStatusText); err != nil {
+		return err
+	}
+	if err := checkText("last outcome", r.LastOutcome, MaxStatusText); err != nil {
+		return err
+	}
+	if len(r.Set) > MaxComponents {
+		return tooMany("components in the set", len(r.Set), MaxComponents)
+	}
+	for _, c := range r.Set {
+		if err := checkText("component", c, MaxStatusText); err != nil {
+			return err
+		}
+	}
+	if len(r.Components) > MaxComponents {
+		return tooMany("components", len(r.Components), MaxComponents)
+	}
+	for _, c := range r.Components {
+		if err := c.validate(); err != nil {
+			return err
+		}
+	}
+	if len(r.TAs) > MaxComponents {
+		return tooMany("TAs", len(r.TAs), MaxComponents)
+	}
+	for _, ta := range r.TAs {
+		if err := ta.validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c ComponentStatus) validate() error {
+	if err := checkText("component", c.Component, MaxStatusText); err != nil {
+		return err
+	}
+	if err := c.Primary.validate(); err != nil {
+		return err
+	}
+	return c.Secondary.validate()
+}
+
+func (s SlotStatus) validate() error {
+	if err := checkBytes("manifest digest", s.ManifestDigest, MaxDigest); err != nil {
+		return err
+	}
+	if err := checkBytes("image digest", s.ImageDigest, MaxDigest); err != nil {
+		return err
+	}
+	return checkText("slot error", s.Error, MaxMessage)
+}
+
+func (t TAStatus) validate() error {
+	if err := checkComponentID(t.ID); err != nil {
+		return err
+	}
+	if t.Flags&^(TAUnlinked|TAPersonalized) != 0 {
+		return protocolError(Malformed, "unknown TA flags "+strconv.FormatUint(t.Flags, 16), nil)
+	}
+	return checkBytes("TA digest", t.SHA256, MaxDigest)
+}
+
 // noResult is the encoding of "nothing": an empty array.
 type noResult struct {
 	_ struct{} `cbor:",toarray"`
@@ -239,15 +364,16 @@ func checkComponentID(id [][]byte) error {
 	return nil
 }
 
-func (QueryArgs) validate() error   { return nil }
-func (AcceptArgs) validate() error  { return nil }
-func (RejectArgs) validate() error  { return nil }
-func (RebootArgs) validate() error  { return nil }
-func (FinishArgs) validate() error  { return nil }
-func (InstallArgs) validate() error { return nil }
-func (CancelArgs) validate() error  { return nil }
-func (CleanArgs) validate() error   { return nil }
-func (noResult) validate() error    { return nil }
+func (QueryArgs) validate() error        { return nil }
+func (AcceptArgs) validate() error       { return nil }
+func (RejectArgs) validate() error       { return nil }
+func (RebootArgs) validate() error       { return nil }
+func (FinishArgs) validate() error       { return nil }
+func (InstallArgs) validate() error      { return nil }
+func (CancelArgs) validate() error       { return nil }
+func (CleanArgs) validate() error        { return nil }
+func (DeviceStatusArgs) validate() error { return nil }
+func (noResult) validate() error         { return nil }
 func (a StartUpdateArgs) validate() error {
 	return checkBytes("envelope", a.Envelope, MaxEnvelope)
 }

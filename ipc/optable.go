@@ -65,6 +65,17 @@ var opTable = []opRow{
 		func(ctx context.Context, s *session, a CancelArgs) error { return s.h.Cancel(ctx, a.Set) }),
 	noResultOp(OpClean, "Clean",
 		func(ctx context.Context, s *session, _ CleanArgs) error { return s.h.Clean(ctx) }),
+	withResult(OpDeviceStatus, "DeviceStatus", resultAs[DeviceStatusResult](),
+		func(ctx context.Context, s *session, _ DeviceStatusArgs) (DeviceStatusResult, error) {
+			r, err := s.h.DeviceStatus(ctx)
+			if err == nil && r == nil {
+				err = Errorf(Internal, "DeviceStatus returned no result")
+			}
+			if err != nil {
+				return DeviceStatusResult{}, err
+			}
+			return *r, nil
+		}),
 }
 
 // opRow is one row of the op table.

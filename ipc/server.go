@@ -35,6 +35,8 @@ type Handler interface {
 	Cancel(ctx context.Context, set uint64) error
 	// Clean discards a failed update set.
 	Clean(ctx context.Context) error
+	// DeviceStatus reports the secure world's whole status.
+	DeviceStatus(ctx context.Context) (*DeviceStatusResult, error)
 	// Reboot agrees to reset the device; after its answer is sent Serve
 	// returns ErrReboot, and the secure world resets.
 	Reboot(ctx context.Context) error

@@ -23,18 +23,19 @@ func testRequests() []struct {
 		name string
 		req  *Request
 	}{
-		{"request-query", &Request{Version: 3, ID: 1, Op: OpQuery, Args: QueryArgs{}}},
-		{"request-start-update", &Request{Version: 3, ID: 2, Op: OpStartUpdate, Args: StartUpdateArgs{Envelope: []byte{0xd8, 0x6b, 0xa2, 0x02, 0x40, 0x03, 0x40}}}},
-		{"request-write-chunk", &Request{Version: 3, ID: 3, Op: OpWriteChunk, Args: WriteChunkArgs{Set: 42, Payload: 1, Offset: 4096, Data: []byte{0xde, 0xad, 0xbe, 0xef}}}},
-		{"request-finish", &Request{Version: 3, ID: 4, Op: OpFinish, Args: FinishArgs{Set: 42, Payload: 1}}},
-		{"request-install", &Request{Version: 3, ID: 5, Op: OpInstall, Args: InstallArgs{Set: 42}}},
-		{"request-accept", &Request{Version: 3, ID: 6, Op: OpAccept, Args: AcceptArgs{}}},
-		{"request-reject", &Request{Version: 3, ID: 7, Op: OpReject, Args: RejectArgs{}}},
-		{"request-relay-teep", &Request{Version: 3, ID: 8, Op: OpRelayTEEP, Args: RelayTEEPArgs{Message: []byte{0x83, 0x01, 0xa0, 0x40}}}},
-		{"request-get-evidence", &Request{Version: 3, ID: 9, Op: OpGetEvidence, Args: GetEvidenceArgs{Nonce: []byte{1, 2, 3, 4, 5, 6, 7, 8}}}},
-		{"request-write-shared", &Request{Version: 3, ID: 11, Op: OpWriteShared, Args: WriteSharedArgs{Set: 42, Payload: 1, Offset: 1 << 20, Start: 2 << 20, Length: 1 << 20}}},
-		{"request-cancel", &Request{Version: 3, ID: 12, Op: OpCancel, Args: CancelArgs{Set: 42}}},
-		{"request-clean", &Request{Version: 3, ID: 13, Op: OpClean, Args: CleanArgs{}}},
+		{"request-query", &Request{Version: ProtocolVersion, ID: 1, Op: OpQuery, Args: QueryArgs{}}},
+		{"request-start-update", &Request{Version: ProtocolVersion, ID: 2, Op: OpStartUpdate, Args: StartUpdateArgs{Envelope: []byte{0xd8, 0x6b, 0xa2, 0x02, 0x40, 0x03, 0x40}}}},
+		{"request-write-chunk", &Request{Version: ProtocolVersion, ID: 3, Op: OpWriteChunk, Args: WriteChunkArgs{Set: 42, Payload: 1, Offset: 4096, Data: []byte{0xde, 0xad, 0xbe, 0xef}}}},
+		{"request-finish", &Request{Version: ProtocolVersion, ID: 4, Op: OpFinish, Args: FinishArgs{Set: 42, Payload: 1}}},
+		{"request-install", &Request{Version: ProtocolVersion, ID: 5, Op: OpInstall, Args: InstallArgs{Set: 42}}},
+		{"request-accept", &Request{Version: ProtocolVersion, ID: 6, Op: OpAccept, Args: AcceptArgs{}}},
+		{"request-reject", &Request{Version: ProtocolVersion, ID: 7, Op: OpReject, Args: RejectArgs{}}},
+		{"request-relay-teep", &Request{Version: ProtocolVersion, ID: 8, Op: OpRelayTEEP, Args: RelayTEEPArgs{Message: []byte{0x83, 0x01, 0xa0, 0x40}}}},
+		{"request-get-evidence", &Request{Version: ProtocolVersion, ID: 9, Op: OpGetEvidence, Args: GetEvidenceArgs{Nonce: []byte{1, 2, 3, 4, 5, 6, 7, 8}}}},
+		{"request-write-shared", &Request{Version: ProtocolVersion, ID: 11, Op: OpWriteShared, Args: WriteSharedArgs{Set: 42, Payload: 1, Offset: 1 << 20, Start: 2 << 20, Length: 1 << 20}}},
+		{"request-cancel", &Request{Version: ProtocolVersion, ID: 12, Op: OpCancel, Args: CancelArgs{Set: 42}}},
+		{"request-clean", &Request{Version: ProtocolVersion, ID: 13, Op: OpClean, Args: CleanArgs{}}},
+		{"request-device-status", &Request{Version: ProtocolVersion, ID: 14, Op: OpDeviceStatus, Args: DeviceStatusArgs{}}},
 	}
 }
 
@@ -48,24 +49,31 @@ func testResponses() []struct {
 		op   Op
 		resp *Response
 	}{
-		{"response-query", OpQuery, &Response{Version: 3, ID: 1, Result: []ComponentInfo{
+		{"response-query", OpQuery, &Response{Version: ProtocolVersion, ID: 1, Result: []ComponentInfo{
 			{ID: [][]byte{{0x00}, []byte("fw")}, State: StateReady, SequenceNumber: 3, Digest: []byte{0x82, 0x2f, 0x42, 0xab, 0xcd}, Size: 1024},
 		}}},
-		{"response-start-update", OpStartUpdate, &Response{Version: 3, ID: 2, Result: StartResult{Set: 42, Payloads: []PayloadRequest{
+		{"response-start-update", OpStartUpdate, &Response{Version: ProtocolVersion, ID: 2, Result: StartResult{Set: 42, Payloads: []PayloadRequest{
 			{Index: 1, Component: [][]byte{{0x00}}, URI: "https://x.example/fw", Size: 65536},
 		}}}},
-		{"response-write-chunk", OpWriteChunk, &Response{Version: 3, ID: 3}},
-		{"response-write-shared", OpWriteShared, &Response{Version: 3, ID: 11}},
-		{"response-finish", OpFinish, &Response{Version: 3, ID: 4}},
-		{"response-install", OpInstall, &Response{Version: 3, ID: 5}},
-		{"response-accept", OpAccept, &Response{Version: 3, ID: 6}},
-		{"response-reject", OpReject, &Response{Version: 3, ID: 7}},
-		{"response-cancel", OpCancel, &Response{Version: 3, ID: 12}},
-		{"response-clean", OpClean, &Response{Version: 3, ID: 13}},
-		{"response-relay-teep", OpRelayTEEP, &Response{Version: 3, ID: 8, Result: RelayTEEPResult{Message: []byte{0x82, 0x02, 0xa0}}}},
-		{"response-get-evidence", OpGetEvidence, &Response{Version: 3, ID: 9, Result: EvidenceResult{Evidence: []byte{0xd2, 0x84}}}},
-		{"response-error-bad-state", OpInstall, &Response{Version: 3, ID: 10, Status: BadState, Message: "payload 1 not finished"}},
-		{"response-error-malformed", OpQuery, &Response{Version: 3, ID: 0, Status: Malformed, Message: "decode request"}},
+		{"response-write-chunk", OpWriteChunk, &Response{Version: ProtocolVersion, ID: 3}},
+		{"response-write-shared", OpWriteShared, &Response{Version: ProtocolVersion, ID: 11}},
+		{"response-finish", OpFinish, &Response{Version: ProtocolVersion, ID: 4}},
+		{"response-install", OpInstall, &Response{Version: ProtocolVersion, ID: 5}},
+		{"response-accept", OpAccept, &Response{Version: ProtocolVersion, ID: 6}},
+		{"response-reject", OpReject, &Response{Version: ProtocolVersion, ID: 7}},
+		{"response-cancel", OpCancel, &Response{Version: ProtocolVersion, ID: 12}},
+		{"response-clean", OpClean, &Response{Version: ProtocolVersion, ID: 13}},
+		{"response-device-status", OpDeviceStatus, &Response{Version: ProtocolVersion, ID: 14, Result: DeviceStatusResult{
+			State: "trial", Set: []string{"normal"}, TrialBoots: 1, Generation: 9, LastOutcome: "installed",
+			Components: []ComponentStatus{{Component: "normal", Counter: 1,
+				Primary:   SlotStatus{SequenceNumber: 2, ManifestDigest: []byte{0x82, 0x2f, 0x41, 0x01}, ImageDigest: []byte{0x02}, Size: 4096},
+				Secondary: SlotStatus{ManifestDigest: []byte{}, ImageDigest: []byte{}, Error: "empty slot"}}},
+			TAs: []TAStatus{{ID: [][]byte{[]byte("TA"), []byte("acme")}, SequenceNumber: 3, Flags: TAPersonalized, Size: 5, SHA256: []byte{0x03}}},
+		}}},
+		{"response-relay-teep", OpRelayTEEP, &Response{Version: ProtocolVersion, ID: 8, Result: RelayTEEPResult{Message: []byte{0x82, 0x02, 0xa0}}}},
+		{"response-get-evidence", OpGetEvidence, &Response{Version: ProtocolVersion, ID: 9, Result: EvidenceResult{Evidence: []byte{0xd2, 0x84}}}},
+		{"response-error-bad-state", OpInstall, &Response{Version: ProtocolVersion, ID: 10, Status: BadState, Message: "payload 1 not finished"}},
+		{"response-error-malformed", OpQuery, &Response{Version: ProtocolVersion, ID: 0, Status: Malformed, Message: "decode request"}},
 	}
 }
 
@@ -468,11 +476,11 @@ func TestEncodeRequestRefuses(t *testing.T) {
 		req  *Request
 		want error
 	}{
-		{"args of another op", &Request{Version: 3, ID: 1, Op: OpQuery, Args: FinishArgs{}}, ErrMalformed},
-		{"pointer args", &Request{Version: 3, ID: 1, Op: OpQuery, Args: &QueryArgs{}}, ErrMalformed},
-		{"nil args", &Request{Version: 3, ID: 1, Op: OpQuery}, ErrMalformed},
-		{"unknown op", &Request{Version: 3, ID: 1, Op: 99, Args: QueryArgs{}}, ErrMalformed},
-		{"chunk over bound", &Request{Version: 3, ID: 1, Op: OpWriteChunk, Args: WriteChunkArgs{Data: make([]byte, MaxChunk+1)}}, ErrLimitExceeded},
+		{"args of another op", &Request{Version: ProtocolVersion, ID: 1, Op: OpQuery, Args: FinishArgs{}}, ErrMalformed},
+		{"pointer args", &Request{Version: ProtocolVersion, ID: 1, Op: OpQuery, Args: &QueryArgs{}}, ErrMalformed},
+		{"nil args", &Request{Version: ProtocolVersion, ID: 1, Op: OpQuery}, ErrMalformed},
+		{"unknown op", &Request{Version: ProtocolVersion, ID: 1, Op: 99, Args: QueryArgs{}}, ErrMalformed},
+		{"chunk over bound", &Request{Version: ProtocolVersion, ID: 1, Op: OpWriteChunk, Args: WriteChunkArgs{Data: make([]byte, MaxChunk+1)}}, ErrLimitExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := EncodeRequest(tc.req)
@@ -487,15 +495,15 @@ func TestEncodeResponseRefuses(t *testing.T) {
 		resp *Response
 		want error
 	}{
-		{"status never sent", &Response{Version: 3, ID: 1, Status: IDMismatch}, ErrMalformed},
-		{"unknown status", &Response{Version: 3, ID: 1, Status: 99}, ErrMalformed},
-		{"result with error", &Response{Version: 3, ID: 1, Status: Busy, Result: EvidenceResult{}}, ErrMalformed},
-		{"message with ok", &Response{Version: 3, ID: 1, Message: "x"}, ErrMalformed},
-		{"result of no known type", &Response{Version: 3, ID: 1, Result: 7}, ErrMalformed},
-		{"pointer result", &Response{Version: 3, ID: 1, Result: &StartResult{}}, ErrMalformed},
-		{"unknown state", &Response{Version: 3, ID: 1, Result: []ComponentInfo{{State: "BOGUS"}}}, ErrMalformed},
-		{"message not UTF-8", &Response{Version: 3, ID: 1, Status: Busy, Message: "\xff"}, ErrMalformed},
-		{"message over bound", &Response{Version: 3, ID: 1, Status: Busy, Message: strings.Repeat("x", MaxMessage+1)}, ErrLimitExceeded},
+		{"status never sent", &Response{Version: ProtocolVersion, ID: 1, Status: IDMismatch}, ErrMalformed},
+		{"unknown status", &Response{Version: ProtocolVersion, ID: 1, Status: 99}, ErrMalformed},
+		{"result with error", &Response{Version: ProtocolVersion, ID: 1, Status: Busy, Result: EvidenceResult{}}, ErrMalformed},
+		{"message with ok", &Response{Version: ProtocolVersion, ID: 1, Message: "x"}, ErrMalformed},
+		{"result of no known type", &Response{Version: ProtocolVersion, ID: 1, Result: 7}, ErrMalformed},
+		{"pointer result", &Response{Version: ProtocolVersion, ID: 1, Result: &StartResult{}}, ErrMalformed},
+		{"unknown state", &Response{Version: ProtocolVersion, ID: 1, Result: []ComponentInfo{{State: "BOGUS"}}}, ErrMalformed},
+		{"message not UTF-8", &Response{Version: ProtocolVersion, ID: 1, Status: Busy, Message: "\xff"}, ErrMalformed},
+		{"message over bound", &Response{Version: ProtocolVersion, ID: 1, Status: Busy, Message: strings.Repeat("x", MaxMessage+1)}, ErrLimitExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := EncodeResponse(tc.resp)
@@ -556,17 +564,17 @@ func TestSpliceMatchesEncoder(t *testing.T) {
 			data := bytes.Repeat([]byte{0x5a}, n)
 			args := WriteChunkArgs{Set: 1, Payload: 2, Offset: 3, Data: data}
 			want := wire(t, requestWire{Version: ProtocolVersion, ID: 9, Op: OpWriteChunk, Args: wire(t, args)})
-			got := mustEncode(t, EncodeRequest, &Request{Version: 3, ID: 9, Op: OpWriteChunk, Args: args})
+			got := mustEncode(t, EncodeRequest, &Request{Version: ProtocolVersion, ID: 9, Op: OpWriteChunk, Args: args})
 			if !bytes.Equal(got, want) {
 				t.Fatalf("request: spliced encoding differs from the encoder's")
 			}
 			res := EvidenceResult{Evidence: data}
 			want = wire(t, responseWire{Version: ProtocolVersion, ID: 9, Result: wire(t, res)})
-			got = mustEncode(t, EncodeResponse, &Response{Version: 3, ID: 9, Result: res})
+			got = mustEncode(t, EncodeResponse, &Response{Version: ProtocolVersion, ID: 9, Result: res})
 			if !bytes.Equal(got, want) {
 				t.Fatalf("response: spliced encoding differs from the encoder's")
 			}
-			if _, err := DecodeRequest(mustEncode(t, EncodeRequest, &Request{Version: 3, ID: 9, Op: OpWriteChunk, Args: args})); err != nil {
+			if _, err := DecodeRequest(mustEncode(t, EncodeRequest, &Request{Version: ProtocolVersion, ID: 9, Op: OpWriteChunk, Args: args})); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -576,7 +584,7 @@ func TestSpliceMatchesEncoder(t *testing.T) {
 // TestDecodeRequestChunkData: the server's decoder leaves the data of a
 // WriteChunk in the frame, which it reuses; DecodeRequest copies it out.
 func TestDecodeRequestChunkData(t *testing.T) {
-	b := mustEncode(t, EncodeRequest, &Request{Version: 3, ID: 3, Op: OpWriteChunk,
+	b := mustEncode(t, EncodeRequest, &Request{Version: ProtocolVersion, ID: 3, Op: OpWriteChunk,
 		Args: WriteChunkArgs{Set: 42, Payload: 1, Offset: 4096, Data: []byte{0xde, 0xad, 0xbe, 0xef}}})
 	inFrame, err := decodeRequest(b)
 	if err != nil {

@@ -20,11 +20,12 @@ type Call struct {
 // set before the session starts; Calls may be read at any time. It is
 // safe for concurrent use.
 type Handler struct {
-	Components []ipc.ComponentInfo // Query's answer
-	Start      *ipc.StartResult    // StartUpdate's answer
-	TEEPReply  []byte              // RelayTEEP's answer
-	EAT        []byte              // GetEvidence's answer
-	Errs       map[ipc.Op]error    // the error an op answers with, if any
+	Components []ipc.ComponentInfo     // Query's answer
+	Start      *ipc.StartResult        // StartUpdate's answer
+	TEEPReply  []byte                  // RelayTEEP's answer
+	EAT        []byte                  // GetEvidence's answer
+	Status     *ipc.DeviceStatusResult // DeviceStatus's answer
+	Errs       map[ipc.Op]error        // the error an op answers with, if any
 
 	mu    sync.Mutex
 	calls []Call
@@ -45,7 +46,10 @@ func NewHandler() *Handler {
 		}},
 		TEEPReply: []byte("teep reply"),
 		EAT:       []byte("eat"),
-		Errs:      map[ipc.Op]error{},
+		Status: &ipc.DeviceStatusResult{State: "idle", LastOutcome: "none", Components: []ipc.ComponentStatus{
+			{Component: "secure", Counter: 7, Primary: ipc.SlotStatus{SequenceNumber: 7, ImageDigest: []byte{0xaa}, Size: 4096}, Secondary: ipc.SlotStatus{Error: "empty slot"}},
+		}},
+		Errs: map[ipc.Op]error{},
 	}
 }
 
@@ -111,6 +115,14 @@ func (h *Handler) Cancel(_ context.Context, set uint64) error {
 
 // Clean implements ipc.Handler.
 func (h *Handler) Clean(context.Context) error { return h.record(ipc.OpClean, ipc.CleanArgs{}) }
+
+// DeviceStatus implements ipc.Handler.
+func (h *Handler) DeviceStatus(context.Context) (*ipc.DeviceStatusResult, error) {
+	if err := h.record(ipc.OpDeviceStatus, ipc.DeviceStatusArgs{}); err != nil {
+		return nil, err
+	}
+	return h.Status, nil
+}
 
 // Accept implements ipc.Handler.
 func (h *Handler) Accept(context.Context) error { return h.record(ipc.OpAccept, ipc.AcceptArgs{}) }

@@ -15,12 +15,17 @@ import (
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 )
 
 // Handler implements ipc.Handler over the update service.
 type Handler struct {
 	FWU *fwu.Service
+	// Boot and Store answer DeviceStatus; with Boot nil it is refused as
+	// unsupported. Store may be nil: no TAs.
+	Boot  *boot.Device
+	Store *storage.Store
 }
 
 var (
@@ -114,6 +119,15 @@ func (h *Handler) Cancel(ctx context.Context, set uint64) error {
 
 // Clean implements ipc.Handler.
 func (h *Handler) Clean(ctx context.Context) error { return wrap(h.FWU.Clean(ctx)) }
+
+// DeviceStatus implements ipc.Handler.
+func (h *Handler) DeviceStatus(ctx context.Context) (*ipc.DeviceStatusResult, error) {
+	if h.Boot == nil {
+		return nil, ipc.Errorf(ipc.Unsupported, "this secure world reports no device status")
+	}
+	st, err := DeviceStatus(ctx, h.Boot, h.Store)
+	return st, wrap(err)
+}
 
 // Accept implements ipc.Handler.
 func (h *Handler) Accept(ctx context.Context) error { return wrap(h.FWU.Accept(ctx)) }
