@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,11 +9,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/normal/control"
+	normalworld "github.com/teeup/teeup/normal/world"
 	"github.com/teeup/teeup/secure/boot"
-	"github.com/teeup/teeup/secure/storage"
+	"github.com/teeup/teeup/secure/suit"
 )
 
 func runDevice(args []string, stdout, stderr io.Writer) error {
@@ -221,13 +225,40 @@ func deviceDecide(args []string, stdout, stderr io.Writer, what string) error {
 	return nil
 }
 
-// statusDoc is what device status prints.
+// statusDoc is what device status prints: the secure world's status, as
+// it answers over ipc when the device runs and as it reads a copy of the
+// device when it is off, and the emulator's count of boots.
 type statusDoc struct {
-	*boot.Status
-	Boots     uint64 `json:"boots"`
-	LastError string `json:"last_error,omitempty"`
-	// TAs are the TA store's records.
-	TAs []taDoc `json:"tas,omitempty"`
+	Running     bool           `json:"running"`
+	Components  []componentDoc `json:"components"`
+	State       string         `json:"state"`
+	Set         []string       `json:"set,omitempty"`
+	TrialBoots  uint64         `json:"trial_boots"`
+	Generation  uint64         `json:"generation"`
+	LastOutcome string         `json:"last_outcome"`
+	Boots       uint64         `json:"boots"`
+	LastError   string         `json:"last_error,omitempty"`
+	TAs         []taDoc        `json:"tas,omitempty"`
+}
+
+type componentDoc struct {
+	Component string  `json:"component"`
+	Counter   uint64  `json:"counter"`
+	Primary   slotDoc `json:"primary"`
+	Secondary slotDoc `json:"secondary"`
+}
+
+type slotDoc struct {
+	Image *imageDoc `json:"image,omitempty"`
+	Error string    `json:"error,omitempty"`
+}
+
+type imageDoc struct {
+	Component      string `json:"component"`
+	SequenceNumber uint64 `json:"sequence_number"`
+	ManifestDigest []byte `json:"manifest_digest"`
+	ImageDigest    []byte `json:"image_digest"`
+	Size           uint64 `json:"size"`
 }
 
 // taDoc is a TA as an operator sees it: never its personalization data.
@@ -235,22 +266,29 @@ type taDoc struct {
 	ID              string `json:"id"`
 	SequenceNumber  uint64 `json:"sequence_number"`
 	Unlinked        bool   `json:"unlinked,omitempty"`
-	Size            int    `json:"size,omitempty"`
+	Size            uint64 `json:"size,omitempty"`
 	SHA256          string `json:"sha256,omitempty"`
 	Personalization bool   `json:"personalized,omitempty"`
 }
 
-func taDocs(tas []storage.TA) []taDoc {
-	var out []taDoc
-	for _, ta := range tas {
-		d := taDoc{ID: ta.ID.String(), SequenceNumber: ta.SequenceNumber, Unlinked: ta.Unlinked}
-		if !ta.Unlinked {
-			sum := sha256.Sum256(ta.Image)
-			d.Size, d.SHA256, d.Personalization = len(ta.Image), hex.EncodeToString(sum[:]), ta.Personalization != nil
+func newStatusDoc(st *ipc.DeviceStatusResult, emu device.State, running bool) statusDoc {
+	doc := statusDoc{Running: running, State: st.State, Set: st.Set, TrialBoots: st.TrialBoots, Generation: st.Generation,
+		LastOutcome: st.LastOutcome, Boots: emu.Boots, LastError: emu.LastError}
+	slot := func(c string, s ipc.SlotStatus) slotDoc {
+		if !s.Verified() {
+			return slotDoc{Error: s.Error}
 		}
-		out = append(out, d)
+		return slotDoc{Image: &imageDoc{Component: c, SequenceNumber: s.SequenceNumber, ManifestDigest: s.ManifestDigest, ImageDigest: s.ImageDigest, Size: s.Size}}
 	}
-	return out
+	for _, c := range st.Components {
+		doc.Components = append(doc.Components, componentDoc{Component: c.Component, Counter: c.Counter, Primary: slot(c.Component, c.Primary), Secondary: slot(c.Component, c.Secondary)})
+	}
+	for _, ta := range st.TAs {
+		doc.TAs = append(doc.TAs, taDoc{ID: suit.ComponentID(ta.ID).String(), SequenceNumber: ta.SequenceNumber,
+			Unlinked: ta.Flags&ipc.TAUnlinked != 0, Size: ta.Size, SHA256: hex.EncodeToString(ta.SHA256),
+			Personalization: ta.Flags&ipc.TAPersonalized != 0})
+	}
+	return doc
 }
 
 func deviceStatus(args []string, stdout, stderr io.Writer) error {
@@ -259,43 +297,51 @@ func deviceStatus(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print JSON")
 	if pos, err := parseFlags(fs, args, stderr); err != nil {
 		return err
-	} else if len(pos) != 0 {
-		return usageError("device status: no arguments")
+	} else if len(pos) != 0 || *dir == "" {
+		return usageError("device status: need --dir")
 	}
-	d, err := openDevice(*dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// A running device is asked, through its normal world; a device that
+	// is off is read from a copy: either way nothing in dir changes.
+	st, err := normalworld.QueryDeviceStatus(ctx, filepath.Join(*dir, controlSocket))
+	running := err == nil
+	if errors.Is(err, control.ErrNoListener) {
+		if device.Running(*dir) {
+			return fmt.Errorf("device status: the device in %s runs but its normal world does not answer (booting, or halted)", *dir)
+		}
+		st, err = device.OfflineStatus(ctx, *dir)
+	}
+	if err != nil {
+		return fmt.Errorf("device status: %w", err)
+	}
+	emu, err := device.LoadState(*dir)
 	if err != nil {
 		return err
 	}
-	st, err := d.Boot.Status(context.Background())
-	doc := statusDoc{Status: st, Boots: d.State.Boots, LastError: d.State.LastError}
-	if store, serr := d.OpenStore(); serr != nil && err == nil {
-		err = serr
-	} else if serr == nil {
-		doc.TAs = taDocs(store.TAs())
-	}
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
+	doc := newStatusDoc(st, emu, running)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(doc)
 	}
-	fmt.Fprintf(stdout, "state: %s (trial boots %d, last outcome %s), boots: %d\n", st.State, st.TrialBoots, st.LastOutcome, doc.Boots)
+	power := "off"
+	if running {
+		power = "running"
+	}
+	fmt.Fprintf(stdout, "device: %s\n", power)
+	fmt.Fprintf(stdout, "state: %s (trial boots %d, last outcome %s), boots: %d\n", doc.State, doc.TrialBoots, doc.LastOutcome, doc.Boots)
 	if doc.LastError != "" {
 		fmt.Fprintf(stdout, "last error: %s\n", doc.LastError)
 	}
-	for _, c := range st.Components {
+	for _, c := range doc.Components {
 		fmt.Fprintf(stdout, "%s: counter %d\n", c.Component, c.Counter)
 		for _, s := range []struct {
 			name string
-			slot boot.SlotStatus
+			slot slotDoc
 		}{{"primary", c.Primary}, {"secondary", c.Secondary}} {
-			if s.slot.Image != nil {
-				fmt.Fprintf(stdout, "  %-9s sequence %d, sha256:%x, %d bytes, verified\n", s.name, s.slot.Image.SequenceNumber, s.slot.Image.ImageDigest[:8], s.slot.Image.Size)
+			if img := s.slot.Image; img != nil {
+				fmt.Fprintf(stdout, "  %-9s sequence %d, sha256:%x, %d bytes, verified\n", s.name, img.SequenceNumber, img.ImageDigest[:min(8, len(img.ImageDigest))], img.Size)
 			} else {
 				fmt.Fprintf(stdout, "  %-9s %s\n", s.name, s.slot.Error)
 			}
@@ -306,7 +352,7 @@ func deviceStatus(args []string, stdout, stderr io.Writer) error {
 		case ta.Unlinked:
 			fmt.Fprintf(stdout, "TA %s: unlinked at sequence %d\n", ta.ID, ta.SequenceNumber)
 		default:
-			fmt.Fprintf(stdout, "TA %s: sequence %d, sha256:%s, %d bytes, personalized %v\n", ta.ID, ta.SequenceNumber, ta.SHA256[:16], ta.Size, ta.Personalization)
+			fmt.Fprintf(stdout, "TA %s: sequence %d, sha256:%s, %d bytes, personalized %v\n", ta.ID, ta.SequenceNumber, ta.SHA256[:min(16, len(ta.SHA256))], ta.Size, ta.Personalization)
 		}
 	}
 	return nil

@@ -43,6 +43,10 @@ type Line struct {
 // connection before its final line: it stopped, or the device reset.
 var ErrHungUp = errors.New("control: the normal world hung up")
 
+// ErrNoListener is returned by Call when nothing listens on the socket:
+// the normal world does not run.
+var ErrNoListener = errors.New("control: no normal world listens")
+
 // MaxRequest bounds a request line.
 const MaxRequest = 1 << 20
 
@@ -135,7 +139,7 @@ func Call(ctx context.Context, path string, req Request, fn func(Line)) (*Line, 
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrNoListener, err)
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() {

@@ -97,6 +97,12 @@ func Run(ctx context.Context, cfg Config) error {
 		switch req.Op {
 		case "status":
 			return status(sw)
+		case "device-status":
+			st, err := client.DeviceStatus(sw)
+			if err != nil {
+				return nil, err
+			}
+			return json.Marshal(st)
 		case "update":
 			a.Progress = func(s string) { say(s); progress(s) }
 			defer func() { a.Progress = say }()

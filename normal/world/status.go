@@ -41,6 +41,24 @@ func QueryStatus(ctx context.Context, sock string) (*Status, error) {
 	return &st, nil
 }
 
+// QueryDeviceStatus asks the device whose normal world listens on sock
+// for the secure world's whole status. A device that does not listen
+// (it is off) is control.ErrNoListener.
+func QueryDeviceStatus(ctx context.Context, sock string) (*ipc.DeviceStatusResult, error) {
+	final, err := control.Call(ctx, sock, control.Request{Op: "device-status"}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if final.Error != "" {
+		return nil, fmt.Errorf("%w: %s", ErrRefused, final.Error)
+	}
+	var st ipc.DeviceStatusResult
+	if err := json.Unmarshal(final.Status, &st); err != nil {
+		return nil, fmt.Errorf("device status: %w", err)
+	}
+	return &st, nil
+}
+
 // ErrRefused wraps the normal world's answer to a request that failed: the
 // update or the status the secure world refused, or could not give.
 var ErrRefused = errors.New("the device refused")
