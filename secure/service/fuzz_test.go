@@ -108,6 +108,9 @@ func FuzzSecureDispatcher(f *testing.F) {
 			{ipc.OpWriteChunk, ipc.WriteChunkArgs{Set: 1, Payload: 0, Offset: 700, Data: rel.Image[700:]}},
 			{ipc.OpFinish, ipc.FinishArgs{Set: 1}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}},
 		{{ipc.OpAccept, ipc.AcceptArgs{}}, {ipc.OpReject, ipc.RejectArgs{}}, {ipc.OpGetEvidence, ipc.GetEvidenceArgs{Nonce: []byte("n")}}},
+		// A set abandoned half way, then the status.
+		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: rel.Envelope}}, {ipc.OpWriteChunk, ipc.WriteChunkArgs{Set: 1, Payload: 0, Data: rel.Image[:700]}},
+			{ipc.OpCancel, ipc.CancelArgs{Set: 1}}, {ipc.OpClean, ipc.CleanArgs{}}, {ipc.OpDeviceStatus, ipc.DeviceStatusArgs{}}},
 		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: fuzzDevice.ta}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}, {ipc.OpQuery, ipc.QueryArgs{}}},
 		// The image through the shared region, which holds it.
 		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: rel.Envelope}}, {ipc.OpWriteShared, ipc.WriteSharedArgs{Set: 1, Length: 700}},
@@ -140,7 +143,7 @@ func FuzzSecureDispatcher(f *testing.F) {
 		copy(mem, rel.Image)
 		shared := ipc.NewSharedFrom(mem)
 		done := make(chan error, 1)
-		go func() { done <- ipc.ServeShared(context.Background(), secure, &service.Handler{FWU: svc}, shared) }()
+		go func() { done <- ipc.ServeShared(context.Background(), secure, &service.Handler{FWU: svc, Boot: fuzzDevice.dev.Boot, Store: fuzzDevice.store}, shared) }()
 		go io.Copy(io.Discard, normal) // answers are not checked, only that they come
 		// The secure world may stop reading mid-stream (a framing error
 		// ends the session): write from a goroutine that closing unblocks.
