@@ -5,9 +5,11 @@
 //
 // The normal world only forwards. Its command set is narrow, modelled on
 // the PSA Firmware Update API (Query, StartUpdate, WriteChunk, Finish,
-// Install, Cancel, Clean, Accept, Reject) and the GlobalPlatform TEE Client API (RelayTEEP,
-// GetEvidence): envelopes, payload bytes and TEEP messages go in, states,
-// payload requests, TEEP messages and evidence come out. Nothing here reads
+// Install, Cancel, Clean, Accept, Reject) and the GlobalPlatform TEE
+// Client API (RelayTEEP, GetEvidence), with DeviceStatus for the
+// operator: envelopes, payload bytes and TEEP messages go in, states,
+// payload requests, TEEP messages, evidence and status come out. Each
+// operation is one row of the op table (optable.go). Nothing here reads
 // keys or flash; the Handler behind Serve does, in the secure world.
 //
 // Trust: the secure world trusts nothing the peer sends. Serve refuses
