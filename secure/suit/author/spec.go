@@ -1,6 +1,7 @@
 package author
 
 import (
+	"bytes"
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/x509"
@@ -9,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,12 +128,44 @@ var textKeys = map[string]int64{
 // in the envelope, whatever its URI. Unknown fields, sequences, members and
 // text keys are errors, never ignored.
 func LoadSpec(path string, integrateAll bool) (*Manifest, error) {
-	raw, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	return ReadSpec(f, path, filepath.Dir(path), SpecOptions{IntegrateAll: integrateAll})
+}
+
+// SpecOptions change how ReadSpec reads a spec.
+type SpecOptions struct {
+	// IntegrateAll carries every file payload in the envelope.
+	IntegrateAll bool
+	// VendorID and ClassID, when set, stand for a spec's missing vendor-id
+	// and class-id (derived with VendorID and ClassID from names, say); a
+	// spec that names them too must name the same, or it is refused.
+	VendorID, ClassID []byte
+}
+
+// ErrIDConflict: a spec names a vendor or class ID other than the one
+// given in SpecOptions.
+var ErrIDConflict = errors.New("author: the spec names another ID")
+
+// ErrSpecTooLarge: a spec of more than MaxSpecSize bytes.
+var ErrSpecTooLarge = errors.New("author: the spec is larger than a spec may be")
+
+// ReadSpec is LoadSpec for a spec read from r (at most MaxSpecSize bytes):
+// name is what errors call it, and the files it names are relative to dir.
+func ReadSpec(r io.Reader, name, dir string, opts SpecOptions) (*Manifest, error) {
+	path, integrateAll := name, opts.IntegrateAll
+	raw, err := io.ReadAll(io.LimitReader(r, MaxSpecSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > MaxSpecSize {
+		return nil, fmt.Errorf("%s: %w (%d bytes)", path, ErrSpecTooLarge, MaxSpecSize)
+	}
 	var s specFile
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -140,10 +174,10 @@ func LoadSpec(path string, integrateAll bool) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: sequence-number is required", path)
 	}
 	b := &Manifest{SequenceNumber: *s.SequenceNumber, ReferenceURI: s.ReferenceURI}
-	if b.VendorID, err = dryrun.ParseUUID(s.VendorID); err != nil {
+	if b.VendorID, err = specID(s.VendorID, opts.VendorID); err != nil {
 		return nil, fmt.Errorf("%s: vendor-id: %w", path, err)
 	}
-	if b.ClassID, err = dryrun.ParseUUID(s.ClassID); err != nil {
+	if b.ClassID, err = specID(s.ClassID, opts.ClassID); err != nil {
 		return nil, fmt.Errorf("%s: class-id: %w", path, err)
 	}
 	if s.DeviceID != "" {
@@ -193,7 +227,7 @@ func LoadSpec(path string, integrateAll bool) (*Manifest, error) {
 		bc := Component{ID: id, URI: c.URI, Integrate: c.Integrate || (integrateAll && c.Content == ""),
 			Slot: c.Slot, Invoke: c.Invoke, DecryptOnFetch: c.DecryptOnFetch}
 		if c.Encrypt != nil {
-			if bc.Encrypt, err = c.Encrypt.build(filepath.Dir(path)); err != nil {
+			if bc.Encrypt, err = c.Encrypt.build(dir); err != nil {
 				return nil, fmt.Errorf("%s: component %d: %w", path, i, err)
 			}
 		}
@@ -203,7 +237,7 @@ func LoadSpec(path string, integrateAll bool) (*Manifest, error) {
 		case c.File != "":
 			f := c.File
 			if !filepath.IsAbs(f) {
-				f = filepath.Join(filepath.Dir(path), f)
+				f = filepath.Join(dir, f)
 			}
 			if bc.Payload, err = os.ReadFile(f); err != nil {
 				return nil, err
@@ -261,4 +295,20 @@ func ReadRecipientKey(path string) (*ecdh.PublicKey, error) {
 		return nil, fmt.Errorf("%s: not a P-256 key", path)
 	}
 	return ek, nil
+}
+
+// specID is the UUID a spec names, or given when it names none; both, if
+// different, are refused.
+func specID(named string, given []byte) ([]byte, error) {
+	if named == "" && given != nil {
+		return given, nil
+	}
+	id, err := dryrun.ParseUUID(named)
+	if err != nil {
+		return nil, err
+	}
+	if given != nil && !bytes.Equal(id, given) {
+		return nil, fmt.Errorf("%w: %s, not %s", ErrIDConflict, named, FormatUUID([16]byte(given)))
+	}
+	return id, nil
 }
