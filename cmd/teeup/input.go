@@ -14,19 +14,28 @@ import (
 	"github.com/teeup/teeup/secure/suit"
 )
 
-// readEnvelope reads an envelope from binary CBOR or hex text (whitespace
-// ignored), the form the published vectors take.
-func readEnvelope(path string) (*suit.Envelope, error) {
-	raw, err := os.ReadFile(path)
+// readEnvelope reads an envelope (standard input for "-") from binary
+// CBOR or hex text (whitespace ignored), the form the published vectors
+// take.
+func (a *app) readEnvelope(path string) (*suit.Envelope, error) {
+	raw, err := a.readFile(path)
 	if err != nil {
 		return nil, err
 	}
 	data := decodeMaybeHex(raw)
 	env, err := suit.ParseEnvelope(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, notEnvelope(displayName(path), err)
 	}
 	return env, nil
+}
+
+// displayName is how messages call a file name: "-" is standard input.
+func displayName(path string) string {
+	if path == stdio {
+		return "standard input"
+	}
+	return path
 }
 
 func decodeMaybeHex(raw []byte) []byte {

@@ -2,12 +2,12 @@ package main
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/teeup/teeup/secure/suit"
 )
@@ -17,20 +17,20 @@ import (
 type inspectDoc struct {
 	Tagged         bool           `json:"tagged"`
 	Size           int            `json:"size"`
-	DigestAlg      int64          `json:"digest-alg"`
+	DigestAlg      string         `json:"digest_alg"`
 	Digest         string         `json:"digest"`
-	DigestMatches  bool           `json:"digest-matches"`
-	AuthBlocks     []string       `json:"authentication-blocks"`
-	Version        uint64         `json:"manifest-version"`
-	SequenceNumber uint64         `json:"sequence-number"`
-	ReferenceURI   string         `json:"reference-uri,omitempty"`
-	ComponentID    string         `json:"manifest-component-id,omitempty"`
-	SetVersion     []int64        `json:"set-version,omitempty"`
+	DigestMatches  bool           `json:"digest_matches"`
+	AuthBlocks     []string       `json:"authentication_blocks"`
+	Version        uint64         `json:"manifest_version"`
+	SequenceNumber uint64         `json:"sequence_number"`
+	ReferenceURI   string         `json:"reference_uri,omitempty"`
+	ComponentID    string         `json:"manifest_component_id,omitempty"`
+	SetVersion     []int64        `json:"set_version,omitempty"`
 	Components     []string       `json:"components"`
 	Dependencies   []string       `json:"dependencies,omitempty"`
 	Sequences      []sequenceDoc  `json:"sequences"`
 	Text           map[string]any `json:"text,omitempty"`
-	Integrated     map[string]int `json:"integrated-payloads,omitempty"`
+	Integrated     map[string]int `json:"integrated_payloads,omitempty"`
 }
 
 type sequenceDoc struct {
@@ -42,37 +42,41 @@ type sequenceDoc struct {
 
 type commandDoc struct {
 	Name         string         `json:"name"`
-	Policy       *uint64        `json:"reporting-policy,omitempty"`
+	Policy       *uint64        `json:"reporting_policy,omitempty"`
 	Index        any            `json:"index,omitempty"`
 	Params       map[string]any `json:"parameters,omitempty"`
 	Alternatives [][]commandDoc `json:"sequences,omitempty"`
 }
 
-func manifestInspect(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("manifest inspect", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args, stderr)
-	if err != nil {
-		return err
+func (a *app) inspectCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "inspect [--json] ENVELOPE",
+		Short: "Show what an envelope says, verifying nothing",
+		Long: `Decode ENVELOPE ("-": standard input) and show what it holds: its digest and whether the
+manifest matches it, its authentication blocks (not verified: use verify), the sequence
+number, the components, every command of every sequence, text and integrated payloads.
+Nothing shown is verified: inspect reads manifests from anyone.`,
+		Example: "  teeup manifest inspect update.suit\n  teeup manifest inspect --json update.suit | jq .sequence_number",
+		Args:    exactArgs(1, "one ENVELOPE"),
+		RunE: func(_ *cobra.Command, pos []string) error {
+			env, err := a.readEnvelope(pos[0])
+			if err != nil {
+				return err
+			}
+			doc, err := describe(env)
+			if err != nil {
+				return notEnvelope(displayName(pos[0]), err)
+			}
+			if asJSON {
+				return writeJSON(a.stdout, doc)
+			}
+			printDoc(a.stdout, doc)
+			return nil
+		},
 	}
-	if len(pos) != 1 {
-		return usageError("manifest inspect: need one file")
-	}
-	env, err := readEnvelope(pos[0])
-	if err != nil {
-		return err
-	}
-	doc, err := describe(env)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
-	}
-	printDoc(stdout, doc)
-	return nil
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
 }
 
 func describe(env *suit.Envelope) (*inspectDoc, error) {
@@ -81,7 +85,7 @@ func describe(env *suit.Envelope) (*inspectDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc.DigestAlg, doc.Digest = d.Alg, hex.EncodeToString(d.Bytes)
+	doc.DigestAlg, doc.Digest = digestName(d.Alg), hex.EncodeToString(d.Bytes)
 	_, derr := env.CheckDigest()
 	doc.DigestMatches = derr == nil
 	blocks, err := env.AuthBlocks()
@@ -249,7 +253,7 @@ func printDoc(w io.Writer, d *inspectDoc) {
 	if !d.DigestMatches {
 		match = "DOES NOT match the manifest"
 	}
-	fmt.Fprintf(w, "manifest digest: %s:%s (%s)\n", digestName(d.DigestAlg), d.Digest, match)
+	fmt.Fprintf(w, "manifest digest: %s:%s (%s)\n", d.DigestAlg, d.Digest, match)
 	if len(d.AuthBlocks) == 0 {
 		fmt.Fprintln(w, "authentication blocks: none (unsigned)")
 	} else {

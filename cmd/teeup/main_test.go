@@ -119,7 +119,7 @@ func TestCLIAuthorFlow(t *testing.T) {
 		return out
 	}
 	run("manifest", "create", in("spec.json"), "--key", in("ES256.pem"), "--integrate", "--out", in("u.suit"))
-	run("manifest", "sign", "--key", in("Ed25519.pem"), in("u.suit"))
+	run("manifest", "sign", "--key", in("Ed25519.pem"), "--in-place", in("u.suit"))
 	out := run("manifest", "verify", "--key", in("ES256.pub.pem"), "--key", in("Ed25519.pub.pem"), in("u.suit"))
 	if !strings.Contains(out, "signed by 2 of 2") {
 		t.Errorf("verify: %s", out)

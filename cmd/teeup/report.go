@@ -2,11 +2,10 @@ package main
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"os"
+
+	"github.com/spf13/cobra"
 
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/suit/dryrun"
@@ -14,27 +13,23 @@ import (
 
 // reportFlags are the process flags that shape the SUIT report.
 type reportFlags struct {
-	out          *string
-	key          *string
-	nonce        *string
-	capabilities *bool
-	json         *bool
+	out, key, nonce    string
+	capabilities, json bool
 }
 
-func addReportFlags(fs *flag.FlagSet) *reportFlags {
-	return &reportFlags{
-		out:          fs.String("report", "", "write the SUIT report (CBOR; COSE_Sign1 with --report-key) to this file"),
-		key:          fs.String("report-key", "", "the device's signing key (PEM) for the report"),
-		nonce:        fs.String("nonce", "", "hex nonce to put in the report"),
-		capabilities: fs.Bool("capabilities", false, "include the capability report"),
-		json:         fs.Bool("report-json", false, "print the report as JSON instead of diagnostic notation"),
-	}
+func (f *reportFlags) add(c *cobra.Command) {
+	fs := c.Flags()
+	fs.StringVar(&f.out, "report", "", "write the SUIT report (CBOR; COSE_Sign1 with --report-key) to this file")
+	fs.StringVar(&f.key, "report-key", "", "the device's signing key (PEM) for the report")
+	fs.StringVar(&f.nonce, "nonce", "", "hex nonce to put in the report")
+	fs.BoolVar(&f.capabilities, "capabilities", false, "include the capability report")
+	fs.BoolVar(&f.json, "report-json", false, "print the report as JSON")
 }
 
 func (f *reportFlags) options(dev *dryrun.Device) (suit.ReportOptions, error) {
-	opts := suit.ReportOptions{Capabilities: *f.capabilities}
-	if *f.nonce != "" {
-		n, err := hex.DecodeString(*f.nonce)
+	opts := suit.ReportOptions{Capabilities: f.capabilities}
+	if f.nonce != "" {
+		n, err := hex.DecodeString(f.nonce)
 		if err != nil {
 			return opts, usageError("--nonce is not hex: %v", err)
 		}
@@ -48,28 +43,32 @@ func (f *reportFlags) options(dev *dryrun.Device) (suit.ReportOptions, error) {
 	return opts, nil
 }
 
-// emit prints the report and writes it out, signed when a key is given.
-func (f *reportFlags) emit(w io.Writer, rep *suit.Report) error {
-	if *f.json {
+// emitReport prints the report (a line, JSON with --report-json, CBOR
+// diagnostic notation with --verbose) and writes it out, signed when a
+// key is given.
+func (a *app) emitReport(f *reportFlags, rep *suit.Report) error {
+	w := a.stdout
+	switch {
+	case f.json:
 		fmt.Fprintln(w, "report:")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(reportJSON(rep)); err != nil {
+		if err := writeJSON(w, reportJSON(rep)); err != nil {
 			return err
 		}
-	} else {
+	case a.verbose:
 		diag, err := suit.Diagnose(rep.Encode())
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "report: %s\n", diag)
+	default:
+		fmt.Fprintf(w, "report: %s\n", resultLine(rep))
 	}
-	if *f.out == "" {
+	if f.out == "" {
 		return nil
 	}
 	data := rep.Encode()
-	if *f.key != "" {
-		keys, err := readSigningKeys([]string{*f.key})
+	if f.key != "" {
+		keys, err := readSigningKeys([]string{f.key})
 		if err != nil {
 			return err
 		}
@@ -77,13 +76,22 @@ func (f *reportFlags) emit(w io.Writer, rep *suit.Report) error {
 			return err
 		}
 	}
-	return os.WriteFile(*f.out, data, 0o644)
+	return os.WriteFile(f.out, data, 0o644)
+}
+
+// resultLine says in words what a report's result is.
+func resultLine(rep *suit.Report) string {
+	if rep.Result == nil {
+		return "success"
+	}
+	return fmt.Sprintf("%s (code %d) in %s at offset %d of component %d", rep.Result.Reason, rep.Result.Code,
+		recordJSON(&rep.Result.Record).Section, rep.Result.Record.Offset, rep.Result.Record.Component)
 }
 
 // reportDoc is the JSON form of a SUIT report.
 type reportDoc struct {
-	ManifestURI    string         `json:"manifest-uri"`
-	ManifestDigest string         `json:"manifest-digest"`
+	ManifestURI    string         `json:"manifest_uri"`
+	ManifestDigest string         `json:"manifest_digest"`
 	Nonce          string         `json:"nonce,omitempty"`
 	Records        []any          `json:"records"`
 	Result         any            `json:"result"`
@@ -92,15 +100,15 @@ type reportDoc struct {
 }
 
 type recordDoc struct {
-	ManifestID []uint64       `json:"manifest-id"`
+	ManifestID []uint64       `json:"manifest_id"`
 	Section    string         `json:"section"`
 	Offset     uint64         `json:"offset"`
-	Component  uint64         `json:"component-index"`
+	Component  uint64         `json:"component_index"`
 	Properties map[string]any `json:"properties,omitempty"`
 }
 
 type claimsDoc struct {
-	Component  string         `json:"system-component-id"`
+	Component  string         `json:"system_component_id"`
 	Properties map[string]any `json:"properties"`
 }
 
@@ -114,7 +122,7 @@ type capabilityDoc struct {
 	Components []string `json:"components"`
 	Commands   []string `json:"commands"`
 	Parameters []string `json:"parameters"`
-	CryptAlgs  []int64  `json:"crypt-algs"`
+	CryptAlgs  []int64  `json:"crypt_algs"`
 	Envelope   []int64  `json:"envelope,omitempty"`
 	Manifest   []int64  `json:"manifest,omitempty"`
 	Common     []int64  `json:"common,omitempty"`
@@ -178,60 +186,68 @@ func paramsJSON(p suit.Parameters) map[string]any {
 	return out
 }
 
-// manifestReport verifies (or, with no key, only decodes) a SUIT report:
-// the status tracker's side.
-func manifestReport(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("manifest report", flag.ContinueOnError)
-	var keyPaths listFlag
-	fs.Var(&keyPaths, "key", "the device's public key (PEM); repeat for several")
-	macPath := fs.String("mac-key", "", "HMAC-SHA256 key file (raw bytes) for a MAC'd report")
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args, stderr)
-	if err != nil {
-		return err
+func (a *app) reportCmd() *cobra.Command {
+	var keyPaths []string
+	var macPath string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "report [--key DEVICE.pub.pem | --mac-key KEY] [--json] REPORT",
+		Short: "Verify and read a SUIT report a device sent back (the status tracker's side)",
+		Long: `Verify REPORT ("-": standard input), a SUIT report (draft-ietf-suit-report) signed by a
+device's --key or MAC'd with --mac-key, and say what it reports: the manifest it is about,
+the records, and the result. Without a key the report is only decoded, and said to be
+NOT authenticated.`,
+		Example: `  teeup manifest report --key device.pub.pem r.cbor
+  teeup manifest report --key device.pub.pem --json r.cbor | jq .result`,
+		Args: exactArgs(1, "one REPORT"),
+		RunE: func(_ *cobra.Command, pos []string) error {
+			raw, err := a.readFile(pos[0])
+			if err != nil {
+				return err
+			}
+			name := displayName(pos[0])
+			say := a.say(asJSON)
+			data := decodeMaybeHex(raw)
+			var rep *suit.Report
+			var signer string
+			if len(keyPaths) == 0 && macPath == "" {
+				if rep, err = suit.ParseReport(data); err != nil {
+					return &plainError{name + ": not a SUIT report (a signed report needs --key or --mac-key)", err}
+				}
+				fmt.Fprintf(say, "%s: NOT authenticated (no key given)\n", name)
+			} else {
+				keys, err := verificationKeys(keyPaths, macPath)
+				if err != nil {
+					return err
+				}
+				if rep, signer, err = suit.VerifyReport(data, keys); err != nil {
+					return refused(name, err)
+				}
+				fmt.Fprintf(say, "%s: verified, signed by key %s\n", name, signer[:16])
+			}
+			if asJSON {
+				doc := reportJSON(rep)
+				doc.Signer = signer
+				return writeJSON(a.stdout, doc)
+			}
+			if a.verbose {
+				diag, err := suit.Diagnose(rep.Encode())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, diag)
+			}
+			fmt.Fprintf(a.stdout, "manifest: %s:%x", digestName(rep.ManifestDigest.Alg), rep.ManifestDigest.Bytes)
+			if rep.ManifestURI != "" {
+				fmt.Fprintf(a.stdout, " (%s)", rep.ManifestURI)
+			}
+			fmt.Fprintf(a.stdout, ", %d record(s)\n", len(rep.Records))
+			fmt.Fprintf(a.stdout, "result: %s\n", resultLine(rep))
+			return nil
+		},
 	}
-	if len(pos) != 1 {
-		return usageError("manifest report: need one report file")
-	}
-	raw, err := os.ReadFile(pos[0])
-	if err != nil {
-		return err
-	}
-	data := decodeMaybeHex(raw)
-	var rep *suit.Report
-	var signer string
-	if len(keyPaths) == 0 && *macPath == "" {
-		if rep, err = suit.ParseReport(data); err != nil {
-			return fmt.Errorf("%s: %w (a signed report needs --key or --mac-key)", pos[0], err)
-		}
-		fmt.Fprintf(stdout, "%s: NOT authenticated (no key given)\n", pos[0])
-	} else {
-		keys, err := verificationKeys(keyPaths, *macPath)
-		if err != nil {
-			return err
-		}
-		if rep, signer, err = suit.VerifyReport(data, keys); err != nil {
-			return fmt.Errorf("%s: %w", pos[0], err)
-		}
-		fmt.Fprintf(stdout, "%s: verified, signed by key %s\n", pos[0], signer[:16])
-	}
-	if *asJSON {
-		doc := reportJSON(rep)
-		doc.Signer = signer
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
-	}
-	diag, err := suit.Diagnose(rep.Encode())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, diag)
-	if rep.Result != nil {
-		fmt.Fprintf(stdout, "result: %s (code %d) in %s at offset %d of component %d\n", rep.Result.Reason, rep.Result.Code,
-			recordJSON(&rep.Result.Record).Section, rep.Result.Record.Offset, rep.Result.Record.Component)
-	} else {
-		fmt.Fprintln(stdout, "result: success")
-	}
-	return nil
+	c.Flags().StringArrayVar(&keyPaths, "key", nil, "the device's public key (PEM); repeat for several")
+	c.Flags().StringVar(&macPath, "mac-key", "", "HMAC-SHA256 key file (raw bytes) for a MAC'd report")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return c
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/ipc"
@@ -26,71 +28,94 @@ import (
 
 const controlSocket = "normal.sock"
 
-func deviceRun(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("device run", flag.ContinueOnError)
-	dir := dirFlag(fs)
-	health := fs.String("health-cmd", "", "command the normal world runs to check a trial (exit 0: accept); default: the secure world answers and every image verifies")
-	record := fs.String("record-ipc", "", "append every byte crossing ipc to FILE.to-secure and FILE.to-normal")
-	level := fs.String("log-level", "", "debug, info, warn or error: the level of the device's logs on stderr (default: $"+device.LogLevelEnv+", else info)")
-	if pos, err := parseFlags(fs, args, stderr); err != nil {
-		return err
-	} else if len(pos) != 0 || *dir == "" {
-		return usageError("device run: need --dir")
+func (a *app) runCmd() *cobra.Command {
+	var dir, health, record, level string
+	c := &cobra.Command{
+		Use:   "run --dir DIR [--health-cmd CMD] [--record-ipc FILE] [--log-level debug|info|warn|error]",
+		Short: "Power the device on as two processes, a secure world and a normal world, until stopped",
+		Long: `Power the device on: its secure world (the only process that opens the flash and the TPM)
+boots it and serves its normal world over a socket pair; the normal world takes updates
+from teeup device update on DIR/normal.sock and, after an update's reboot, runs the health
+check that accepts or rejects the trial (--health-cmd, a shell command: exit 0 accepts).
+A reboot restarts both worlds; a fault halts the device, saying why. Ctrl-C, SIGTERM,
+SIGHUP or teeup device stop stop the device in order; teeup device kill cuts its power.
+The device logs on standard error (--log-level, or $` + device.LogLevelEnv + `).`,
+		Example: `  teeup device run --dir dev --health-cmd 'true' &
+  teeup device run --dir dev --record-ipc ipc   # keep every byte that crosses the channel`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "dir"); err != nil {
+				return err
+			}
+			log, err := device.NewLog(a.stderr, level)
+			if err != nil {
+				return usageError("device run: %v", err)
+			}
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			defer stop()
+			s := &device.Supervisor{Dir: dir, Exe: exe, Stdout: a.stdout, Stderr: a.stderr, Log: log, LogLevel: level}
+			if health != "" {
+				s.NormalArgs = append(s.NormalArgs, "--health-cmd", health)
+			}
+			if record != "" {
+				abs, err := filepath.Abs(record)
+				if err != nil {
+					return err
+				}
+				s.NormalArgs = append(s.NormalArgs, "--record-ipc", abs)
+			}
+			fmt.Fprintf(a.stdout, "device %s running: secure world and normal world; stop with Ctrl-C\n", dir)
+			return s.Run(ctx)
+		},
 	}
-	log, err := device.NewLog(stderr, *level)
-	if err != nil {
-		return usageError("device run: %v", err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
-	s := &device.Supervisor{Dir: *dir, Exe: exe, Stdout: stdout, Stderr: stderr, Log: log, LogLevel: *level}
-	if *health != "" {
-		s.NormalArgs = append(s.NormalArgs, "--health-cmd", *health)
-	}
-	if *record != "" {
-		abs, err := filepath.Abs(*record)
-		if err != nil {
-			return err
-		}
-		s.NormalArgs = append(s.NormalArgs, "--record-ipc", abs)
-	}
-	fmt.Fprintf(stdout, "device %s running: secure world and normal world; stop with Ctrl-C\n", *dir)
-	return s.Run(ctx)
+	dirFlag(c, &dir)
+	c.Flags().StringVar(&health, "health-cmd", "", "command the normal world runs to check a trial (exit 0: accept); default: the secure world answers and every image verifies")
+	c.Flags().StringVar(&record, "record-ipc", "", "append every byte crossing ipc to FILE.to-secure and FILE.to-normal")
+	c.Flags().StringVar(&level, "log-level", "", "debug, info, warn or error: the level of the device's logs on stderr (default: $"+device.LogLevelEnv+", else info)")
+	return c
 }
 
-// deviceSecureWorld is the secure world's process: it alone opens the
-// flash and the TPM, and hands them to secure/world.
-func deviceSecureWorld(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("device secure-world", flag.ContinueOnError)
-	dir := dirFlag(fs)
-	withShared := fs.Bool("ipc-shared", false, "")
-	if _, err := parseFlags(fs, args, stderr); err != nil {
-		return err
+// secureWorldCmd is the secure world's process, which the supervisor of
+// device run starts: it alone opens the flash and the TPM, and hands them
+// to secure/world.
+func (a *app) secureWorldCmd() *cobra.Command {
+	var dir string
+	var withShared bool
+	c := &cobra.Command{
+		Use:    "secure-world --dir DIR",
+		Short:  "The secure world of a running device (started by device run)",
+		Hidden: true,
+		Args:   noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWorld(a.stderr, func(ctx context.Context, log *slog.Logger) error {
+				conn := os.NewFile(device.IPCFD, "ipc")
+				shared, err := mapShared(withShared, false)
+				if err != nil {
+					conn.Close()
+					return fmt.Errorf("secure world: %w", err)
+				}
+				d, err := device.OpenHardware(dir)
+				if err != nil {
+					conn.Close()
+					log.Error("the hardware does not open, the device halts", "err", err)
+					return secureworld.Halt("the hardware does not open", err)
+				}
+				err = secureworld.Run(ctx, secureworld.Config{Hardware: d.Hardware(), Platform: d.Platform(),
+					Conn: conn, Shared: shared, Log: log, Booted: d.RecordBoot})
+				if cerr := d.Close(); cerr != nil {
+					log.Warn("close", "err", cerr)
+				}
+				return err
+			})
+		},
 	}
-	return runWorld(stderr, func(ctx context.Context, log *slog.Logger) error {
-		conn := os.NewFile(device.IPCFD, "ipc")
-		shared, err := mapShared(*withShared, false)
-		if err != nil {
-			conn.Close()
-			return fmt.Errorf("secure world: %w", err)
-		}
-		d, err := device.OpenHardware(*dir)
-		if err != nil {
-			conn.Close()
-			log.Error("the hardware does not open, the device halts", "err", err)
-			return secureworld.Halt("the hardware does not open", err)
-		}
-		err = secureworld.Run(ctx, secureworld.Config{Hardware: d.Hardware(), Platform: d.Platform(),
-			Conn: conn, Shared: shared, Log: log, Booted: d.RecordBoot})
-		if cerr := d.Close(); cerr != nil {
-			log.Warn("close", "err", cerr)
-		}
-		return err
-	})
+	dirFlag(c, &dir)
+	c.Flags().BoolVar(&withShared, "ipc-shared", false, "the supervisor passed a shared region")
+	return c
 }
 
 // mapShared maps the shared region the supervisor passed as
@@ -108,28 +133,35 @@ func mapShared(passed, writable bool) (*ipc.Shared, error) {
 // normalStatus is what the normal world reports on its control socket.
 type normalStatus = normalworld.Status
 
-// deviceNormalWorld is the normal world's process: its end of the socket
+// normalWorldCmd is the normal world's process: its end of the socket
 // pair is all it has of the device.
-func deviceNormalWorld(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("device normal-world", flag.ContinueOnError)
-	dir := dirFlag(fs)
-	healthCmd := fs.String("health-cmd", "", "")
-	record := fs.String("record-ipc", "", "")
-	withShared := fs.Bool("ipc-shared", false, "")
-	if _, err := parseFlags(fs, args, stderr); err != nil {
-		return err
+func (a *app) normalWorldCmd() *cobra.Command {
+	var dir, healthCmd, record string
+	var withShared bool
+	c := &cobra.Command{
+		Use:    "normal-world --dir DIR",
+		Short:  "The normal world of a running device (started by device run)",
+		Hidden: true,
+		Args:   noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runWorld(a.stderr, func(ctx context.Context, log *slog.Logger) error {
+				conn := os.NewFile(device.IPCFD, "ipc")
+				shared, err := mapShared(withShared, true)
+				if err != nil {
+					conn.Close()
+					return fmt.Errorf("normal world: %w", err)
+				}
+				return normalworld.Run(ctx, normalworld.Config{Conn: conn, Shared: shared,
+					Socket: filepath.Join(dir, controlSocket), HealthCmd: healthCmd, RecordIPC: record,
+					Stdout: a.stdout, Stderr: a.stderr, Log: log})
+			})
+		},
 	}
-	return runWorld(stderr, func(ctx context.Context, log *slog.Logger) error {
-		conn := os.NewFile(device.IPCFD, "ipc")
-		shared, err := mapShared(*withShared, true)
-		if err != nil {
-			conn.Close()
-			return fmt.Errorf("normal world: %w", err)
-		}
-		return normalworld.Run(ctx, normalworld.Config{Conn: conn, Shared: shared,
-			Socket: filepath.Join(*dir, controlSocket), HealthCmd: *healthCmd, RecordIPC: *record,
-			Stdout: stdout, Stderr: stderr, Log: log})
-	})
+	dirFlag(c, &dir)
+	c.Flags().StringVar(&healthCmd, "health-cmd", "", "the health check's shell command")
+	c.Flags().StringVar(&record, "record-ipc", "", "record the channel's bytes under this prefix")
+	c.Flags().BoolVar(&withShared, "ipc-shared", false, "the supervisor passed a shared region")
+	return c
 }
 
 // runWorld runs a world's process under its supervisor: it leaves if the
@@ -161,79 +193,152 @@ func runWorld(stderr io.Writer, run func(context.Context, *slog.Logger) error) e
 	}
 }
 
-func deviceUpdate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("device update", flag.ContinueOnError)
-	dir := dirFlag(fs)
-	var payloads listFlag
-	fs.Var(&payloads, "payload", "URI=FILE: a payload the normal world has as a file; repeatable")
-	timeout := fs.Duration("timeout", 5*time.Minute, "how long to wait for the update and the reboot")
-	pos, err := parseFlags(fs, args, stderr)
-	if err != nil {
-		return err
+// updateDoc is what device update --json reports: how the update ended
+// and the components as the secure world reports them afterwards.
+type updateDoc struct {
+	// Result is "installed" (TAs: no reboot), "accepted" or "rejected"
+	// (the trial after the reboot), "not-in-trial", or "failed".
+	Result     string          `json:"result"`
+	Rebooted   bool            `json:"rebooted"`
+	Components []componentInfo `json:"components,omitempty"`
+	Error      string          `json:"error,omitempty"`
+}
+
+// componentInfo is a component as the secure world reports it. Digest is
+// the SUIT digest (hex of its encoding).
+type componentInfo struct {
+	ID             string `json:"id"`
+	State          string `json:"state"`
+	SequenceNumber uint64 `json:"sequence_number"`
+	Digest         string `json:"digest,omitempty"`
+	Size           uint64 `json:"size,omitempty"`
+}
+
+func componentInfos(infos []ipc.ComponentInfo) []componentInfo {
+	out := make([]componentInfo, 0, len(infos))
+	for _, c := range infos {
+		out = append(out, componentInfo{ID: componentName(c.ID), State: fmt.Sprint(c.State),
+			SequenceNumber: c.SequenceNumber, Digest: hex.EncodeToString(c.Digest), Size: c.Size})
 	}
-	if len(pos) == 0 || *dir == "" {
-		return usageError("device update: need --dir and at least one envelope file or URI")
-	}
-	req := control.Request{Op: "update", Local: map[string]string{}}
-	for _, p := range pos {
-		if !strings.HasPrefix(p, "http://") && !strings.HasPrefix(p, "https://") {
-			if p, err = filepath.Abs(p); err != nil {
+	return out
+}
+
+func (a *app) updateCmd() *cobra.Command {
+	var dir string
+	var payloads []string
+	var timeout time.Duration
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "update --dir DIR [--payload URI=FILE]... ENVELOPE|URI...",
+		Short: "Update a running device through its normal world, and wait for the outcome",
+		Long: `Hand envelopes (files, or http(s) URIs the normal world downloads) to a running device's
+normal world, which streams each payload (fetched over HTTP, or a local --payload file)
+into the secure world. The secure world verifies everything before it installs anything.
+Firmware then reboots the device: this waits for it to come back and says whether the
+trial passed its health check. TAs install with no reboot. Ctrl-C cancels the update.`,
+		Example: `  teeup device update --dir dev http://fw.example:8080/normal-2.suit
+  teeup device update --dir dev --payload http://fw.example/normal-2.bin=normal-2.bin normal-2.suit
+  teeup device update --dir dev --json hello-ta.suit`,
+		Args: minArgs(1, "at least one ENVELOPE file or URI"),
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			if err := required(cmd, "dir"); err != nil {
 				return err
 			}
-		}
-		req.Envelopes = append(req.Envelopes, p)
-	}
-	for _, p := range payloads {
-		uri, file, ok := strings.Cut(p, "=")
-		if !ok {
-			return usageError("device update: --payload takes URI=FILE")
-		}
-		if req.Local[uri], err = filepath.Abs(file); err != nil {
+			req := control.Request{Op: "update", Local: map[string]string{}}
+			for _, p := range pos {
+				if !strings.HasPrefix(p, "http://") && !strings.HasPrefix(p, "https://") {
+					var err error
+					if p, err = filepath.Abs(p); err != nil {
+						return err
+					}
+				}
+				req.Envelopes = append(req.Envelopes, p)
+			}
+			for _, p := range payloads {
+				uri, file, ok := strings.Cut(p, "=")
+				if !ok {
+					return usageError("device update: --payload takes URI=FILE")
+				}
+				var err error
+				if req.Local[uri], err = filepath.Abs(file); err != nil {
+					return err
+				}
+			}
+			doc, err := a.update(dir, req, timeout, asJSON)
+			if asJSON {
+				if err != nil {
+					doc.Result, doc.Error = "failed", a.message(err)
+				}
+				if jerr := writeJSON(a.stdout, doc); jerr != nil {
+					return jerr
+				}
+			}
 			return err
-		}
+		},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	dirFlag(c, &dir)
+	c.Flags().StringArrayVar(&payloads, "payload", nil, "URI=FILE: a payload the normal world has as a file; repeatable")
+	c.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the update and the reboot")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON (progress then goes to standard error)")
+	return c
+}
+
+// update runs an update request on the device in dir and waits for its
+// outcome, saying how it goes (on stderr when stdout carries JSON). Every
+// outcome it reports is the secure world's answer, as the normal world
+// relayed it: the health check's accept or reject, and the state of each
+// component the set staged.
+func (a *app) update(dir string, req control.Request, timeout time.Duration, asJSON bool) (updateDoc, error) {
+	var doc updateDoc
+	say := a.say(asJSON)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	// Ctrl-C cancels the update this command started: the normal world
 	// stops it, cancels it with the secure world and says so.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sock := filepath.Join(*dir, controlSocket)
+	sock := filepath.Join(dir, controlSocket)
 	if _, err := normalworld.QueryStatus(ctx, sock); err != nil {
-		return fmt.Errorf("device update: is the device running (teeup device run --dir %s)? %w", *dir, err)
+		return doc, &plainError{fmt.Sprintf("device update: the device in %s does not answer; is it running (teeup device run --dir %s)?", dir, dir), err}
 	}
-	say := func(s string) { fmt.Fprintln(stdout, s) }
-	out, err := normalworld.Update(ctx, sock, req, say, 100*time.Millisecond)
+	prog := newProgress(say, isTerminal(say), time.Now)
+	out, err := normalworld.Update(ctx, sock, req, prog.line, 100*time.Millisecond)
+	prog.end()
 	if err != nil {
-		return fmt.Errorf("update: %w", err)
+		return doc, fmt.Errorf("update: %w", err)
 	}
-	// Every line below is the secure world's answer, as the normal world
-	// relayed it: the health check's accept or reject, and the state of
-	// each component the set staged.
-	if out.Rebooted {
+	doc.Rebooted, doc.Components = out.Rebooted, componentInfos(out.After.Components)
+	if !out.Rebooted {
+		doc.Result = "installed"
+		fmt.Fprintln(say, "installed, no reboot needed")
+	} else {
+		doc.Result = string(out.After.Health)
 		switch out.After.Health {
 		case agent.HealthAccepted:
 			if out.Accepted() {
-				say("trial boot: health check passed, update accepted")
+				fmt.Fprintln(say, "trial boot: health check passed, update accepted")
 			} else {
-				say("trial boot: health check passed, yet the secure world does not report the update in effect")
+				doc.Result = "not-in-effect"
+				fmt.Fprintln(say, "trial boot: health check passed, yet the secure world does not report the update in effect")
 			}
 		case agent.HealthRejected:
-			say("trial boot: health check failed, update rejected; the old images return at the next reboot")
+			fmt.Fprintln(say, "trial boot: health check failed, update rejected; the old images return at the next reboot")
 		case agent.HealthAcceptFailed, agent.HealthRejectFailed:
-			say(fmt.Sprintf("trial boot: the secure world did not confirm the health check's decision (%s): %s", out.After.Health, out.After.HealthError))
+			doc.Error = out.After.HealthError
+			fmt.Fprintf(say, "trial boot: the secure world did not confirm the health check's decision (%s): %s\n", out.After.Health, out.After.HealthError)
 		default:
-			say("the device did not boot the update in trial")
+			doc.Result = "not-in-trial"
+			fmt.Fprintln(say, "the device did not boot the update in trial")
 		}
 	}
-	printComponents(stdout, out.After.Components)
+	printComponents(say, out.After.Components)
 	if !out.Accepted() {
 		for _, c := range out.NotUpdated() {
-			say(fmt.Sprintf("%s: staged by the update, now %s", componentName(c.ID), cmp.Or(c.State, "missing")))
+			fmt.Fprintf(say, "%s: staged by the update, now %s\n", componentName(c.ID), cmp.Or(c.State, "missing"))
 		}
-		return errors.New("update not accepted")
+		return doc, errors.New("update not accepted")
 	}
-	return nil
+	return doc, nil
 }
 
 // printComponents lists components as the normal world reports them: an
@@ -244,7 +349,7 @@ func printComponents(w io.Writer, infos []ipc.ComponentInfo) {
 	}
 }
 
-// componentName is an image's name, or a TA's whole ID.
+// componentName is an image by its name, a TA by its whole ID.
 func componentName(id [][]byte) string {
 	if len(id) == 1 {
 		return string(id[0])
@@ -256,17 +361,24 @@ func normalWorldStatus(ctx context.Context, sock string) (*normalStatus, error) 
 	return normalworld.QueryStatus(ctx, sock)
 }
 
-func deviceKill(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("device kill", flag.ContinueOnError)
-	dir := dirFlag(fs)
-	if pos, err := parseFlags(fs, args, stderr); err != nil {
-		return err
-	} else if len(pos) != 0 || *dir == "" {
-		return usageError("device kill: need --dir")
+func (a *app) killCmd() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:     "kill --dir DIR",
+		Short:   "Cut the power of a running device: both worlds stop at once, and it boots again",
+		Example: "  teeup device kill --dir dev",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "dir"); err != nil {
+				return err
+			}
+			if err := device.PowerCut(dir); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, "power cut, as asked: both worlds stopped at once; the device boots again")
+			return nil
+		},
 	}
-	if err := device.PowerCut(*dir); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "power cut: both worlds stopped at once; the device boots again")
-	return nil
+	dirFlag(c, &dir)
+	return c
 }

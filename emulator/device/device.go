@@ -77,6 +77,9 @@ type InitOptions struct {
 	// makes fresh development keys. Their private keys are left in
 	// dir/dev-keys so that a developer can build updates for the device.
 	Signers *Signers
+	// Own, when set, takes the place of Signers: the user's own keys, of
+	// which only the public halves are written into the device.
+	Own *OwnKeys
 	// Images are the factory images; nil entries get a built-in image.
 	SecureImage, NormalImage []byte
 }
@@ -95,6 +98,9 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 		return nil, err
 	}
 	s := opts.Signers
+	if opts.Own != nil {
+		s = &Signers{Author: opts.Own.Author, Operator: opts.Own.Operator}
+	}
 	if s == nil {
 		var err error
 		if s, err = NewSigners(); err != nil {
@@ -106,13 +112,17 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 			return nil, err
 		}
 	}
-	if err := s.save(dir); err != nil {
+	save, trusted := s.save, s.Policy
+	if opts.Own != nil {
+		save, trusted = opts.Own.savePublic, opts.Own.policy
+	}
+	if err := save(dir); err != nil {
 		return nil, err
 	}
 	if err := writeJSON(filepath.Join(dir, configFile), Config{Layout: opts.Layout}); err != nil {
 		return nil, err
 	}
-	policy, err := s.Policy()
+	policy, err := trusted()
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +146,9 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	for _, c := range boot.Components {
 		img := images[c]
 		if img == nil {
-			img = BuiltinImage(c, 1, opts.Layout.MaxImage()/2)
+			// Half a default slot at most: a large slot is for the
+			// user's images, not for a large built-in one.
+			img = BuiltinImage(c, 1, min(opts.Layout.MaxImage(), boot.DefaultLayout.MaxImage())/2)
 		}
 		st, err := s.Release(c, 1, img)
 		if err != nil {
