@@ -16,7 +16,7 @@ DEMO_DIR  ?= demo-out
 .PHONY: build test test-full bench bench-instructions fuzz lint vuln demo sweep soak clean
 
 build:
-	$(GO) build -o bin/teeup ./cmd/teeup
+	$(GO) build -buildvcs=auto -o bin/teeup ./cmd/teeup
 
 # The race-enabled suite, with -short: TestSweepSample cuts the power at
 # every 13th flash operation of each sweep scenario instead of every 5th.

@@ -10,6 +10,19 @@ teeup=$(realpath "$1")
 out=$2
 rm -rf "$out" && mkdir -p "$out" && cd "$out"
 step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
+# refused WHAT COMMAND...: the command must fail; its refusal is shown as
+# what it is, the outcome this step is here to show.
+refused() {
+  local what=$1 err
+  shift
+  printf '$ %s\n' "$*"
+  if err=$("$@" 2>&1 >/dev/null); then
+    echo "demo: $what was accepted" >&2; exit 1
+  fi
+  printf 'refused, as it should be: %s\n' "$(printf '%s\n' "$err" | grep '^teeup: ' | head -1 | sed 's/^teeup: //')"
+}
+proven=()
+proved() { proven+=("$1"); }
 
 printf 'secure-world firmware v2\n%.0s' {1..64} > secure.bin
 printf 'normal-world firmware v2\n%.0s' {1..64} > normal.bin
@@ -46,6 +59,7 @@ step "process it on the dry-run device" "$teeup" manifest process --key author.p
   --payload https://fw.example/secure-v2.bin=secure.bin --out installed update.suit
 step "the installed components equal the payloads" cmp secure.bin installed/%00.bin
 cmp normal.bin installed/%01.bin && echo "installed/%00.bin and installed/%01.bin match their payloads"
+proved "a two-component manifest is built, signed, verified and installed on a dry-run device, byte for byte"
 
 flip() { # flip one bit of byte $2 (negative: from the end) of $1 into $3
   local off=$2 byte
@@ -55,17 +69,15 @@ flip() { # flip one bit of byte $2 (negative: from the end) of $1 into $3
   # printf turns the octal escape into the one byte; dd writes it in place.
   printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$3" bs=1 seek="$off" conv=notrunc status=none
 }
-printf '\n== a flipped bit in the signed manifest is refused by verify\n'
+printf '\n== a flipped bit in the signed manifest\n'
 flip update.suit 200 tampered-manifest.suit
-if "$teeup" manifest verify --key author.pub.pem tampered-manifest.suit; then
-  echo "demo: a tampered manifest verified" >&2; exit 1
-fi
-printf '\n== a flipped bit in the integrated payload is caught by image-match\n'
+refused "a tampered manifest" "$teeup" manifest verify --key author.pub.pem tampered-manifest.suit
+proved "one flipped bit in a signed manifest makes it fail verification"
+printf '\n== a flipped bit in the integrated payload\n'
 flip update.suit -1 tampered-payload.suit
-if "$teeup" manifest process --key author.pub.pem --device device.json \
-  --payload https://fw.example/secure-v2.bin=secure.bin --out tampered-out tampered-payload.suit | grep FAIL; then
-  echo "demo: a tampered payload was installed" >&2; exit 1
-fi
+refused "a tampered payload" "$teeup" manifest process --key author.pub.pem --device device.json \
+  --payload https://fw.example/secure-v2.bin=secure.bin --out tampered-out tampered-payload.suit
+proved "one flipped bit in a payload is caught by its digest, and nothing is installed"
 
 printf '\n== a device of two processes\n'
 step "make a device: factory images, development keys, device keys sealed by its TPM" "$teeup" device init --dir dev
@@ -84,6 +96,7 @@ step "sign a normal-image update with the device's development author key" \
   "$teeup" manifest create normal-v2.json --key dev/dev-keys/author.pem --out normal-v2.suit
 step "update through the normal world: stream, verify, stage, reboot, trial, accept" \
   "$teeup" device update --dir dev --payload https://fw.example/normal-v2.bin=normal-v2.bin normal-v2.suit
+proved "a two-process device takes a firmware update through its normal world: streamed, verified by the secure world, booted in trial, accepted"
 
 secret='wifi-psk=correct horse battery staple'
 printf 'hello TA, release 1\n%.0s' {1..64} > hello.ta
@@ -101,10 +114,18 @@ for f in ipc.to-secure ipc.to-normal dev/flash.bin; do
   if grep -q "correct horse" "$f"; then echo "demo: the plaintext personalization is in $f" >&2; exit 1; fi
 done
 echo "the plaintext personalization is in none of ipc.to-secure ($(wc -c < ipc.to-secure) bytes), ipc.to-normal, dev/flash.bin"
-printf '\n== a TA signed by another author (globex) for acme'"'"'s component is refused\n'
+proved "a TA installs with no reboot, and its personalization data, encrypted for the device, never crosses to the normal world or the flash in the clear"
+printf '\n== a TA signed by another author (globex) for acme'"'"'s component\n'
 sed 's/"sequence-number": 1/"sequence-number": 2/' hello-ta.json > foreign.json
 "$teeup" manifest create foreign.json --key dev/dev-keys/ta-globex.pem --out foreign.suit
-if "$teeup" device update --dir dev foreign.suit; then
-  echo "demo: a foreign author's TA was installed" >&2; exit 1
-fi
-printf '\ndemo finished: everything is in %s\n' "$PWD"
+refused "a foreign author's TA" "$teeup" device update --dir dev foreign.suit
+proved "a TA author's key is trusted for its own TAs only: another author's manifest for them is refused"
+printf '\n== an older firmware manifest, validly signed\n'
+sed 's/"sequence-number": 2/"sequence-number": 1/' normal-v2.json > normal-v1.json
+"$teeup" manifest create normal-v1.json --key dev/dev-keys/author.pem --out normal-v1.suit
+refused "a rollback" "$teeup" device update --dir dev --payload https://fw.example/normal-v2.bin=normal-v2.bin normal-v1.suit
+proved "a validly signed manifest older than what the device runs is refused (anti-rollback)"
+
+printf '\n== what this demo proved\n'
+for p in "${proven[@]}"; do printf -- '- %s\n' "$p"; done
+printf '\neverything it made is in %s\n' "$PWD"

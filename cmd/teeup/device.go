@@ -39,7 +39,7 @@ two processes, a secure world and a normal world, and updated through the normal
 		RunE: needSubcommand,
 	}
 	c.AddCommand(a.initCmd(), a.stageCmd(), a.rebootCmd(), a.decideCmd("accept"), a.decideCmd("reject"),
-		a.statusCmd(), a.sweepCmd(), a.runCmd(), a.updateCmd(), a.killCmd(), a.secureWorldCmd(), a.normalWorldCmd())
+		a.statusCmd(), a.sweepCmd(), a.runCmd(), a.updateCmd(), a.stopCmd(), a.killCmd(), a.secureWorldCmd(), a.normalWorldCmd())
 	return c
 }
 
@@ -70,7 +70,8 @@ factory images, a TA author's public key is enough), or with --author-key, --ope
 and --ta-author, which take precedence. Without them the device gets fresh development
 keys, left in DIR/dev-keys.
 
---slot-size is the largest image a slot holds (e.g. 32MiB); the flash holds four slots.`,
+--slot-size is the largest image a slot holds (e.g. 32MiB); the flash holds four slots,
+with erase sectors large enough for the bootloader's journal (128 KiB for 32 MiB).`,
 		Example: `  teeup device init --dir dev
   teeup device init --dir dev --slot-size 32MiB --trust trust.json
   teeup device init --dir dev --author-key author.pem --operator-key operator.pem --ta-author acme=acme.pub.pem`,
@@ -85,8 +86,9 @@ keys, left in DIR/dev-keys.
 				if err != nil {
 					return usageError("device init: --slot-size: %v", err)
 				}
-				opts.Layout = boot.DefaultLayout
-				opts.Layout.SlotSectors = int((n+uint64(opts.Layout.SectorSize)-1)/uint64(opts.Layout.SectorSize)) + 1
+				if opts.Layout, err = boot.ForImage(int(n)); err != nil {
+					return usageError("device init: --slot-size: %v", err)
+				}
 			}
 			own, err := tf.load()
 			if err != nil {

@@ -298,7 +298,7 @@ func (a *app) update(dir string, req control.Request, timeout time.Duration, asJ
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	sock := filepath.Join(dir, controlSocket)
-	if _, err := normalworld.QueryStatus(ctx, sock); err != nil {
+	if _, err := waitForDevice(ctx, sock, deviceStartWait); err != nil {
 		return doc, &plainError{fmt.Sprintf("device update: the device in %s does not answer; is it running (teeup device run --dir %s)?", dir, dir), err}
 	}
 	prog := newProgress(say, isTerminal(say), time.Now)
@@ -341,6 +341,28 @@ func (a *app) update(dir string, req control.Request, timeout time.Duration, asJ
 	return doc, nil
 }
 
+// deviceStartWait is how long device update waits for a device that is
+// not answering yet: one started a moment ago (device run ... &) boots
+// first.
+const deviceStartWait = 15 * time.Second
+
+// waitForDevice asks the normal world for its status until it answers, or
+// wait has passed.
+func waitForDevice(ctx context.Context, sock string, wait time.Duration) (*normalStatus, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := normalWorldStatus(ctx, sock)
+		if err == nil || time.Now().After(deadline) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // printComponents lists components as the normal world reports them: an
 // image by its name, a TA by its whole ID.
 func printComponents(w io.Writer, infos []ipc.ComponentInfo) {
@@ -359,6 +381,32 @@ func componentName(id [][]byte) string {
 
 func normalWorldStatus(ctx context.Context, sock string) (*normalStatus, error) {
 	return normalworld.QueryStatus(ctx, sock)
+}
+
+func (a *app) stopCmd() *cobra.Command {
+	var dir string
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:     "stop --dir DIR",
+		Short:   "Stop a running device in order, as Ctrl-C on device run does, and wait until it has",
+		Example: "  teeup device stop --dir dev",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "dir"); err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			if err := device.Stop(ctx, dir); err != nil {
+				return fmt.Errorf("device stop: %w", err)
+			}
+			fmt.Fprintf(a.stdout, "device %s stopped\n", dir)
+			return nil
+		},
+	}
+	dirFlag(c, &dir)
+	c.Flags().DurationVar(&timeout, "timeout", time.Minute, "how long to wait for the device to stop")
+	return c
 }
 
 func (a *app) killCmd() *cobra.Command {

@@ -55,7 +55,7 @@ func New(flash Flash, counters Counters, pcr PCR, cfg Config) (*Device, error) {
 	if cfg.MaxTrialBoots <= 0 {
 		cfg.MaxTrialBoots = 1
 	}
-	if need := 2*2*3*cfg.Layout.SlotSectors + 16; need*recordSize > cfg.Layout.SectorSize {
+	if need := cfg.Layout.journalNeed(); need*recordSize > cfg.Layout.SectorSize {
 		return nil, fmt.Errorf("boot: a journal sector of %d bytes cannot hold the %d records a %d-sector swap and revert need",
 			cfg.Layout.SectorSize, need, cfg.Layout.SlotSectors)
 	}
