@@ -56,9 +56,6 @@ func freeAddr(t *testing.T) string {
 // accepted after its trial boot, a TA from a second author, a stop. Only
 // the HTTP port is changed, to one that is free.
 func TestREADMEQuickstart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds teeup and runs a device")
-	}
 	block := readmeQuickstart(t)
 	block = strings.ReplaceAll(block, "127.0.0.1:8080", freeAddr(t))
 	dir := t.TempDir()
