@@ -46,7 +46,7 @@ var reasons = []struct {
 	{suit.ErrNoDecryptionKey, "a payload is encrypted for a key this device does not hold (no key for any recipient)"},
 	{suit.ErrDecryption, "an encrypted payload does not decrypt: altered, or for another key (decryption failed)"},
 	{suit.ErrExpired, "it is past its use-before time"},
-	{suit.ErrUnsupported, "it uses something this implementation does not support (unsupported)"},
+	{suit.ErrUnsupported, ""}, // what is unsupported is the message
 	{suit.ErrMalformed, "it is malformed"},
 }
 
@@ -57,6 +57,9 @@ func refused(what string, err error) error {
 		return nil
 	}
 	for _, r := range reasons {
+		if errors.Is(err, r.err) && r.words == "" {
+			return fmt.Errorf("%s: refused: %w", what, err)
+		}
 		if errors.Is(err, r.err) {
 			return &plainError{fmt.Sprintf("%s: refused: %s", what, r.words), err}
 		}
