@@ -45,13 +45,14 @@ type Config struct {
 }
 
 // State is state.json: what the emulator remembers between commands that
-// is not security state (that lives in flash and the TPM).
+// is not security state (that lives in flash and the TPM). The measured-boot
+// event log is not in it either: the bootloader hands it to the secure
+// world, which keeps it for the power-on, as long as the PCR it replays to.
 type State struct {
-	Boots     uint64        `json:"boots"`
-	LastBoot  *boot.Result  `json:"last_boot,omitempty"`
-	LastError string        `json:"last_error,omitempty"`
-	Events    boot.EventLog `json:"events,omitempty"`
-	Updated   time.Time     `json:"updated"`
+	Boots     uint64       `json:"boots"`
+	LastBoot  *boot.Result `json:"last_boot,omitempty"`
+	LastError string       `json:"last_error,omitempty"`
+	Updated   time.Time    `json:"updated"`
 }
 
 // Device is an open emulated device. Close it: only one may be open per
@@ -254,7 +255,7 @@ func (d *Device) RecordBoot(res *boot.Result, err error) {
 		d.State.LastBoot = nil
 		return
 	}
-	d.State.LastBoot, d.State.Events, d.State.LastError = res, res.Events, ""
+	d.State.LastBoot, d.State.LastError = res, ""
 	if res.Refused != nil {
 		d.State.LastError = res.Refused.Error()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Result is what a boot hands to the secure world.
@@ -14,8 +15,11 @@ type Result struct {
 	Trial bool `json:"trial"`
 	// Outcome of an operation that this boot finished, if any.
 	Outcome Outcome `json:"outcome"`
-	// Events is the measured-boot event log; it replays to the PCR.
-	Events EventLog `json:"events"`
+	// Events is the measured-boot event log; it replays to the PCR. It is
+	// handed to the secure world in memory, as a TCG event log is, and kept
+	// by the bootloader for the power-on (Device.EventLog); it is not
+	// written out with the rest of the result.
+	Events EventLog `json:"-"`
 	// Refused says why a staged install set or an image was refused, if
 	// this boot refused one.
 	Refused error `json:"-"`
@@ -31,7 +35,7 @@ func (d *Device) Boot(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.running = nil
+	d.running, d.events = nil, nil
 	res := &Result{}
 	if !j.idle() {
 		if err := d.resume(ctx, j, res); err != nil {
@@ -46,9 +50,16 @@ func (d *Device) Boot(ctx context.Context) (*Result, error) {
 	if res.Events, err = d.measure(res.Images); err != nil {
 		return nil, err
 	}
-	d.running = res.Images
+	d.running, d.events = res.Images, res.Events
 	return res, nil
 }
+
+// EventLog returns the measured-boot event log of the last Boot, which
+// replays to the PCR until the next power cycle, or nil before a
+// successful Boot. Like the PCR it describes, it lives for the power-on:
+// the secure world reads it from here (to attest), nothing keeps it
+// across a reset.
+func (d *Device) EventLog() EventLog { return slices.Clone(d.events) }
 
 // Running returns the images the last Boot verified and booted, secure
 // first, or nil before a successful Boot. They run until the next Boot,

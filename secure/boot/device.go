@@ -29,6 +29,7 @@ type Device struct {
 	layout   Layout
 	cfg      Config
 	running  []*Image // what the last Boot booted
+	events   EventLog // and how it was measured
 }
 
 // Errors of the bootloader's own.
