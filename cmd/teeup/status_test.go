@@ -105,11 +105,16 @@ func TestDeviceStatusChangesNothing(t *testing.T) {
 func tree(t *testing.T, dir string) map[string][sha256.Size]byte {
 	t.Helper()
 	files := map[string][sha256.Size]byte{}
-	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	err = fs.WalkDir(root.FS(), ".", func(path string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
 		}
-		b, err := os.ReadFile(path)
+		b, err := root.ReadFile(path)
 		if err != nil {
 			return err
 		}

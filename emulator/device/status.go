@@ -20,12 +20,12 @@ import (
 // state on power-on, a missing flash or TPM state is made anew, and
 // closing writes state.json). A device whose configuration, flash or TPM
 // state is missing is an error wrapping fs.ErrNotExist.
-func OfflineStatus(ctx context.Context, dir string) (*ipc.DeviceStatusResult, error) {
+func OfflineStatus(ctx context.Context, dir string) (st *ipc.DeviceStatusResult, err error) {
 	tmp, err := os.MkdirTemp("", "teeup-status-*")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { err = errors.Join(err, os.RemoveAll(tmp)) }()
 	if err := copyDevice(dir, tmp); err != nil {
 		return nil, fmt.Errorf("device: %s: %w", dir, err)
 	}
@@ -33,7 +33,7 @@ func OfflineStatus(ctx context.Context, dir string) (*ipc.DeviceStatusResult, er
 	if err != nil {
 		return nil, err
 	}
-	defer d.Close()
+	defer func() { err = errors.Join(err, d.Close()) }()
 	return service.DeviceStatus(ctx, d.Boot, d.Store)
 }
 
@@ -73,16 +73,13 @@ func copyFile(from, to string) error {
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer src.Close() //nolint:errcheck // read only: nothing is lost if closing fails
 	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return err
-	}
-	return dst.Close()
+	_, err = io.Copy(dst, src)
+	return errors.Join(err, dst.Close())
 }
 
 // LoadState reads the emulator's state.json of dir, changing nothing; a
@@ -102,10 +99,7 @@ func Running(dir string) bool {
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
-		return errors.Is(err, syscall.EWOULDBLOCK)
-	}
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
+	defer f.Close() //nolint:errcheck // read only; closing also drops the shared lock taken below
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	return errors.Is(err, syscall.EWOULDBLOCK)
 }

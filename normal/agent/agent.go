@@ -277,6 +277,7 @@ func (a *Agent) progress(p ipc.PayloadRequest, chunks iter.Seq2[uint64, ipc.Chun
 // did not confirm.
 type Health string
 
+// The outcomes of a health check.
 const (
 	HealthNoTrial      Health = ""              // nothing was in trial
 	HealthAccepted     Health = "accepted"      // the check passed; the secure world accepted the trial

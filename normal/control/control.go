@@ -95,12 +95,12 @@ func serveConn(ctx context.Context, c net.Conn, h Handler) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
-		r.ReadByte() // EOF, or a byte that has no meaning: either way, stop
+		_, _ = r.ReadByte() // EOF, or a byte that has no meaning: either way, stop
 		cancel()
 	}()
 	status, err := h(ctx, req, func(l Line) {
 		l.Done = false
-		enc.Encode(l)
+		_ = enc.Encode(l) // a user who hung up reads no progress; the request still runs to its end
 	})
 	final := Line{Done: true, Status: status}
 	if err != nil {
@@ -143,10 +143,12 @@ func Call(ctx context.Context, path string, req Request, fn func(Line)) (*Line, 
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() {
+		// Best effort: if either fails, the read below fails, and the
+		// caller hears that the normal world hung up.
 		if uc, ok := c.(*net.UnixConn); ok {
-			uc.CloseWrite()
+			_ = uc.CloseWrite()
 		}
-		c.SetReadDeadline(time.Now().Add(CancelGrace))
+		_ = c.SetReadDeadline(time.Now().Add(CancelGrace))
 	})
 	defer stop()
 	if err := json.NewEncoder(c).Encode(req); err != nil {

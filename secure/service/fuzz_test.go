@@ -143,7 +143,9 @@ func FuzzSecureDispatcher(f *testing.F) {
 		copy(mem, rel.Image)
 		shared := ipc.NewSharedFrom(mem)
 		done := make(chan error, 1)
-		go func() { done <- ipc.ServeShared(context.Background(), secure, &service.Handler{FWU: svc, Boot: fuzzDevice.dev.Boot, Store: fuzzDevice.store}, shared) }()
+		go func() {
+			done <- ipc.ServeShared(context.Background(), secure, &service.Handler{FWU: svc, Boot: fuzzDevice.dev.Boot, Store: fuzzDevice.store}, shared)
+		}()
 		go io.Copy(io.Discard, normal) // answers are not checked, only that they come
 		// The secure world may stop reading mid-stream (a framing error
 		// ends the session): write from a goroutine that closing unblocks.
