@@ -8,9 +8,9 @@ import (
 
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/keys"
-	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/suit/author"
+	"github.com/teeup/teeup/secure/ta"
 )
 
 // Identity of emulated devices: the vendor and class IDs their manifests
@@ -105,7 +105,7 @@ func PolicyFor(anchors map[string]*suit.Key) *keys.Policy {
 
 // TAPrefix is the component-ID prefix of an author's TAs.
 func TAPrefix(author string) suit.ComponentID {
-	return suit.ComponentID{[]byte(storage.TANamespace), []byte(author)}
+	return ta.Prefix(author)
 }
 
 // Envelope builds the SUIT envelope of an image of component c with

@@ -20,7 +20,7 @@ type ComponentStatus struct {
 type Status struct {
 	Components []ComponentStatus `json:"components"`
 	// State is idle, staged, trial, confirming or reverting.
-	State string `json:"state"`
+	State OpState `json:"state"`
 	// Set lists the components of the install set in progress.
 	Set         []Component `json:"set,omitempty"`
 	TrialBoots  uint64      `json:"trial_boots"`
@@ -28,10 +28,22 @@ type Status struct {
 	LastOutcome string      `json:"last_outcome"`
 }
 
+// OpState is the state of the install-set operation the journal records.
+type OpState string
+
+// The states of the install-set operation.
+const (
+	OpIdle       OpState = "idle"       // no install set in progress
+	OpStaged     OpState = "staged"     // committed, applied at the next boot
+	OpTrial      OpState = "trial"      // running the new images, not yet accepted
+	OpConfirming OpState = "confirming" // accepted, being made permanent
+	OpReverting  OpState = "reverting"  // rejected or failed, the old images returning
+)
+
 // Operation reads the journal alone: the state (idle, staged, trial,
 // confirming or reverting) and the components of the set in progress.
 // Unlike Status it hashes nothing.
-func (d *Device) Operation() (state string, set []Component, err error) {
+func (d *Device) Operation() (state OpState, set []Component, err error) {
 	st, err := d.operation()
 	if err != nil {
 		return "", nil, err
@@ -47,15 +59,15 @@ func (d *Device) operation() (*Status, error) {
 	st := &Status{Generation: j.gen, TrialBoots: j.trials, LastOutcome: j.outcome.String()}
 	switch {
 	case j.idle():
-		st.State = "idle"
+		st.State = OpIdle
 	case j.confirm:
-		st.State = "confirming"
+		st.State = OpConfirming
 	case j.revert:
-		st.State = "reverting"
+		st.State = OpReverting
 	case j.trials > 0:
-		st.State = "trial"
+		st.State = OpTrial
 	default:
-		st.State = "staged"
+		st.State = OpStaged
 	}
 	if !j.idle() {
 		for _, c := range Components {

@@ -58,22 +58,22 @@ func (s *Service) LastOutcome() *Outcome {
 	return s.last
 }
 
-// imageMatchFailed is the outcome of payload p whose digest did not
+// imageMatchFailed is the outcome of image im whose digest did not
 // match: the deferred condition-image-match of the plan fails as the
 // command itself would have, a CommandError located where the plan ran it
-// on p's component and a failed record of it appended to the plan's
+// on im's component and a failed record of it appended to the plan's
 // result, so that the report names that command and says
 // condition-failed.
-func imageMatchFailed(p *payload, err error) *Outcome {
-	o := &Outcome{Envelope: p.envelope, Verified: p.v, Result: p.planned, Err: err}
-	if p.planned == nil {
+func imageMatchFailed(im *image, err error) *Outcome {
+	o := im.outcome(err)
+	if im.planned == nil {
 		return o
 	}
-	for i := len(p.planned.Records) - 1; i >= 0; i-- {
-		r := p.planned.Records[i]
+	for i := len(im.planned.Records) - 1; i >= 0; i-- {
+		r := im.planned.Records[i]
 		if r.Command == "condition-image-match" && r.Component >= 0 && r.Manifest == 0 && r.Err == nil {
 			r.Err = err
-			res := *p.planned
+			res := *im.planned
 			res.Records = append(slices.Clone(res.Records), r)
 			o.Result = &res
 			o.Err = &suit.CommandError{Sequence: r.Sequence, Command: r.Command, Component: r.Component, Condition: true,

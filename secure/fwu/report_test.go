@@ -6,9 +6,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/teeup/teeup/secure/fwu/fwutest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/fwu/fwutest"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/suit"
 )

@@ -2,18 +2,15 @@ package fwu
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
-	"hash"
-	"io"
 	"sync"
 	"time"
 
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/keys"
-	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/ta"
 )
 
 // Errors, each for one kind of refusal.
@@ -48,73 +45,51 @@ type Service struct {
 	mu     sync.Mutex
 	boot   *boot.Device
 	policy *keys.Policy
-	store  *storage.Store // nil: no secure storage, so no TAs
-	keys   suit.KeySource // the device's decryption keys, from the store
+	keys   suit.KeySource // the device's decryption keys
+	tas    *ta.Installer
 	now    func() time.Time
 	stall  time.Duration
 	set    *updateSet
 	nextID uint64
-	// last remembers the outcome of the last set this process installed
-	// or accepted, for Query.
+	// The outcomes of the sets this process installed or decided, for
+	// Query.
 	accepted, rejected map[boot.Component]bool
 	updatedTAs         map[string]bool
 	last               *Outcome // of the last envelope started, refused or failed
 }
 
+// updateSet is the install set in progress: firmware images, or TA
+// updates (tas), never both.
 type updateSet struct {
 	id       uint64
 	payloads []*payload
-	tas      []*taUpdate // a set holds firmware payloads or TA updates
+	tas      *ta.Set // nil for a firmware set
 	failed   error
 	progress time.Time // when the set last moved: created, joined, a chunk, a finish
 }
 
+// payload is one payload of the set as the normal world sends it.
 type payload struct {
-	index    uint32
-	comp     boot.Component
-	uri      string
-	size     uint64
-	digest   suit.Digest
-	envelope []byte // the envelope as stored in the slot: without integrated payloads
-	v        *suit.Verified
-	planned  *suit.Result // the plan's run, whose image-match Finish completes
-	w        *boot.SlotWriter
-	h        hash.Hash
-	// sink takes the bytes as they arrive: through dec when the payload
-	// is encrypted, into pl, which hashes them into h and programs them
-	// into w; into memory for a TA.
-	sink    io.Writer
-	dec     *suit.DecryptWriter
-	pl      *pipeline
-	sha256  []byte // the SHA-256 of the image written, once finished
+	index   uint32
+	uri     string
+	size    uint64 // on the wire
 	written uint64 // bytes arrived
 	state   State
-	ta      *taUpdate // the TA update this payload belongs to, if any
+	dest    destination
 }
 
-// New makes the service over a booted bootloader.
-func New(b *boot.Device, policy *keys.Policy, cfg Config) *Service {
+// New makes the service over a booted bootloader, with the device's
+// decryption keys and the TA installer (whose Store is the secure
+// storage).
+func New(b *boot.Device, policy *keys.Policy, deviceKeys suit.KeySource, tas *ta.Installer, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = DefaultStallTimeout
 	}
-	return &Service{boot: b, policy: policy, now: cfg.Now, stall: cfg.StallTimeout, nextID: 1,
+	return &Service{boot: b, policy: policy, keys: deviceKeys, tas: tas, now: cfg.Now, stall: cfg.StallTimeout, nextID: 1,
 		accepted: map[boot.Component]bool{}, rejected: map[boot.Component]bool{}, updatedTAs: map[string]bool{}}
-}
-
-// AttachStore gives the service the secure storage: the device keys that
-// decrypt payloads, and the TA store.
-func (s *Service) AttachStore(st *storage.Store) error {
-	dk, err := st.DeviceKeys()
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.store, s.keys = st, dk.KeySource()
-	return nil
 }
 
 // StartUpdate authenticates and authorizes an envelope for one component,
@@ -138,18 +113,17 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	if err != nil {
 		return 0, nil, err
 	}
-	if state != "idle" {
+	if state != boot.OpIdle {
 		return 0, nil, fmt.Errorf("%w: an install set is %s", ErrBusy, state)
 	}
 	v, err := s.policy.Verify(raw)
 	if err != nil {
 		return 0, nil, s.refuse(&Outcome{Envelope: raw, Err: err})
 	}
-	env := v.Envelope
-	if isTAManifest(v.Manifest) {
+	if ta.IsManifest(v.Manifest) {
 		return s.startTA(ctx, raw, v)
 	}
-	if s.set != nil && len(s.set.tas) > 0 {
+	if s.set != nil && s.set.tas != nil {
 		return 0, nil, fmt.Errorf("%w: the install set holds TAs; firmware goes in a set of its own", ErrBusy)
 	}
 	if len(v.Manifest.Components) != 1 {
@@ -163,7 +137,7 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	}
 	if s.set != nil {
 		for _, p := range s.set.payloads {
-			if p.comp == comp {
+			if im, ok := p.dest.(*image); ok && im.comp == comp {
 				return 0, nil, fmt.Errorf("%w: %s is already in the install set", ErrBusy, comp)
 			}
 		}
@@ -177,7 +151,7 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	if plan.uri == "" && plan.written == nil {
 		return 0, nil, refused(fmt.Errorf("%w: the manifest installs nothing into %s", suit.ErrRejected, comp))
 	}
-	stored := *env
+	stored := *v.Envelope
 	stored.Integrated = nil
 	if plan.size > uint64(s.boot.Layout().MaxImage()) {
 		return 0, nil, refused(fmt.Errorf("%w: an image of %d bytes does not fit the slot", suit.ErrRejected, plan.size))
@@ -186,24 +160,19 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	if err != nil {
 		return 0, nil, err
 	}
-	s.openSet()
 	h, _ := suit.NewHash(plan.digest.Alg)
-	p := &payload{index: uint32(len(s.set.payloads)), comp: comp, uri: plan.uri, size: plan.wire, digest: plan.digest,
-		envelope: stored.Encode(), v: v, planned: res, w: w, h: h, state: Writing}
-	p.pl = newPipeline(h, w)
-	p.sink = p.pl
+	im := &image{comp: comp, digest: plan.digest, envelope: stored.Encode(), v: v, planned: res, w: w, h: h}
+	im.pl = newPipeline(h, w)
+	im.sink = im.pl
 	if plan.encInfo != nil {
-		if s.keys == nil {
-			err = fmt.Errorf("%w: an encrypted payload, and no device keys", suit.ErrNoDecryptionKey)
-		} else {
-			p.dec, err = suit.NewDecryptWriter(p.sink, plan.encInfo, s.keys)
-		}
-		if err != nil {
-			p.pl.Close()
+		if im.dec, err = suit.NewDecryptWriter(im.sink, plan.encInfo, s.keys); err != nil {
+			im.pl.Close()
 			return 0, nil, refused(err)
 		}
-		p.sink = p.dec
+		im.sink = im.dec
 	}
+	s.openSet(nil)
+	p := &payload{index: uint32(len(s.set.payloads)), uri: plan.uri, size: plan.wire, state: Writing, dest: im}
 	s.set.payloads = append(s.set.payloads, p)
 	delete(s.accepted, comp)
 	delete(s.rejected, comp)
@@ -213,6 +182,9 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 		if err := s.write(p, 0, plan.written); err != nil {
 			return 0, nil, err
 		}
+		if err := s.finish(ctx, p); err != nil {
+			return 0, nil, err
+		}
 	} else {
 		reqs = append(reqs, PayloadRequest{Index: p.index, Component: comp.ID(), URI: p.uri, Size: p.size})
 	}
@@ -220,11 +192,11 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	return s.set.id, reqs, nil
 }
 
-// openSet makes an install set unless one is open, and counts its
-// progress from now.
-func (s *Service) openSet() {
+// openSet makes an install set unless one is open (a TA set when tas is
+// set), and counts its progress from now.
+func (s *Service) openSet(tas *ta.Set) {
 	if s.set == nil {
-		s.set = &updateSet{id: s.nextID}
+		s.set = &updateSet{id: s.nextID, tas: tas}
 		s.nextID++
 	}
 	s.set.progress = s.now()
@@ -271,33 +243,27 @@ func (s *Service) ChunkBuffer(set uint64, index uint32, n int) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.payload(set, index)
-	if err != nil || p.state != Writing || p.pl == nil {
+	if err != nil || p.state != Writing {
 		return nil
 	}
-	if p.dec != nil {
-		return p.dec.Lend(n)
-	}
-	return p.pl.Lend(n)
+	return p.dest.lend(n)
 }
 
 func (s *Service) write(p *payload, offset uint64, data []byte) error {
 	if offset != p.written || uint64(len(data)) > p.size-p.written {
 		return fmt.Errorf("%w: %d bytes at %d, %d of %d written", ErrOutOfRange, len(data), offset, p.written, p.size)
 	}
-	if _, err := p.sink.Write(data); err != nil {
-		return s.fail(p, err)
+	if _, err := p.dest.Write(data); err != nil {
+		return s.fail(p, nil, err)
 	}
 	p.written += uint64(len(data))
 	s.set.progress = s.now()
-	if p.written == p.size && p.uri == "" && p.ta == nil {
-		return s.finish(p)
-	}
 	return nil
 }
 
 // Finish closes a payload: all its bytes are there and their digest is the
 // manifest's. A digest mismatch fails the whole install set.
-func (s *Service) Finish(_ context.Context, set uint64, index uint32) error {
+func (s *Service) Finish(ctx context.Context, set uint64, index uint32) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.payload(set, index)
@@ -307,54 +273,33 @@ func (s *Service) Finish(_ context.Context, set uint64, index uint32) error {
 	if p.state != Writing {
 		return fmt.Errorf("%w: payload %d is %s", ErrBadState, index, p.state)
 	}
-	if err := s.finish(p); err != nil {
+	if err := s.finish(ctx, p); err != nil {
 		return err
 	}
 	s.set.progress = s.now()
 	return nil
 }
 
-func (s *Service) finish(p *payload) error {
+func (s *Service) finish(ctx context.Context, p *payload) error {
 	if p.written != p.size {
 		return fmt.Errorf("%w: %d of %d bytes written", ErrBadState, p.written, p.size)
 	}
-	if p.ta != nil {
-		return s.finishTA(p)
-	}
-	if p.dec != nil {
-		// For A128GCM the last plaintext and the tag's verdict come now.
-		if err := p.dec.Close(); err != nil {
-			return s.fail(p, fmt.Errorf("payload %d: %w", p.index, err))
-		}
-	}
-	if err := p.pl.Close(); err != nil {
-		return s.fail(p, fmt.Errorf("payload %d: %w", p.index, err))
-	}
-	sum := p.h.Sum(nil)
-	if subtle.ConstantTimeCompare(sum, p.digest.Bytes) != 1 {
-		return s.failWith(p, imageMatchFailed(p, fmt.Errorf("payload %d: %w", p.index, suit.ErrImageMismatch)))
-	}
-	if p.digest.Alg == suit.AlgSHA256 {
-		p.sha256 = sum
-	}
-	if err := p.w.Close(p.envelope); err != nil {
-		return s.fail(p, err)
+	if o, err := p.dest.finish(ctx, p.index); err != nil {
+		return s.fail(p, o, err)
 	}
 	p.state = Candidate
 	return nil
 }
 
 // fail marks the set failed: all or nothing, it cannot be installed. The
-// error carries p's outcome.
-func (s *Service) fail(p *payload, err error) error {
-	return s.failWith(p, &Outcome{Envelope: p.envelope, Verified: p.v, Result: p.planned, Err: err})
-}
-
-// failWith is fail with the outcome given.
-func (s *Service) failWith(p *payload, o *Outcome) error {
+// error carries the outcome o (nil: err alone).
+func (s *Service) fail(p *payload, o *Outcome, err error) error {
 	p.state = Failed
-	s.set.failed = o.Err
+	s.set.failed = err
 	s.set.release()
+	if o == nil {
+		o = &Outcome{Err: err}
+	}
 	return s.refuse(o)
 }
 
@@ -362,9 +307,7 @@ func (s *Service) failWith(p *payload, o *Outcome) error {
 // is programmed: the set is abandoned, or every payload is finished.
 func (u *updateSet) release() {
 	for _, p := range u.payloads {
-		if p.pl != nil {
-			p.pl.Close()
-		}
+		p.dest.release()
 	}
 }
 
@@ -383,7 +326,7 @@ func (s *Service) Install(ctx context.Context, set uint64) error {
 	if s.set.failed != nil {
 		return fmt.Errorf("%w: the install set failed: %v", ErrBadState, s.set.failed)
 	}
-	if len(s.set.tas) > 0 {
+	if s.set.tas != nil {
 		return s.installTAs()
 	}
 	var comps []boot.Component
@@ -392,9 +335,10 @@ func (s *Service) Install(ctx context.Context, set uint64) error {
 		if p.state != Candidate {
 			return fmt.Errorf("%w: payload %d is %s, not a candidate", ErrBadState, p.index, p.state)
 		}
-		comps = append(comps, p.comp)
-		if p.sha256 != nil {
-			sums[p.comp] = p.sha256
+		im := p.dest.(*image)
+		comps = append(comps, im.comp)
+		if im.sha256 != nil {
+			sums[im.comp] = im.sha256
 		}
 	}
 	if err := s.boot.CommitStreamed(ctx, comps, sums); err != nil {
@@ -454,7 +398,7 @@ func (s *Service) Clean(_ context.Context) error {
 	if err != nil {
 		return err
 	}
-	if state != "idle" {
+	if state != boot.OpIdle {
 		return fmt.Errorf("%w: an install set is %s", ErrBusy, state)
 	}
 	for _, c := range boot.Components {
@@ -484,8 +428,8 @@ func (s *Service) abandon() error {
 	u.release()
 	var errs []error
 	for _, p := range u.payloads {
-		if p.w != nil {
-			errs = append(errs, s.boot.DiscardStaging(p.comp))
+		if im, ok := p.dest.(*image); ok {
+			errs = append(errs, s.boot.DiscardStaging(im.comp))
 		}
 	}
 	return errors.Join(errs...)
@@ -524,7 +468,7 @@ func (s *Service) trialComponents(context.Context) ([]boot.Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	if state != "trial" {
+	if state != boot.OpTrial {
 		return nil, fmt.Errorf("%w: no trial is running (state %s)", ErrBadState, state)
 	}
 	return set, nil
@@ -565,9 +509,9 @@ func (s *Service) Query(ctx context.Context) ([]ComponentInfo, error) {
 			inSet = inSet || tc == c
 		}
 		switch {
-		case inSet && state == "staged":
+		case inSet && state == boot.OpStaged:
 			info.State = Staged
-		case inSet && state == "trial":
+		case inSet && state == boot.OpTrial:
 			info.State = Trial
 		case inSet:
 			info.State = Staged // confirming or reverting: finished at the next reboot
@@ -578,7 +522,7 @@ func (s *Service) Query(ctx context.Context) ([]ComponentInfo, error) {
 		}
 		if s.set != nil {
 			for _, p := range s.set.payloads {
-				if p.ta == nil && p.comp == c {
+				if im, ok := p.dest.(*image); ok && im.comp == c {
 					info.State = p.state
 				}
 			}

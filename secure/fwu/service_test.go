@@ -6,10 +6,10 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/teeup/teeup/secure/fwu/fwutest"
 	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/fwu/fwutest"
 	"github.com/teeup/teeup/secure/suit"
 )
 

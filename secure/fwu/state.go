@@ -1,7 +1,9 @@
 // Package fwu is the secure world's firmware update service, modelled on
 // the PSA Firmware Update API: per-component states, one install set at a
-// time, all or nothing, accept and reject for the whole set, and a
-// defined state after any restart.
+// time, all or nothing, accept and reject for the whole set, cancel and
+// clean, and a defined state after any restart. A TA manifest is
+// installed by package ta; the service only carries its payloads and its
+// install set through the same life.
 //
 // Every refusal and failure of an envelope is a RefusedError whose Outcome
 // builds the SUIT report (reason codes included) that a status tracker

@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/teeup/teeup/secure/fwu/fwutest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
+	"github.com/teeup/teeup/secure/fwu/fwutest"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/suit/author"
+	"github.com/teeup/teeup/secure/ta"
 )
 
 func taID(author, name string, more ...string) suit.ComponentID {
@@ -122,7 +123,7 @@ func TestTALifecycle(t *testing.T) {
 		return &author.EncryptSpec{Alg: alg, RecipientKey: k}
 	}
 	hello := taID("acme", "hello")
-	pers := taID("acme", "hello", storage.PersonalizationSuffix)
+	pers := taID("acme", "hello", ta.PersonalizationSuffix)
 	v1 := r.taBuild("acme", 1,
 		author.Component{ID: hello, Payload: []byte("hello TA v1"), Integrate: true, Name: "ta"},
 		author.Component{ID: pers, Payload: []byte("api-key=v1-secret"), Write: true, Encrypt: enc(devKey, suit.AlgA128GCM)})
@@ -134,7 +135,7 @@ func TestTALifecycle(t *testing.T) {
 	wrongKey := r.taBuild("acme", 3,
 		author.Component{ID: pers, Payload: []byte("api-key=v3"), Write: true, Encrypt: enc(otherKey.PublicKey(), suit.AlgA128GCM)})
 	orphan := r.taBuild("acme", 3,
-		author.Component{ID: taID("acme", "never", storage.PersonalizationSuffix), Payload: []byte("x"), Write: true})
+		author.Component{ID: taID("acme", "never", ta.PersonalizationSuffix), Payload: []byte("x"), Write: true})
 	foreign := r.taBuild("globex", 5, author.Component{ID: taID("acme", "evil"), Payload: []byte("evil"), Integrate: true, Name: "ta"})
 	other := r.taBuild("globex", 1, author.Component{ID: taID("globex", "meter"), Payload: []byte("meter TA"), Integrate: true, Name: "ta"})
 	unlink := r.taBuild("acme", 4, author.Component{ID: hello, Unlink: true})
@@ -208,12 +209,12 @@ func TestTASetBounded(t *testing.T) {
 	big := func(name string, n int) taRelease {
 		return r.taBuild("acme", 1, author.Component{ID: taID("acme", name), Payload: make([]byte, n), URI: "https://tam.example/" + name})
 	}
-	if _, _, err := r.svc.StartUpdate(ctx, big("huge", fwu.MaxTAPayload+1).envelope); !errors.Is(err, suit.ErrRejected) {
+	if _, _, err := r.svc.StartUpdate(ctx, big("huge", ta.MaxPayload+1).envelope); !errors.Is(err, suit.ErrRejected) {
 		t.Fatalf("a payload over the bound: %v", err)
 	}
 	var err error
 	for i := 0; err == nil && i < 10; i++ {
-		_, _, err = r.svc.StartUpdate(ctx, big(fmt.Sprintf("ta%d", i), fwu.MaxTAPayload).envelope)
+		_, _, err = r.svc.StartUpdate(ctx, big(fmt.Sprintf("ta%d", i), ta.MaxPayload).envelope)
 	}
 	if !errors.Is(err, suit.ErrRejected) {
 		t.Fatalf("a set over the bound: %v", err)
@@ -292,7 +293,7 @@ func TestEncryptedFirmwareUpdate(t *testing.T) {
 func TestTAPersonalizationOnly(t *testing.T) {
 	r := newRig(t)
 	hello := taID("acme", "hello")
-	pers := taID("acme", "hello", storage.PersonalizationSuffix)
+	pers := taID("acme", "hello", ta.PersonalizationSuffix)
 	enc := &author.EncryptSpec{RecipientKey: r.agreementKey()}
 	if err := r.taUpdate(r.taBuild("acme", 1,
 		author.Component{ID: hello, Payload: []byte("hello TA"), Integrate: true, Name: "ta"},

@@ -13,11 +13,11 @@ import (
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/ipc/ipctest"
 	"github.com/teeup/teeup/secure/boot"
-	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/suit/author"
+	"github.com/teeup/teeup/secure/ta"
 )
 
 var fuzzDevice struct {
@@ -40,7 +40,7 @@ func taEnvelope(s *device.Signers, st *storage.Store, seq uint64) ([]byte, error
 	env, err := author.Build(&author.Manifest{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
 		Components: []author.Component{
 			{ID: id, Payload: []byte("hello TA"), Integrate: true, Name: "ta"},
-			{ID: append(id, []byte(storage.PersonalizationSuffix)), Payload: []byte("PLAINTEXT-PERSONALIZATION"), Write: true,
+			{ID: append(id, []byte(ta.PersonalizationSuffix)), Payload: []byte("PLAINTEXT-PERSONALIZATION"), Write: true,
 				Encrypt: &author.EncryptSpec{RecipientKey: dk.Agreement.PublicKey()}},
 		}})
 	if err != nil {
@@ -133,8 +133,8 @@ func FuzzSecureDispatcher(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		normal, secure := ipctest.Pipe()
-		svc := fwu.New(fuzzDevice.dev.Boot, fuzzDevice.dev.Policy, fwu.Config{})
-		if err := svc.AttachStore(fuzzDevice.store); err != nil {
+		svc, err := fuzzDevice.dev.Service()
+		if err != nil {
 			t.Fatal(err)
 		}
 		// A shared region that holds the image, as the normal world

@@ -264,8 +264,8 @@ func (s *Store) DeviceKeys() (*keys.Device, error) {
 // sequence number an unlinking manifest reached), ordered by ID.
 func (s *Store) TAs() []TA {
 	out := make([]TA, len(s.state.TAs))
-	for i, ta := range s.state.TAs {
-		out[i] = ta.clone()
+	for i, rec := range s.state.TAs {
+		out[i] = cloneTA(rec)
 	}
 	return out
 }
@@ -276,11 +276,11 @@ func (s *Store) Lookup(id suit.ComponentID) (TA, bool) {
 	if i < 0 {
 		return TA{}, false
 	}
-	return s.state.TAs[i].clone(), true
+	return cloneTA(s.state.TAs[i]), true
 }
 
 func (s *Store) index(id suit.ComponentID) int {
-	return slices.IndexFunc(s.state.TAs, func(ta TA) bool { return ta.ID.Equal(id) })
+	return slices.IndexFunc(s.state.TAs, func(rec TA) bool { return rec.ID.Equal(id) })
 }
 
 // Apply replaces the records of the TAs in changes (installing, updating
@@ -289,18 +289,18 @@ func (s *Store) index(id suit.ComponentID) int {
 func (s *Store) Apply(changes []TA) error {
 	next := state{DeviceKeys: s.state.DeviceKeys, TAs: slices.Clone(s.state.TAs), Policy: s.state.Policy}
 	for _, c := range changes {
-		if err := c.validate(); err != nil {
+		if err := c.Validate(); err != nil {
 			return err
 		}
-		i := slices.IndexFunc(next.TAs, func(ta TA) bool { return ta.ID.Equal(c.ID) })
+		i := slices.IndexFunc(next.TAs, func(rec TA) bool { return rec.ID.Equal(c.ID) })
 		if i < 0 {
-			next.TAs = append(next.TAs, c.clone())
+			next.TAs = append(next.TAs, cloneTA(c))
 			continue
 		}
 		if c.SequenceNumber < next.TAs[i].SequenceNumber {
 			return fmt.Errorf("%w: %s at %d, change to %d", ErrRollback, c.ID, next.TAs[i].SequenceNumber, c.SequenceNumber)
 		}
-		next.TAs[i] = c.clone()
+		next.TAs[i] = cloneTA(c)
 	}
 	slices.SortFunc(next.TAs, func(a, b TA) int { return compareIDs(a.ID, b.ID) })
 	return s.write(next)

@@ -7,6 +7,7 @@ import (
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
+	"github.com/teeup/teeup/secure/ta"
 )
 
 // Hardware is what the secure world alone touches: the flash (the
@@ -72,11 +73,17 @@ func New(hw Hardware, p Platform, st *storage.Store) (*Secure, error) {
 
 // Service is the update service over this world's bootloader, trust
 // policy and secure storage (the device keys that decrypt payloads, and
-// the TA store).
-func (s *Secure) Service() (*fwu.Service, error) {
-	svc := fwu.New(s.Boot, s.Policy, fwu.Config{})
-	if err := svc.AttachStore(s.Store); err != nil {
+// the TA store), with the real clock and the default bounds.
+func (s *Secure) Service() (*fwu.Service, error) { return s.ServiceWith(fwu.Config{}) }
+
+// ServiceWith is Service configured by cfg (a test's clock and bounds).
+func (s *Secure) ServiceWith(cfg fwu.Config) (*fwu.Service, error) {
+	dk, err := s.Store.DeviceKeys()
+	if err != nil {
 		return nil, fmt.Errorf("secure storage: %w", err)
 	}
-	return svc, nil
+	vendor, class := s.Boot.Identity()
+	installer := &ta.Installer{Store: s.Store, Keys: dk.KeySource(), Authorizer: s.Policy,
+		Identity: ta.Identity{VendorID: vendor, ClassID: class}}
+	return fwu.New(s.Boot, s.Policy, dk.KeySource(), installer, cfg), nil
 }

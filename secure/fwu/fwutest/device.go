@@ -12,6 +12,7 @@ import (
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/suit/author"
+	"github.com/teeup/teeup/secure/ta"
 	"github.com/teeup/teeup/secure/world"
 )
 
@@ -94,11 +95,7 @@ func (d *Device) Reboot(ctx context.Context) (*boot.Result, error) {
 
 // NewService makes the update service of this power-on with cfg.
 func (d *Device) NewService(cfg fwu.Config) (*fwu.Service, error) {
-	svc := fwu.New(d.Boot, d.Policy, cfg)
-	if err := svc.AttachStore(d.Store); err != nil {
-		return nil, err
-	}
-	return svc, nil
+	return d.ServiceWith(cfg)
 }
 
 // OpenStore opens the secure storage anew, as the next power-on would:
@@ -130,7 +127,7 @@ func NewSigners(t testing.TB) *Signers {
 
 // TAPrefix is the component-ID prefix of an author's TAs.
 func TAPrefix(author string) suit.ComponentID {
-	return suit.ComponentID{[]byte(storage.TANamespace), []byte(author)}
+	return ta.Prefix(author)
 }
 
 // Policy is the trust policy of a device that trusts these signers.

@@ -1,4 +1,4 @@
-package fwu
+package ta
 
 import (
 	"bytes"
@@ -7,19 +7,14 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/teeup/teeup/secure/boot"
-	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 )
 
-// MaxTAPayload bounds one payload of a TA update: TAs and their
-// personalization data are held in the secure world's memory whole, until
-// the store takes them.
-const MaxTAPayload = 1 << 20
-
-// MaxTASetBytes bounds what a whole TA install set may bring: the secure
-// world holds all of it until Install.
-const MaxTASetBytes = 4 << 20
+// Identity is the device identity that a TA manifest's vendor and class
+// conditions match; nil matches any.
+type Identity struct {
+	VendorID, ClassID []byte
+}
 
 // taPlatform runs a TA manifest twice. The first run (plan) checks
 // everything it can before any byte is fetched, decrypts written content
@@ -31,9 +26,9 @@ const MaxTASetBytes = 4 << 20
 // condition evaluated on the real content. Only then do the components'
 // contents become changes to the TA store.
 type taPlatform struct {
-	boot  *boot.Device
-	store *storage.Store
-	keys  suit.KeySource
+	identity Identity
+	store    Store
+	keys     suit.KeySource
 
 	plan     bool
 	requests []taFetch // recorded by the plan, consumed by the apply
@@ -57,8 +52,8 @@ type taContent struct {
 	size     uint64
 }
 
-func newTAPlatform(b *boot.Device, store *storage.Store, keys suit.KeySource) *taPlatform {
-	return &taPlatform{boot: b, store: store, keys: keys, plan: true,
+func newTAPlatform(id Identity, store Store, keys suit.KeySource) *taPlatform {
+	return &taPlatform{identity: id, store: store, keys: keys, plan: true,
 		content: map[string]*taContent{}, unlinked: map[string]bool{}}
 }
 
@@ -70,8 +65,19 @@ func (p *taPlatform) startApply() {
 
 func (p *taPlatform) DecryptsPayloads() {}
 
+// MatchIdentity answers the vendor and class conditions with the
+// device's identity; it knows no other identity.
 func (p *taPlatform) MatchIdentity(kind suit.IdentityKind, _ suit.Target, id []byte) (bool, error) {
-	return matchIdentity(p.boot, kind, id), nil
+	var want []byte
+	switch kind {
+	case suit.IdentityVendor:
+		want = p.identity.VendorID
+	case suit.IdentityClass:
+		want = p.identity.ClassID
+	default:
+		return false, nil
+	}
+	return want == nil || string(want) == string(id), nil
 }
 
 func (p *taPlatform) Slot(suit.Target) (uint64, error) { return 0, nil }
@@ -79,7 +85,7 @@ func (p *taPlatform) Slot(suit.Target) (uint64, error) { return 0, nil }
 // SequenceNumber is the TA's: its personalization data and staging
 // components share it.
 func (p *taPlatform) SequenceNumber(id suit.ComponentID) (uint64, error) {
-	ta, ok := storage.TAOf(id)
+	ta, ok := Of(id)
 	if !ok {
 		return 0, fmt.Errorf("%w: %s is not a TA component", suit.ErrUnsupported, id)
 	}
@@ -88,7 +94,7 @@ func (p *taPlatform) SequenceNumber(id suit.ComponentID) (uint64, error) {
 }
 
 func (p *taPlatform) target(t suit.Target) error {
-	if _, ok := storage.TAOf(t.ID); !ok {
+	if _, ok := Of(t.ID); !ok {
 		return fmt.Errorf("%w: %s is not a TA component", suit.ErrUnsupported, t.ID)
 	}
 	return nil
@@ -121,8 +127,8 @@ func (p *taPlatform) Fetch(_ context.Context, t suit.Target, uri string) error {
 	if info != nil {
 		wire = info.CiphertextSize(size)
 	}
-	if wire > MaxTAPayload {
-		return fmt.Errorf("%w: a TA payload of %d bytes; at most %d", suit.ErrRejected, wire, MaxTAPayload)
+	if wire > MaxPayload {
+		return fmt.Errorf("%w: a TA payload of %d bytes; at most %d", suit.ErrRejected, wire, MaxPayload)
 	}
 	key := t.ID.String()
 	if p.plan {
@@ -171,8 +177,8 @@ func (p *taPlatform) Write(_ context.Context, t suit.Target, content []byte) err
 	if err := p.target(t); err != nil {
 		return err
 	}
-	if len(content) > MaxTAPayload {
-		return fmt.Errorf("%w: a TA payload of %d bytes; at most %d", suit.ErrRejected, len(content), MaxTAPayload)
+	if len(content) > MaxPayload {
+		return fmt.Errorf("%w: a TA payload of %d bytes; at most %d", suit.ErrRejected, len(content), MaxPayload)
 	}
 	info, raw, err := encryption(t)
 	if err != nil {
@@ -221,7 +227,7 @@ func (p *taPlatform) Invoke(context.Context, suit.Target, []byte) error { return
 func (p *taPlatform) ImageDigest(t suit.Target, alg int64) ([]byte, uint64, error) {
 	c, ok := p.content[t.ID.String()]
 	if !ok {
-		if ta, isTA := storage.TAOf(t.ID); isTA && storage.IsTA(t.ID) && !p.unlinked[ta.String()] {
+		if ta, isTA := Of(t.ID); isTA && IsTA(t.ID) && !p.unlinked[ta.String()] {
 			if rec, found := p.store.Lookup(ta); found && !rec.Unlinked {
 				c = &taContent{data: rec.Image, size: uint64(len(rec.Image))}
 				ok = true
@@ -256,7 +262,7 @@ func (p *taPlatform) ReadContent(t suit.Target, max int) ([]byte, error) {
 // Unlink removes a TA (trust-domains, directive-unlink): its image and
 // personalization data go, its sequence number stays.
 func (p *taPlatform) Unlink(_ context.Context, t suit.Target) error {
-	if !storage.IsTA(t.ID) {
+	if !IsTA(t.ID) {
 		return fmt.Errorf("%w: unlink of %s, which is not a TA", suit.ErrUnsupported, t.ID)
 	}
 	if rec, ok := p.store.Lookup(t.ID); !ok || rec.Unlinked {
@@ -268,9 +274,9 @@ func (p *taPlatform) Unlink(_ context.Context, t suit.Target) error {
 
 // changes turns the apply's result into changes to the store, for a
 // manifest with sequence number seq and envelope env.
-func (p *taPlatform) changes(components []suit.ComponentID, seq uint64, env []byte) ([]storage.TA, error) {
-	records := map[string]*storage.TA{}
-	record := func(ta suit.ComponentID) *storage.TA {
+func (p *taPlatform) changes(components []suit.ComponentID, seq uint64, env []byte) ([]Record, error) {
+	records := map[string]*Record{}
+	record := func(ta suit.ComponentID) *Record {
 		r, ok := records[ta.String()]
 		if !ok {
 			old, _ := p.store.Lookup(ta)
@@ -282,20 +288,20 @@ func (p *taPlatform) changes(components []suit.ComponentID, seq uint64, env []by
 	}
 	var order []string
 	for _, id := range components {
-		ta, ok := storage.TAOf(id)
+		ta, ok := Of(id)
 		if !ok {
 			return nil, fmt.Errorf("%w: %s is not a TA component", suit.ErrUnsupported, id)
 		}
 		c := p.content[id.String()]
 		switch {
-		case storage.IsTA(id) && p.unlinked[id.String()]:
-			*record(ta) = storage.TA{ID: ta, SequenceNumber: seq, Unlinked: true}
-		case storage.IsTA(id) && c != nil:
+		case IsTA(id) && p.unlinked[id.String()]:
+			*record(ta) = Record{ID: ta, SequenceNumber: seq, Unlinked: true}
+		case IsTA(id) && c != nil:
 			// The envelope kept is the one that installed the image; one
 			// that only personalizes it does not replace it.
 			r := record(ta)
 			r.Image, r.Envelope, r.Unlinked = c.data, env, false
-		case storage.IsPersonalization(id) && c != nil:
+		case IsPersonalization(id) && c != nil:
 			record(ta).Personalization = c.data
 		default:
 			continue // a staging component, or one the manifest only checks
@@ -304,7 +310,7 @@ func (p *taPlatform) changes(components []suit.ComponentID, seq uint64, env []by
 			order = append(order, ta.String())
 		}
 	}
-	var out []storage.TA
+	var out []Record
 	for _, key := range order {
 		r := records[key]
 		if !r.Unlinked && r.Image == nil {
