@@ -19,8 +19,8 @@ type ComponentStatus struct {
 // Status is the device's update state as the bootloader sees it.
 type Status struct {
 	Components []ComponentStatus `json:"components"`
-	// State is idle, staged, trial, confirming or reverting.
-	State OpState `json:"state"`
+	// State is idle, staged, trial, confirming or reverting (an OpState).
+	State string `json:"state"`
 	// Set lists the components of the install set in progress.
 	Set         []Component `json:"set,omitempty"`
 	TrialBoots  uint64      `json:"trial_boots"`
@@ -48,7 +48,7 @@ func (d *Device) Operation() (state OpState, set []Component, err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return st.State, st.Set, nil
+	return OpState(st.State), st.Set, nil
 }
 
 func (d *Device) operation() (*Status, error) {
@@ -59,15 +59,15 @@ func (d *Device) operation() (*Status, error) {
 	st := &Status{Generation: j.gen, TrialBoots: j.trials, LastOutcome: j.outcome.String()}
 	switch {
 	case j.idle():
-		st.State = OpIdle
+		st.State = string(OpIdle)
 	case j.confirm:
-		st.State = OpConfirming
+		st.State = string(OpConfirming)
 	case j.revert:
-		st.State = OpReverting
+		st.State = string(OpReverting)
 	case j.trials > 0:
-		st.State = OpTrial
+		st.State = string(OpTrial)
 	default:
-		st.State = OpStaged
+		st.State = string(OpStaged)
 	}
 	if !j.idle() {
 		for _, c := range Components {
