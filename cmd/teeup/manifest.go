@@ -304,9 +304,7 @@ object on standard output, also when verification fails (exit 1).`,
 			}
 			if err == nil {
 				doc.Verified, doc.SequenceNumber = true, v.Manifest.SequenceNumber
-				for _, s := range v.Signers {
-					doc.Signers = append(doc.Signers, s)
-				}
+				doc.Signers = append(doc.Signers, v.Signers...)
 			} else {
 				doc.Error = a.message(err)
 			}

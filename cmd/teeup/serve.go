@@ -40,7 +40,12 @@ server need not be trusted.`,
 				<-ctx.Done()
 				shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
-				srv.Shutdown(shut)
+				if err := srv.Shutdown(shut); err != nil {
+					// Connections that outlive the grace period are cut.
+					if err := srv.Close(); err != nil {
+						fmt.Fprintf(a.stderr, "serve: %v\n", err)
+					}
+				}
 			}()
 			fmt.Fprintf(a.stdout, "serving %s at http://%s/ until Ctrl-C\n", pos[0], l.Addr())
 			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
