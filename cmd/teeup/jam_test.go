@@ -40,42 +40,43 @@ func TestDeviceUpdateAfterFailure(t *testing.T) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(b)/2))
 		w.Write(b[:len(b)/2]) //nolint:gosec // G705: the test's own payload, served to the device under test
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the parallel rows, which run once this function returns
 	closed := unusedAddr(t)
 
 	for _, tc := range []struct {
 		name string
-		// fail runs the failing update on d.
+		// fail runs the failing update on d, which must say why: want.
 		fail func(t *testing.T, d *runningDevice) (string, string, int)
+		want string
 	}{
 		{"refused second envelope", func(t *testing.T, d *runningDevice) (string, string, int) {
 			env, payload := d.release("normal", 2, "https://fw.example/normal-2.bin")
 			garbage := filepath.Join(t.TempDir(), "garbage.suit")
 			os.WriteFile(garbage, []byte("not an envelope"), 0o644)
 			return d.update("--payload", "https://fw.example/normal-2.bin="+payload, env, garbage)
-		}},
+		}, "envelope 2: ipc: secure: rejected"},
 		{"payload not found (404)", func(t *testing.T, d *runningDevice) (string, string, int) {
 			env, _ := d.release("normal", 2, srv.URL+"/missing/normal-2.bin")
 			return d.update(env)
-		}},
+		}, "HTTP 404"},
 		{"truncated payload", func(t *testing.T, d *runningDevice) (string, string, int) {
 			env, _ := d.release("normal", 2, srv.URL+"/truncated/normal-2.bin?dir="+filepath.Dir(d.dir))
 			return d.update(env)
-		}},
+		}, "HTTP 403"},
 		{"unreachable payload URL", func(t *testing.T, d *runningDevice) (string, string, int) {
 			env, _ := d.release("normal", 2, "http://"+closed+"/normal-2.bin")
 			return d.update(env)
-		}},
+		}, "connection refused"},
 		{"missing local payload file", func(t *testing.T, d *runningDevice) (string, string, int) {
 			env, _ := d.release("normal", 2, "https://fw.example/normal-2.bin")
 			return d.update("--payload", "https://fw.example/normal-2.bin="+filepath.Join(t.TempDir(), "missing.bin"), env)
-		}},
+		}, "no such file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			d := startDevice(t, "true")
-			if out, e, code := tc.fail(t, d); code == 0 {
-				t.Fatalf("the failing update succeeded:\n%s%s", out, e)
+			if out, e, code := tc.fail(t, d); code == 0 || !strings.Contains(out+e, tc.want) {
+				t.Fatalf("the failing update: exit %d, want a failure saying %q\n%s%s", code, tc.want, out, e)
 			}
 			d.honestUpdate(3)
 		})
