@@ -430,3 +430,93 @@ func TestCLIWithoutCgo(t *testing.T) {
 		t.Error("version says cgo")
 	}
 }
+
+// TestCLIUpdateJSON: device update --json puts one JSON document on
+// stdout, the outcome as the secure world answered it, and its progress
+// on stderr; a refused update is JSON too, with exit 1.
+func TestCLIUpdateJSON(t *testing.T) {
+	t.Parallel()
+	d := startDevice(t, "true")
+	env := d.taEnvelope("hello", "acme", 1, `{"id": ["'TA'", "'acme'", "'hello'"], "content": "68656c6c6f"}`)
+	out, e, code := teeup(t, "device", "update", "--dir", d.dir, "--json", env)
+	var doc updateDoc
+	onlyJSON(t, out, &doc)
+	if code != 0 || doc.Result != "installed" || doc.Rebooted || !strings.Contains(e, "accepted by the secure world") {
+		t.Fatalf("update --json: exit %d, %+v\nstderr: %s", code, doc, e)
+	}
+	found := false
+	for _, c := range doc.Components {
+		found = found || (c.ID == "['TA','acme','hello']" && c.State == "UPDATED" && c.SequenceNumber == 1)
+	}
+	if !found {
+		t.Errorf("components %+v", doc.Components)
+	}
+	// The same TA signed by another author: refused, and said so in JSON.
+	foreign := d.taEnvelope("foreign", "globex", 2, `{"id": ["'TA'", "'acme'", "'hello'"], "content": "6f746865"}`)
+	out, _, code = teeup(t, "device", "update", "--dir", d.dir, "--json", foreign)
+	doc = updateDoc{}
+	onlyJSON(t, out, &doc)
+	if code != 1 || doc.Result != "failed" || doc.Error == "" {
+		t.Errorf("refused update --json: exit %d, %+v", code, doc)
+	}
+}
+
+// TestCLIDeviceInitTrust: a device made from a trust file trusts those
+// keys, holds no private key, and refuses what another key signed.
+func TestCLIDeviceInitTrust(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := func(name string) string { return filepath.Join(dir, name) }
+	for _, k := range []string{"author", "operator", "acme", "mallory"} {
+		if _, e, code := teeup(t, "manifest", "keygen", "--out", in(k+".pem")); code != 0 {
+			t.Fatal(e)
+		}
+	}
+	os.WriteFile(in("trust.json"), []byte(`{"author": "author.pem", "operator": "operator.pem", "ta-authors": {"acme": "acme.pub.pem"}}`), 0o644)
+	dev := in("dev")
+	if out, e, code := teeup(t, "device", "init", "--dir", dev, "--trust", in("trust.json"), "--slot-size", "1MiB"); code != 0 ||
+		!strings.Contains(out, "slots of 1 MiB") {
+		t.Fatalf("init: exit %d\n%s%s", code, out, e)
+	}
+	if keys, _ := filepath.Glob(filepath.Join(dev, "dev-keys", "*")); len(keys) != 0 {
+		t.Errorf("development keys made: %v", keys)
+	}
+	for _, name := range []string{"author", "operator", "ta-acme"} {
+		if !bytes.Equal(mustRead(t, filepath.Join(dev, "trust", name+".pub.pem")), mustRead(t, in(strings.TrimPrefix(name, "ta-")+".pub.pem"))) {
+			t.Errorf("trust/%s.pub.pem is not the given key", name)
+		}
+	}
+	// A 700 KiB image: more than a default slot holds.
+	os.WriteFile(in("n2.bin"), bytes.Repeat([]byte("normal v2\n"), 70<<10/10*10), 0o644)
+	os.WriteFile(in("n2.json"), []byte(`{"sequence-number": 2, "components": [{"id": ["'normal'"], "file": "n2.bin", "integrate": true}]}`), 0o644)
+	for _, k := range []string{"author", "mallory"} {
+		if _, e, code := teeup(t, "manifest", "create", in("n2.json"), "--vendor-domain", "arm.com", "--class-name", "suit",
+			"--key", in(k+".pem"), "--out", in(k+".suit")); code != 0 {
+			t.Fatal(e)
+		}
+	}
+	if _, e, code := teeup(t, "device", "stage", "--dir", dev, in("mallory.suit")); code != 1 {
+		t.Errorf("an envelope signed by an untrusted key: exit %d, %s", code, e)
+	}
+	if out, e, code := teeup(t, "device", "stage", "--dir", dev, in("author.suit")); code != 0 {
+		t.Errorf("the trusted author's envelope: exit %d\n%s%s", code, out, e)
+	}
+	if out, _, _ := teeup(t, "device", "reboot", "--dir", dev); !strings.Contains(out, "normal sequence 2") {
+		t.Errorf("reboot:\n%s", out)
+	}
+}
+
+// TestParseSize: sizes in bytes and binary units; nonsense refused.
+func TestParseSize(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]uint64{"65536": 65536, "64KiB": 64 << 10, "32MiB": 32 << 20, "1GiB": 1 << 30, "512K": 512 << 10, "2 MB": 2 << 20} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "1.5MiB", "12XB", "99999999GiB"} {
+		if _, err := parseSize(in); !errors.Is(err, errSize) {
+			t.Errorf("parseSize(%q) = %v, want errSize", in, err)
+		}
+	}
+}
