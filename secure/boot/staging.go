@@ -176,6 +176,21 @@ func (d *Device) commit(ctx context.Context, comps []Component, sha256s map[Comp
 	if mask == 0 {
 		return errors.New("boot: empty install set")
 	}
+	// Accept will raise the counters to the set's sequence numbers, after
+	// the trial. Whatever could keep it from doing so must refuse the set
+	// now, before anything is committed: raising each counter to the value
+	// it holds runs the same TPM path (on a device whose anti-rollback
+	// value still sits in an older NV counter, it creates the rollback
+	// index) and changes no value. Any uint64 above it is then one write.
+	for _, c := range comps {
+		v, err := d.counters.Counter(c)
+		if err == nil {
+			err = d.counters.AdvanceCounterTo(c, v)
+		}
+		if err != nil {
+			return fmt.Errorf("stage %s: the anti-rollback counter cannot be raised: %w", c, err)
+		}
+	}
 	_, err = d.begin(j, opInstall, mask)
 	return err
 }
