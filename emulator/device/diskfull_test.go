@@ -174,11 +174,14 @@ func diskFullRun(t *testing.T, fs string, op diskFullOp, at int) (writes int, re
 }
 
 // TestDiskFull fills the file system under the device directory before
-// each write of a TA install and of a firmware stage in turn (the writes
-// counted in a clean run: N = 3 for the TA install: erase, program, counter; N = 8 for the stage: erases and programs of the slot, the journal's erase and start record,
-// with devicetest.Layout), crashes and restarts the device with the space
-// back: the device comes up, holds the old state or the new one, and it
-// is the new one exactly when the operation reported success.
+// each write of a TA install and of a firmware stage in turn, crashes and
+// restarts the device with the space back: the device comes up, holds the
+// old state or the new one, and it is the new one exactly when the
+// operation reported success. The writes, counted in a clean run with
+// devicetest.Layout: N = 3 for the TA install (the bank's erase and
+// program, the counter's advance), N = 9 for the stage (the slot's erases
+// and programs, the counter raised to its own value, the journal's erase
+// and start record).
 func TestDiskFull(t *testing.T) {
 	fs := smallFS(t)
 	ctx := context.Background()
@@ -233,7 +236,7 @@ func TestDiskFull(t *testing.T) {
 				// The restart's boot took a staged set into its trial.
 				return state == "trial"
 			},
-		}, 8},
+		}, 9},
 	}
 	for _, tc := range ops {
 		t.Run(tc.op.name, func(t *testing.T) {
