@@ -52,7 +52,9 @@ func (im *image) lend(n int) []byte {
 	return im.pl.Lend(n)
 }
 
-func (im *image) release() { im.pl.Close() }
+// release stops the pipeline; what it failed to program no longer
+// matters, since the image is abandoned.
+func (im *image) release() { _ = im.pl.Close() }
 
 func (im *image) outcome(err error) *Outcome {
 	return &Outcome{Envelope: im.envelope, Verified: im.v, Result: im.planned, Err: err}

@@ -166,7 +166,7 @@ func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []Payloa
 	im.sink = im.pl
 	if plan.encInfo != nil {
 		if im.dec, err = suit.NewDecryptWriter(im.sink, plan.encInfo, s.keys); err != nil {
-			im.pl.Close()
+			im.release()
 			return 0, nil, refused(err)
 		}
 		im.sink = im.dec
@@ -212,6 +212,7 @@ func (s *Service) payload(set uint64, index uint32) (*payload, error) {
 		return nil, ErrNotFound
 	}
 	if s.set.failed != nil {
+		//nolint:errorlint // the earlier failure is context: this call is refused for the state (ErrBadState), not for that cause
 		return nil, fmt.Errorf("%w: the install set failed: %v", ErrBadState, s.set.failed)
 	}
 	return s.set.payloads[index], nil
@@ -324,6 +325,7 @@ func (s *Service) Install(ctx context.Context, set uint64) error {
 		return ErrNotFound
 	}
 	if s.set.failed != nil {
+		//nolint:errorlint // the earlier failure is context: this call is refused for the state (ErrBadState), not for that cause
 		return fmt.Errorf("%w: the install set failed: %v", ErrBadState, s.set.failed)
 	}
 	if s.set.tas != nil {

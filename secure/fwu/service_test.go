@@ -6,7 +6,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/fwu/fwutest"
@@ -15,7 +14,6 @@ import (
 
 type rig struct {
 	t       *testing.T
-	kit     *devicetest.Rig
 	dev     *fwutest.Device
 	svc     *fwu.Service
 	signers *fwutest.Signers

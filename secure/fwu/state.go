@@ -22,6 +22,7 @@ package fwu
 // State is a component's update state (PSA FWU 1.0 §3.2).
 type State string
 
+// The states of PSA FWU 1.0 §3.2 that the service reports.
 const (
 	Ready     State = "READY"     // no update in progress
 	Writing   State = "WRITING"   // an image is being written

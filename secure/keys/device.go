@@ -24,7 +24,7 @@ type Device struct {
 	Attestation *ecdsa.PrivateKey
 }
 
-// ErrDeviceKeys: stored device keys are malformed.
+// ErrDeviceKeys is returned for stored device keys that are malformed.
 var ErrDeviceKeys = errors.New("keys: malformed device keys")
 
 // deviceKeysSize is the encoding: two P-256 private scalars.
@@ -59,11 +59,11 @@ func UnmarshalDevice(b []byte) (*Device, error) {
 	}
 	agreement, err := ecdh.P256().NewPrivateKey(b[:32])
 	if err != nil {
-		return nil, fmt.Errorf("%w: agreement key: %v", ErrDeviceKeys, err)
+		return nil, fmt.Errorf("%w: agreement key: %w", ErrDeviceKeys, err)
 	}
 	attestation, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), b[32:])
 	if err != nil {
-		return nil, fmt.Errorf("%w: attestation key: %v", ErrDeviceKeys, err)
+		return nil, fmt.Errorf("%w: attestation key: %w", ErrDeviceKeys, err)
 	}
 	return &Device{Agreement: agreement, Attestation: attestation}, nil
 }

@@ -16,7 +16,7 @@ const Namespace = "TA"
 // TA's personalization data: ["TA", author, name, "personalization"].
 const PersonalizationSuffix = "personalization"
 
-// ErrNotTA: a component ID is not a TA's.
+// ErrNotTA is returned for a component ID that is not a TA's.
 var ErrNotTA = errors.New("ta: not a TA component ID")
 
 // IsTA reports whether id names a TA: ["TA", author, name].

@@ -251,12 +251,12 @@ func (p *taPlatform) ImageDigest(t suit.Target, alg int64) ([]byte, uint64, erro
 	return h.Sum(nil), c.size, nil
 }
 
-func (p *taPlatform) ReadContent(t suit.Target, max int) ([]byte, error) {
+func (p *taPlatform) ReadContent(t suit.Target, limit int) ([]byte, error) {
 	c, ok := p.content[t.ID.String()]
 	if !ok || c.promised != nil {
 		return nil, suit.ErrNoImage
 	}
-	return c.data[:min(len(c.data), max+1)], nil
+	return c.data[:min(len(c.data), limit+1)], nil
 }
 
 // Unlink removes a TA (trust-domains, directive-unlink): its image and
