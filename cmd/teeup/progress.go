@@ -46,7 +46,7 @@ func (p *progress) line(s string) {
 			return
 		}
 	}
-	p.clear()
+	p.finish() // a bar stays, as far as it got
 	fmt.Fprintln(p.w, s)
 }
 
@@ -94,14 +94,6 @@ func (p *progress) text(now time.Time) string {
 		}
 	}
 	return s + "  " + p.item
-}
-
-// clear takes a bar off the terminal's line before other output.
-func (p *progress) clear() {
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drawn = false
-	}
 }
 
 // finish leaves a finished bar on its own line.
