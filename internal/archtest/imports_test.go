@@ -175,9 +175,6 @@ func TestUnknown(t *testing.T) {
 // Remove an entry when its fix lands; TestImportDirections logs the entries
 // that excuse nothing any more. Nothing may be added here without an issue.
 var knownViolations = []Known{
-	{Pkg: "secure/boot", Test: true, Import: "emulator/device", Issue: "#10 the TPM layer"},
-	{Pkg: "secure/boot", Test: true, Import: "emulator/flash", Issue: "#10 the TPM layer"},
-	{Pkg: "secure/storage", Test: true, Import: "emulator/flash", Issue: "#10 the TPM layer"},
 	{Pkg: "secure/service", Test: true, Import: "emulator/device", Issue: "#10 op table + ipctest"},
 	{Pkg: "normal/agent", Test: true, Import: "emulator/device", Issue: "#10 op table + ipctest"},
 	{Pkg: "normal/agent", Test: true, Import: "secure/boot", Issue: "#10 op table + ipctest"},

@@ -5,10 +5,8 @@ import (
 	"crypto/sha256"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/device"
-	"github.com/teeup/teeup/emulator/flash"
 	"github.com/teeup/teeup/secure/boot"
-	"github.com/teeup/teeup/secure/tpm/tpmtest"
+	"github.com/teeup/teeup/secure/boot/boottest"
 )
 
 // BenchmarkBootVerify measures a boot that verifies a 16 MiB secure image
@@ -19,24 +17,11 @@ import (
 func BenchmarkBootVerify(b *testing.B) {
 	const size = 16 << 20
 	layout := boot.Layout{SectorSize: 64 << 10, WriteAlign: 16, SlotSectors: size/(64<<10) + 1}
-	images := [][]byte{device.BuiltinImage(boot.Secure, 1, size), device.BuiltinImage(boot.Normal, 1, size)}
+	images := [][]byte{boottest.Image(boot.Secure, 1, size), boottest.Image(boot.Normal, 1, size)}
 
 	b.Run("boot", func(b *testing.B) {
-		f, err := flash.NewMem(device.FlashConfig(layout))
-		if err != nil {
-			b.Fatal(err)
-		}
-		tp := tpmtest.Open(b).TPM
-		if err := (device.Counters{TPM: tp}).Define(); err != nil {
-			b.Fatal(err)
-		}
-		s, _ := device.NewSigners()
-		pol, _ := s.Policy()
-		d, err := boot.New(f, device.Counters{TPM: tp}, device.PCR{TPM: tp}, boot.Config{Layout: layout, Policy: pol,
-			VendorID: device.VendorID, ClassID: device.ClassID})
-		if err != nil {
-			b.Fatal(err)
-		}
+		r := boottest.New(b, layout, false)
+		s, d := r.Signers, r.Boot
 		var set []boot.Staged
 		for i, c := range boot.Components {
 			st, err := s.Release(c, 1, images[i])

@@ -6,9 +6,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/device"
-	"github.com/teeup/teeup/emulator/flash"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/boot/boottest"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/tpm/tpmtest"
@@ -16,48 +15,28 @@ import (
 
 var testLayout = boot.Layout{SectorSize: 1024, WriteAlign: 16, SlotSectors: 4}
 
+// rig is a boottest rig with the test it serves.
 type rig struct {
-	t       *testing.T
-	flash   *flash.Flash
+	t *testing.T
+	*boottest.Rig
 	tpm     *tpmtest.Sim
 	boot    *boot.Device
-	signers *device.Signers
+	signers *boottest.Signers
 }
 
 // newRig is a provisioned device: flash, the reference TPM, a bootloader,
 // and the factory pair at sequence 1.
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	return newRigOn(t, device.FlashConfig(testLayout))
+	return newRigOn(t, false)
 }
 
-// newRigOn is newRig on a flash of cfg.
-func newRigOn(t *testing.T, cfg flash.Config) *rig {
+// newRigOn is newRig whose flash logs its operations when record is set.
+func newRigOn(t *testing.T, record bool) *rig {
 	t.Helper()
-	f, err := flash.NewMem(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := tpmtest.Open(t)
-	tp := sim.TPM
-	if err := (device.Counters{TPM: tp}).Define(); err != nil {
-		t.Fatal(err)
-	}
-	s, err := device.NewSigners()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := s.Policy()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := boot.New(f, device.Counters{TPM: tp}, device.PCR{TPM: tp}, boot.Config{Layout: testLayout, Policy: pol,
-		VendorID: device.VendorID, ClassID: device.ClassID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rig{t: t, flash: f, tpm: sim, boot: b, signers: s}
-	if err := b.Provision(context.Background(), []boot.Staged{r.release(boot.Secure, 1), r.release(boot.Normal, 1)}); err != nil {
+	br := boottest.New(t, testLayout, record)
+	r := &rig{t: t, Rig: br, tpm: br.TPM, boot: br.Boot, signers: br.Signers}
+	if err := r.boot.Provision(context.Background(), []boot.Staged{r.release(boot.Secure, 1), r.release(boot.Normal, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -65,7 +44,7 @@ func newRigOn(t *testing.T, cfg flash.Config) *rig {
 
 func (r *rig) release(c boot.Component, seq uint64) boot.Staged {
 	r.t.Helper()
-	s, err := r.signers.Release(c, seq, device.BuiltinImage(c, seq, 1500+int(seq)*100))
+	s, err := r.signers.Release(c, seq, boottest.Image(c, seq, 1500+int(seq)*100))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -75,7 +54,7 @@ func (r *rig) release(c boot.Component, seq uint64) boot.Staged {
 // reboot is a power cycle: the TPM resets (PCRs clear), then the bootloader runs.
 func (r *rig) reboot() (*boot.Result, error) {
 	r.t.Helper()
-	r.flash.Reset()
+	r.Flash.Reset()
 	r.tpm.Reset(r.t)
 	return r.boot.Boot(context.Background())
 }
@@ -127,7 +106,7 @@ func TestUpdateTrialAcceptRevert(t *testing.T) {
 		t.Fatalf("second accept: %v", err)
 	}
 	for _, c := range boot.Components {
-		if n, _ := (device.Counters{TPM: r.tpm.TPM}).Counter(c); n != 2 {
+		if n, _ := r.boot.Counter(c); n != 2 {
 			t.Errorf("%s counter %d after accept, want 2", c, n)
 		}
 	}
@@ -166,24 +145,24 @@ func TestAttacksRefused(t *testing.T) {
 			return r.boot.Stage(ctx, []boot.Staged{r.release(boot.Normal, 1)})
 		}, suit.ErrRollback},
 		{"manifest signed by a key not authorized for the component", func(r *rig) error {
-			img := device.BuiltinImage(boot.Normal, 5, 900)
-			env, err := device.Envelope(boot.Normal, 5, img, r.signers.Operator)
+			img := boottest.Image(boot.Normal, 5, 900)
+			env, err := boottest.Envelope(boot.Normal, 5, img, r.signers.Operator)
 			if err != nil {
 				return err
 			}
 			return r.boot.Stage(ctx, []boot.Staged{{Component: boot.Normal, Envelope: env, Image: img}})
 		}, keys.ErrUnauthorized},
 		{"secure image without the operator's co-signature", func(r *rig) error {
-			img := device.BuiltinImage(boot.Secure, 5, 900)
-			env, err := device.Envelope(boot.Secure, 5, img, r.signers.Author)
+			img := boottest.Image(boot.Secure, 5, 900)
+			env, err := boottest.Envelope(boot.Secure, 5, img, r.signers.Author)
 			if err != nil {
 				return err
 			}
 			return r.boot.Stage(ctx, []boot.Staged{{Component: boot.Secure, Envelope: env, Image: img}})
 		}, keys.ErrUnauthorized},
 		{"manifest signed by an unknown key", func(r *rig) error {
-			img := device.BuiltinImage(boot.Normal, 5, 900)
-			env, err := device.Envelope(boot.Normal, 5, img, otherKey)
+			img := boottest.Image(boot.Normal, 5, 900)
+			env, err := boottest.Envelope(boot.Normal, 5, img, otherKey)
 			if err != nil {
 				return err
 			}
@@ -274,14 +253,14 @@ func (r *rig) flipBit(c boot.Component, secondary bool) {
 	}
 	off := (slot + 1) * int64(l.SectorSize) // first image sector
 	buf := make([]byte, l.SectorSize)
-	if err := r.flash.Read(off, buf); err != nil {
+	if err := r.Flash.Read(off, buf); err != nil {
 		r.t.Fatal(err)
 	}
 	buf[10] ^= 0x04
-	if err := r.flash.EraseSector(off); err != nil {
+	if err := r.Flash.EraseSector(off); err != nil {
 		r.t.Fatal(err)
 	}
-	if err := r.flash.Program(off, buf); err != nil {
+	if err := r.Flash.Program(off, buf); err != nil {
 		r.t.Fatal(err)
 	}
 }

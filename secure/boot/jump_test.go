@@ -6,8 +6,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/boot/boottest"
 	"github.com/teeup/teeup/secure/suit"
 )
 
@@ -15,7 +15,7 @@ import (
 // sequence number, for sequence numbers far beyond an image's size.
 func (r *rig) releaseSized(c boot.Component, seq uint64, size int) boot.Staged {
 	r.t.Helper()
-	s, err := r.signers.Release(c, seq, device.BuiltinImage(c, seq, size))
+	s, err := r.signers.Release(c, seq, boottest.Image(c, seq, size))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestSequenceNumberJump(t *testing.T) {
 func (r *rig) snapshot() []byte {
 	r.t.Helper()
 	b := make([]byte, testLayout.Size())
-	if err := r.flash.Read(0, b); err != nil {
+	if err := r.Flash.Read(0, b); err != nil {
 		r.t.Fatal(err)
 	}
 	return b
@@ -99,10 +99,10 @@ func (r *rig) restore(b []byte) {
 	r.t.Helper()
 	ss := int64(testLayout.SectorSize)
 	for off := int64(0); off < int64(len(b)); off += ss {
-		if err := r.flash.EraseSector(off); err != nil {
+		if err := r.Flash.EraseSector(off); err != nil {
 			r.t.Fatal(err)
 		}
-		if err := r.flash.Program(off, b[off:off+ss]); err != nil {
+		if err := r.Flash.Program(off, b[off:off+ss]); err != nil {
 			r.t.Fatal(err)
 		}
 	}

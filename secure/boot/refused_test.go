@@ -6,8 +6,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/boot/boottest"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/suit"
 )
@@ -26,8 +26,8 @@ func TestRefusedStageWritesNothing(t *testing.T) {
 			return []boot.Staged{r.release(boot.Normal, 1)}
 		}, suit.ErrRollback},
 		{"signed by a key not authorized for the component", func(r *rig) []boot.Staged {
-			img := device.BuiltinImage(boot.Normal, 5, 900)
-			env, err := device.Envelope(boot.Normal, 5, img, r.signers.Operator)
+			img := boottest.Image(boot.Normal, 5, 900)
+			env, err := boottest.Envelope(boot.Normal, 5, img, r.signers.Operator)
 			if err != nil {
 				r.t.Fatal(err)
 			}
@@ -49,8 +49,8 @@ func TestRefusedStageWritesNothing(t *testing.T) {
 			return []boot.Staged{r.release(boot.Secure, 5), bad}
 		}, suit.ErrRejected},
 		{"image larger than the slot", func(r *rig) []boot.Staged {
-			img := device.BuiltinImage(boot.Normal, 5, testLayout.MaxImage()+1)
-			env, err := device.Envelope(boot.Normal, 5, img, r.signers.Author)
+			img := boottest.Image(boot.Normal, 5, testLayout.MaxImage()+1)
+			env, err := boottest.Envelope(boot.Normal, 5, img, r.signers.Author)
 			if err != nil {
 				r.t.Fatal(err)
 			}

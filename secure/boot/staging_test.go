@@ -6,27 +6,24 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/device"
-	"github.com/teeup/teeup/emulator/flash"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/boot/boottest"
 )
 
 // op is a flash operation relative to the start of the secondary slot.
 type op struct {
-	kind     flash.OpKind
+	kind     boottest.OpKind
 	off, len int64
 }
 
 func (o op) String() string { return fmt.Sprintf("%v %#x+%d", o.kind, o.off, o.len) }
 
-func erase(off int64) op      { return op{flash.OpErase, off, 1024} }
-func program(off, n int64) op { return op{flash.OpProgram, off, n} }
+func erase(off int64) op      { return op{boottest.OpErase, off, 1024} }
+func program(off, n int64) op { return op{boottest.OpProgram, off, n} }
 func image(off, n int64) op   { return program(1024+off, n) } // a program into the image, after the header sector
 func stagingRig(t *testing.T) *rig {
-	cfg := device.FlashConfig(testLayout)
-	cfg.Record = true
-	r := newRigOn(t, cfg)
-	r.flash.Reset() // the log starts with the staging
+	r := newRigOn(t, true)
+	r.Flash.Reset() // the log starts with the staging
 	return r
 }
 
@@ -72,7 +69,7 @@ func TestSlotWriterOperations(t *testing.T) {
 			if err := w.Close([]byte("envelope")); err != nil {
 				t.Fatal(err)
 			}
-			log := r.flash.Log()
+			log := r.Flash.Log()
 			if len(log) == 0 {
 				t.Fatal("no operations")
 			}
@@ -85,7 +82,7 @@ func TestSlotWriterOperations(t *testing.T) {
 				t.Fatalf("operations\n got %v\nwant %v", got, tc.want)
 			}
 			stored := make([]byte, len(img))
-			if err := r.flash.Read(base+1024, stored); err != nil || !bytes.Equal(stored, img) {
+			if err := r.Flash.Read(base+1024, stored); err != nil || !bytes.Equal(stored, img) {
 				t.Fatalf("image in the slot (%v): % x", err, stored)
 			}
 		})
@@ -105,7 +102,7 @@ func TestSlotWriterPowerCut(t *testing.T) {
 	}{{2, 1}, {3, 1}, {4, 2}, {5, 2}, {6, 3}, {7, 3}, {8, 4}, {9, 4}} {
 		t.Run(fmt.Sprint("cut at ", tc.cut), func(t *testing.T) {
 			r := stagingRig(t)
-			r.flash.CutBefore(tc.cut)
+			r.Flash.CutBefore(tc.cut)
 			w, err := r.boot.OpenStaging(boot.Normal, 3000)
 			if err != nil {
 				t.Fatal(err)
@@ -121,14 +118,14 @@ func TestSlotWriterPowerCut(t *testing.T) {
 				if i+1 < tc.fails && err != nil {
 					t.Fatalf("call %d: %v", i+1, err)
 				}
-				if i+1 >= tc.fails && !errors.Is(err, flash.ErrPowerCut) {
+				if i+1 >= tc.fails && !errors.Is(err, boottest.ErrPowerCut) {
 					t.Fatalf("call %d: %v, want ErrPowerCut", i+1, err)
 				}
 			}
-			if ops := r.flash.Ops(); ops != tc.cut {
+			if ops := r.Flash.Ops(); ops != tc.cut {
 				t.Fatalf("%d operations counted, the cut is at %d", ops, tc.cut)
 			}
-			r.flash.Reset()
+			r.Flash.Reset()
 			if _, err := r.boot.VerifyStaged(t.Context(), boot.Normal); !errors.Is(err, boot.ErrEmptySlot) {
 				t.Fatalf("slot after the cut: %v, want ErrEmptySlot", err)
 			}

@@ -3,7 +3,7 @@ package storage
 import (
 	"testing"
 
-	"github.com/teeup/teeup/emulator/flash"
+	"github.com/teeup/teeup/secure/storage/storagetest"
 )
 
 // FuzzReadBank reads whatever a bank holds: a record or nothing, never a
@@ -14,10 +14,7 @@ func FuzzReadBank(f *testing.F) {
 	f.Add([]byte("teeupSS\x01\x00\x00\x00\x00\x00\x00\x00\x01\xff\xff\xff\xff\x00\x00\x00\x01"))
 	r := Region{Off: 0, BankSectors: 1, SectorSize: 512, WriteAlign: 16}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fl, err := flash.NewMem(flash.Config{Size: 1024, SectorSize: 512, WriteAlign: 16})
-		if err != nil {
-			t.Fatal(err)
-		}
+		fl := storagetest.NewFlash(t, 1024, 512, 16)
 		data = data[:min(len(data), 512)]
 		padded := append(data[:len(data):len(data)], make([]byte, (16-len(data)%16)%16)...)
 		if err := fl.Program(0, padded); err != nil {

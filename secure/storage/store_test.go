@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/flash"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
+	"github.com/teeup/teeup/secure/storage/storagetest"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/tpm"
 	"github.com/teeup/teeup/secure/tpm/tpmtest"
@@ -22,7 +22,7 @@ import (
 var region = storage.Region{Off: 4096, BankSectors: 2, SectorSize: 4096, WriteAlign: 16}
 
 type fixture struct {
-	flash   *flash.Flash
+	flash   *storagetest.Flash
 	tpm     *tpmtest.Sim
 	counter tpmCounter
 	device  *keys.Device
@@ -39,10 +39,7 @@ func (c tpmCounter) AdvanceTo(v uint64) error { return c.tpm.AdvanceCounterTo(co
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f, err := flash.NewMem(flash.Config{Size: 5 * 4096, SectorSize: 4096, WriteAlign: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := storagetest.NewFlash(t, 5*4096, 4096, 16)
 	tp := tpmtest.Open(t)
 	if err := tp.DefineCounter(counterIndex); err != nil {
 		t.Fatal(err)
@@ -279,7 +276,7 @@ func TestApplyPowerCuts(t *testing.T) {
 			case 2:
 				fx.flash.CutTorn(op, op*7+1)
 			}
-			if err := s.Apply(change); !errors.Is(err, flash.ErrPowerCut) {
+			if err := s.Apply(change); !errors.Is(err, storagetest.ErrPowerCut) {
 				t.Fatalf("op %d mode %d: Apply = %v, want a power cut", op, mode, err)
 			}
 			cuts++
@@ -342,7 +339,7 @@ func TestStoreRefusesRestoredCopy(t *testing.T) {
 	}
 }
 
-func restore(t *testing.T, f *flash.Flash, snapshot []byte) {
+func restore(t *testing.T, f *storagetest.Flash, snapshot []byte) {
 	t.Helper()
 	f.Reset()
 	for off := int64(0); off < int64(len(snapshot)); off += 4096 {
