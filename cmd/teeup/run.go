@@ -26,12 +26,13 @@ import (
 	secureworld "github.com/teeup/teeup/secure/world"
 )
 
-const controlSocket = "normal.sock"
+const controlSocket = device.ControlSocket
 
 func (a *app) runCmd() *cobra.Command {
 	var dir, health, record, level string
+	var require bool
 	c := &cobra.Command{
-		Use:   "run --dir DIR [--health-cmd CMD] [--record-ipc FILE] [--log-level debug|info|warn|error]",
+		Use:   "run --dir DIR [--health-cmd CMD] [--record-ipc FILE] [--log-level debug|info|warn|error] [--require-confinement]",
 		Short: "Power the device on as two processes, a secure world and a normal world, until stopped",
 		Long: `Power the device on: its secure world (the only process that opens the flash and the TPM)
 boots it and serves its normal world over a socket pair; the normal world takes updates
@@ -39,6 +40,10 @@ from teeup device update on DIR/normal.sock and, after an update's reboot, runs 
 check that accepts or rejects the trial (--health-cmd, a shell command: exit 0 accepts).
 A reboot restarts both worlds; a fault halts the device, saying why. Ctrl-C, SIGTERM,
 SIGHUP or teeup device stop stop the device in order; teeup device kill cuts its power.
+The normal world confines itself before it reads any input (Landlock, its own user,
+no_new_privs, a seccomp filter; the log says which are in force) and is told nothing of DIR
+but its control socket and its spool, DIR/spool; --require-confinement refuses to run a
+device whose kernel lacks one of them.
 The device logs on standard error (--log-level, or $` + device.LogLevelEnv + `).`,
 		Example: `  teeup device run --dir dev --health-cmd 'true' &
   teeup device run --dir dev --record-ipc ipc   # keep every byte that crosses the channel`,
@@ -57,7 +62,8 @@ The device logs on standard error (--log-level, or $` + device.LogLevelEnv + `).
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
-			s := &device.Supervisor{Dir: dir, Exe: exe, Stdout: a.stdout, Stderr: a.stderr, Log: log, LogLevel: level}
+			s := &device.Supervisor{Dir: dir, Exe: exe, Stdout: a.stdout, Stderr: a.stderr, Log: log, LogLevel: level,
+				RequireConfinement: require}
 			if health != "" {
 				s.NormalArgs = append(s.NormalArgs, "--health-cmd", health)
 			}
@@ -75,6 +81,7 @@ The device logs on standard error (--log-level, or $` + device.LogLevelEnv + `).
 	dirFlag(c, &dir)
 	c.Flags().StringVar(&health, "health-cmd", "", "command the normal world runs to check a trial (exit 0: accept); default: the secure world answers and every image verifies")
 	c.Flags().StringVar(&record, "record-ipc", "", "append every byte crossing ipc to FILE.to-secure and FILE.to-normal")
+	c.Flags().BoolVar(&require, "require-confinement", false, "refuse to run unless the normal world is confined in every way (Landlock, its own user, no_new_privs, seccomp)")
 	c.Flags().StringVar(&level, "log-level", "", "debug, info, warn or error: the level of the device's logs on stderr (default: $"+device.LogLevelEnv+", else info)")
 	return c
 }
@@ -92,6 +99,11 @@ func (a *app) secureWorldCmd() *cobra.Command {
 		Args:   noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runWorld(a.stderr, func(ctx context.Context, log *slog.Logger) error {
+				hardened, err := secureworld.Harden()
+				if err != nil {
+					return err
+				}
+				log.Info("hardened", "measures", hardened)
 				conn := os.NewFile(device.IPCFD, "ipc")
 				shared, err := mapShared(withShared, false)
 				if err != nil {
@@ -133,31 +145,27 @@ func mapShared(passed, writable bool) (*ipc.Shared, error) {
 // normalStatus is what the normal world reports on its control socket.
 type normalStatus = normalworld.Status
 
-// normalWorldCmd is the normal world's process: its end of the socket
-// pair is all it has of the device.
+// normalWorldProbe, set only by a test binary, is the hostile normal
+// world's probe (device.NormalOptions.Probe).
+var normalWorldProbe func() func()
+
+// normalWorldCmd is the normal world's process: it confines itself, and
+// its end of the socket pair is all it has of the device.
 func (a *app) normalWorldCmd() *cobra.Command {
-	var dir, healthCmd, record string
+	var healthCmd, record string
 	var withShared bool
 	c := &cobra.Command{
-		Use:    "normal-world --dir DIR",
+		Use:    "normal-world",
 		Short:  "The normal world of a running device (started by device run)",
 		Hidden: true,
 		Args:   noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runWorld(a.stderr, func(ctx context.Context, log *slog.Logger) error {
-				conn := os.NewFile(device.IPCFD, "ipc")
-				shared, err := mapShared(withShared, true)
-				if err != nil {
-					conn.Close()
-					return fmt.Errorf("normal world: %w", err)
-				}
-				return normalworld.Run(ctx, normalworld.Config{Conn: conn, Shared: shared,
-					Socket: filepath.Join(dir, controlSocket), HealthCmd: healthCmd, RecordIPC: record,
-					Stdout: a.stdout, Stderr: a.stderr, Log: log})
+				return device.RunNormalWorld(ctx, log, device.NormalOptions{HealthCmd: healthCmd, RecordIPC: record,
+					Shared: withShared, Stdout: a.stdout, Stderr: a.stderr, Probe: normalWorldProbe})
 			})
 		},
 	}
-	dirFlag(c, &dir)
 	c.Flags().StringVar(&healthCmd, "health-cmd", "", "the health check's shell command")
 	c.Flags().StringVar(&record, "record-ipc", "", "record the channel's bytes under this prefix")
 	c.Flags().BoolVar(&withShared, "ipc-shared", false, "the supervisor passed a shared region")

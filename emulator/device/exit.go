@@ -29,11 +29,15 @@ const (
 )
 
 // The descriptors a world starts with: its end of the socket pair, its
-// status descriptor, and the shared region if --ipc-shared.
+// status descriptor, and the shared region if --ipc-shared; the normal
+// world also gets its control socket, listening, and a descriptor to
+// report its confinement on.
 const (
-	IPCFD    = 3
-	StatusFD = 4
-	SharedFD = 5
+	IPCFD     = 3
+	StatusFD  = 4
+	SharedFD  = 5
+	ControlFD = 6
+	ConfineFD = 7
 )
 
 // maxReason bounds the halt reason a supervisor reads from a world.
@@ -54,7 +58,7 @@ var ErrOrphan = errors.New("device: the supervisor that started this world is go
 // It also keeps the descriptors the supervisor passed from the commands
 // the world runs (a health check), so that they end with the world.
 func CheckSupervisor() error {
-	for fd := IPCFD; fd <= SharedFD; fd++ {
+	for fd := IPCFD; fd <= ConfineFD; fd++ {
 		syscall.CloseOnExec(fd)
 	}
 	want, err := strconv.Atoi(os.Getenv(supervisorEnv))

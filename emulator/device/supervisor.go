@@ -50,6 +50,10 @@ type Supervisor struct {
 	NormalArgs []string
 	// Restart caps restarts after crashes (zero: DefaultRestartPolicy).
 	Restart RestartPolicy
+	// RequireConfinement stops the device (ErrNotConfined) when the
+	// normal world does not put every confinement in force; without it,
+	// the device runs and the log says what is missing.
+	RequireConfinement bool
 }
 
 // HaltError is returned by Run when a world halted the device on a
@@ -87,7 +91,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	crashed := crashes{policy: policy}
 	for boot := 1; s.MaxBoots == 0 || boot <= s.MaxBoots; boot++ {
 		log.Debug("power on", "boot", boot)
-		end, err := s.powerOn(ctx, cuts)
+		end, err := s.powerOn(ctx, log, cuts)
 		if err != nil {
 			return err
 		}
@@ -150,7 +154,7 @@ type worldExit struct {
 
 // powerOn starts both worlds and waits until the device resets, loses
 // power, halts, crashes or is stopped; it says which.
-func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (ending, error) {
+func (s *Supervisor) powerOn(ctx context.Context, log *slog.Logger, cuts <-chan os.Signal) (ending, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return ending{}, err
@@ -173,6 +177,25 @@ func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (ending
 			shared.Close()
 		}
 	}()
+	// The normal world's control socket, for this power-on, and its
+	// spool: it is told nothing else of the device directory.
+	spool, err := prepareSpool(s.Dir)
+	if err != nil {
+		return ending{}, err
+	}
+	control, controlFile, err := listenControl(s.Dir)
+	if err != nil {
+		return ending{}, err
+	}
+	defer control.Close()
+	defer controlFile.Close()
+	confineR, confineW, err := os.Pipe()
+	if err != nil {
+		return ending{}, err
+	}
+	defer confineR.Close()
+	defer confineW.Close() // closed already once the normal world started
+	normal := normalFiles{spool: spool, control: controlFile, confine: confineW}
 	exited := make(chan worldExit, 2)
 	var started []*exec.Cmd
 	stopAll := func(sig os.Signal) {
@@ -181,8 +204,11 @@ func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (ending
 		}
 	}
 	for i, name := range []string{"secure", "normal"} {
-		c, status, err := s.start(name, ends[i], shared)
+		c, status, err := s.start(name, ends[i], shared, normal)
 		ends[i].Close()
+		if name == "normal" {
+			confineW.Close()
+		}
 		if err != nil {
 			for _, f := range ends[i+1:] {
 				f.Close()
@@ -201,19 +227,48 @@ func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (ending
 		}()
 	}
 
+	reports := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(confineR, maxConfineReport))
+		reports <- b
+	}()
 	var end *ending // set if the device was stopped or lost power
+	var refused error
 	var first worldExit
 	pending := 2
-	select {
-	case <-ctx.Done():
-		stopAll(syscall.SIGTERM)
-		end = &ending{kind: endStopped}
-	case <-cuts:
-		stopAll(syscall.SIGKILL)
-		end = &ending{kind: endPowerCut}
-	case first = <-exited:
-		pending--
-		stopAll(syscall.SIGTERM)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			stopAll(syscall.SIGTERM)
+			end = &ending{kind: endStopped}
+			break wait
+		case <-cuts:
+			stopAll(syscall.SIGKILL)
+			end = &ending{kind: endPowerCut}
+			break wait
+		case first = <-exited:
+			pending--
+			stopAll(syscall.SIGTERM)
+			break wait
+		case raw := <-reports:
+			reports = nil
+			r := checkConfinement(started[1].Process.Pid, raw)
+			missing := r.Missing()
+			if len(missing) == 0 {
+				log.Info("normal world confined", "measures", r.String())
+				continue
+			}
+			if !s.RequireConfinement {
+				log.Warn("normal world runs with confinements missing", "missing", missing, "measures", r.String())
+				continue
+			}
+			log.Error("normal world not confined: the device stops", "missing", missing, "measures", r.String())
+			refused = fmt.Errorf("%w: missing %s (%s)", ErrNotConfined, strings.Join(missing, ", "), r.String())
+			stopAll(syscall.SIGKILL)
+			end = &ending{}
+			break wait
+		}
 	}
 	var all []worldExit
 	if pending == 1 {
@@ -229,6 +284,9 @@ func (s *Supervisor) powerOn(ctx context.Context, cuts <-chan os.Signal) (ending
 			stopAll(syscall.SIGKILL)
 			timeout = nil
 		}
+	}
+	if refused != nil {
+		return ending{}, refused
 	}
 	if end != nil {
 		return *end, nil
@@ -263,20 +321,25 @@ func classify(first worldExit, all []worldExit) ending {
 // dies with the supervisor (its parent death signal), ignores the
 // terminal's signals (the supervisor stops it) and checks at start that
 // its supervisor is still there (CheckSupervisor).
-func (s *Supervisor) start(world string, end, shared *os.File) (*exec.Cmd, *os.File, error) {
+func (s *Supervisor) start(world string, end, shared *os.File, normal normalFiles) (*exec.Cmd, *os.File, error) {
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, err
 	}
 	defer statusW.Close()
-	c := exec.Command(s.Exe, "device", world+"-world", "--dir", s.Dir)
-	if world == "normal" {
-		c.Args = append(c.Args, s.NormalArgs...)
-	}
-	c.ExtraFiles = []*os.File{end, statusW}
+	c := exec.Command(s.Exe, "device", world+"-world")
+	c.ExtraFiles = []*os.File{end, statusW, shared}
 	if shared != nil {
-		c.ExtraFiles = append(c.ExtraFiles, shared)
 		c.Args = append(c.Args, "--ipc-shared")
+	}
+	if world == "normal" {
+		// Not the device directory: its spool as its working
+		// directory, and the control socket as a descriptor.
+		c.Args = append(c.Args, s.NormalArgs...)
+		c.Dir = normal.spool
+		c.ExtraFiles = append(c.ExtraFiles, normal.control, normal.confine)
+	} else {
+		c.Args = append(c.Args, "--dir", s.Dir)
 	}
 	c.Stdout, c.Stderr = prefixed(s.Stdout, world+"-world"), prefixed(s.Stderr, world+"-world")
 	c.Env = append(os.Environ(), supervisorEnv+"="+strconv.Itoa(os.Getpid()))
@@ -289,6 +352,13 @@ func (s *Supervisor) start(world string, end, shared *os.File) (*exec.Cmd, *os.F
 		return nil, nil, err
 	}
 	return c, statusR, nil
+}
+
+// normalFiles are what the normal world gets of the device: its spool,
+// its control socket and the pipe it reports its confinement on.
+type normalFiles struct {
+	spool            string
+	control, confine *os.File
 }
 
 // PowerCut cuts the power of the device running in dir. A run.pid that a

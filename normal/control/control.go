@@ -62,6 +62,13 @@ func Serve(ctx context.Context, path string, h Handler) error {
 		return err
 	}
 	defer os.Remove(path)
+	return ServeListener(ctx, l, h)
+}
+
+// ServeListener accepts connections on l until ctx ends, and closes l.
+// A confined normal world serves the socket its supervisor made.
+func ServeListener(ctx context.Context, l net.Listener, h Handler) error {
+	defer l.Close()
 	go func() { <-ctx.Done(); l.Close() }()
 	for {
 		c, err := l.Accept()

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/normal/agent"
+	"github.com/teeup/teeup/normal/confine"
 	"github.com/teeup/teeup/normal/control"
 	"github.com/teeup/teeup/normal/fetch"
 )
@@ -21,14 +23,20 @@ type Config struct {
 	Conn io.ReadWriteCloser
 	// Shared, if set, is the region the chunks cross in, mapped writable.
 	Shared *ipc.Shared
-	// Socket is the path of the control socket.
-	Socket string
+	// Socket is the path of the control socket; Listener, if set, is the
+	// control socket already listening (a confined normal world cannot
+	// make one: its supervisor passes it) and Socket is unused.
+	Socket   string
+	Listener net.Listener
 	// HealthCmd, if set, is a shell command run to check a trial boot
 	// (exit 0: accept) after the secure world's own check.
 	HealthCmd string
-	// RecordIPC, if set, appends every byte crossing the channel to
-	// RecordIPC.to-secure and RecordIPC.to-normal.
-	RecordIPC string
+	// Record, if set, records every byte crossing the channel
+	// (OpenRecorder, before the process is confined).
+	Record *Recorder
+	// Confinement is what the process's confinement put in force, for
+	// the status; nil: not confined.
+	Confinement *confine.Report
 	// Stdout and Stderr take the health command's output.
 	Stdout, Stderr io.Writer
 	// Log receives what the normal world does; nil discards it.
@@ -44,12 +52,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	conn := cfg.Conn
 	var sharedTap io.Writer // what goes into the shared region, recorded
-	if cfg.RecordIPC != "" {
-		tap, err := newWiretap(conn, cfg.RecordIPC)
-		if err != nil {
-			conn.Close()
-			return err
-		}
+	if cfg.Record != nil {
+		tap := cfg.Record.tap(conn)
 		conn, sharedTap = tap, tap.sent
 	}
 	// A halted secure world never answers the Hello: a stop must still
@@ -87,9 +91,9 @@ func Run(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return nil, err
 		}
-		return json.Marshal(Status{PID: os.Getpid(), Health: health, HealthError: healthErr, Components: infos})
+		return json.Marshal(Status{PID: os.Getpid(), Health: health, HealthError: healthErr, Components: infos, Confinement: cfg.Confinement})
 	}
-	return control.Serve(ctx, cfg.Socket, func(ctx context.Context, req control.Request, send func(control.Line)) (json.RawMessage, error) {
+	handle := control.Handler(func(ctx context.Context, req control.Request, send func(control.Line)) (json.RawMessage, error) {
 		progress := func(s string) { send(control.Line{Progress: s}) }
 		// ctx ends when the user gives up; a call to the secure world is
 		// never abandoned half way, which would break the channel.
@@ -131,6 +135,10 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return nil, fmt.Errorf("unknown op %q", req.Op)
 	})
+	if cfg.Listener != nil {
+		return control.ServeListener(ctx, cfg.Listener, handle)
+	}
+	return control.Serve(ctx, cfg.Socket, handle)
 }
 
 // checkHealth is the trial boot's health check: the secure world answers

@@ -10,6 +10,7 @@ import (
 
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/normal/agent"
+	"github.com/teeup/teeup/normal/confine"
 	"github.com/teeup/teeup/normal/control"
 )
 
@@ -23,6 +24,9 @@ type Status struct {
 	// or reject that followed the health check, if any.
 	HealthError string              `json:"health_error,omitempty"`
 	Components  []ipc.ComponentInfo `json:"components"`
+	// Confinement is what the normal world's process put in force before
+	// it read any input, as it reports it (the supervisor checks it).
+	Confinement *confine.Report `json:"confinement,omitempty"`
 }
 
 // QueryStatus asks the normal world listening on sock for its status.
@@ -145,6 +149,11 @@ func Update(ctx context.Context, sock string, req control.Request, say func(stri
 	if err != nil {
 		return nil, err
 	}
+	req, remove, err := handOver(sock, req)
+	if err != nil {
+		return nil, fmt.Errorf("update: handing the files to the normal world: %w", err)
+	}
+	defer remove()
 	out := &UpdateOutcome{}
 	final, err := control.Call(ctx, sock, req, func(l control.Line) {
 		if l.Progress != "" {

@@ -19,7 +19,14 @@ type wiretap struct {
 	sent, arrived *os.File
 }
 
-func newWiretap(conn io.ReadWriteCloser, prefix string) (*wiretap, error) {
+// Recorder is a wiretap's two files, opened before the process is
+// confined (the files are the operator's, outside the spool).
+type Recorder struct {
+	sent, arrived *os.File
+}
+
+// OpenRecorder opens (appending) PREFIX.to-secure and PREFIX.to-normal.
+func OpenRecorder(prefix string) (*Recorder, error) {
 	open := func(name string) (*os.File, error) {
 		return os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	}
@@ -32,7 +39,11 @@ func newWiretap(conn io.ReadWriteCloser, prefix string) (*wiretap, error) {
 		sent.Close()
 		return nil, err
 	}
-	return &wiretap{conn: conn, sent: sent, arrived: arrived}, nil
+	return &Recorder{sent: sent, arrived: arrived}, nil
+}
+
+func (r *Recorder) tap(conn io.ReadWriteCloser) *wiretap {
+	return &wiretap{conn: conn, sent: r.sent, arrived: r.arrived}
 }
 
 func (w *wiretap) Read(p []byte) (int, error) {
