@@ -141,7 +141,14 @@ func (d *runningDevice) update(args ...string) (string, string, int) {
 // the normal world holds no handle on the flash or the TPM, and that a
 // power cut leaves a device that boots and reports the truth.
 func TestDeviceRunEndToEnd(t *testing.T) {
-	d := startDevice(t, "test ! -e "+filepath.Join(t.TempDir(), "unhealthy"))
+	// The marker's folder is one the normal world's user may look in.
+	marks := t.TempDir()
+	for _, dir := range []string{marks, filepath.Dir(marks)} {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := startDevice(t, "test ! -e "+filepath.Join(marks, "unhealthy"))
 	unhealthy := strings.TrimPrefix(d.cmd.Args[len(d.cmd.Args)-1], "test ! -e ")
 
 	// Payloads served over HTTP, as a firmware server would.

@@ -12,6 +12,7 @@ import (
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/normal/confine"
 	normalworld "github.com/teeup/teeup/normal/world"
+	"golang.org/x/sys/unix"
 )
 
 // NormalOptions are the normal world's process options, from its
@@ -67,6 +68,14 @@ func RunNormalWorld(ctx context.Context, log *slog.Logger, opts NormalOptions) e
 	report, err := confine.Apply(confine.Policy{Spool: ".", UID: confine.Nobody, GID: confine.Nobody})
 	if err != nil {
 		return fail(err) // half confined: it must not go on
+	}
+	// The kernel clears the parent death signal when the user changes:
+	// arm it again, then check the supervisor did not die in between.
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fail(err)
+	}
+	if err := CheckSupervisor(); err != nil {
+		return fail(err)
 	}
 	tellConfinement(log, report)
 	if confined != nil {

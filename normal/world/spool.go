@@ -37,10 +37,10 @@ func handOver(sock string, req control.Request) (_ control.Request, remove func(
 	if err != nil {
 		return req, nil, err
 	}
-	remove = func() { os.RemoveAll(dir) }
+	cleanup := func() { os.RemoveAll(dir) }
 	defer func() {
 		if err != nil {
-			remove()
+			cleanup()
 		}
 	}()
 	owner := st.Sys().(*syscall.Stat_t)
@@ -73,7 +73,7 @@ func handOver(sock string, req control.Request) (_ control.Request, remove func(
 			return req, nil, err
 		}
 	}
-	return out, remove, nil
+	return out, cleanup, nil
 }
 
 func copyOwned(from, to string, uid, gid int) error {
