@@ -106,7 +106,7 @@ func parentPID(pid int) int {
 	return ppid
 }
 
-// TestHostileNormalWorld: a normal world that an attacker controls, run
+// TestConfinedNormalWorldAttacks: a normal world that an attacker controls, run
 // as the real normal world's process, goes after the secure world once
 // it is confined: every file of the device directory (flash with the
 // secure storage's banks, the TPM's state, dev-keys, identity, trust,
@@ -116,7 +116,7 @@ func parentPID(pid int) int {
 // pidfd_getfd. Every attempt must be refused for want of permission
 // (EACCES or EPERM); any that succeeds, or fails otherwise, fails the
 // test.
-func TestHostileNormalWorld(t *testing.T) {
+func TestConfinedNormalWorldAttacks(t *testing.T) {
 	work := t.TempDir()
 	spec := filepath.Join(work, "hostile.json")
 	out := filepath.Join(work, "attempts.json")
