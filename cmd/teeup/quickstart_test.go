@@ -88,6 +88,7 @@ func TestREADMEQuickstart(t *testing.T) {
 	for _, want := range []string{
 		"TA authors: acme",
 		"20000000 bytes written, digest verified by the secure world",
+		"100% 19.1 MiB of 19.1 MiB", // the progress, as a log shows it
 		"trial boot: health check passed, update accepted",
 		"normal: UPDATED, sequence 2",
 		"['TA','acme','hello']: UPDATED, sequence 1",
