@@ -18,6 +18,10 @@ type Image struct {
 	ManifestDigest []byte    `json:"manifest_digest"` // SUIT digest of the manifest (SHA-256)
 	ImageDigest    []byte    `json:"image_digest"`    // SHA-256 of the image
 	Size           int       `json:"size"`
+	// Signers are the IDs of the keys that signed its manifest (hex
+	// SHA-256 of each SubjectPublicKeyInfo, in block order), which the
+	// device's evidence names.
+	Signers []string `json:"signers,omitempty"`
 }
 
 // verifySlot checks the image in a slot against its stored envelope:
@@ -60,7 +64,7 @@ func (d *Device) verifyImage(ctx context.Context, c Component, envelope []byte, 
 		return nil, fmt.Errorf("%w: validate sequence did not check the image", suit.ErrRejected)
 	}
 	return &Image{Component: c, SequenceNumber: v.Manifest.SequenceNumber, ManifestDigest: v.Digest.Bytes,
-		ImageDigest: p.sum, Size: size}, nil
+		ImageDigest: p.sum, Size: size, Signers: v.Signers}, nil
 }
 
 // bootPlatform is the SUIT platform of the bootloader: it can only read
