@@ -203,12 +203,12 @@ func OpenHardware(dir string) (*Device, error) {
 // Hardware is the emulated flash and TPM as the secure world takes them.
 func (d *Device) Hardware() world.Hardware {
 	return world.Hardware{Flash: d.Flash, Counters: Counters{TPM: d.TPM}, PCR: PCR{TPM: d.TPM},
-		Sealer: d.TPM, StoreCounter: StoreCounter{TPM: d.TPM}}
+		Sealer: d.TPM, StoreCounter: StoreCounter{TPM: d.TPM}, Attester: d.TPM}
 }
 
 // Platform is the emulated device as its secure world knows it.
 func (d *Device) Platform() world.Platform {
-	return world.Platform{Layout: d.Config.Layout, VendorID: VendorID, ClassID: ClassID}
+	return world.Platform{Layout: d.Config.Layout, VendorID: VendorID, ClassID: ClassID, HWVersion: HWVersion}
 }
 
 // Close saves the emulator state and closes the flash and the TPM.

@@ -1,10 +1,12 @@
 package device
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/evidence"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/world"
@@ -16,7 +18,16 @@ const (
 	identityDir    = "identity"
 	agreementPub   = "agreement.pub.pem"
 	attestationPub = "attestation.pub.pem"
+	endorsement    = "endorsement.json"
 )
+
+// HWVersion is the hardware version emulated devices claim.
+const HWVersion = "teeup-emulator-1"
+
+// EndorsementFile is the device's endorsement (attest/comid's JSON form):
+// its identity and ueid, its attestation key, its TPM's attestation key.
+// A verifier registers the device with it.
+func EndorsementFile(dir string) string { return filepath.Join(dir, identityDir, endorsement) }
 
 // AgreementKeyFile is the device's key-agreement public key: what an
 // author encrypts personalization data or firmware for.
@@ -66,6 +77,17 @@ func (d *Device) formatStore(policy *keys.Policy) (*storage.Store, error) {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			return nil, err
 		}
+	}
+	e, err := evidence.Endorse(dk, d.TPM, d.Platform().Identity())
+	if err != nil {
+		return nil, fmt.Errorf("device: endorsement: %w", err)
+	}
+	b, err := e.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(EndorsementFile(d.Dir), b, 0o644); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

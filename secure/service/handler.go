@@ -14,6 +14,7 @@ import (
 
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/evidence"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
@@ -26,6 +27,9 @@ type Handler struct {
 	// unsupported. Store may be nil: no TAs.
 	Boot  *boot.Device
 	Store *storage.Store
+	// Attest answers GetEvidence; with it nil GetEvidence is refused as
+	// unsupported.
+	Attest *evidence.Source
 }
 
 var (
@@ -53,7 +57,7 @@ func code(err error) ipc.Code {
 		return ipc.NotFound
 	case errors.Is(err, suit.ErrUnsupported):
 		return ipc.Unsupported
-	case errors.Is(err, suit.ErrRejected), errors.Is(err, boot.ErrEmptySlot):
+	case errors.Is(err, suit.ErrRejected), errors.Is(err, boot.ErrEmptySlot), errors.Is(err, evidence.ErrNonce):
 		return ipc.Rejected
 	}
 	return ipc.Internal
@@ -141,10 +145,14 @@ func (h *Handler) RelayTEEP(context.Context, []byte) ([]byte, error) {
 	return nil, ipc.Errorf(ipc.Unsupported, "this secure world has no TEEP Agent")
 }
 
-// Evidence implements ipc.Handler. Attestation evidence is not produced
-// by this secure world yet: the request is refused as unsupported.
-func (h *Handler) Evidence(context.Context, []byte) ([]byte, error) {
-	return nil, ipc.Errorf(ipc.Unsupported, "this secure world produces no evidence yet")
+// Evidence implements ipc.Handler: the device's evidence for the
+// verifier's nonce, made and signed here; the normal world only relays it.
+func (h *Handler) Evidence(_ context.Context, nonce []byte) ([]byte, error) {
+	if h.Attest == nil {
+		return nil, ipc.Errorf(ipc.Unsupported, "this secure world produces no evidence")
+	}
+	ev, err := h.Attest.Evidence(nonce)
+	return ev, wrap(err)
 }
 
 // Reboot implements ipc.Handler: the secure world agrees to reset; its

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/evidence"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
@@ -20,13 +21,24 @@ type Hardware struct {
 	PCR          boot.PCR
 	Sealer       storage.Sealer
 	StoreCounter storage.Counter
+	// Attester quotes the measurement PCR with the TPM's attestation key
+	// and reads its boot count, for the device's evidence; nil: the
+	// device produces none.
+	Attester evidence.Quoter
 }
 
 // Platform is what the secure world knows of its device: where things are
-// in flash and which vendor and class of device it is.
+// in flash, which vendor and class of device it is, and the version of
+// its hardware (which its evidence claims).
 type Platform struct {
 	Layout            boot.Layout
 	VendorID, ClassID []byte
+	HWVersion         string
+}
+
+// Identity is what the device's evidence says it is.
+func (p Platform) Identity() evidence.Identity {
+	return evidence.Identity{OEMID: p.VendorID, HWModel: p.ClassID, HWVersion: p.HWVersion}
 }
 
 // StoreRegion is where a layout keeps the secure storage.
@@ -39,9 +51,11 @@ func StoreRegion(l boot.Layout) storage.Region {
 // it, and the bootloader that trusts that policy. A power cycle makes a
 // new one.
 type Secure struct {
-	Boot   *boot.Device
-	Store  *storage.Store
-	Policy *keys.Policy
+	Boot     *boot.Device
+	Store    *storage.Store
+	Policy   *keys.Policy
+	hardware Hardware
+	platform Platform
 }
 
 // Assemble opens the secure storage on hw and builds the secure world
@@ -68,7 +82,7 @@ func New(hw Hardware, p Platform, st *storage.Store) (*Secure, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Secure{Boot: b, Store: st, Policy: policy}, nil
+	return &Secure{Boot: b, Store: st, Policy: policy, hardware: hw, platform: p}, nil
 }
 
 // Service is the update service over this world's bootloader, trust
@@ -86,4 +100,19 @@ func (s *Secure) ServiceWith(cfg fwu.Config) (*fwu.Service, error) {
 	installer := &ta.Installer{Store: s.Store, Keys: dk.KeySource(), Authorizer: s.Policy,
 		Identity: ta.Identity{VendorID: vendor, ClassID: class}}
 	return fwu.New(s.Boot, s.Policy, dk.KeySource(), installer, cfg), nil
+}
+
+// Evidence is what attests this world to a verifier: its boot, TA store,
+// policy, device keys, TPM and identity; nil when its hardware has no
+// attester.
+func (s *Secure) Evidence() (*evidence.Source, error) {
+	if s.hardware.Attester == nil {
+		return nil, nil
+	}
+	dk, err := s.Store.DeviceKeys()
+	if err != nil {
+		return nil, fmt.Errorf("secure storage: %w", err)
+	}
+	return &evidence.Source{Boot: s.Boot, Store: s.Store, Policy: s.Policy, Keys: dk,
+		TPM: s.hardware.Attester, Identity: s.platform.Identity()}, nil
 }

@@ -61,7 +61,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return halt(log, "secure storage does not open", err)
 	}
-	err = ipc.ServeShared(ctx, cfg.Conn, &service.Handler{FWU: svc, Boot: sw.Boot, Store: sw.Store}, cfg.Shared)
+	ev, err := sw.Evidence()
+	if err != nil {
+		return halt(log, "secure storage does not open", err)
+	}
+	err = ipc.ServeShared(ctx, cfg.Conn, &service.Handler{FWU: svc, Boot: sw.Boot, Store: sw.Store, Attest: ev}, cfg.Shared)
 	switch {
 	case errors.Is(err, ipc.ErrReboot):
 		log.Info("reset requested")
