@@ -19,8 +19,10 @@ import (
 
 // Request is what a user asks of the normal world.
 type Request struct {
-	// Op is "update" or "status".
+	// Op is "update", "status", "device-status" or "evidence".
 	Op string `json:"op"`
+	// Nonce is the verifier's nonce of an evidence request.
+	Nonce []byte `json:"nonce,omitempty"`
 	// Envelopes are files or http(s) URIs.
 	Envelopes []string `json:"envelopes,omitempty"`
 	// Local maps payload URIs to files.
