@@ -86,7 +86,7 @@ Files may be binary CBOR or hex text; "-" reads standard input or writes standar
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "say more: every detail of an error, the report of a processed manifest in CBOR diagnostic notation")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageErr{err} })
-	root.AddCommand(a.manifestCmd(), a.deviceCmd(), a.serveCmd(), a.versionCmd())
+	root.AddCommand(a.manifestCmd(), a.deviceCmd(), a.attestCmd(), a.serveCmd(), a.versionCmd())
 	return root
 }
 

@@ -160,6 +160,9 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	if err := d.Boot.Provision(ctx, set); err != nil {
 		return fail(err)
 	}
+	if err := publishFactoryReference(dir, policy, set); err != nil {
+		return fail(err)
+	}
 	return d, d.Flash.Sync()
 }
 

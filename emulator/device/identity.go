@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/teeup/teeup/attest/comid"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/evidence"
 	"github.com/teeup/teeup/secure/keys"
@@ -23,6 +24,27 @@ const (
 
 // HWVersion is the hardware version emulated devices claim.
 const HWVersion = "teeup-emulator-1"
+
+// FactoryReferenceFile holds the reference values of the factory images
+// (attest/comid's JSON form), as their author publishes them: what a
+// verifier appraises a device that booted them against.
+func FactoryReferenceFile(dir string) string { return filepath.Join(dir, "factory-reference.json") }
+
+// publishFactoryReference writes the reference values of the factory
+// images, computed from their envelopes as the device computes its claims.
+func publishFactoryReference(dir string, policy *keys.Policy, set []boot.Staged) error {
+	var rv comid.ReferenceValues
+	for _, s := range set {
+		if err := evidence.Publish(&rv, policy.Keys(), s.Envelope); err != nil {
+			return fmt.Errorf("device: factory reference values: %w", err)
+		}
+	}
+	b, err := rv.Encode()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(FactoryReferenceFile(dir), b, 0o644)
+}
 
 // EndorsementFile is the device's endorsement (attest/comid's JSON form):
 // its identity and ueid, its attestation key, its TPM's attestation key.

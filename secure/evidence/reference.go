@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -131,4 +132,27 @@ func manifestParameters(m *suit.Manifest) []suit.Parameters {
 		}
 	}
 	return params
+}
+
+// ErrOtherClass: an envelope is for another device class than the
+// reference values it would be added to.
+var ErrOtherClass = errors.New("evidence: the envelope is for another device class")
+
+// Publish adds the reference values of each envelope to r (a version
+// already there is replaced), which takes the class of the first.
+func Publish(r *comid.ReferenceValues, keys []*suit.Key, envelopes ...[]byte) error {
+	for i, env := range envelopes {
+		refs, class, err := Reference(env, keys)
+		if err != nil {
+			return fmt.Errorf("envelope %d: %w", i+1, err)
+		}
+		switch {
+		case len(r.Class.OEMID) == 0 && len(r.Class.HWModel) == 0:
+			r.Class = class
+		case !bytes.Equal(r.Class.OEMID, class.OEMID) || !bytes.Equal(r.Class.HWModel, class.HWModel):
+			return fmt.Errorf("envelope %d: %w", i+1, ErrOtherClass)
+		}
+		r.Add(refs...)
+	}
+	return nil
 }
