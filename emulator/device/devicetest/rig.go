@@ -92,7 +92,11 @@ func (r *Rig) Serve(shared *ipc.Shared) net.Conn {
 	normal, secure := ipctest.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	h := &service.Handler{FWU: r.Service()}
+	ev, err := r.Dev.Secure.Evidence()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	h := &service.Handler{FWU: r.Service(), Boot: r.Dev.Boot, Store: r.Dev.Store, Attest: ev}
 	go func() {
 		ipc.ServeShared(ctx, secure, h, shared)
 		close(done)
