@@ -183,6 +183,7 @@ var knownViolations = []Known{
 	// tests; nothing of it is called.
 	{Pkg: "secure/evidence", Import: "attest", Issue: "#13 veraison/swid imports testify"},
 	{Pkg: "secure/evidence", Test: true, Import: "attest", Issue: "#13 veraison/swid imports testify"},
+	{Pkg: "secure/service", Test: true, Import: "attest", Issue: "#13 veraison/swid imports testify"},
 }
 
 // TestImportDirections checks the real tree against Rules.
