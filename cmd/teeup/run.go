@@ -149,6 +149,10 @@ type normalStatus = normalworld.Status
 // world's probe (device.NormalOptions.Probe).
 var normalWorldProbe func() func()
 
+// normalWorldNoSeccomp, set only by a test binary, leaves the normal
+// world's seccomp filter out, to measure its cost.
+var normalWorldNoSeccomp bool
+
 // normalWorldCmd is the normal world's process: it confines itself, and
 // its end of the socket pair is all it has of the device.
 func (a *app) normalWorldCmd() *cobra.Command {
@@ -162,7 +166,8 @@ func (a *app) normalWorldCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runWorld(a.stderr, func(ctx context.Context, log *slog.Logger) error {
 				return device.RunNormalWorld(ctx, log, device.NormalOptions{HealthCmd: healthCmd, RecordIPC: record,
-					Shared: withShared, Stdout: a.stdout, Stderr: a.stderr, Probe: normalWorldProbe})
+					Shared: withShared, Stdout: a.stdout, Stderr: a.stderr, Probe: normalWorldProbe,
+					NoSeccomp: normalWorldNoSeccomp})
 			})
 		},
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/normal/confine"
 	normalworld "github.com/teeup/teeup/normal/world"
-	"golang.org/x/sys/unix"
 )
 
 // NormalOptions are the normal world's process options, from its
@@ -28,6 +27,9 @@ type NormalOptions struct {
 	// what runs once it is, before the world reads any input: the
 	// hostile normal world of a test. Only a test binary sets it.
 	Probe func() (confined func())
+	// NoSeccomp leaves the seccomp filter out, reported as missing: only
+	// a test binary sets it, to measure what the filter costs.
+	NoSeccomp bool
 }
 
 // RunNormalWorld is the normal world's process under its supervisor. It
@@ -65,13 +67,13 @@ func RunNormalWorld(ctx context.Context, log *slog.Logger, opts NormalOptions) e
 	if opts.Probe != nil {
 		confined = opts.Probe()
 	}
-	report, err := confine.Apply(confine.Policy{Spool: ".", UID: confine.Nobody, GID: confine.Nobody})
+	report, err := confine.Apply(confine.Policy{Spool: ".", UID: confine.Nobody, GID: confine.Nobody, NoSeccomp: opts.NoSeccomp})
 	if err != nil {
 		return fail(err) // half confined: it must not go on
 	}
 	// The kernel clears the parent death signal when the user changes:
 	// arm it again, then check the supervisor did not die in between.
-	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+	if err := rearmParentDeath(); err != nil {
 		return fail(err)
 	}
 	if err := CheckSupervisor(); err != nil {

@@ -18,13 +18,13 @@ import (
 // beyond the system's files, when confined.
 const SpoolDir = "spool"
 
-// handOver copies the local files of an update request (envelopes and
+// HandOver copies the local files of an update request (envelopes and
 // payloads given as files) into a new directory of the spool next to
 // sock, owned by the spool's owner (the normal world's user), and names
 // them there, relative to the spool: a confined normal world reads
 // nothing else. remove deletes the copies. A device without a spool
 // (a normal world run in a test, unconfined) gets the request as is.
-func handOver(sock string, req control.Request) (_ control.Request, remove func(), err error) {
+func HandOver(sock string, req control.Request) (_ control.Request, remove func(), err error) {
 	spool := filepath.Join(filepath.Dir(sock), SpoolDir)
 	st, err := os.Stat(spool)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -149,7 +149,7 @@ func Update(ctx context.Context, sock string, req control.Request, say func(stri
 	if err != nil {
 		return nil, err
 	}
-	req, remove, err := handOver(sock, req)
+	req, remove, err := HandOver(sock, req)
 	if err != nil {
 		return nil, fmt.Errorf("update: handing the files to the normal world: %w", err)
 	}
