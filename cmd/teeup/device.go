@@ -17,6 +17,7 @@ import (
 
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/ipc"
+	"github.com/teeup/teeup/normal/confine"
 	"github.com/teeup/teeup/normal/control"
 	normalworld "github.com/teeup/teeup/normal/world"
 	"github.com/teeup/teeup/secure/boot"
@@ -328,6 +329,9 @@ type statusDoc struct {
 	Components  []componentDoc `json:"components"`
 	// TAs are the TA store's records.
 	TAs []taDoc `json:"tas,omitempty"`
+	// Confinement is, for a running device, what confines its normal
+	// world, as the supervisor checked it against the kernel.
+	Confinement *confine.Report `json:"confinement,omitempty"`
 }
 
 type componentDoc struct {
@@ -420,6 +424,9 @@ a copy of its flash and TPM state: nothing in DIR changes either way.`,
 				return err
 			}
 			doc := newStatusDoc(st, emu, running)
+			if running {
+				doc.Confinement, _ = device.LoadConfinement(dir) // none yet: said as unknown
+			}
 			if asJSON {
 				return writeJSON(a.stdout, doc)
 			}
@@ -438,6 +445,12 @@ func printStatus(w io.Writer, doc statusDoc) {
 		power = "running"
 	}
 	fmt.Fprintf(w, "device: %s\n", power)
+	switch {
+	case doc.Running && doc.Confinement == nil:
+		fmt.Fprintln(w, "normal world confinement: not reported yet")
+	case doc.Running:
+		fmt.Fprintf(w, "normal world confinement: %s\n", doc.Confinement)
+	}
 	fmt.Fprintf(w, "state: %s (trial boots %d, last outcome %s), boots: %d\n", doc.State, doc.TrialBoots, doc.LastOutcome, doc.Boots)
 	if doc.LastError != "" {
 		fmt.Fprintf(w, "last error: %s\n", doc.LastError)

@@ -168,3 +168,47 @@ func orSucceeded(err string) string {
 	}
 	return err
 }
+
+// TestStatusSaysConfinement: `device status` of a running device says
+// which confinements hold its normal world, as the supervisor checked
+// them against the kernel (on this kernel, run as root: all of them);
+// the start-up log says so too; a device that is off says nothing of it.
+func TestStatusSaysConfinement(t *testing.T) {
+	t.Parallel()
+	d := startDevice(t, "true")
+	var doc struct {
+		Confinement *confine.Report `json:"confinement"`
+	}
+	for range 100 { // the supervisor records it as the normal world starts
+		out, e, code := teeup(t, "device", "status", "--dir", d.dir, "--json")
+		if code != 0 {
+			t.Fatalf("device status: exit %d\n%s%s", code, out, e)
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Confinement != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if doc.Confinement == nil {
+		t.Fatal("device status --json says nothing of the normal world's confinement")
+	}
+	if os.Geteuid() == 0 && !doc.Confinement.Complete() {
+		t.Errorf("confinement %s: missing %v", doc.Confinement, doc.Confinement.Missing())
+	}
+	text, _, _ := teeup(t, "device", "status", "--dir", d.dir)
+	if !strings.Contains(text, "normal world confinement: landlock") {
+		t.Errorf("device status does not say the confinement:\n%s", text)
+	}
+	if !strings.Contains(d.log.String(), `msg="normal world confined"`) {
+		t.Errorf("the start-up log does not say the confinement:\n%s", d.log.String())
+	}
+	d.stop()
+	out, _, _ := teeup(t, "device", "status", "--dir", d.dir, "--json")
+	doc.Confinement = nil
+	if json.Unmarshal([]byte(out), &doc); doc.Confinement != nil {
+		t.Errorf("a device that is off reports a confinement: %s", doc.Confinement)
+	}
+}

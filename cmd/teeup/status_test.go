@@ -45,7 +45,8 @@ func TestDeviceStatusWhileRunning(t *testing.T) {
 	}
 	// The emulator's count of boots is kept by the process that runs the
 	// device, and written when it stops.
-	for _, k := range []string{"running", "boots", "last_error"} {
+	// The confinement is the running normal world's (TestStatusSaysConfinement).
+	for _, k := range []string{"running", "boots", "last_error", "confinement"} {
 		delete(running, k)
 		delete(off, k)
 	}

@@ -24,6 +24,20 @@ const ControlSocket = "normal.sock"
 // hands it the operator's files. It belongs to the normal world's user.
 const SpoolDir = normalworld.SpoolDir
 
+// confinementFile holds, while a supervisor runs the device, the normal
+// world's confinement as the supervisor checked it at the last power-on.
+const confinementFile = "confinement.json"
+
+// LoadConfinement reads the normal world's confinement, as its
+// supervisor checked it, of the device running in dir.
+func LoadConfinement(dir string) (*confine.Report, error) {
+	var r confine.Report
+	if err := readJSON(filepath.Join(dir, confinementFile), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
 // maxConfineReport bounds the confinement report a supervisor reads.
 const maxConfineReport = 16 << 10
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -85,6 +86,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return err
 	}
 	defer lock.release()
+	defer os.Remove(filepath.Join(s.Dir, confinementFile))
 	cuts := make(chan os.Signal, 4)
 	signal.Notify(cuts, PowerCutSignal)
 	defer signal.Stop(cuts)
@@ -254,6 +256,9 @@ wait:
 		case raw := <-reports:
 			reports = nil
 			r := checkConfinement(started[1].Process.Pid, raw)
+			if err := writeJSON(filepath.Join(s.Dir, confinementFile), r); err != nil {
+				log.Warn("confinement not recorded for device status", "err", err)
+			}
 			missing := r.Missing()
 			if len(missing) == 0 {
 				log.Info("normal world confined", "measures", r.String())
