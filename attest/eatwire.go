@@ -109,7 +109,7 @@ func decodePayload(b []byte) (*Claims, error) {
 	missing := func(name string) error { return fmt.Errorf("%w: EAT claim %s missing", ErrMalformed, name) }
 	switch {
 	case p.Nonce == nil || p.Nonce.Len() == 0:
-		return nil, missing("eat_nonce")
+		return nil, fmt.Errorf("%w: %w", ErrNonce, missing("eat_nonce"))
 	case p.Nonce.Len() != 1:
 		return nil, fmt.Errorf("%w: %d nonces, the profile has one", ErrMalformed, p.Nonce.Len())
 	case p.UEID == nil:

@@ -45,3 +45,7 @@ const (
 	// MaxEvidence bounds an encoded evidence.
 	MaxEvidence = MaxEAT + MaxQuoteAttest + MaxQuoteSignature + eventlog.MaxEncoded + 64
 )
+
+// MaxOutstandingNonces bounds the nonces a NonceStore holds at once, so
+// that requests for challenges cannot grow it without end.
+const MaxOutstandingNonces = 1 << 16

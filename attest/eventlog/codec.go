@@ -55,6 +55,11 @@ func Unmarshal(b []byte) (Log, error) {
 	if len(b) > MaxEncoded {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrMalformed, len(b), MaxEncoded)
 	}
+	// Only an array is a log: CBOR null and undefined would decode to an
+	// empty one, and a log has one encoding.
+	if len(b) == 0 || b[0]>>5 != 4 {
+		return nil, fmt.Errorf("%w: not a CBOR array", ErrMalformed)
+	}
 	var events []Event
 	if err := decMode.Unmarshal(b, &events); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
