@@ -137,6 +137,15 @@ func TestCLIPlainMessages(t *testing.T) {
 	if !strings.Contains(e, "not a SUIT envelope: ") || !strings.Contains(e, "malformed") {
 		t.Errorf("verbose: %q", e)
 	}
+	// A folder with no device: said so at once, by every device command
+	// that needs one, with how to make one.
+	empty := t.TempDir()
+	for _, args := range [][]string{{"status"}, {"update", "x.suit"}, {"reboot"}, {"accept"}} {
+		_, e, code := teeup(t, append(append([]string{"device"}, args...), "--dir", empty)...)
+		if code != 1 || !strings.Contains(e, "holds no device (teeup device init --dir") {
+			t.Errorf("device %s on an empty folder: exit %d, %q", args[0], code, e)
+		}
+	}
 }
 
 // TestCLICompletion: the scripts for bash, zsh and fish complete teeup.

@@ -49,6 +49,18 @@ func dirFlag(c *cobra.Command, dir *string) {
 	c.Flags().StringVar(dir, "dir", "", "the device's folder")
 }
 
+// errNoDevice: --dir names a folder that holds no device.
+var errNoDevice = errors.New("no device")
+
+// needDevice checks that dir holds a device, before a command waits for
+// it or reads it.
+func needDevice(dir string) error {
+	if device.Exists(dir) {
+		return nil
+	}
+	return &plainError{plain: fmt.Sprintf("%s holds no device (teeup device init --dir %s makes one)", dir, dir), err: errNoDevice, whole: true}
+}
+
 func (a *app) initCmd() *cobra.Command {
 	var dir, secureImage, normalImage, slotSize string
 	var tf trustFlags
@@ -148,6 +160,9 @@ func orNone(s string) string {
 func openDevice(dir string) (*device.Device, error) {
 	if dir == "" {
 		return nil, usageError("needs --dir")
+	}
+	if err := needDevice(dir); err != nil {
+		return nil, err
 	}
 	return device.Open(dir)
 }
@@ -402,6 +417,9 @@ a copy of its flash and TPM state: nothing in DIR changes either way.`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := required(cmd, "dir"); err != nil {
+				return err
+			}
+			if err := needDevice(dir); err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -57,7 +57,7 @@ func writeNewFile(path string, data []byte, perm fs.FileMode, force bool) error 
 	}
 	f, err := os.OpenFile(path, flags, perm)
 	if errors.Is(err, fs.ErrExist) {
-		return &plainError{fmt.Sprintf("%s %s: keep it, or replace it with --force", path, errExists), err}
+		return &plainError{plain: fmt.Sprintf("%s %s: keep it, or replace it with --force", path, errExists), err: err, whole: true}
 	}
 	if err != nil {
 		return err

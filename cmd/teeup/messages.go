@@ -12,6 +12,8 @@ import (
 type plainError struct {
 	plain string
 	err   error
+	// whole: the plain words say everything; --verbose adds nothing.
+	whole bool
 }
 
 func (e *plainError) Error() string { return e.plain + ": " + e.err.Error() }
@@ -23,6 +25,9 @@ func (a *app) message(err error) string {
 	var pe *plainError
 	if a.verbose || !errors.As(err, &pe) {
 		return err.Error()
+	}
+	if pe.whole {
+		return pe.plain
 	}
 	return pe.plain + " (--verbose says more)"
 }
@@ -61,7 +66,7 @@ func refused(what string, err error) error {
 			return fmt.Errorf("%s: refused: %w", what, err)
 		}
 		if errors.Is(err, r.err) {
-			return &plainError{fmt.Sprintf("%s: refused: %s", what, r.words), err}
+			return &plainError{plain: fmt.Sprintf("%s: refused: %s", what, r.words), err: err}
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
@@ -69,5 +74,5 @@ func refused(what string, err error) error {
 
 // notEnvelope is the error of a file that does not decode as an envelope.
 func notEnvelope(what string, err error) error {
-	return &plainError{fmt.Sprintf("%s: not a SUIT envelope", what), err}
+	return &plainError{plain: fmt.Sprintf("%s: not a SUIT envelope", what), err: err}
 }

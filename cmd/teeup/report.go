@@ -212,7 +212,7 @@ NOT authenticated.`,
 			var signer string
 			if len(keyPaths) == 0 && macPath == "" {
 				if rep, err = suit.ParseReport(data); err != nil {
-					return &plainError{name + ": not a SUIT report (a signed report needs --key or --mac-key)", err}
+					return &plainError{plain: name + ": not a SUIT report (a signed report needs --key or --mac-key)", err: err}
 				}
 				fmt.Fprintf(say, "%s: NOT authenticated (no key given)\n", name)
 			} else {

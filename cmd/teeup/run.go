@@ -303,6 +303,9 @@ trial passed its health check. TAs install with no reboot. Ctrl-C cancels the up
 // component the set staged.
 func (a *app) update(dir string, req control.Request, timeout time.Duration, asJSON bool) (updateDoc, error) {
 	var doc updateDoc
+	if err := needDevice(dir); err != nil {
+		return doc, err
+	}
 	say := a.say(asJSON)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -312,7 +315,7 @@ func (a *app) update(dir string, req control.Request, timeout time.Duration, asJ
 	defer stop()
 	sock := filepath.Join(dir, controlSocket)
 	if _, err := waitForDevice(ctx, sock, deviceStartWait); err != nil {
-		return doc, &plainError{fmt.Sprintf("device update: the device in %s does not answer; is it running (teeup device run --dir %s)?", dir, dir), err}
+		return doc, &plainError{plain: fmt.Sprintf("device update: the device in %s does not answer; is it running (teeup device run --dir %s)?", dir, dir), err: err}
 	}
 	prog := newProgress(say, isTerminal(say), time.Now)
 	out, err := normalworld.Update(ctx, sock, req, prog.line, 100*time.Millisecond)

@@ -50,7 +50,7 @@ func (t *trustFlags) load() (*device.OwnKeys, error) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&spec); err != nil {
-			return nil, &plainError{t.file + ": not a trust file (author, operator, ta-authors)", err}
+			return nil, &plainError{plain: t.file + ": not a trust file (author, operator, ta-authors)", err: err}
 		}
 		rel := func(p string) string {
 			if p == "" || filepath.IsAbs(p) {

@@ -3,6 +3,8 @@ package device
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -29,4 +31,10 @@ func Stop(ctx context.Context, dir string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Exists reports whether dir holds a device that Init made.
+func Exists(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, configFile))
+	return err == nil && st.Mode().IsRegular()
 }
