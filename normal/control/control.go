@@ -160,13 +160,17 @@ func Call(ctx context.Context, path string, req Request, fn func(Line)) (*Line, 
 		_ = c.SetReadDeadline(time.Now().Add(CancelGrace))
 	})
 	defer stop()
-	if err := json.NewEncoder(c).Encode(req); err != nil {
-		return nil, err
-	}
+	// A normal world that hangs up before it reads the request (it
+	// stopped, or the device reset) fails the write; what it said before
+	// that is still in the socket, so read it before reporting the hang-up.
+	writeErr := json.NewEncoder(c).Encode(req)
 	dec := json.NewDecoder(c)
 	for {
 		var l Line
 		if err := dec.Decode(&l); err != nil {
+			if writeErr != nil {
+				return nil, fmt.Errorf("%w: send request: %w", ErrHungUp, writeErr)
+			}
 			return nil, fmt.Errorf("%w: %w", ErrHungUp, err)
 		}
 		if l.Done {
