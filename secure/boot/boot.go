@@ -244,16 +244,27 @@ func (d *Device) finishConfirm(ctx context.Context, j *journal, res *Result) err
 			return fmt.Errorf("confirm %s: %w", c, err)
 		}
 		if err := d.counters.AdvanceCounterTo(c, img.SequenceNumber); err != nil {
-			return err
+			return fmt.Errorf("confirm %s: %w: %w", c, errCountersPending, err)
 		}
 	}
 	res.Outcome = OutcomeConfirmed
 	return d.append(j, record{kind: recDone, value: uint64(OutcomeConfirmed)})
 }
 
+// errCountersPending: a counter could not be raised while confirming (a
+// TPM that cannot save its NV, say); the next boot raises it.
+var errCountersPending = errors.New("counters not raised yet")
+
 // Accept confirms the running trial (the normal world's health check
 // passed): the counters move to the new sequence numbers, after which the
 // old images can never run again.
+//
+// Once the confirming record is written the trial is accepted: no boot
+// reverts it, and the next one finishes raising the counters. So a counter
+// that fails to rise after that record does not fail Accept (saying it
+// failed would be a lie the next boot exposes); the journal stays in
+// confirming until that boot, which refuses to run if the counters still
+// cannot be raised.
 func (d *Device) Accept(ctx context.Context) error {
 	j, err := d.readJournal()
 	if err != nil {
@@ -266,7 +277,10 @@ func (d *Device) Accept(ctx context.Context) error {
 		return err
 	}
 	j.confirm = true
-	return d.finishConfirm(ctx, j, &Result{})
+	if err := d.finishConfirm(ctx, j, &Result{}); err != nil && !errors.Is(err, errCountersPending) {
+		return err
+	}
+	return nil
 }
 
 // Reject reverts the running trial now rather than at the next reset.

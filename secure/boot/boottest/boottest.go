@@ -49,9 +49,22 @@ const (
 // and of every operation after it until the power comes back.
 var ErrPowerCut = flash.ErrPowerCut
 
+// Option changes how New builds the rig.
+type Option func(*options)
+
+type options struct {
+	counters func(boot.Counters) boot.Counters
+}
+
+// WithCounters puts wrap around the TPM's counters as the bootloader sees
+// them (to fail them, say).
+func WithCounters(wrap func(boot.Counters) boot.Counters) Option {
+	return func(o *options) { o.counters = wrap }
+}
+
 // New makes a rig for layout, with the TPM's counters defined; with record
 // set the flash logs its operations. Everything closes when the test ends.
-func New(t testing.TB, layout boot.Layout, record bool) *Rig {
+func New(t testing.TB, layout boot.Layout, record bool, opts ...Option) *Rig {
 	t.Helper()
 	cfg := device.FlashConfig(layout)
 	cfg.Record = record
@@ -71,7 +84,15 @@ func New(t testing.TB, layout boot.Layout, record bool) *Rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := boot.New(f, device.Counters{TPM: sim.TPM}, device.PCR{TPM: sim.TPM},
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var counters boot.Counters = device.Counters{TPM: sim.TPM}
+	if o.counters != nil {
+		counters = o.counters(counters)
+	}
+	b, err := boot.New(f, counters, device.PCR{TPM: sim.TPM},
 		boot.Config{Layout: layout, Policy: pol, VendorID: device.VendorID, ClassID: device.ClassID})
 	if err != nil {
 		t.Fatal(err)
