@@ -1,9 +1,11 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDeviceUpdateReportsTheSecureWorldsAnswer: what `device update`
@@ -14,27 +16,31 @@ func TestDeviceUpdateReportsTheSecureWorldsAnswer(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		// health is the health command, given the device's directory.
-		health func(dir string) string
-		seq    int
+		// fault, if set, is done to the device's directory while the
+		// health check of the trial runs (the confined normal world
+		// cannot reach it: the test does it from outside).
+		fault func(dir string) error
+		seq   int
 		// mustFail: the secure world cannot accept this update.
 		mustFail bool
 	}{
 		// The health check passes, then the TPM state cannot be written
 		// (its directory is gone): the secure world fails the accept.
-		{"accept fails on a TPM fault", func(dir string) string {
-			return "mv " + filepath.Join(dir, "tpm") + " " + filepath.Join(dir, "tpm.gone")
+		{"accept fails on a TPM fault", func(dir string) error {
+			return os.Rename(filepath.Join(dir, "tpm"), filepath.Join(dir, "tpm.gone"))
 		}, 2, true},
 		// A timestamp-style sequence number: accepted if the device can
 		// commit it, refused otherwise; either way, truthfully.
-		{"sequence number jump", func(string) string { return "true" }, 65538, false},
+		{"sequence number jump", nil, 65538, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			d := startDevice(t, "true")
-			d.stop()
-			d.args = []string{"--health-cmd", tc.health(d.dir)}
-			d.start()
+			if tc.fault != nil {
+				d.stop()
+				d.args = []string{"--health-cmd", faultDuringHealthCheck(t, d.dir, tc.fault)}
+				d.start()
+			}
 			uri := "https://fw.example/normal.bin"
 			env, payload := d.release("normal", tc.seq, uri)
 			out, e, code := d.update("--payload", uri+"="+payload, env)
@@ -51,4 +57,31 @@ func TestDeviceUpdateReportsTheSecureWorldsAnswer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// faultDuringHealthCheck is a health command that says it started (a
+// file in its working directory, the normal world's spool) and passes
+// once the test has done fault to the device directory, which it does as
+// soon as the command starts.
+func faultDuringHealthCheck(t *testing.T, dir string, fault func(string) error) string {
+	t.Helper()
+	marks := t.TempDir()
+	for _, m := range []string{marks, filepath.Dir(marks)} { // the normal world's user looks in it
+		if err := os.Chmod(m, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started, done := filepath.Join(dir, "spool", "health-started"), filepath.Join(marks, "fault-done")
+	go func() {
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(started); err == nil {
+				if err := fault(dir); err != nil {
+					t.Errorf("fault: %v", err)
+				}
+				os.WriteFile(done, nil, 0o644)
+				return
+			}
+		}
+	}()
+	return "touch health-started && while [ ! -e " + done + " ]; do sleep 0.05; done"
 }
