@@ -41,6 +41,7 @@ type coseBlock struct {
 	alg     int64
 	msg     coseMessage
 	payload []byte // the attached payload, nil when detached
+	kid     []byte // the kid header parameter, nil when absent
 }
 
 var cborNull = []byte{0xf6}
@@ -108,6 +109,9 @@ func parseCOSEBlock(data []byte) (*coseBlock, error) {
 	ar := newReader(rawAlg)
 	if b.alg, err = ar.int(); err != nil {
 		return nil, fmt.Errorf("COSE algorithm: %w", err)
+	}
+	if b.kid, err = readKID(protected, unprotected); err != nil {
+		return nil, err
 	}
 	if b.mac != (b.alg == AlgHMAC256) {
 		return nil, unsupportedAs(ErrUnsupportedAlgorithm, "COSE algorithm %d in this block", b.alg)
@@ -208,9 +212,18 @@ func signCOSE(s *SigningKey, payload []byte) ([]byte, error) {
 // signCOSEPayload is signCOSE with the payload attached when attached is
 // set, as a signed report carries it.
 func signCOSEPayload(s *SigningKey, payload []byte, attached bool) ([]byte, error) {
+	return signCOSEWithKID(s, payload, attached, nil)
+}
+
+// signCOSEWithKID is signCOSEPayload with kid in the unprotected header
+// when kid is not empty.
+func signCOSEWithKID(s *SigningKey, payload []byte, attached bool, kid []byte) ([]byte, error) {
 	b := coseBlock{alg: s.Alg, mac: s.Alg == AlgHMAC256}
 	b.msg.Protected = mustMarshal(map[int64]int64{coseHeaderAlg: s.Alg})
 	b.msg.Unprotected = map[int64]cbor.RawMessage{}
+	if len(kid) > 0 {
+		b.msg.Unprotected[coseHeaderKID] = mustMarshal(kid)
+	}
 	b.msg.Payload = cborNull
 	if attached {
 		b.msg.Payload = bstrEncoding(payload)
