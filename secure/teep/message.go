@@ -77,11 +77,11 @@ type QueryResponse struct {
 	AttestationPayload       []byte
 	SUITReports              [][]byte
 	// TCList holds system-property-claims maps as received.
-	TCList              []cbor.RawMessage
-	RequestedTCList     []RequestedTC
-	UnneededManifests   []ComponentID
-	ExtList             []uint64
-	Extensions          map[uint64]cbor.RawMessage
+	TCList            []cbor.RawMessage
+	RequestedTCList   []RequestedTC
+	UnneededManifests []ComponentID
+	ExtList           []uint64
+	Extensions        map[uint64]cbor.RawMessage
 }
 
 // Manifest is one SUIT envelope of an Update's manifest-list.
