@@ -134,17 +134,24 @@ func readArray(raw []byte, maxLen int, what string) ([]cbor.RawMessage, error) {
 	return items, nil
 }
 
-// readUintMap reads a map whose keys are all unsigned integers.
+// readUintMap reads a map whose keys are all unsigned integers (major type
+// 0: a simple value, tag or float that a lenient decoder would turn into an
+// integer is refused).
 func readUintMap(raw []byte, what string) (map[uint64]cbor.RawMessage, error) {
 	if err := expect(raw, majorMap, what); err != nil {
 		return nil, err
 	}
-	var m map[uint64]cbor.RawMessage
-	if err := decMode.Unmarshal(raw, &m); err != nil {
+	var generic map[any]cbor.RawMessage
+	if err := decMode.Unmarshal(raw, &generic); err != nil {
 		return nil, cborError(what, err)
 	}
-	if m == nil {
-		m = map[uint64]cbor.RawMessage{}
+	m := make(map[uint64]cbor.RawMessage, len(generic))
+	for k, v := range generic {
+		l, ok := k.(uint64)
+		if !ok {
+			return nil, malformed("%s: a key of type %T", what, k)
+		}
+		m[l] = v
 	}
 	return m, nil
 }
