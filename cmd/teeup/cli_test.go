@@ -447,7 +447,9 @@ func TestCLIUpdateJSON(t *testing.T) {
 	t.Parallel()
 	d := startDevice(t, "true")
 	env := d.taEnvelope("hello", "acme", 1, `{"id": ["'TA'", "'acme'", "'hello'"], "content": "68656c6c6f"}`)
-	out, e, code := teeup(t, "device", "update", "--dir", d.dir, "--json", env)
+	// The envelope on standard input.
+	o, eb, code := teeupStdin(t, mustRead(t, env), "device", "update", "--dir", d.dir, "--json", "-")
+	out, e := string(o), string(eb)
 	var doc updateDoc
 	onlyJSON(t, out, &doc)
 	if code != 0 || doc.Result != "installed" || doc.Rebooted || !strings.Contains(e, "accepted by the secure world") {

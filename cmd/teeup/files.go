@@ -78,3 +78,26 @@ func (a *app) say(stdoutTaken bool) io.Writer {
 	}
 	return a.stdout
 }
+
+// stdinFile copies standard input into a new temporary file, for a command
+// that hands files on by name; the caller removes it.
+func (a *app) stdinFile() (string, error) {
+	b, err := a.readFile(stdio)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp("", "teeup-stdin-*")
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}

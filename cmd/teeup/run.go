@@ -259,6 +259,15 @@ trial passed its health check. TAs install with no reboot. Ctrl-C cancels the up
 			}
 			req := control.Request{Op: "update", Local: map[string]string{}}
 			for _, p := range pos {
+				if p == stdio {
+					// The envelope on standard input goes over as a file.
+					tmp, err := a.stdinFile()
+					if err != nil {
+						return err
+					}
+					defer os.Remove(tmp)
+					p = tmp
+				}
 				if !strings.HasPrefix(p, "http://") && !strings.HasPrefix(p, "https://") {
 					var err error
 					if p, err = filepath.Abs(p); err != nil {
