@@ -49,3 +49,10 @@ const (
 // MaxOutstandingNonces bounds the nonces a NonceStore holds at once, so
 // that requests for challenges cannot grow it without end.
 const MaxOutstandingNonces = 1 << 16
+
+const (
+	// MaxReferenceValues and MaxEndorsements bound the JSON documents a
+	// verifier reads.
+	MaxReferenceValues = 4 << 20
+	MaxEndorsements    = 4 << 20
+)

@@ -36,7 +36,8 @@ func newVerifyRig(t *testing.T) *verifyRig {
 	return &verifyRig{
 		tpm: tpm, key: key, clock: clock,
 		verifier: &Verifier{
-			Endorsements: Endorsements{{UEID: testClaims().UEID, AttestationKey: &key.PublicKey, TPMKey: tpm.AK(t)}},
+			Endorsements: Endorsements{{UEID: testClaims().UEID, OEMID: testClaims().OEMID, HWModel: testClaims().HWModel,
+				AttestationKey: &key.PublicKey, TPMKey: tpm.AK(t)}},
 			Nonces:       &NonceStore{Now: clock.Now, Rand: rand.New(rand.NewSource(1))},
 		},
 	}
@@ -78,6 +79,9 @@ func TestVerifyHonest(t *testing.T) {
 	}
 	if !reflect.DeepEqual(v.Claims, c) || !reflect.DeepEqual(v.EventLog, log) || v.Device != &r.verifier.Endorsements[0] {
 		t.Errorf("verified %+v", v)
+	}
+	if a := Appraise(v, testReference(c), Policy{}); !a.Trustworthy() {
+		t.Errorf("appraisal %v: %+v", a.Status, a.Reasons)
 	}
 }
 
