@@ -209,3 +209,38 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// TestMatch: a claimed version matches its reference; each mismatch is
+// refused with its own reason.
+func TestMatch(t *testing.T) {
+	t.Parallel()
+	var r comid.ReferenceValues
+	r.Add(reference("['secure']", 2), reference("['secure']", 4))
+	ok := func(seq uint64) comid.Claimed {
+		ref, _ := r.Lookup("['secure']", seq)
+		return comid.Claimed{Component: ref.Component, Kind: ref.Kind, SequenceNumber: seq, Digest: ref.Digest,
+			ManifestDigest: ref.ManifestDigest, Signer: ref.Signers[0]}
+	}
+	if err := r.Match(ok(2)); err != nil {
+		t.Fatalf("the published version: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(c *comid.Claimed)
+		want error
+	}{
+		{"another image digest", func(c *comid.Claimed) { c.Digest = bytes.Repeat([]byte{9}, 32) }, comid.ErrDigest},
+		{"another manifest digest", func(c *comid.Claimed) { c.ManifestDigest = bytes.Repeat([]byte{9}, 32) }, comid.ErrDigest},
+		{"another signer", func(c *comid.Claimed) { c.Signer = bytes.Repeat([]byte{9}, 32) }, comid.ErrSigner},
+		{"below the references", func(c *comid.Claimed) { c.SequenceNumber = 1 }, comid.ErrBelowReference},
+		{"an unpublished version", func(c *comid.Claimed) { c.SequenceNumber = 3 }, comid.ErrUnpublishedVersion},
+		{"an unknown component", func(c *comid.Claimed) { c.Component = "['TA','x','y']" }, comid.ErrUnknownComponent},
+		{"another kind", func(c *comid.Claimed) { c.Kind = comid.KindTA }, comid.ErrUnknownComponent},
+	} {
+		c := ok(2)
+		tc.edit(&c)
+		if err := r.Match(c); !errors.Is(err, tc.want) || !errors.Is(err, comid.ErrNotReference) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}
