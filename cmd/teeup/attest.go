@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/teeup/teeup/attest"
+	"github.com/teeup/teeup/attest/check"
 	"github.com/teeup/teeup/attest/comid"
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/normal/control"
@@ -32,7 +34,7 @@ written by device init) and the reference values authors publish (attest referen
 		Args: noSubcommand,
 		RunE: needSubcommand,
 	}
-	c.AddCommand(a.referenceCmd())
+	c.AddCommand(a.referenceCmd(), a.verifyEvidenceCmd())
 	return c
 }
 
@@ -49,7 +51,7 @@ that booted or installed it claims them in its evidence. An existing REFERENCE.j
 its other versions (the same component and sequence number is replaced), so that one file
 holds every release. The form maps onto CoMID reference triples (docs/attestation.md).`,
 		Example: `  teeup attest reference --key author.pub.pem --key operator.pub.pem --out reference.json s2.suit n2.suit`,
-		Args: minArgs(1, "at least one ENVELOPE"),
+		Args:    minArgs(1, "at least one ENVELOPE"),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if err := required(cmd, "key", "out"); err != nil {
 				return err
@@ -145,4 +147,148 @@ as device reboot does) and off again. Check the evidence with teeup attest verif
 	c.Flags().StringVar(&nonceHex, "nonce", "", "the verifier's nonce, 8 to 64 bytes in hex")
 	c.Flags().StringVar(&out, "out", "", "where to write the evidence ('-': standard output)")
 	return c
+}
+
+func (a *app) verifyEvidenceCmd() *cobra.Command {
+	var evidenceFile, nonceHex, endorsements string
+	var references []string
+	var asJSON, allowDebug bool
+	c := &cobra.Command{
+		Use:   "verify --evidence EVIDENCE.cbor --nonce HEX --endorsements E --reference R [--reference R2]... [--json]",
+		Short: "Verify a device's evidence and appraise it against reference values; exit 0 only when trustworthy",
+		Long: `Verify EVIDENCE.cbor as a verifier that issued the nonce and registered the devices of E (an
+endorsement.json, or a folder of them such as DIR/identity): the device is registered, its
+EAT is signed by its attestation key and carries the nonce, its TPM quote is signed by its
+endorsed TPM key over this EAT, the event log replays to the quoted PCR and the EAT's
+images are the log's. Only then are its claims appraised: each image and TA must match a
+version published in the reference values (the same digests, a published signer), the
+device's class the one they are for, and debug must be disabled (--allow-debug to accept
+it). The result says, for each component, whether it is affirmed or why not. The exit
+status is 0 only when the device is trustworthy.`,
+		Example: `  teeup attest verify --evidence evidence.cbor --nonce 00112233445566778899aabbccddeeff \
+      --endorsements dev/identity --reference dev/factory-reference.json --reference reference.json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "evidence", "nonce", "endorsements", "reference"); err != nil {
+				return err
+			}
+			nonce, err := hex.DecodeString(nonceHex)
+			if err != nil {
+				return usageError("attest verify: --nonce: %v", err)
+			}
+			ends, err := readEndorsements(endorsements)
+			if err != nil {
+				return err
+			}
+			var refs comid.ReferenceValues
+			for _, p := range references {
+				raw, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				rv, err := comid.DecodeReferenceValues(raw)
+				if err != nil {
+					return fmt.Errorf("%s: %w", p, err)
+				}
+				if len(refs.Class.OEMID) == 0 {
+					refs.Class = rv.Class
+				}
+				refs.Add(rv.Components...)
+			}
+			raw, err := a.readFile(evidenceFile)
+			if err != nil {
+				return err
+			}
+			nonces := &attest.NonceStore{}
+			if err := nonces.Register(nonce); err != nil {
+				return usageError("attest verify: --nonce: %v", err)
+			}
+			verifier := &attest.Verifier{Endorsements: ends, Nonces: nonces}
+			var res *check.Result
+			ev, err := attest.DecodeEvidence(raw)
+			if err == nil {
+				var v *attest.Verified
+				if v, err = verifier.Verify(ev); err == nil {
+					res = check.Appraise(v, &refs, check.Policy{AllowDebug: allowDebug})
+				}
+			}
+			if err != nil {
+				if !errors.Is(err, attest.ErrRejected) {
+					return err
+				}
+				res = &check.Result{Reasons: []string{err.Error()}}
+			}
+			if asJSON {
+				if err := writeJSON(a.stdout, res); err != nil {
+					return err
+				}
+			} else {
+				printAppraisal(a, res)
+			}
+			if !res.Trustworthy {
+				return &plainError{"attest verify: the device is not trustworthy", errNotTrustworthy}
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&evidenceFile, "evidence", "", "the evidence ('-': standard input)")
+	f.StringVar(&nonceHex, "nonce", "", "the nonce the verifier gave the device, in hex")
+	f.StringVar(&endorsements, "endorsements", "", "an endorsement.json, or a folder of them")
+	f.StringArrayVar(&references, "reference", nil, "a reference values file (repeat for several)")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	f.BoolVar(&allowDebug, "allow-debug", false, "accept a device whose debug is enabled")
+	return c
+}
+
+var errNotTrustworthy = errors.New("see the result for why")
+
+// readEndorsements reads an endorsement file, or every *.json of a folder.
+func readEndorsements(path string) (attest.Endorsements, error) {
+	files := []string{path}
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if st.IsDir() {
+		if files, err = filepath.Glob(filepath.Join(path, "*.json")); err != nil {
+			return nil, err
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("%s holds no endorsement (*.json)", path)
+		}
+	}
+	var es []*comid.Endorsement
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		e, err := comid.DecodeEndorsement(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		es = append(es, e)
+	}
+	return check.Endorsements(es...)
+}
+
+func printAppraisal(a *app, r *check.Result) {
+	w := a.stdout
+	verdict := "NOT trustworthy"
+	if r.Trustworthy {
+		verdict = "trustworthy"
+	}
+	fmt.Fprintf(w, "device %x: %s\n", []byte(r.UEID), verdict)
+	if r.UEID != nil {
+		fmt.Fprintf(w, "boot count %d, debug %s\n", r.BootCount, r.Debug)
+	}
+	for _, c := range r.Components {
+		status := "affirmed"
+		if !c.Affirmed {
+			status = "NOT affirmed: " + c.Reason
+		}
+		fmt.Fprintf(w, "  %-5s %s sequence %d, sha256:%x: %s\n", c.Kind, c.Component, c.SequenceNumber, []byte(c.Digest)[:min(8, len(c.Digest))], status)
+	}
+	for _, reason := range r.Reasons {
+		fmt.Fprintf(w, "  %s\n", reason)
+	}
 }
