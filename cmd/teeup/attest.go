@@ -226,7 +226,7 @@ status is 0 only when the device is trustworthy.`,
 				printAppraisal(a, res)
 			}
 			if !res.Trustworthy {
-				return &plainError{"attest verify: the device is not trustworthy", errNotTrustworthy}
+				return &plainError{plain: "attest verify: the device is not trustworthy (the result above says why)", err: errNotTrustworthy, whole: true}
 			}
 			return nil
 		},
