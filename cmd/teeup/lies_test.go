@@ -67,7 +67,7 @@ func faultDuringHealthCheck(t *testing.T, dir string, fault func(string) error) 
 	t.Helper()
 	marks := t.TempDir()
 	for _, m := range []string{marks, filepath.Dir(marks)} { // the normal world's user looks in it
-		if err := os.Chmod(m, 0o755); err != nil {
+		if err := os.Chmod(m, 0o755); err != nil { //nolint:gosec // G302: a folder the normal world's user must look in
 			t.Fatal(err)
 		}
 	}

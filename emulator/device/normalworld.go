@@ -100,6 +100,8 @@ func tellConfinement(log *slog.Logger, r *confine.Report) {
 	if f == nil {
 		return
 	}
-	json.NewEncoder(f).Encode(r)
+	if err := json.NewEncoder(f).Encode(r); err != nil {
+		log.Warn("confinement not reported to the supervisor", "err", err)
+	}
 	f.Close()
 }

@@ -18,7 +18,7 @@ const childEnv = "CONFINE_TEST_CHILD"
 
 type childSpec struct {
 	Spool  string `json:"spool"`
-	Secret string `json:"secret"` // readable by anyone by its mode: only Landlock refuses it
+	Target string `json:"target"` // readable by anyone by its mode: only Landlock refuses it
 	Parent int    `json:"parent"`
 }
 
@@ -64,7 +64,7 @@ func runChild(raw string) {
 	if _, err := os.ReadFile("/etc/hosts"); err != nil {
 		res.EtcRead = err.Error()
 	}
-	_, err = os.ReadFile(spec.Secret)
+	_, err = os.ReadFile(spec.Target)
 	res.SecretRead = errnoOf(err)
 	// A child of its own, of its own user and domain, which the kernel
 	// alone would let it trace: only the filter refuses.
@@ -101,14 +101,16 @@ func TestApplyConfines(t *testing.T) {
 	spool := filepath.Join(base, "spool")
 	secret := filepath.Join(base, "secret")
 	for _, err := range []error{
-		os.Chmod(filepath.Dir(base), 0o755), os.Chmod(base, 0o755), os.Mkdir(spool, 0o700), os.Chown(spool, confine.Nobody, confine.Nobody),
-		os.WriteFile(secret, []byte("key"), 0o644),
+		os.Chmod(filepath.Dir(base), 0o755), //nolint:gosec // G302: folders the child's user must look in
+		os.Chmod(base, 0o755),               //nolint:gosec // G302: as above
+		os.Mkdir(spool, 0o700), os.Chown(spool, confine.Nobody, confine.Nobody),
+		os.WriteFile(secret, []byte("key"), 0o644), //nolint:gosec // G306: readable by anyone: only Landlock may refuse it
 	} {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	spec, _ := json.Marshal(childSpec{Spool: spool, Secret: secret, Parent: os.Getpid()})
+	spec, _ := json.Marshal(childSpec{Spool: spool, Target: secret, Parent: os.Getpid()})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
 	out, err := cmd.Output()

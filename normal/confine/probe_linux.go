@@ -106,7 +106,7 @@ func create(p string) error {
 	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
 	if err == nil {
 		unix.Close(fd)
-		unix.Unlink(p)
+		_ = unix.Unlink(p) // the planted file, if planting succeeded: the attempt is what counts
 	}
 	return err
 }
@@ -127,10 +127,11 @@ func ptraceAttach(pid int) error {
 	if err := unix.PtraceSeize(pid); err != nil {
 		return err
 	}
-	unix.PtraceInterrupt(pid)
+	// Best effort: the attempt succeeded, which is what the probe says.
+	_ = unix.PtraceInterrupt(pid)
 	var ws unix.WaitStatus
-	unix.Wait4(pid, &ws, unix.WALL, nil)
-	unix.PtraceDetach(pid)
+	_, _ = unix.Wait4(pid, &ws, unix.WALL, nil)
+	_ = unix.PtraceDetach(pid)
 	return nil
 }
 
@@ -147,8 +148,8 @@ func vmRead(pid int, addr uintptr) error {
 // through changes nothing. A zero-length write would prove nothing (the
 // kernel returns before it checks).
 func vmWrite(pid int, addr uintptr) error {
-	b := []byte{0}
-	unix.ProcessVMReadv(pid, []unix.Iovec{{Base: &b[0], Len: 1}}, []unix.RemoteIovec{{Base: addr, Len: 1}}, 0)
+	b := []byte{0} // what is there, if the read is let through; else a 0 into read-only text
+	_, _ = unix.ProcessVMReadv(pid, []unix.Iovec{{Base: &b[0], Len: 1}}, []unix.RemoteIovec{{Base: addr, Len: 1}}, 0)
 	_, err := unix.ProcessVMWritev(pid, []unix.Iovec{{Base: &b[0], Len: 1}}, []unix.RemoteIovec{{Base: addr, Len: 1}}, 0)
 	return err
 }
