@@ -10,6 +10,14 @@
 // answer in the numbering it was asked in; DecodeAs and Encode take the
 // numbering a peer is known to use.
 //
+// Agent is the TEEP Agent's state machine on top of the codec: a
+// QueryRequest is answered with attestation evidence bound to its
+// challenge and the installed TCs; an Update unlinks, then installs its
+// manifests as one install set; tokens and challenges are single-use and
+// expire (the clock is injected). What it needs of the device (evidence,
+// the TA store) comes through the Attester and TrustedComponents
+// interfaces, which the secure world implements.
+//
 // Trust: the package trusts nothing it decodes. Every message is bounded
 // (limits.go) and parsed strictly (one decode mode: duplicate map keys,
 // indefinite lengths, trailing bytes and over-deep nesting refused).

@@ -48,3 +48,17 @@ const (
 	// tolerated (kept, named as unknown) up to it.
 	MaxErrCode = 1<<32 - 1
 )
+
+// The Agent's bounds.
+const (
+	// MaxAgentSessions bounds the sessions an Agent keeps open at once
+	// (one per TAM at a time is the norm); past it, a QueryRequest gets
+	// ERR_TEMPORARY_ERROR until one ends or expires.
+	MaxAgentSessions = 16
+	// MaxSeenChallenges bounds the challenges an Agent remembers to
+	// refuse their reuse (each for one session lifetime).
+	MaxSeenChallenges = 4 * MaxAgentSessions
+	// DefaultSessionLifetime is how long a token stays good for the
+	// Update that follows its QueryRequest.
+	DefaultSessionLifetime = 5 * 60 // seconds
+)
