@@ -13,9 +13,9 @@ var (
 			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
 			IndefLength:       cbor.IndefLengthForbidden,
 			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-			MaxNestedLevels:   16,
+			MaxNestedLevels:   maxNestedLevels,
 			MaxArrayElements:  MaxComponents * 2,
-			MaxMapPairs:       32,
+			MaxMapPairs:       maxMapPairs,
 		}.DecMode()
 		if err != nil {
 			panic(err)
@@ -38,9 +38,9 @@ var evidenceDecMode = func() cbor.DecMode {
 		IndefLength:       cbor.IndefLengthForbidden,
 		TagsMd:            cbor.TagsForbidden,
 		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-		MaxNestedLevels:   4,
-		MaxArrayElements:  16,
-		MaxMapPairs:       16,
+		MaxNestedLevels:   maxEvidenceNestedLevels,
+		MaxArrayElements:  maxEvidenceArrayElements,
+		MaxMapPairs:       maxEvidenceMapPairs,
 	}.DecMode()
 	if err != nil {
 		panic(err)

@@ -56,3 +56,14 @@ const (
 	MaxReferenceValues = 4 << 20
 	MaxEndorsements    = 4 << 20
 )
+
+// Bounds of the decoders (cbor.go) besides the counts above: the EAT's
+// claims, and the evidence's outer map.
+const (
+	maxNestedLevels = 16
+	maxMapPairs     = 32
+
+	maxEvidenceNestedLevels  = 4
+	maxEvidenceArrayElements = 16
+	maxEvidenceMapPairs      = 16
+)

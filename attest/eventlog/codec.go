@@ -19,9 +19,9 @@ var (
 			IndefLength:       cbor.IndefLengthForbidden,
 			TagsMd:            cbor.TagsForbidden,
 			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
-			MaxNestedLevels:   4,
+			MaxNestedLevels:   maxNestedLevels,
 			MaxArrayElements:  MaxEvents,
-			MaxMapPairs:       16, // the smallest the decoder allows
+			MaxMapPairs:       maxMapPairs,
 		}.DecMode()
 		if err != nil {
 			panic(err)

@@ -17,3 +17,9 @@ const (
 	// profile); an event names one of them.
 	NumPCRs = 24
 )
+
+// Bounds of the decoder (codec.go) besides the counts above.
+const (
+	maxNestedLevels = 4
+	maxMapPairs     = 16 // the smallest the decoder allows
+)

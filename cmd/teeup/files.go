@@ -12,10 +12,6 @@ import (
 // and standard output where one is written.
 const stdio = "-"
 
-// maxInput bounds what is read from standard input (a file's size is its
-// own bound): the largest envelope with integrated payloads we expect.
-const maxInput = 1 << 30
-
 // readFile reads path, or standard input for "-".
 func (a *app) readFile(path string) ([]byte, error) {
 	if path != stdio {

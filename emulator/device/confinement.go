@@ -38,9 +38,6 @@ func LoadConfinement(dir string) (*confine.Report, error) {
 	return &r, nil
 }
 
-// maxConfineReport bounds the confinement report a supervisor reads.
-const maxConfineReport = 16 << 10
-
 // ErrNotConfined is returned by Supervisor.Run when RequireConfinement
 // is set and the normal world did not put every measure in force.
 var ErrNotConfined = errors.New("device: the normal world is not confined")

@@ -40,9 +40,6 @@ const (
 	ConfineFD = 7
 )
 
-// maxReason bounds the halt reason a supervisor reads from a world.
-const maxReason = 4 << 10
-
 // supervisorEnv names the supervisor's PID in a world's environment, so
 // that a world whose supervisor died before it could ask to die with it
 // notices and exits.

@@ -24,9 +24,6 @@ import (
 	"github.com/teeup/teeup/normal/fetch"
 )
 
-// MaxEnvelope bounds an envelope read from a file or a URI.
-const MaxEnvelope = 1 << 20
-
 // Agent drives updates from the normal world.
 type Agent struct {
 	SW    *ipc.Client

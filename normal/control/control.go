@@ -49,9 +49,6 @@ var ErrHungUp = errors.New("control: the normal world hung up")
 // the normal world does not run.
 var ErrNoListener = errors.New("control: no normal world listens")
 
-// MaxRequest bounds a request line.
-const MaxRequest = 1 << 20
-
 // Handler serves one request, sending the lines before the final one
 // with send (Done is ignored there), and returns the final line's status.
 type Handler func(ctx context.Context, req Request, send func(Line)) (json.RawMessage, error)

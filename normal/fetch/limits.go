@@ -1,12 +1,16 @@
 package fetch
 
-import "time"
+import (
+	"time"
+
+	"github.com/teeup/teeup/ipc"
+)
 
 // Chunks handed to the sink. A chunk is one buffer per Fetch, so the
 // maximum bounds the memory a download holds.
 const (
 	DefaultChunkSize = 256 << 10
-	MaxChunkSize     = 1 << 20
+	MaxChunkSize     = ipc.MaxChunk // a chunk crosses ipc whole
 )
 
 // Attempts and the waits between them.

@@ -6,10 +6,6 @@ import "fmt"
 // slot need: New refuses a layout whose journal sector cannot hold them.
 func (l Layout) journalNeed() int { return 2*2*3*l.SlotSectors + 16 }
 
-// maxSectorSize bounds the sectors ForImage picks: NOR flash erases in
-// blocks of 4 KiB to 256 KiB; 1 MiB leaves room for images of GiBs.
-const maxSectorSize = 1 << 20
-
 // ForImage is DefaultLayout resized so that each slot holds an image of
 // size bytes: the smallest sectors (from DefaultLayout's 4 KiB, doubling)
 // whose journal sector can record a swap and a revert of a slot of that

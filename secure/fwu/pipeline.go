@@ -5,6 +5,8 @@ import (
 	"hash"
 	"io"
 	"sync"
+
+	"github.com/teeup/teeup/ipc"
 )
 
 // pipelineDepth is how many buffers of a payload's bytes are in hand at
@@ -13,8 +15,9 @@ import (
 // behind (with three, the 64 MiB update was 10% slower).
 const pipelineDepth = 4
 
-// pipelineBuffer is the size of each buffer: one chunk of ipc.
-const pipelineBuffer = 1 << 20
+// pipelineBuffer is the size of each buffer: the largest chunk a
+// WriteChunk carries over ipc (the one chunk-size constant of the tree).
+const pipelineBuffer = ipc.MaxChunk
 
 // errPipelineClosed is a write after Close.
 var errPipelineClosed = errors.New("fwu: payload stream closed")

@@ -17,9 +17,9 @@ var (
 			DupMapKey:         cbor.DupMapKeyEnforcedAPF,
 			IndefLength:       cbor.IndefLengthForbidden,
 			TagsMd:            cbor.TagsForbidden,
-			MaxNestedLevels:   8,
-			MaxArrayElements:  1 << 16,
-			MaxMapPairs:       16,
+			MaxNestedLevels:   maxNestedLevels,
+			MaxArrayElements:  maxArrayElements,
+			MaxMapPairs:       maxMapPairs,
 			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
 		}.DecMode()
 		if err != nil {

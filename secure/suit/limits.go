@@ -63,3 +63,6 @@ const (
 	maxArrayElements = 1024
 	maxMapPairs      = 256
 )
+
+// MaxVersionParts bounds the integers of one version.
+const MaxVersionParts = 16

@@ -16,9 +16,6 @@ const (
 	VersionLesser       = 5
 )
 
-// MaxVersionParts bounds the integers of one version.
-const MaxVersionParts = 16
-
 // VersionMatch is a SUIT_Parameter_Version_Match: a comparison and the
 // version to compare the component's version with. A version is a list of
 // integers, compared in order: release numbers, then an optional negative

@@ -1,0 +1,5 @@
+package main
+
+// maxInput bounds what is read from standard input (a file's size is its
+// own bound): the largest envelope with integrated payloads we expect.
+const maxInput = 1 << 30

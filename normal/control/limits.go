@@ -1,0 +1,4 @@
+package control
+
+// MaxRequest bounds a request line.
+const MaxRequest = 1 << 20
