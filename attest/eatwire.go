@@ -12,10 +12,11 @@ import (
 
 // ContentFormatMeasuredComponent is the content format of each entry of
 // the measurements claim: a measured-component
-// (draft-ietf-rats-eat-measured-component), CBOR encoded. The draft's
-// CoAP content-format is not yet assigned by IANA, so the profile uses
-// one of the experimental range (RFC 7252 section 12.3) until it is.
-const ContentFormatMeasuredComponent = 65000
+// (draft-ietf-rats-eat-measured-component), CBOR encoded. IANA has not
+// assigned its CoAP content-format yet; 600 is the value the draft asks
+// for (TBD1) and the one the published teep-wasm-demo evidence uses
+// (testdata/teep-wasm-demo-evidence).
+const ContentFormatMeasuredComponent = 600
 
 // claimComponents is the private claim (a key of the CWT private-use
 // range, below -65536) that says, for each measurement, what no

@@ -35,3 +35,7 @@ func (e *rejectError) Error() string        { return "attest: " + e.msg }
 func (e *rejectError) Is(target error) bool { return target == ErrRejected }
 
 func reject(msg string) error { return &rejectError{msg} }
+
+// ErrResult: an attestation result (EAR) is not signed by the verifier's
+// key or breaks its format.
+var ErrResult = reject("attestation result does not verify")

@@ -67,3 +67,6 @@ const (
 	maxEvidenceArrayElements = 16
 	maxEvidenceMapPairs      = 16
 )
+
+// MaxEAR bounds an attestation result (a JWT) VerifyEAR reads.
+const MaxEAR = 64 << 10
