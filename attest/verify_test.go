@@ -38,7 +38,7 @@ func newVerifyRig(t *testing.T) *verifyRig {
 		verifier: &Verifier{
 			Endorsements: Endorsements{{UEID: testClaims().UEID, OEMID: testClaims().OEMID, HWModel: testClaims().HWModel,
 				AttestationKey: &key.PublicKey, TPMKey: tpm.AK(t)}},
-			Nonces:       &NonceStore{Now: clock.Now, Rand: rand.New(rand.NewSource(1))},
+			Nonces: &NonceStore{Now: clock.Now, Rand: rand.New(rand.NewSource(1))},
 		},
 	}
 }
