@@ -6,17 +6,15 @@ import (
 	"fmt"
 
 	"github.com/veraison/ear"
+
+	"github.com/teeup/teeup/attest/comid"
 )
 
-// The reasons appraisal marks a claim as not affirming. They are not
-// refusals: the evidence verified, the policy found it wanting.
+// The reasons appraisal marks a claim as not affirming, besides the
+// reference-value mismatches of attest/comid (comid.ErrNotReference and
+// below). They are not refusals: the evidence verified, the policy found
+// it wanting.
 var (
-	// ErrUnpublished: no author published this component, or this digest,
-	// manifest digest or signer for it.
-	ErrUnpublished = errors.New("attest: not published by an author")
-	// ErrBelowReference: the component's sequence number is below the
-	// lowest the authors still support.
-	ErrBelowReference = errors.New("attest: below the reference version")
 	// ErrDebugForbidden: debug is enabled and the policy forbids it.
 	ErrDebugForbidden = errors.New("attest: debug enabled where the policy forbids it")
 	// ErrHardware: the hardware claims differ from the endorsement.
@@ -40,7 +38,8 @@ type Reason struct {
 	Value ear.TrustClaim `json:"value"`
 	// Component is the component it is about, if any.
 	Component string `json:"component,omitempty"`
-	// Err is the sentinel (errors.Is ErrUnpublished, ...), with detail.
+	// Err is the sentinel (errors.Is ErrDebugForbidden, ErrHardware or a
+	// comid mismatch such as comid.ErrDigest), with detail.
 	Err error `json:"-"`
 	// Detail is Err's text, for the EAR.
 	Detail string `json:"detail"`
@@ -58,17 +57,23 @@ type Appraisal struct {
 // Trustworthy reports whether every claim is affirming (or none).
 func (a *Appraisal) Trustworthy() bool { return a.Status == ear.TrustTierAffirming }
 
-// Appraise runs policy on verified evidence: the components against the
-// authors' reference values, the hardware against the endorsement, the
-// debug status against the policy. It never fails; what does not satisfy
-// is marked, with its reason. It reads only what Verify verified.
-func Appraise(v *Verified, ref *ReferenceValues, pol Policy) *Appraisal {
+// Appraise runs policy on verified evidence: each component against the
+// authors' reference values (comid.ReferenceValues.Match), the hardware
+// against the reference values' class and the endorsement, the debug
+// status against the policy. It never fails; what does not satisfy is
+// marked in the AR4SI vector, with its reason. It reads only what Verify
+// verified.
+func Appraise(v *Verified, refs *comid.ReferenceValues, pol Policy) *Appraisal {
 	a := &Appraisal{Claims: v.Claims}
 	a.Vector.InstanceIdentity = ear.TrustworthyInstanceClaim
 	a.Vector.Hardware = ear.GenuineHardwareClaim
-	if !bytes.Equal(v.Claims.OEMID, v.Device.OEMID) || !bytes.Equal(v.Claims.HWModel, v.Device.HWModel) {
-		a.mark("hardware", &a.Vector.Hardware, ear.UnrecognizedHardwareClaim, "",
-			fmt.Errorf("%w: oemid %x hwmodel %q, endorsed %x %q", ErrHardware, v.Claims.OEMID, v.Claims.HWModel, v.Device.OEMID, v.Device.HWModel))
+	c := v.Claims
+	for _, want := range []struct{ oemid, model []byte }{{refs.Class.OEMID, refs.Class.HWModel}, {v.Device.OEMID, v.Device.HWModel}} {
+		if len(want.oemid) > 0 && !bytes.Equal(c.OEMID, want.oemid) || len(want.model) > 0 && !bytes.Equal(c.HWModel, want.model) {
+			a.mark("hardware", &a.Vector.Hardware, ear.UnrecognizedHardwareClaim, "",
+				fmt.Errorf("%w: oemid %x hwmodel %x, want %x %x", ErrHardware, c.OEMID, c.HWModel, want.oemid, want.model))
+			break
+		}
 	}
 	a.Vector.Configuration = ear.ApprovedConfigClaim
 	if v.Claims.Debug == DebugEnabled && !pol.AllowDebugInsecure {
@@ -77,7 +82,7 @@ func Appraise(v *Verified, ref *ReferenceValues, pol Policy) *Appraisal {
 	}
 	a.Vector.Executables = ear.ApprovedRuntimeClaim
 	for _, m := range v.Claims.Components {
-		if value, err := appraiseComponent(m, ref); err != nil {
+		if value, err := appraiseComponent(m, refs); err != nil {
 			a.mark("executables", &a.Vector.Executables, value, m.Name, err)
 		}
 	}
@@ -91,30 +96,19 @@ func Appraise(v *Verified, ref *ReferenceValues, pol Policy) *Appraisal {
 	return a
 }
 
-// appraiseComponent checks one component against the reference values.
-func appraiseComponent(m Component, ref *ReferenceValues) (ear.TrustClaim, error) {
-	rc := ref.component(m.Name)
-	if rc == nil || rc.Kind != m.Kind.String() {
-		return ear.UnrecognizedRuntimeClaim, fmt.Errorf("%w: no %s %s", ErrUnpublished, m.Kind, m.Name)
-	}
-	if m.Sequence < rc.MinSequence {
-		return ear.ContraindicatedRuntimeClaim, fmt.Errorf("%w: sequence %d, lowest supported %d", ErrBelowReference, m.Sequence, rc.MinSequence)
-	}
-	for _, rv := range rc.Versions {
-		if rv.Sequence != m.Sequence {
-			continue
-		}
-		switch {
-		case !bytes.Equal(rv.Digest, m.Digest):
-			return ear.UnrecognizedRuntimeClaim, fmt.Errorf("%w: digest %x of sequence %d", ErrUnpublished, m.Digest, m.Sequence)
-		case !bytes.Equal(rv.ManifestDigest, m.ManifestDigest):
-			return ear.UnrecognizedRuntimeClaim, fmt.Errorf("%w: manifest digest %x of sequence %d", ErrUnpublished, m.ManifestDigest, m.Sequence)
-		case !bytes.Equal(rv.Signer, m.Signer):
-			return ear.UnrecognizedRuntimeClaim, fmt.Errorf("%w: signer %x of sequence %d", ErrUnpublished, m.Signer, m.Sequence)
-		}
+// appraiseComponent checks one component against the reference values:
+// a version below every published one is contraindicated, any other
+// mismatch unrecognized.
+func appraiseComponent(m Component, refs *comid.ReferenceValues) (ear.TrustClaim, error) {
+	err := refs.Match(comid.Claimed{Component: m.Name, Kind: m.Kind.String(), SequenceNumber: m.Sequence,
+		Digest: m.Digest, ManifestDigest: m.ManifestDigest, Signer: m.Signer})
+	switch {
+	case err == nil:
 		return ear.ApprovedRuntimeClaim, nil
+	case errors.Is(err, comid.ErrBelowReference):
+		return ear.ContraindicatedRuntimeClaim, err
 	}
-	return ear.UnrecognizedRuntimeClaim, fmt.Errorf("%w: sequence %d (digest %x)", ErrUnpublished, m.Sequence, m.Digest)
+	return ear.UnrecognizedRuntimeClaim, err
 }
 
 // mark sets claim to value if value is worse and records the reason.

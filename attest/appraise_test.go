@@ -7,22 +7,22 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/veraison/ear"
+
+	"github.com/teeup/teeup/attest/comid"
 )
 
-// testReference publishes every component of testClaims, each at its
-// sequence number, with the lowest supported version one below.
-func testReference(c *Claims) *ReferenceValues {
-	var r ReferenceValues
+// testReference publishes every component of testClaims at its sequence
+// number, and the version before it.
+func testReference(c *Claims) *comid.ReferenceValues {
+	r := &comid.ReferenceValues{Class: comid.Class{OEMID: c.OEMID, HWModel: c.HWModel}}
 	for _, m := range c.Components {
-		r.Components = append(r.Components, ReferenceComponent{
-			Name: m.Name, Kind: m.Kind.String(), MinSequence: m.Sequence - 1,
-			Versions: []ReferenceVersion{
-				{Sequence: m.Sequence - 1, Digest: digest("old " + m.Name), ManifestDigest: digest("old manifest " + m.Name), Signer: m.Signer},
-				{Sequence: m.Sequence, Digest: m.Digest, ManifestDigest: m.ManifestDigest, Signer: m.Signer},
-			},
-		})
+		r.Add(
+			comid.Reference{Component: m.Name, Kind: m.Kind.String(), SequenceNumber: m.Sequence - 1,
+				Digest: digest("old " + m.Name), ManifestDigest: digest("old manifest " + m.Name), Signers: []comid.Hex{m.Signer}},
+			comid.Reference{Component: m.Name, Kind: m.Kind.String(), SequenceNumber: m.Sequence,
+				Digest: m.Digest, ManifestDigest: m.ManifestDigest, Signers: []comid.Hex{m.Signer}})
 	}
-	return &r
+	return r
 }
 
 func testVerified(c *Claims) *Verified {
@@ -35,42 +35,48 @@ func TestAppraise(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name      string
-		edit      func(c *Claims, r *ReferenceValues, p *Policy)
+		edit      func(c *Claims, r *comid.ReferenceValues, p *Policy)
 		claim     string
 		value     ear.TrustClaim
 		component string
 		want      error
 	}{
-		{"trustworthy", func(*Claims, *ReferenceValues, *Policy) {}, "", 0, "", nil},
-		{"TA digest no author published", func(c *Claims, _ *ReferenceValues, _ *Policy) {
+		{"trustworthy", func(*Claims, *comid.ReferenceValues, *Policy) {}, "", 0, "", nil},
+		{"TA digest no author published", func(c *Claims, _ *comid.ReferenceValues, _ *Policy) {
 			c.Components[2].Digest = digest("a TA nobody published")
-		}, "executables", ear.UnrecognizedRuntimeClaim, "['ta','01']", ErrUnpublished},
-		{"image digest no author published", func(c *Claims, _ *ReferenceValues, _ *Policy) {
+		}, "executables", ear.UnrecognizedRuntimeClaim, "['ta','01']", comid.ErrDigest},
+		{"image digest no author published", func(c *Claims, _ *comid.ReferenceValues, _ *Policy) {
 			c.Components[1].Digest = digest("a normal image nobody published")
-		}, "executables", ear.UnrecognizedRuntimeClaim, "['normal']", ErrUnpublished},
-		{"TA no author published at all", func(c *Claims, _ *ReferenceValues, _ *Policy) {
+		}, "executables", ear.UnrecognizedRuntimeClaim, "['normal']", comid.ErrDigest},
+		{"TA no author published at all", func(c *Claims, _ *comid.ReferenceValues, _ *Policy) {
 			c.Components[2].Name = "['ta','ff']"
-		}, "executables", ear.UnrecognizedRuntimeClaim, "['ta','ff']", ErrUnpublished},
-		{"signer not the author's", func(c *Claims, _ *ReferenceValues, _ *Policy) {
+		}, "executables", ear.UnrecognizedRuntimeClaim, "['ta','ff']", comid.ErrUnknownComponent},
+		{"signer not the author's", func(c *Claims, _ *comid.ReferenceValues, _ *Policy) {
 			c.Components[0].Signer = digest("someone else")
-		}, "executables", ear.UnrecognizedRuntimeClaim, "['secure']", ErrUnpublished},
-		{"image below the reference version", func(c *Claims, r *ReferenceValues, _ *Policy) {
-			r.Components[0].MinSequence = c.Components[0].Sequence + 1
-		}, "executables", ear.ContraindicatedRuntimeClaim, "['secure']", ErrBelowReference},
-		{"old image still supported", func(c *Claims, _ *ReferenceValues, _ *Policy) {
+		}, "executables", ear.UnrecognizedRuntimeClaim, "['secure']", comid.ErrSigner},
+		{"image below the reference version", func(c *Claims, _ *comid.ReferenceValues, _ *Policy) {
+			c.Components[0].Sequence -= 2 // below both published versions
+		}, "executables", ear.ContraindicatedRuntimeClaim, "['secure']", comid.ErrBelowReference},
+		{"image version no author published", func(c *Claims, _ *comid.ReferenceValues, _ *Policy) {
+			c.Components[0].Sequence++
+		}, "executables", ear.UnrecognizedRuntimeClaim, "['secure']", comid.ErrUnpublishedVersion},
+		{"old image still supported", func(c *Claims, _ *comid.ReferenceValues, _ *Policy) {
 			m := &c.Components[0]
 			m.Sequence--
 			m.Digest, m.ManifestDigest = digest("old "+m.Name), digest("old manifest "+m.Name)
 		}, "", 0, "", nil},
-		{"debug enabled, forbidden", func(c *Claims, _ *ReferenceValues, _ *Policy) {
+		{"debug enabled, forbidden", func(c *Claims, _ *comid.ReferenceValues, _ *Policy) {
 			c.Debug = DebugEnabled
 		}, "configuration", ear.UnsupportableConfigClaim, "", ErrDebugForbidden},
-		{"debug enabled, allowed", func(c *Claims, _ *ReferenceValues, p *Policy) {
+		{"debug enabled, allowed", func(c *Claims, _ *comid.ReferenceValues, p *Policy) {
 			c.Debug = DebugEnabled
 			p.AllowDebugInsecure = true
 		}, "", 0, "", nil},
-		{"other hardware model", func(c *Claims, _ *ReferenceValues, _ *Policy) {
+		{"other hardware model", func(c *Claims, _ *comid.ReferenceValues, _ *Policy) {
 			c.HWModel = []byte("another board")
+		}, "hardware", ear.UnrecognizedHardwareClaim, "", ErrHardware},
+		{"another class than the reference values'", func(c *Claims, r *comid.ReferenceValues, _ *Policy) {
+			r.Class.HWModel = []byte("another board")
 		}, "hardware", ear.UnrecognizedHardwareClaim, "", ErrHardware},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

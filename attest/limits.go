@@ -50,13 +50,6 @@ const (
 // that requests for challenges cannot grow it without end.
 const MaxOutstandingNonces = 1 << 16
 
-const (
-	// MaxReferenceValues and MaxEndorsements bound the JSON documents a
-	// verifier reads.
-	MaxReferenceValues = 4 << 20
-	MaxEndorsements    = 4 << 20
-)
-
 // Bounds of the decoders (cbor.go) besides the counts above: the EAT's
 // claims, and the evidence's outer map.
 const (
