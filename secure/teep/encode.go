@@ -232,23 +232,25 @@ func suitesValue(suites []CipherSuite) []any {
 
 // tripleOf is the draft-08 [sign, encrypt, mac] form of s.
 func tripleOf(s CipherSuite) ([3]any, bool) {
-	var t [3]any
+	var sign, encrypt, mac any
 	for _, op := range s.Ops {
-		i := -1
+		var slot *any
 		switch op.COSEType {
 		case COSESign1:
-			i = 0
+			slot = &sign
 		case COSEEncrypt0:
-			i = 1
+			slot = &encrypt
 		case COSEMac0:
-			i = 2
+			slot = &mac
+		default:
+			return [3]any{}, false
 		}
-		if i < 0 || t[i] != nil {
-			return t, false
+		if *slot != nil {
+			return [3]any{}, false
 		}
-		t[i] = op.Alg
+		*slot = op.Alg
 	}
-	return t, true
+	return [3]any{sign, encrypt, mac}, true
 }
 
 func profilesValue(ps []SUITCOSEProfile) [][]int64 {

@@ -129,11 +129,20 @@ type Error struct {
 	Code                ErrCode
 }
 
-func (*QueryRequest) Type() MessageType  { return TypeQueryRequest }
+// Type is TypeQueryRequest.
+func (*QueryRequest) Type() MessageType { return TypeQueryRequest }
+
+// Type is TypeQueryResponse.
 func (*QueryResponse) Type() MessageType { return TypeQueryResponse }
-func (*Update) Type() MessageType        { return TypeUpdate }
-func (*Success) Type() MessageType       { return TypeSuccess }
-func (*Error) Type() MessageType         { return TypeError }
+
+// Type is TypeUpdate.
+func (*Update) Type() MessageType { return TypeUpdate }
+
+// Type is TypeSuccess.
+func (*Success) Type() MessageType { return TypeSuccess }
+
+// Type is TypeError.
+func (*Error) Type() MessageType { return TypeError }
 
 func (m *QueryRequest) extensions() map[uint64]cbor.RawMessage  { return m.Extensions }
 func (m *QueryResponse) extensions() map[uint64]cbor.RawMessage { return m.Extensions }

@@ -30,6 +30,7 @@ func (n Numbering) valid() bool { return n == Draft26 || n == Legacy }
 // MessageType is the kind of a TEEP message, as draft-26 numbers it.
 type MessageType uint8
 
+// The message types, with their draft-26 numbers.
 const (
 	TypeQueryRequest  MessageType = 1
 	TypeQueryResponse MessageType = 2
