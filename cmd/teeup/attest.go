@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/teeup/teeup/attest"
+	"github.com/teeup/teeup/attest/challenge"
 	"github.com/teeup/teeup/attest/check"
 	"github.com/teeup/teeup/attest/comid"
 	"github.com/teeup/teeup/emulator/device"
@@ -34,7 +38,7 @@ written by device init) and the reference values authors publish (attest referen
 		Args: noSubcommand,
 		RunE: needSubcommand,
 	}
-	c.AddCommand(a.referenceCmd(), a.verifyEvidenceCmd())
+	c.AddCommand(a.referenceCmd(), a.verifyEvidenceCmd(), a.attestServeCmd())
 	return c
 }
 
@@ -176,24 +180,9 @@ status is 0 only when the device is trustworthy.`,
 			if err != nil {
 				return usageError("attest verify: --nonce: %v", err)
 			}
-			ends, err := readEndorsements(endorsements)
+			ends, refs, err := readVerifierInputs(endorsements, references)
 			if err != nil {
 				return err
-			}
-			var refs comid.ReferenceValues
-			for _, p := range references {
-				raw, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				rv, err := comid.DecodeReferenceValues(raw)
-				if err != nil {
-					return fmt.Errorf("%s: %w", p, err)
-				}
-				if len(refs.Class.OEMID) == 0 {
-					refs.Class = rv.Class
-				}
-				refs.Add(rv.Components...)
 			}
 			raw, err := a.readFile(evidenceFile)
 			if err != nil {
@@ -203,20 +192,9 @@ status is 0 only when the device is trustworthy.`,
 			if err := nonces.Register(nonce); err != nil {
 				return usageError("attest verify: --nonce: %v", err)
 			}
-			verifier := &attest.Verifier{Endorsements: ends, Nonces: nonces}
-			var res *check.Result
-			ev, err := attest.DecodeEvidence(raw)
-			if err == nil {
-				var v *attest.Verified
-				if v, err = verifier.Verify(ev); err == nil {
-					res = check.Appraise(v, &refs, check.Policy{AllowDebug: allowDebug})
-				}
-			}
+			res, err := appraiseEvidence(raw, ends, refs, nonces, check.Policy{AllowDebug: allowDebug})
 			if err != nil {
-				if !errors.Is(err, attest.ErrRejected) {
-					return err
-				}
-				res = &check.Result{Reasons: []string{err.Error()}}
+				return err
 			}
 			if asJSON {
 				if err := writeJSON(a.stdout, res); err != nil {
@@ -242,6 +220,51 @@ status is 0 only when the device is trustworthy.`,
 }
 
 var errNotTrustworthy = errors.New("see the result for why")
+
+// readVerifierInputs reads what a verifier trusts: the endorsements (a
+// file, or every *.json of a folder) and the reference values (every
+// file, merged).
+func readVerifierInputs(endorsements string, references []string) (attest.Endorsements, *comid.ReferenceValues, error) {
+	ends, err := readEndorsements(endorsements)
+	if err != nil {
+		return nil, nil, err
+	}
+	var refs comid.ReferenceValues
+	for _, p := range references {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		rv, err := comid.DecodeReferenceValues(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if len(refs.Class.OEMID) == 0 {
+			refs.Class = rv.Class
+		}
+		refs.Add(rv.Components...)
+	}
+	return ends, &refs, nil
+}
+
+// appraiseEvidence verifies evidence with a verifier that registered ends
+// and issued the nonces of nonces, and appraises what verified against
+// refs. A refusal of the evidence is a result (not trustworthy, with its
+// reason); an error is a fault of the verifier.
+func appraiseEvidence(raw []byte, ends attest.Endorsements, refs *comid.ReferenceValues, nonces *attest.NonceStore, p check.Policy) (*check.Result, error) {
+	verifier := &attest.Verifier{Endorsements: ends, Nonces: nonces}
+	ev, err := attest.DecodeEvidence(raw)
+	if err == nil {
+		var v *attest.Verified
+		if v, err = verifier.Verify(ev); err == nil {
+			return check.Appraise(v, refs, p), nil
+		}
+	}
+	if !errors.Is(err, attest.ErrRejected) {
+		return nil, err
+	}
+	return &check.Result{Reasons: []string{err.Error()}}, nil
+}
 
 // readEndorsements reads an endorsement file, or every *.json of a folder.
 func readEndorsements(path string) (attest.Endorsements, error) {
@@ -291,4 +314,58 @@ func printAppraisal(a *app, r *check.Result) {
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(w, "  %s\n", reason)
 	}
+}
+
+// verifierHandler is the verifier over HTTP (Veraison's challenge-response
+// API) for the devices of ends, appraised against refs.
+func verifierHandler(ends attest.Endorsements, refs *comid.ReferenceValues, p check.Policy) http.Handler {
+	s := &challenge.Server{Appraise: func(ev []byte, nonces *attest.NonceStore) (string, error) {
+		res, err := appraiseEvidence(ev, ends, refs, nonces, p)
+		if err != nil {
+			return "", err
+		}
+		b, err := json.Marshal(res)
+		return string(b), err
+	}}
+	return s.Handler()
+}
+
+func (a *app) attestServeCmd() *cobra.Command {
+	var addr, endorsements string
+	var references []string
+	var allowDebug bool
+	c := &cobra.Command{
+		Use:   "serve [--addr HOST:PORT] --endorsements E --reference R [--reference R2]...",
+		Short: "Serve the verifier over HTTP with Veraison's challenge-response API",
+		Long: `Serve the verifier of attest verify over HTTP, with Veraison's challenge-response API, until
+Ctrl-C or SIGTERM: POST /challenge-response/v1/newSession?nonceSize=32 opens a session with
+a fresh nonce (Location: session/ID); POST /challenge-response/v1/session/ID with the
+device's evidence (Content-Type: application/vnd.teeup.evidence+cbor) answers with the
+completed session, whose result is the appraisal; GET and DELETE read and remove a
+session. Each nonce is good for its session only, once, for two minutes.`,
+		Example: `  teeup attest serve --addr 127.0.0.1:8443 --endorsements dev/identity --reference dev/factory-reference.json`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(cmd, "endorsements", "reference"); err != nil {
+				return err
+			}
+			ends, refs, err := readVerifierInputs(endorsements, references)
+			if err != nil {
+				return err
+			}
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "verifier at http://%s/challenge-response/v1/ for %d device(s), %d reference values, until Ctrl-C\n",
+				l.Addr(), len(ends), len(refs.Components))
+			return a.serveUntilSignal(l, verifierHandler(ends, refs, check.Policy{AllowDebug: allowDebug}), "attest serve")
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8443", "address to listen on")
+	f.StringVar(&endorsements, "endorsements", "", "an endorsement.json, or a folder of them")
+	f.StringArrayVar(&references, "reference", nil, "a reference values file (repeat for several)")
+	f.BoolVar(&allowDebug, "allow-debug", false, "accept a device whose debug is enabled")
+	return c
 }

@@ -33,27 +33,33 @@ server need not be trusted.`,
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: http.FileServer(http.Dir(pos[0])), ReadHeaderTimeout: 10 * time.Second}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			go func() {
-				<-ctx.Done()
-				shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				if err := srv.Shutdown(shut); err != nil {
-					// Connections that outlive the grace period are cut.
-					if err := srv.Close(); err != nil {
-						fmt.Fprintf(a.stderr, "serve: %v\n", err)
-					}
-				}
-			}()
 			fmt.Fprintf(a.stdout, "serving %s at http://%s/ until Ctrl-C\n", pos[0], l.Addr())
-			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
+			return a.serveUntilSignal(l, http.FileServer(http.Dir(pos[0])), "serve")
 		},
 	}
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	return c
+}
+
+// serveUntilSignal serves h on l until Ctrl-C or SIGTERM, then shuts down
+// with a grace period for the requests in flight.
+func (a *app) serveUntilSignal(l net.Listener, h http.Handler, what string) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shut); err != nil {
+			// Connections that outlive the grace period are cut.
+			if err := srv.Close(); err != nil {
+				fmt.Fprintf(a.stderr, "%s: %v\n", what, err)
+			}
+		}
+	}()
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
