@@ -2,6 +2,8 @@ package attest
 
 import "github.com/teeup/teeup/attest/eventlog"
 
+// Bounds of the claims and of the evidence, each from the RFC that
+// defines it.
 const (
 	// MinNonce and MaxNonce bound eat_nonce (RFC 9711 section 4.1).
 	MinNonce = 8

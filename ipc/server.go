@@ -163,7 +163,7 @@ func (s *session) run(ctx context.Context) error {
 		}
 		err = s.serveOne(ctx)
 	}
-	if err == errPeerClosed {
+	if errors.Is(err, errPeerClosed) {
 		return nil
 	}
 	return err
@@ -267,7 +267,7 @@ func (s *session) serveOne(ctx context.Context) error {
 		if errors.As(err, &e) && e.Where == Protocol {
 			// The peer may be waiting for an answer; after this the
 			// stream is out of step, so the session ends either way.
-			s.writeError(0, e)
+			_ = s.writeError(0, e) // the session ends either way
 		}
 		return err
 	}
@@ -278,7 +278,7 @@ func (s *session) serveOne(ctx context.Context) error {
 	}
 	s.requests++
 	if e := s.overBound(); e != nil {
-		s.writeError(id, e)
+		_ = s.writeError(id, e) // the session ends with e either way
 		return e
 	}
 	if err != nil {

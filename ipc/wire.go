@@ -40,6 +40,7 @@ const ProtocolVersion = 4
 // Role is who sends a Hello.
 type Role uint8
 
+// The roles.
 const (
 	RoleNormal Role = 1 // the normal world, the client
 	RoleSecure Role = 2 // the secure world, the server

@@ -124,7 +124,7 @@ type diskFullOp struct {
 	applied func(t *testing.T, sec *world.Secure) bool
 }
 
-func diskFullRun(t *testing.T, fs string, op diskFullOp, at int) (writes int, report error, applied bool) {
+func diskFullRun(t *testing.T, fs string, op diskFullOp, at int) (writes int, applied bool, report error) {
 	t.Helper()
 	dir := filepath.Join(fs, "dev")
 	defer os.RemoveAll(dir)
@@ -170,7 +170,7 @@ func diskFullRun(t *testing.T, fs string, op diskFullOp, at int) (writes int, re
 	if err != nil {
 		t.Fatal(err)
 	}
-	return writes, report, op.applied(t, sec)
+	return writes, op.applied(t, sec), report
 }
 
 // TestDiskFull fills the file system under the device directory before
@@ -240,7 +240,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	for _, tc := range ops {
 		t.Run(tc.op.name, func(t *testing.T) {
-			n, report, applied := diskFullRun(t, fs, tc.op, 0)
+			n, applied, report := diskFullRun(t, fs, tc.op, 0)
 			if report != nil || !applied {
 				t.Fatalf("clean run: %v, applied %v", report, applied)
 			}
@@ -249,7 +249,7 @@ func TestDiskFull(t *testing.T) {
 			}
 			failed := 0
 			for at := 1; at <= n; at++ {
-				_, report, applied := diskFullRun(t, fs, tc.op, at)
+				_, applied, report := diskFullRun(t, fs, tc.op, at)
 				if (report == nil) != applied {
 					t.Errorf("full before write %d of %d: reported %v, but after a restart the change is applied=%v", at, n, report, applied)
 				}

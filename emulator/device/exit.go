@@ -79,7 +79,7 @@ func ExitCode(err error) int {
 	case errors.Is(err, world.ErrHalt):
 		if os.Getenv(supervisorEnv) != "" {
 			f := os.NewFile(StatusFD, "status")
-			io.WriteString(f, err.Error())
+			_, _ = io.WriteString(f, err.Error()) // the exit status alone still says halt
 			f.Close()
 		}
 		return ExitHalt

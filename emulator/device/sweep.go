@@ -86,6 +86,7 @@ func ScenarioByName(name string) (Scenario, bool) {
 // CutMode is where in a flash operation the power fails.
 type CutMode string
 
+// The cut modes: before the operation, after it, torn inside it.
 const (
 	CutBefore CutMode = "before"
 	CutAfter  CutMode = "after"

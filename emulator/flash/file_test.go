@@ -316,7 +316,7 @@ func TestDirectMarksMatchMemory(t *testing.T) {
 				}
 				ea, eb := do(a), do(b)
 				for _, sentinel := range []error{nil, flash.ErrPowerCut, flash.ErrNotErased} {
-					if (ea == sentinel || errors.Is(ea, sentinel)) != (eb == sentinel || errors.Is(eb, sentinel)) {
+					if errors.Is(ea, sentinel) != errors.Is(eb, sentinel) {
 						t.Fatalf("step %d %s: memory %v, direct %v", i, what, ea, eb)
 					}
 				}

@@ -3,6 +3,7 @@ package flash
 // OpKind says what an operation was.
 type OpKind uint8
 
+// The kinds of operation.
 const (
 	OpProgram OpKind = iota + 1
 	OpErase

@@ -78,7 +78,7 @@ func open(dir string) (_ *TPM, err error) {
 	}
 	defer func() {
 		if err != nil {
-			unlockDir(lock)
+			_ = unlockDir(lock) // the error that matters is err; the lock goes with the process anyway
 		}
 	}()
 	image, err := readState(dir)

@@ -87,12 +87,12 @@ func serveConn(ctx context.Context, c net.Conn, h Handler) {
 	r := bufio.NewReaderSize(c, 4096)
 	line, err := readLine(r)
 	if err != nil {
-		enc.Encode(Line{Done: true, Error: err.Error()})
+		_ = enc.Encode(Line{Done: true, Error: err.Error()}) // a client that hung up reads no answer
 		return
 	}
 	var req Request
 	if err := json.Unmarshal(line, &req); err != nil {
-		enc.Encode(Line{Done: true, Error: fmt.Sprintf("bad request: %v", err)})
+		_ = enc.Encode(Line{Done: true, Error: fmt.Sprintf("bad request: %v", err)}) // a client that hung up reads no answer
 		return
 	}
 	// The user gives up (Ctrl-C) by closing its side of the connection:
@@ -112,7 +112,7 @@ func serveConn(ctx context.Context, c net.Conn, h Handler) {
 	if err != nil {
 		final.Error = err.Error()
 	}
-	enc.Encode(final)
+	_ = enc.Encode(final) // a client that hung up reads no answer; the request ran to its end
 }
 
 func readLine(r *bufio.Reader) ([]byte, error) {

@@ -92,7 +92,7 @@ func (d *Downloader) Fetch(ctx context.Context, uri string, size, offset uint64,
 // canceled is the error of a Fetch whose context is done.
 func (t *transfer) canceled(ctx context.Context, attempts int) error {
 	err := ctx.Err()
-	if cause := context.Cause(ctx); cause != nil && cause != err {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(err, cause) {
 		err = fmt.Errorf("%w: %w", err, cause)
 	}
 	return fmt.Errorf("fetch %s: stopped after %d attempts, %d of %d bytes delivered: %w",

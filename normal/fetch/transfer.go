@@ -174,9 +174,9 @@ func (t *transfer) discard(body io.Reader) error {
 		n, err := fill(body, t.buf[:min(uint64(len(t.buf)), left)])
 		left -= uint64(n)
 		switch {
-		case err == io.EOF && left > 0:
+		case errors.Is(err, io.EOF) && left > 0:
 			return fmt.Errorf("%w: whole-payload answer ended at byte %d while skipping to %d", ErrTruncated, t.pos-left, t.pos)
-		case err != nil && err != io.EOF:
+		case err != nil && !errors.Is(err, io.EOF):
 			return fmt.Errorf("skip to byte %d: read body: %w", t.pos, err)
 		}
 	}
@@ -219,11 +219,11 @@ func (t *transfer) stream(ctx context.Context, body io.Reader, stop uint64, w *w
 		}
 	}
 	switch {
-	case rerr == io.EOF && t.pos == t.size:
+	case errors.Is(rerr, io.EOF) && t.pos == t.size:
 		return nil
-	case rerr == io.EOF && t.pos < stop:
+	case errors.Is(rerr, io.EOF) && t.pos < stop:
 		return fmt.Errorf("%w: body ended at byte %d, before %d", ErrTruncated, t.pos, stop)
-	case rerr == io.EOF:
+	case errors.Is(rerr, io.EOF):
 		return fmt.Errorf("%w: answer ended at byte %d of %d", ErrTruncated, t.pos, t.size)
 	}
 	// A connection lost after the last byte lands here too; the next attempt

@@ -52,6 +52,7 @@ const (
 // Outcome is how an operation ended.
 type Outcome uint64
 
+// The outcomes: none yet, confirmed, reverted.
 const (
 	OutcomeNone Outcome = iota
 	OutcomeConfirmed

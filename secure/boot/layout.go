@@ -10,6 +10,7 @@ import (
 // Component is one of the two images the bootloader manages.
 type Component int
 
+// The components: the secure image and the normal image.
 const (
 	Secure Component = iota
 	Normal

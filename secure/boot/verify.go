@@ -139,11 +139,11 @@ func (p *bootPlatform) ImageDigest(t suit.Target, alg int64) ([]byte, uint64, er
 	return sum, uint64(p.size), nil
 }
 
-func (p *bootPlatform) ReadContent(t suit.Target, max int) ([]byte, error) {
+func (p *bootPlatform) ReadContent(t suit.Target, limit int) ([]byte, error) {
 	if !t.ID.Equal(p.c.ID()) {
 		return nil, suit.ErrNoImage
 	}
-	n := min(p.size, max+1)
+	n := min(p.size, limit+1)
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(p.read(n), buf); err != nil {
 		return nil, err

@@ -142,12 +142,12 @@ func (r *reader) text() (string, error) {
 
 // array reads an array head; every element takes at least one byte, so a
 // count past the remaining input is refused before anything is allocated.
-func (r *reader) array(max int) (int, error) {
+func (r *reader) array(limit int) (int, error) {
 	n, err := r.expect(majorArray, "an array")
 	if err != nil {
 		return 0, err
 	}
-	if n > uint64(max) || n > uint64(len(r.data)-r.off) {
+	if n > uint64(limit) || n > uint64(len(r.data)-r.off) {
 		return 0, r.errf("array of %d elements", n)
 	}
 	return int(n), nil

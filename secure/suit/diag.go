@@ -53,14 +53,14 @@ func diagnose(r *reader, b *strings.Builder, depth int) error {
 		}
 	case majorArray, majorMap:
 		items := arg
-		open, close := "[", "]"
+		opening, closing := "[", "]"
 		if major == majorMap {
-			items, open, close = 2*arg, "{", "}"
+			items, opening, closing = 2*arg, "{", "}"
 		}
 		if items > uint64(len(r.data)-r.off) {
 			return r.errf("container of %d items", arg)
 		}
-		b.WriteString(open)
+		b.WriteString(opening)
 		for i := range items {
 			switch {
 			case i == 0:
@@ -73,7 +73,7 @@ func diagnose(r *reader, b *strings.Builder, depth int) error {
 				return err
 			}
 		}
-		b.WriteString(close)
+		b.WriteString(closing)
 	case majorTag:
 		fmt.Fprintf(b, "%d(", arg)
 		if err := diagnose(r, b, depth-1); err != nil {

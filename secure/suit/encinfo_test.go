@@ -112,9 +112,9 @@ func TestEncryptionInfoRefused(t *testing.T) {
 	kw, _ := readEncryptionVector(t, "aes-kw-aes-gcm")
 	ctr, _ := readEncryptionVector(t, "aes-kw-aes-ctr")
 	ecdhInfo, _ := readEncryptionVector(t, "es-ecdh-aes-gcm")
-	replace := func(in []byte, old, new string) []byte {
+	replace := func(in []byte, old, repl string) []byte {
 		t.Helper()
-		o, n := mustHexT(t, old), mustHexT(t, new)
+		o, n := mustHexT(t, old), mustHexT(t, repl)
 		if !bytes.Contains(in, o) {
 			t.Fatalf("%x not in vector", o)
 		}

@@ -11,6 +11,8 @@ import (
 // ErrRejected: they say nothing about the manifest.
 var ErrRejected = errors.New("suit: rejected")
 
+// The refusals, each an ErrRejected: errors.Is tells them apart, and a
+// report gives each its reason.
 var (
 	ErrMalformed          = fmt.Errorf("%w: malformed", ErrRejected)
 	ErrUnsupported        = fmt.Errorf("%w: unsupported", ErrRejected)

@@ -79,7 +79,7 @@ func unwrapCEK(kek, wrapped []byte) ([]byte, error) {
 	return cek, nil
 }
 
-// ecdhKEK derives the A128KW key-encryption key of ECDH-ES+A128KW: the
+// DeriveKEK derives the A128KW key-encryption key of ECDH-ES+A128KW: the
 // x-coordinate of the shared point through HKDF-SHA256 (no salt) with the
 // COSE_KDF_Context of the draft, whose SuppPubInfo.protected is the
 // recipient's protected header as sent (RFC 9053 §5.2, §6.3.1).

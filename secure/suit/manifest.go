@@ -202,12 +202,12 @@ func readSeverable(r *reader) (*Member, error) {
 // members hold no commands, and a CoSWID is only checked to be one
 // well-formed CBOR item (update-management, suit-coswid: a recipient that does
 // not consume it must not fail on it, but may on one that is malformed).
-func (mem *Member) decodeCommands(key int64) error {
-	if mem.Bytes == nil || key == KeyText {
+func (m *Member) decodeCommands(key int64) error {
+	if m.Bytes == nil || key == KeyText {
 		return nil
 	}
 	if key == KeyCoSWID {
-		r := newReader(mem.Bytes)
+		r := newReader(m.Bytes)
 		if err := r.skipAny(maxNestedLevels); err != nil {
 			return fmt.Errorf("%s: %w", SequenceName(key), err)
 		}
@@ -216,11 +216,11 @@ func (mem *Member) decodeCommands(key int64) error {
 		}
 		return nil
 	}
-	seq, err := decodeSequence(mem.Bytes, 0, 0)
+	seq, err := decodeSequence(m.Bytes, 0, 0)
 	if err != nil {
 		return fmt.Errorf("%s: %w", SequenceName(key), err)
 	}
-	mem.Commands = seq
+	m.Commands = seq
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 // IdentityKind selects which identifier a condition checks.
 type IdentityKind int
 
+// The identifiers: vendor, class, device.
 const (
 	IdentityVendor IdentityKind = iota + 1
 	IdentityClass
@@ -68,9 +69,9 @@ type Platform interface {
 	// ImageDigest hashes component t with the SUIT digest algorithm alg
 	// and returns the digest and the image size, or ErrNoImage.
 	ImageDigest(t Target, alg int64) (sum []byte, size uint64, err error)
-	// ReadContent returns the content of component t, at most max bytes
-	// (a longer component is returned cut to max+1 bytes), or ErrNoImage.
-	ReadContent(t Target, max int) ([]byte, error)
+	// ReadContent returns the content of component t, at most limit bytes
+	// (a longer component is returned cut to limit+1 bytes), or ErrNoImage.
+	ReadContent(t Target, limit int) ([]byte, error)
 	// Invoke transfers execution to component t with args.
 	Invoke(ctx context.Context, t Target, args []byte) error
 }

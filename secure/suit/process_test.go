@@ -68,7 +68,7 @@ func (m *memPlatform) ImageDigest(t Target, alg int64) ([]byte, uint64, error) {
 	d, err := DigestOf(alg, b)
 	return d.Bytes, uint64(len(b)), err
 }
-func (m *memPlatform) ReadContent(t Target, max int) ([]byte, error) {
+func (m *memPlatform) ReadContent(t Target, limit int) ([]byte, error) {
 	b, ok := m.images[t.ID.String()]
 	if !ok {
 		return nil, ErrNoImage

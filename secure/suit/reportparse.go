@@ -98,71 +98,71 @@ func readReport(r *reader) (*Report, error) {
 	return rep, nil
 }
 
-func (rep *Report) readReference(r *reader) error {
-	if n, err := r.array(2); err != nil || n != 2 {
+func (r *Report) readReference(rd *reader) error {
+	if n, err := rd.array(2); err != nil || n != 2 {
 		return malformed("reference is not [uri, digest]")
 	}
 	var err error
-	if rep.ManifestURI, err = r.text(); err != nil {
+	if r.ManifestURI, err = rd.text(); err != nil {
 		return err
 	}
-	rep.ManifestDigest, err = readDigest(r)
+	r.ManifestDigest, err = readDigest(rd)
 	return err
 }
 
-func (rep *Report) readRecords(r *reader) error {
-	n, err := r.array(MaxReportRecords)
+func (r *Report) readRecords(rd *reader) error {
+	n, err := rd.array(MaxReportRecords)
 	if err != nil {
 		return err
 	}
 	for i := range n {
 		var e ReportEntry
-		if m, _ := r.peek(); m == majorMap {
-			e, err = readSystemProperties(r)
+		if m, _ := rd.peek(); m == majorMap {
+			e, err = readSystemProperties(rd)
 		} else {
-			e, err = readReportRecord(r)
+			e, err = readReportRecord(rd)
 		}
 		if err != nil {
 			return fmt.Errorf("record %d: %w", i, err)
 		}
-		rep.Records = append(rep.Records, e)
+		r.Records = append(r.Records, e)
 	}
 	return nil
 }
 
-func (rep *Report) readResult(r *reader) error {
-	if m, _ := r.peek(); m == majorSimple {
-		ok, err := r.bool()
+func (r *Report) readResult(rd *reader) error {
+	if m, _ := rd.peek(); m == majorSimple {
+		ok, err := rd.bool()
 		if err != nil || !ok {
 			return malformed("result is neither true nor a map")
 		}
 		return nil
 	}
-	n, err := r.mapHead()
+	n, err := rd.mapHead()
 	if err != nil {
 		return err
 	}
 	res := &ReportResult{}
 	var seen keySet
 	for range n {
-		key, err := r.int()
+		key, err := rd.int()
 		if err != nil {
 			return err
 		}
-		if err := seen.add(r, key); err != nil {
+		if err := seen.add(rd, key); err != nil {
 			return err
 		}
 		switch key {
 		case reportKeyResultCode:
-			res.Code, err = r.int()
+			res.Code, err = rd.int()
 		case reportKeyResultRecord:
 			var rr *ReportRecord
-			if rr, err = readReportRecord(r); err == nil {
+			if rr, err = readReportRecord(rd); err == nil {
 				res.Record = *rr
 			}
 		case reportKeyResultReason:
 			var reason int64
-			reason, err = r.int()
+			reason, err = rd.int()
 			res.Reason = ReportReason(reason)
 		default:
 			err = unsupported("result member %d", key)
@@ -176,7 +176,7 @@ func (rep *Report) readResult(r *reader) error {
 			return malformed("result lacks member %d", key)
 		}
 	}
-	rep.Result = res
+	r.Result = res
 	return nil
 }
 

@@ -98,7 +98,7 @@ func (r *Rig) Serve(shared *ipc.Shared) net.Conn {
 	}
 	h := &service.Handler{FWU: r.Service(), Boot: r.Dev.Boot, Store: r.Dev.Store, Attest: ev}
 	go func() {
-		ipc.ServeShared(ctx, secure, h, shared)
+		_ = ipc.ServeShared(ctx, secure, h, shared) // ends when the rig stops the channel; the tests read the outcome on the client's side
 		close(done)
 	}()
 	r.stop = func() { cancel(); normal.Close(); <-done }

@@ -36,10 +36,10 @@ type Rig struct {
 // operator (whose co-signature the secure image needs) and TA authors.
 type Signers = device.Signers
 
-// The flash model's kinds of operation, as its log records them, and the
-// error of an operation a power cut stopped.
+// OpKind is the flash model's kind of operation, as its log records it.
 type OpKind = flash.OpKind
 
+// The kinds of operation.
 const (
 	OpErase   = flash.OpErase
 	OpProgram = flash.OpProgram

@@ -292,13 +292,13 @@ func (d *Device) ImageDigest(t suit.Target, alg int64) ([]byte, uint64, error) {
 }
 
 // ReadContent implements suit.Platform.
-func (d *Device) ReadContent(t suit.Target, max int) ([]byte, error) {
+func (d *Device) ReadContent(t suit.Target, limit int) ([]byte, error) {
 	c := d.lookup(t.ID)
 	if c == nil || c.Image == nil || c.Image.Simulated {
 		return nil, suit.ErrNoImage
 	}
-	if len(c.Image.Data) > max {
-		return c.Image.Data[:max+1], nil
+	if len(c.Image.Data) > limit {
+		return c.Image.Data[:limit+1], nil
 	}
 	return c.Image.Data, nil
 }
