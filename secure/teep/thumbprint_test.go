@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"encoding/hex"
 	"errors"
-	"math/big"
 	"testing"
 )
 
@@ -24,9 +23,12 @@ func unhex(t testing.TB, s string) []byte {
 // key and its SHA-256 thumbprint.
 func TestThumbprintRFC9679(t *testing.T) {
 	t.Parallel()
-	pub := &ecdsa.PublicKey{Curve: elliptic.P256(),
-		X: new(big.Int).SetBytes(unhex(t, "65eda5a12577c2bae829437fe338701a10aaa375e1bb5b5de108de439c08551d")),
-		Y: new(big.Int).SetBytes(unhex(t, "1e52ed75701163f7f9e40ddf9f341b3dc9ba860af7e0ca7ca7e9eecd0084d19c"))}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), unhex(t,
+		"04"+"65eda5a12577c2bae829437fe338701a10aaa375e1bb5b5de108de439c08551d"+
+			"1e52ed75701163f7f9e40ddf9f341b3dc9ba860af7e0ca7ca7e9eecd0084d19c"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, err := Thumbprint(pub)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -110,7 +109,10 @@ func loadKey(t testing.TB, name string) *suit.Key {
 	if err := errors.Join(err1, err2); err != nil || jwk.Crv != "P-256" {
 		t.Fatalf("%s: %v %s", name, err, jwk.Crv)
 	}
-	pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
 	k, err := suit.NewPublicKey(pub)
 	if err != nil {
 		t.Fatal(err)
