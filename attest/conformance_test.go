@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,7 +44,11 @@ func readJWK(t *testing.T, path ...string) *ecdsa.PublicKey {
 	if k.Kty != "EC" || k.Crv != "P-256" || errX != nil || errY != nil {
 		t.Fatalf("%v: not a P-256 JWK", path)
 	}
-	return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		t.Fatalf("%v: %v", path, err)
+	}
+	return pub
 }
 
 func unhex(s string) []byte {
