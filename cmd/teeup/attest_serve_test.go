@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"math/rand/v2"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -9,10 +12,16 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/veraison/ear"
+
+	"github.com/teeup/teeup/attest"
 	"github.com/teeup/teeup/attest/challenge"
-	"github.com/teeup/teeup/attest/check"
 	"github.com/teeup/teeup/emulator/device"
 )
+
+type seeded struct{ r *rand.ChaCha8 }
+
+func (s seeded) Read(p []byte) (int, error) { return s.r.Read(p) }
 
 // TestAttestServe: a client of Veraison's challenge-response API opens a
 // session with the verifier on loopback, has the device attest with the
@@ -30,7 +39,11 @@ func TestAttestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(verifierHandler(ends, refs, check.Policy{}))
+	key, err := ecdsa.GenerateKey(elliptic.P256(), seeded{rand.NewChaCha8([32]byte{3})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(verifierHandler(ends, refs, attest.Policy{}, key))
 	defer srv.Close()
 	type session struct {
 		Nonce  []byte `json:"nonce"`
@@ -69,11 +82,15 @@ func TestAttestServe(t *testing.T) {
 		if rsp.StatusCode != http.StatusOK || s.Status != "complete" {
 			t.Fatalf("submit: %d %+v", rsp.StatusCode, s)
 		}
-		var res check.Result
-		if err := json.Unmarshal([]byte(s.Result), &res); err != nil {
-			t.Fatalf("result %q: %v", s.Result, err)
+		ar, err := attest.VerifyEAR([]byte(s.Result), &key.PublicKey)
+		if err != nil {
+			t.Fatalf("the result is not an EAR signed by the verifier: %v", err)
 		}
-		return res.Trustworthy
+		sub, ok := ar.Submods[attest.EARSubmod]
+		if !ok || sub.Status == nil {
+			t.Fatalf("EAR without the %s submodule's status", attest.EARSubmod)
+		}
+		return *sub.Status == ear.TrustTierAffirming
 	}
 	if !verdict(path) {
 		t.Fatal("the device's evidence for the session's nonce is not trustworthy")

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/veraison/ear"
 
 	"github.com/teeup/teeup/attest"
 	"github.com/teeup/teeup/attest/comid"
@@ -55,6 +58,29 @@ func TestCLIDeviceAttestOffline(t *testing.T) {
 		if !ok || !bytes.Equal(r.Digest, c.Digest) || !bytes.Equal(r.ManifestDigest, c.ManifestDigest) || !bytes.Equal(r.Signers[0], c.Signer) {
 			t.Fatalf("claim %+v has no matching reference in %+v", c, ref.Components)
 		}
+	}
+	// The verifier's verdict, and its EAR signed with its own key.
+	verifierKey := filepath.Join(tmp, "verifier.pem")
+	if out, e, code := teeup(t, "manifest", "keygen", "--alg", "ES256", "--out", verifierKey); code != 0 {
+		t.Fatalf("keygen: %s%s", out, e)
+	}
+	jwt := filepath.Join(tmp, "result.jwt")
+	if out, e, code := teeup(t, "attest", "verify", "--evidence", ev, "--nonce", "00112233445566778899", "--endorsements", device.EndorsementFile(dev),
+		"--reference", device.FactoryReferenceFile(dev), "--ear", jwt, "--ear-key", verifierKey); code != 0 || !strings.Contains(out, "trustworthy (affirming)") {
+		t.Fatalf("attest verify: exit %d\n%s%s", code, out, e)
+	}
+	priv, err := readEARKey(verifierKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar, err := attest.VerifyEAR(mustRead(t, jwt), &priv.PublicKey)
+	if err != nil || *ar.Submods[attest.EARSubmod].Status != ear.TrustTierAffirming {
+		t.Fatalf("EAR: %v", err)
+	}
+	// The same evidence for another nonce is refused.
+	if out, _, code := teeup(t, "attest", "verify", "--evidence", ev, "--nonce", "00112233445566778800", "--endorsements", device.EndorsementFile(dev),
+		"--reference", device.FactoryReferenceFile(dev)); code == 0 || !strings.Contains(out, "nonce") {
+		t.Fatalf("evidence for another nonce: exit %d\n%s", code, out)
 	}
 	short := filepath.Join(tmp, "short.cbor")
 	if _, _, code := teeup(t, "device", "attest", "--dir", dev, "--nonce", "00112233445566", "--out", short); code == 0 {
