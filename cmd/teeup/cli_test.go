@@ -74,6 +74,9 @@ func TestCLIHelp(t *testing.T) {
 					t.Errorf("help lacks %q:\n%s", w, out)
 				}
 			}
+			if len(tc.args) <= 2 && strings.HasSuffix(tc.args[len(tc.args)-1], "help") && strings.Contains(out, "[flags]\n  teeup") {
+				t.Errorf("a group's usage shows a line of its own:\n%s", out)
+			}
 			if strings.Contains(out, "secure-world") {
 				t.Error("help shows the hidden world commands")
 			}

@@ -86,6 +86,9 @@ Files may be binary CBOR or hex text; "-" reads standard input or writes standar
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "say more: every detail of an error, the report of a processed manifest in CBOR diagnostic notation")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageErr{err} })
+	// A group (teeup, manifest, device) runs only to say a subcommand is
+	// missing: its usage shows the subcommands, not a line of its own.
+	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "{{if .Runnable}}", "{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
 	root.AddCommand(a.manifestCmd(), a.deviceCmd(), a.attestCmd(), a.serveCmd(), a.versionCmd())
 	return root
 }
