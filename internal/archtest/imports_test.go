@@ -169,15 +169,10 @@ func TestUnknown(t *testing.T) {
 	}
 }
 
-// knownViolations are imports that break the rules today and are being
-// fixed under issue 10: tests of secure/ and normal/ packages that build a
-// device, a flash or a TPM from the emulator instead of through a test kit.
-// Remove an entry when its fix lands; TestImportDirections logs the entries
+// knownViolations are imports that break the rules today. Remove an entry
+// when its fix lands; TestImportDirections logs the entries
 // that excuse nothing any more. Nothing may be added here without an issue.
 var knownViolations = []Known{
-	{Pkg: "secure/service", Test: true, Import: "emulator/device", Issue: "#10 op table + ipctest"},
-	{Pkg: "normal/agent", Test: true, Import: "emulator/device", Issue: "#10 op table + ipctest"},
-	{Pkg: "normal/agent", Test: true, Import: "secure/boot", Issue: "#10 op table + ipctest"},
 	// The evidence is built with attest's builders, which use veraison/eat,
 	// whose veraison/swid imports testify (and so net/http) outside its
 	// tests; nothing of it is called.

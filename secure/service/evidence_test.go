@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-tpm/tpm2"
 	"github.com/teeup/teeup/attest"
 	"github.com/teeup/teeup/attest/comid"
-	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/secure/boot"
 )
@@ -91,7 +90,7 @@ func checkEvidence(e *comid.Endorsement, b, nonce []byte) error {
 // of bounds; and no byte of the attestation key crosses the channel.
 func TestEvidenceOverIPC(t *testing.T) {
 	w := newWorld(t)
-	raw, err := os.ReadFile(device.EndorsementFile(w.dir))
+	raw, err := os.ReadFile(w.kit.EndorsementFile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +125,7 @@ func TestEvidenceOverIPC(t *testing.T) {
 	if _, err := w.client.Evidence(context.Background(), make([]byte, 65)); err == nil {
 		t.Error("a nonce of 65 bytes was accepted")
 	}
-	st, err := w.dev.OpenStore()
+	st, err := w.kit.Dev.OpenStore()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/ipc/ipctest"
 	"github.com/teeup/teeup/secure/boot"
@@ -20,24 +18,15 @@ import (
 	"github.com/teeup/teeup/secure/ta"
 )
 
-var fuzzDevice struct {
-	once  sync.Once
-	dev   *device.Device
-	store *storage.Store
-	rel   boot.Staged
-	ta    []byte // a TA envelope with encrypted personalization
-	err   error
-}
-
 // taEnvelope is a TA with an integrated image and personalization data
 // encrypted for the device, signed by its author.
-func taEnvelope(s *device.Signers, st *storage.Store, seq uint64) ([]byte, error) {
+func taEnvelope(acme *suit.SigningKey, st *storage.Store, seq uint64) ([]byte, error) {
 	dk, err := st.DeviceKeys()
 	if err != nil {
 		return nil, err
 	}
 	id := suit.ComponentID{[]byte("TA"), []byte("acme"), []byte("hello")}
-	env, err := author.Build(&author.Manifest{SequenceNumber: seq, VendorID: device.VendorID, ClassID: device.ClassID,
+	env, err := author.Build(&author.Manifest{SequenceNumber: seq, VendorID: devicetest.VendorID, ClassID: devicetest.ClassID,
 		Components: []author.Component{
 			{ID: id, Payload: []byte("hello TA"), Integrate: true, Name: "ta"},
 			{ID: append(id, []byte(ta.PersonalizationSuffix)), Payload: []byte("PLAINTEXT-PERSONALIZATION"), Write: true,
@@ -46,7 +35,7 @@ func taEnvelope(s *device.Signers, st *storage.Store, seq uint64) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	if err := env.Sign(s.TAAuthors["acme"]); err != nil {
+	if err := env.Sign(acme); err != nil {
 		return nil, err
 	}
 	return env.Encode(), nil
@@ -63,41 +52,16 @@ func frame(body []byte) []byte {
 // input may panic it or keep it from answering; state may change, as a
 // hostile normal world would change it.
 func FuzzSecureDispatcher(f *testing.F) {
-	fuzzDevice.once.Do(func() {
-		dir, err := os.MkdirTemp("", "teeup-fuzz-")
-		if err != nil {
-			fuzzDevice.err = err
-			return
-		}
-		d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: testLayout})
-		if err != nil {
-			fuzzDevice.err = err
-			return
-		}
-		if _, err := d.Reboot(context.Background(), nil); err != nil {
-			fuzzDevice.err = err
-			return
-		}
-		s, err := device.LoadSigners(dir)
-		if err != nil {
-			fuzzDevice.err = err
-			return
-		}
-		fuzzDevice.dev = d
-		if fuzzDevice.store, err = d.OpenStore(); err != nil {
-			fuzzDevice.err = err
-			return
-		}
-		if fuzzDevice.ta, err = taEnvelope(s, fuzzDevice.store, 1); err != nil {
-			fuzzDevice.err = err
-			return
-		}
-		fuzzDevice.rel, fuzzDevice.err = s.Release(boot.Normal, 2, device.BuiltinImage(boot.Normal, 2, 1500))
-	})
-	if fuzzDevice.err != nil {
-		f.Fatal(fuzzDevice.err)
+	kit := devicetest.NewWith(f, testLayout)
+	store, err := kit.Dev.OpenStore()
+	if err != nil {
+		f.Fatal(err)
 	}
-	rel := fuzzDevice.rel
+	taEnv, err := taEnvelope(kit.Signers.TAAuthors["acme"], store, 1)
+	if err != nil {
+		f.Fatal(err)
+	}
+	rel := kit.Release(boot.Normal, 2, 1500)
 	type req struct {
 		op   ipc.Op
 		args any
@@ -111,7 +75,7 @@ func FuzzSecureDispatcher(f *testing.F) {
 		// A set abandoned half way, then the status.
 		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: rel.Envelope}}, {ipc.OpWriteChunk, ipc.WriteChunkArgs{Set: 1, Payload: 0, Data: rel.Image[:700]}},
 			{ipc.OpCancel, ipc.CancelArgs{Set: 1}}, {ipc.OpClean, ipc.CleanArgs{}}, {ipc.OpDeviceStatus, ipc.DeviceStatusArgs{}}},
-		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: fuzzDevice.ta}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}, {ipc.OpQuery, ipc.QueryArgs{}}},
+		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: taEnv}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}, {ipc.OpQuery, ipc.QueryArgs{}}},
 		// The image through the shared region, which holds it.
 		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: rel.Envelope}}, {ipc.OpWriteShared, ipc.WriteSharedArgs{Set: 1, Length: 700}},
 			{ipc.OpWriteShared, ipc.WriteSharedArgs{Set: 1, Offset: 700, Start: 700, Length: uint32(len(rel.Image) - 700)}},
@@ -133,7 +97,7 @@ func FuzzSecureDispatcher(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		normal, secure := ipctest.Pipe()
-		svc, err := fuzzDevice.dev.Service()
+		svc, err := kit.Dev.Service()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +108,7 @@ func FuzzSecureDispatcher(f *testing.F) {
 		shared := ipc.NewSharedFrom(mem)
 		done := make(chan error, 1)
 		go func() {
-			done <- ipc.ServeShared(context.Background(), secure, &service.Handler{FWU: svc, Boot: fuzzDevice.dev.Boot, Store: fuzzDevice.store}, shared)
+			done <- ipc.ServeShared(context.Background(), secure, &service.Handler{FWU: svc, Boot: kit.Dev.Boot, Store: store}, shared)
 		}()
 		go io.Copy(io.Discard, normal) // answers are not checked, only that they come
 		// The secure world may stop reading mid-stream (a framing error

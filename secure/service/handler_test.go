@@ -12,12 +12,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/ipc/ipctest"
 	"github.com/teeup/teeup/secure/boot"
-	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
 )
 
@@ -26,13 +24,11 @@ var testLayout = boot.Layout{SectorSize: 2048, WriteAlign: 16, SlotSectors: 4}
 // world is a device whose secure world serves a hostile normal world over
 // the real ipc codec; every byte that crosses is recorded.
 type world struct {
-	t       *testing.T
-	kit     *devicetest.Rig
-	dir     string
-	dev     *device.Device
-	signers *device.Signers
-	client  *ipc.Client
-	rec     *ipctest.Recorder
+	t      *testing.T
+	kit    *devicetest.Rig
+	dir    string
+	client *ipc.Client
+	rec    *ipctest.Recorder
 	// shared, if set, is the region the worlds share for chunks' data.
 	shared *ipc.Shared
 }
@@ -43,7 +39,7 @@ func newWorld(t *testing.T) *world { return newWorldWith(t, nil) }
 func newWorldWith(t *testing.T, shared *ipc.Shared) *world {
 	t.Helper()
 	kit := devicetest.NewWith(t, testLayout)
-	w := &world{t: t, kit: kit, dir: kit.Dir, dev: kit.Dev, signers: kit.Signers, shared: shared}
+	w := &world{t: t, kit: kit, dir: kit.Dir, shared: shared}
 	w.connect()
 	return w
 }
@@ -68,16 +64,6 @@ func (w *world) connect() {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-}
-
-// newService is the secure world's update service with its storage.
-func newService(t testing.TB, d *device.Device) *fwu.Service {
-	t.Helper()
-	svc, err := d.Service()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc
 }
 
 func (w *world) release(c boot.Component, seq uint64) boot.Staged {
@@ -136,8 +122,8 @@ func (w *world) updateStreamed(rel boot.Staged, n int) error {
 // honest update works.
 func TestUpdateThroughSharedRegion(t *testing.T) {
 	w := newWorldWith(t, ipc.NewShared(ipc.SharedSlots*ipc.MaxChunk))
-	big := device.BuiltinImage(boot.Normal, 2, 6000)
-	rel, err := w.signers.Release(boot.Normal, 2, big)
+	big := devicetest.Image(boot.Normal, 2, 6000)
+	rel, err := w.kit.Signers.Release(boot.Normal, 2, big)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +136,7 @@ func TestUpdateThroughSharedRegion(t *testing.T) {
 	if err := w.client.Accept(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	bad, err := w.signers.Release(boot.Normal, 3, device.BuiltinImage(boot.Normal, 3, 6000))
+	bad, err := w.kit.Signers.Release(boot.Normal, 3, devicetest.Image(boot.Normal, 3, 6000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +215,7 @@ func TestHostileNormalWorldOverIPC(t *testing.T) {
 			// Below the client: a raw frame that claims 64 MiB.
 			normal, secure := ipctest.Pipe()
 			done := make(chan error, 1)
-			svc := newService(t, w.dev)
+			svc := w.kit.Service()
 			go func() { done <- ipc.Serve(ctx, secure, &service.Handler{FWU: svc}) }()
 			var hdr [4]byte
 			binary.BigEndian.PutUint32(hdr[:], 64<<20)
@@ -308,11 +294,11 @@ func TestNoKeyCrossesIPC(t *testing.T) {
 func TestTAOverIPC(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
-	st, err := w.dev.OpenStore()
+	st, err := w.kit.Dev.OpenStore()
 	if err != nil {
 		t.Fatal(err)
 	}
-	v1, err := taEnvelope(w.signers, st, 1)
+	v1, err := taEnvelope(w.kit.Signers.TAAuthors["acme"], st, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,11 +322,11 @@ func TestTAOverIPC(t *testing.T) {
 	if w.rec.Crossed(dk.Agreement.Bytes()) {
 		t.Fatal("the device key crossed ipc")
 	}
-	st, _ = w.dev.OpenStore()
+	st, _ = w.kit.Dev.OpenStore()
 	if tas := st.TAs(); len(tas) != 1 || string(tas[0].Personalization) != "PLAINTEXT-PERSONALIZATION" {
 		t.Fatalf("the store holds %+v", tas)
 	}
-	v2, _ := taEnvelope(w.signers, st, 2)
+	v2, _ := taEnvelope(w.kit.Signers.TAAuthors["acme"], st, 2)
 	altered := bytes.Clone(v2)
 	altered[len(altered)-40] ^= 1
 	for name, env := range map[string][]byte{"altered": altered, "truncated": v2[:len(v2)-1]} {
@@ -354,7 +340,7 @@ func TestTAOverIPC(t *testing.T) {
 	if err := install(v1); !errors.Is(err, ipc.ErrRejected) {
 		t.Errorf("replayed v1: %v, want ErrRejected", err)
 	}
-	st, _ = w.dev.OpenStore()
+	st, _ = w.kit.Dev.OpenStore()
 	if tas := st.TAs(); len(tas) != 1 || tas[0].SequenceNumber != 2 {
 		t.Fatalf("after the refusals the store holds %+v", tas)
 	}
