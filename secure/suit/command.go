@@ -308,7 +308,7 @@ func readCopyParams(r *reader) ([]IndexedKeys, error) {
 				return nil, err
 			}
 			if _, known := paramSpecs[keys[j]]; !known && keys[j] >= 0 {
-				return nil, unsupportedAs(ErrUnsupportedParameter, "parameter %d", keys[j])
+				return nil, unsupportedParam(keys[j], "parameter %d", keys[j])
 			}
 		}
 		out = append(out, IndexedKeys{Index: i, Keys: keys})
@@ -344,7 +344,7 @@ func readParam(r *reader, key int64) (any, error) {
 	spec, known := paramSpecs[key]
 	if !known {
 		if key >= 0 {
-			return nil, unsupportedAs(ErrUnsupportedParameter, "parameter %d", key)
+			return nil, unsupportedParam(key, "parameter %d", key)
 		}
 		// A custom parameter: int, bool, tstr or bstr.
 		switch m, _ := r.peek(); m {
@@ -412,7 +412,7 @@ func readParam(r *reader, key int64) (any, error) {
 		}
 		return b, nil
 	}
-	return nil, unsupportedAs(ErrUnsupportedParameter, "parameter %d", key)
+	return nil, unsupportedParam(key, "parameter %d", key)
 }
 
 // readWrapped reads a parameter that is a bstr holding CBOR, and decodes

@@ -93,6 +93,22 @@ func (e *CommandError) Error() string {
 
 func (e *CommandError) Unwrap() error { return e.Err }
 
+// ParameterError says which SUIT parameter (its key, as ParamName names
+// it) an error concerns, so that a caller need not read the message.
+type ParameterError struct {
+	Param int64
+	Err   error
+}
+
+func (e *ParameterError) Error() string { return e.Err.Error() }
+
+func (e *ParameterError) Unwrap() error { return e.Err }
+
+// unsupportedParam is ErrUnsupportedParameter for parameter key.
+func unsupportedParam(key int64, format string, args ...any) error {
+	return &ParameterError{Param: key, Err: unsupportedAs(ErrUnsupportedParameter, format, args...)}
+}
+
 func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
 }

@@ -236,7 +236,8 @@ func TestComponentMetadata(t *testing.T) {
 		t.Fatalf("process: %v, want ErrUnsupportedParameter\n%s", err, res.Trace())
 	}
 	var ce *CommandError
-	if !errors.As(err, &ce) || ce.Command != "directive-write" || ce.Component != 0 || !strings.Contains(err.Error(), "component-metadata") {
+	var pe *ParameterError
+	if !errors.As(err, &ce) || ce.Command != "directive-write" || ce.Component != 0 || !errors.As(err, &pe) || pe.Param != ParamComponentMetadata {
 		t.Errorf("error %v does not name the write and the parameter", err)
 	}
 	if len(p.events) != 0 {

@@ -630,7 +630,7 @@ func (pr *processor) canDecrypt(t Target) error {
 // one the author meant.
 func canApplyMetadata(t Target) error {
 	if md, ok := t.Params.ComponentMetadata(); ok {
-		return unsupportedAs(ErrUnsupportedParameter, "component-metadata %s for %s: this processor does not apply file metadata", md, t.ID)
+		return unsupportedParam(ParamComponentMetadata, "component-metadata %s for %s: this processor does not apply file metadata", md, t.ID)
 	}
 	return nil
 }
