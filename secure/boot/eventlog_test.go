@@ -27,6 +27,11 @@ func TestEventLogKeptForThePowerOn(t *testing.T) {
 		if len(log) != 4 || !bytes.Equal(log.Replay(boot.MeasurementPCR), pcr) || !bytes.Equal(res.Events.Replay(boot.MeasurementPCR), pcr) {
 			t.Fatalf("event log of %d events replays to %x, PCR %x", len(log), log.Replay(boot.MeasurementPCR), pcr)
 		}
+		for i, e := range log {
+			if want := boot.Components[i/2].ID().String(); e.Component != want {
+				t.Fatalf("event %d names %q, want the component identifier %q", i, e.Component, want)
+			}
+		}
 		log[0].Digest = nil // a copy: the bootloader's is unchanged
 		if r.boot.EventLog()[0].Digest == nil {
 			t.Fatal("EventLog returned the bootloader's own log")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/teeup/teeup/attest"
-	"github.com/teeup/teeup/attest/eventlog"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/storage"
@@ -68,7 +67,7 @@ func (s *Source) Evidence(nonce []byte) ([]byte, error) {
 		}
 		return attest.Quote{Attest: q.Attest, Signature: q.Signature}, nil
 	}
-	ev, err := attest.NewEvidence(claims, s.Keys.Attestation, quote, eventLog(s.Boot.EventLog()))
+	ev, err := attest.NewEvidence(claims, s.Keys.Attestation, quote, s.Boot.EventLog())
 	if err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}
@@ -135,21 +134,4 @@ func firstSigner(ids []string) ([]byte, error) {
 		return nil, errors.New("its manifest names no signer")
 	}
 	return hex.DecodeString(ids[0])
-}
-
-// eventLog is the bootloader's log in attest's form, each component named
-// by its SUIT component identifier as the claims name it. The names are
-// not measured (only the digests are extended), so the verifier matches
-// them with the claims and the replay with the quote.
-func eventLog(l boot.EventLog) eventlog.Log {
-	out := make(eventlog.Log, 0, len(l))
-	for _, e := range l {
-		name := e.Component
-		var c boot.Component
-		if c.UnmarshalText([]byte(e.Component)) == nil {
-			name = c.ID().String()
-		}
-		out = append(out, eventlog.Event{PCR: e.PCR, Component: name, Kind: e.Kind, Digest: e.Digest})
-	}
-	return out
 }
