@@ -22,6 +22,7 @@ build:
 # every 13th flash operation of each sweep scenario instead of every 5th.
 # test-full runs everything at full length; make sweep cuts at every one.
 test:
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -short ./...
 

@@ -37,7 +37,6 @@ const (
 	problemMediaType  = "application/problem+json"
 )
 
-
 // Appraiser verifies evidence with a verifier whose only issued nonce is
 // in nonces, and returns the attestation result (an EAR, signed). An
 // error means no result could be

@@ -369,13 +369,13 @@ func readEARKey(path string) (*ecdsa.PrivateKey, error) {
 
 // appraisalDoc is the result as attest verify prints it.
 type appraisalDoc struct {
-	Trustworthy bool              `json:"trustworthy"`
-	Status      string            `json:"status"`
-	Vector      *ear.TrustVector  `json:"trust_vector,omitempty"`
-	UEID        comid.Hex         `json:"ueid,omitempty"`
-	BootCount   uint64            `json:"bootcount,omitempty"`
-	Components  []appraisedComponent    `json:"components,omitempty"`
-	Reasons     []appraisalReason `json:"reasons,omitempty"`
+	Trustworthy bool                 `json:"trustworthy"`
+	Status      string               `json:"status"`
+	Vector      *ear.TrustVector     `json:"trust_vector,omitempty"`
+	UEID        comid.Hex            `json:"ueid,omitempty"`
+	BootCount   uint64               `json:"bootcount,omitempty"`
+	Components  []appraisedComponent `json:"components,omitempty"`
+	Reasons     []appraisalReason    `json:"reasons,omitempty"`
 }
 
 type appraisedComponent struct {
