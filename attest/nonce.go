@@ -47,6 +47,15 @@ func (s *NonceStore) Issue() ([]byte, error) {
 	if _, err := io.ReadFull(r, n); err != nil {
 		return nil, fmt.Errorf("attest: draw nonce: %w", err)
 	}
+	if err := s.remember(n); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// remember records nonce as issued, good for the TTL, within
+// MaxOutstandingNonces.
+func (s *NonceStore) remember(nonce []byte) error {
 	ttl := s.TTL
 	if ttl == 0 {
 		ttl = DefaultNonceTTL
@@ -56,13 +65,13 @@ func (s *NonceStore) Issue() ([]byte, error) {
 	now := s.now()
 	s.expire(now)
 	if len(s.issued) >= MaxOutstandingNonces {
-		return nil, fmt.Errorf("attest: %d nonces outstanding, limit %d", len(s.issued), MaxOutstandingNonces)
+		return fmt.Errorf("attest: %d nonces outstanding, limit %d", len(s.issued), MaxOutstandingNonces)
 	}
 	if s.issued == nil {
 		s.issued = make(map[string]time.Time)
 	}
-	s.issued[hex.EncodeToString(n)] = now.Add(ttl)
-	return n, nil
+	s.issued[hex.EncodeToString(nonce)] = now.Add(ttl)
+	return nil
 }
 
 // Consume accepts nonce if it was issued, has not expired and was not
@@ -92,4 +101,15 @@ func (s *NonceStore) expire(now time.Time) {
 			delete(s.issued, k)
 		}
 	}
+}
+
+// Register records a nonce the verifier issued by other means (handed to
+// a device's operator, as `teeup attest verify --nonce` takes it), under
+// Issue's rules: it is good for the TTL and accepted once. It must hold
+// MinNonce to MaxNonce bytes.
+func (s *NonceStore) Register(nonce []byte) error {
+	if len(nonce) < MinNonce || len(nonce) > MaxNonce {
+		return fmt.Errorf("%w: a nonce of %d bytes, want %d..%d", ErrNonce, len(nonce), MinNonce, MaxNonce)
+	}
+	return s.remember(nonce)
 }

@@ -3,7 +3,6 @@ package boot
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -46,20 +45,15 @@ func (d *Device) Stage(ctx context.Context, set []Staged) error {
 // could not commit: while another is in progress, or with an image that
 // does not verify against its envelope or does not fit its slot.
 func (d *Device) checkSet(ctx context.Context, set []Staged) error {
-	j, err := d.readJournal()
-	if err != nil {
+	comps := make([]Component, len(set))
+	for i, s := range set {
+		comps[i] = s.Component
+	}
+	if _, _, err := d.idleInstallSet(comps); err != nil {
 		return err
 	}
-	if !j.idle() {
-		return ErrBusy
-	}
-	var mask byte
 	for _, s := range set {
 		c := s.Component
-		if c < 0 || c >= numComponents || mask&(1<<c) != 0 {
-			return fmt.Errorf("boot: install set names %s twice or not at all", c)
-		}
-		mask |= 1 << c
 		if _, err := encodeSlotHeader(d.layout, s.Envelope, len(s.Image)); err != nil {
 			return fmt.Errorf("stage %s: %w", c, err)
 		}
@@ -67,9 +61,6 @@ func (d *Device) checkSet(ctx context.Context, set []Staged) error {
 		if _, err := d.verifyImage(ctx, c, s.Envelope, len(s.Image), read, nil); err != nil {
 			return fmt.Errorf("stage %s: %w", c, err)
 		}
-	}
-	if mask == 0 {
-		return errors.New("boot: empty install set")
 	}
 	return nil
 }

@@ -156,25 +156,14 @@ func (d *Device) CommitStreamed(ctx context.Context, comps []Component, sha256s 
 }
 
 func (d *Device) commit(ctx context.Context, comps []Component, sha256s map[Component][]byte) error {
-	j, err := d.readJournal()
+	j, mask, err := d.idleInstallSet(comps)
 	if err != nil {
 		return err
 	}
-	if !j.idle() {
-		return ErrBusy
-	}
-	var mask byte
 	for _, c := range comps {
-		if c < 0 || c >= numComponents || mask&(1<<c) != 0 {
-			return fmt.Errorf("boot: install set names %s twice or not at all", c)
-		}
-		mask |= 1 << c
 		if _, err := d.verifySlotWith(ctx, c, true, sha256s[c]); err != nil {
 			return fmt.Errorf("stage %s: %w", c, err)
 		}
-	}
-	if mask == 0 {
-		return errors.New("boot: empty install set")
 	}
 	// Accept will raise the counters to the set's sequence numbers, after
 	// the trial. Whatever could keep it from doing so must refuse the set
@@ -199,4 +188,29 @@ func (d *Device) commit(ctx context.Context, comps []Component, sha256s map[Comp
 // will, without committing.
 func (d *Device) VerifyStaged(ctx context.Context, c Component) (*Image, error) {
 	return d.verifySlot(ctx, c, true)
+}
+
+// idleInstallSet reads the journal and refuses an install set of comps
+// while another is in progress (ErrBusy), or one that is empty or names a
+// component twice or not at all; else it returns the journal and the
+// set's component mask.
+func (d *Device) idleInstallSet(comps []Component) (*journal, byte, error) {
+	j, err := d.readJournal()
+	if err != nil {
+		return nil, 0, err
+	}
+	if !j.idle() {
+		return nil, 0, ErrBusy
+	}
+	var mask byte
+	for _, c := range comps {
+		if c < 0 || c >= numComponents || mask&(1<<c) != 0 {
+			return nil, 0, fmt.Errorf("boot: install set names %s twice or not at all", c)
+		}
+		mask |= 1 << c
+	}
+	if mask == 0 {
+		return nil, 0, errors.New("boot: empty install set")
+	}
+	return j, mask, nil
 }
