@@ -268,14 +268,16 @@ func (c *Client) Reboot(ctx context.Context) error {
 	return err
 }
 
-// RelayTEEP passes a TEEP message to the Agent and returns its answer,
-// empty when it has none.
-func (c *Client) RelayTEEP(ctx context.Context, msg []byte) ([]byte, error) {
+// RelayTEEP passes a TEEP message to the Agent and returns its answer
+// (see RelayTEEPResult); an empty msg continues the install set whose
+// payloads the last answer asked for.
+func (c *Client) RelayTEEP(ctx context.Context, msg []byte) (*RelayTEEPResult, error) {
 	r, err := c.call(ctx, RelayTEEPArgs{Message: msg})
 	if err != nil {
 		return nil, err
 	}
-	return r.Result.(RelayTEEPResult).Message, nil
+	res := r.Result.(RelayTEEPResult)
+	return &res, nil
 }
 
 // Evidence returns evidence bound to nonce (at most MaxNonce bytes).

@@ -33,7 +33,7 @@ func (device) Clean(context.Context) error          { return nil }
 func (device) DeviceStatus(context.Context) (*ipc.DeviceStatusResult, error) {
 	return nil, ipc.ErrUnsupported
 }
-func (device) RelayTEEP(context.Context, []byte) ([]byte, error) {
+func (device) RelayTEEP(context.Context, []byte) (*ipc.RelayTEEPResult, error) {
 	return nil, ipc.ErrUnsupported
 }
 func (device) Evidence(context.Context, []byte) ([]byte, error) {

@@ -22,7 +22,7 @@ type call struct {
 type fakeHandler struct {
 	components []ComponentInfo
 	start      *StartResult
-	teepReply  []byte
+	teepReply  *RelayTEEPResult
 	evidence   []byte
 	errs       map[Op]error
 	// block, if set, is received from before an Accept returns, and
@@ -43,9 +43,11 @@ func newFakeHandler() *fakeHandler {
 		start: &StartResult{Set: 42, Payloads: []PayloadRequest{
 			{Index: 0, Component: [][]byte{[]byte("normal"), {0}}, URI: "https://fw.example/normal.bin", Size: 8192},
 		}},
-		teepReply: []byte("teep reply"),
-		evidence:  []byte("eat"),
-		errs:      map[Op]error{},
+		teepReply: &RelayTEEPResult{Set: 43, Payloads: []PayloadRequest{
+			{Index: 1, Component: [][]byte{[]byte("TA"), []byte("acme")}, URI: "https://tam.example/payloads/ab", Size: 512},
+		}, Reboot: true, Message: []byte("teep reply")},
+		evidence: []byte("eat"),
+		errs:     map[Op]error{},
 	}
 }
 
@@ -120,7 +122,7 @@ func (f *fakeHandler) Reboot(ctx context.Context) error {
 	return f.record(OpReboot, RebootArgs{})
 }
 
-func (f *fakeHandler) RelayTEEP(ctx context.Context, msg []byte) ([]byte, error) {
+func (f *fakeHandler) RelayTEEP(ctx context.Context, msg []byte) (*RelayTEEPResult, error) {
 	if err := f.record(OpRelayTEEP, RelayTEEPArgs{Message: msg}); err != nil {
 		return nil, err
 	}

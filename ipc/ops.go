@@ -135,7 +135,10 @@ type (
 	DeviceStatusArgs struct {
 		_ struct{} `cbor:",toarray"`
 	}
-	// RelayTEEPArgs carries a TEEP message from the TAM to the Agent.
+	// RelayTEEPArgs carries a TEEP message from the TAM to the Agent. An
+	// empty Message is "continue": the Agent commits the install set it
+	// asked payloads for (RelayTEEPResult.Payloads), once the normal world
+	// has written and finished them all under RelayTEEPResult.Set.
 	RelayTEEPArgs struct {
 		_       struct{} `cbor:",toarray"`
 		Message []byte   // at most MaxTEEPMessage bytes
@@ -151,8 +154,12 @@ type (
 // framed from the caller's slice rather than copied (see message).
 func (a StartUpdateArgs) withoutTail() (validator, []byte) { return StartUpdateArgs{}, a.Envelope }
 func (a RelayTEEPArgs) withoutTail() (validator, []byte)   { return RelayTEEPArgs{}, a.Message }
-func (r RelayTEEPResult) withoutTail() (validator, []byte) { return RelayTEEPResult{}, r.Message }
-func (r EvidenceResult) withoutTail() (validator, []byte)  { return EvidenceResult{}, r.Evidence }
+func (r relayTEEPWire) withoutTail() (validator, []byte) {
+	tail := r.Message
+	r.Message = nil
+	return r, tail
+}
+func (r EvidenceResult) withoutTail() (validator, []byte) { return EvidenceResult{}, r.Evidence }
 func (a WriteChunkArgs) withoutTail() (validator, []byte) {
 	tail := a.Data
 	a.Data = nil
@@ -189,11 +196,19 @@ type (
 		URI       string
 		Size      uint64
 	}
-	// RelayTEEPResult carries the Agent's answer; an empty Message means
-	// the Agent has nothing to send.
+	// RelayTEEPResult carries the Agent's answer. A non-empty Message is
+	// the TEEP message to send to the TAM. An empty one with Payloads
+	// means the Agent started install set Set and needs these payloads:
+	// the normal world writes and finishes each under Set (WriteChunk,
+	// Finish), then relays an empty message to continue. An empty one
+	// without Payloads means the Agent has nothing to send. Reboot is
+	// true when the set committed staged firmware: the normal world asks
+	// Reboot once it has sent Message.
 	RelayTEEPResult struct {
-		_       struct{} `cbor:",toarray"`
-		Message []byte
+		Set      uint64
+		Payloads []PayloadRequest
+		Reboot   bool
+		Message  []byte // the last field: it is framed as the tail
 	}
 	// EvidenceResult carries the evidence (an EAT).
 	EvidenceResult struct {
@@ -388,8 +403,37 @@ func (a RelayTEEPArgs) validate() error { return checkBytes("TEEP message", a.Me
 func (a GetEvidenceArgs) validate() error {
 	return checkBytes("nonce", a.Nonce, MaxNonce)
 }
-func (r RelayTEEPResult) validate() error {
-	return checkBytes("TEEP message", r.Message, MaxTEEPMessage)
+
+// relayTEEPWire is RelayTEEPResult as it crosses the wire, which has no
+// booleans: Reboot is 0 or 1.
+type relayTEEPWire struct {
+	_        struct{} `cbor:",toarray"`
+	Set      uint64
+	Payloads []PayloadRequest
+	Reboot   uint8
+	Message  []byte
+}
+
+func (r RelayTEEPResult) wire() relayTEEPWire {
+	w := relayTEEPWire{Set: r.Set, Payloads: r.Payloads, Message: r.Message}
+	if r.Reboot {
+		w.Reboot = 1
+	}
+	return w
+}
+
+func (w relayTEEPWire) public() RelayTEEPResult {
+	return RelayTEEPResult{Set: w.Set, Payloads: w.Payloads, Reboot: w.Reboot == 1, Message: w.Message}
+}
+
+func (w relayTEEPWire) validate() error {
+	if w.Reboot > 1 {
+		return protocolError(Malformed, "reboot flag "+strconv.Itoa(int(w.Reboot))+" is neither 0 nor 1", nil)
+	}
+	if err := checkPayloads(w.Payloads); err != nil {
+		return err
+	}
+	return checkBytes("TEEP message", w.Message, MaxTEEPMessage)
 }
 func (r EvidenceResult) validate() error { return checkBytes("evidence", r.Evidence, MaxEvidence) }
 
@@ -425,11 +469,13 @@ func (p PayloadRequest) validate() error {
 	return checkText("URI", p.URI, MaxURI)
 }
 
-func (r StartResult) validate() error {
-	if len(r.Payloads) > MaxPayloads {
-		return tooMany("payloads", len(r.Payloads), MaxPayloads)
+func (r StartResult) validate() error { return checkPayloads(r.Payloads) }
+
+func checkPayloads(ps []PayloadRequest) error {
+	if len(ps) > MaxPayloads {
+		return tooMany("payloads", len(ps), MaxPayloads)
 	}
-	for _, p := range r.Payloads {
+	for _, p := range ps {
 		if err := p.validate(); err != nil {
 			return err
 		}

@@ -40,10 +40,16 @@ var opTable = []opRow{
 		func(ctx context.Context, s *session, _ AcceptArgs) error { return s.h.Accept(ctx) }),
 	noResultOp(OpReject, "Reject",
 		func(ctx context.Context, s *session, _ RejectArgs) error { return s.h.Reject(ctx) }),
-	withResult(OpRelayTEEP, "RelayTEEP", resultAs[RelayTEEPResult](),
+	withResult(OpRelayTEEP, "RelayTEEP", relayTEEPResult,
 		func(ctx context.Context, s *session, a RelayTEEPArgs) (RelayTEEPResult, error) {
-			m, err := s.h.RelayTEEP(ctx, a.Message)
-			return RelayTEEPResult{Message: m}, err
+			r, err := s.h.RelayTEEP(ctx, a.Message)
+			if err == nil && r == nil {
+				err = Errorf(Internal, "RelayTEEP returned no result")
+			}
+			if err != nil {
+				return RelayTEEPResult{}, err
+			}
+			return *r, nil
 		}),
 	withResult(OpGetEvidence, "GetEvidence", resultAs[EvidenceResult](),
 		func(ctx context.Context, s *session, a GetEvidenceArgs) (EvidenceResult, error) {
@@ -127,6 +133,20 @@ var componentsResult = resultForm{
 			return nil, err
 		}
 		return []ComponentInfo(l), nil
+	},
+}
+
+// relayTEEPResult is the result of RelayTEEP: a RelayTEEPResult, whose
+// Reboot crosses the wire as 0 or 1.
+var relayTEEPResult = resultForm{
+	typ:  reflect.TypeFor[RelayTEEPResult](),
+	wire: func(v any) validator { return v.(RelayTEEPResult).wire() },
+	decode: func(raw []byte, what string) (any, error) {
+		w, err := decodeAs[relayTEEPWire](raw, what)
+		if err != nil {
+			return nil, err
+		}
+		return w.public(), nil
 	},
 }
 

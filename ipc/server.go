@@ -28,7 +28,9 @@ type Handler interface {
 	Install(ctx context.Context, set uint64) error
 	Accept(ctx context.Context) error
 	Reject(ctx context.Context) error
-	RelayTEEP(ctx context.Context, msg []byte) ([]byte, error)
+	// RelayTEEP hands a TEEP message to the Agent (an empty one:
+	// continue the install set it asked payloads for).
+	RelayTEEP(ctx context.Context, msg []byte) (*RelayTEEPResult, error)
 	Evidence(ctx context.Context, nonce []byte) ([]byte, error)
 	// Cancel abandons update set set (0: whichever is in progress)
 	// before it is installed; with none in progress it does nothing.

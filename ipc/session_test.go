@@ -40,6 +40,8 @@ func TestOpsEndToEnd(t *testing.T) {
 			call{OpReject, RejectArgs{}}, nil},
 		{"RelayTEEP", func() (any, error) { return c.RelayTEEP(ctx, []byte("query request")) },
 			call{OpRelayTEEP, RelayTEEPArgs{Message: []byte("query request")}}, h.teepReply},
+		{"RelayTEEP continue", func() (any, error) { return c.RelayTEEP(ctx, nil) },
+			call{OpRelayTEEP, RelayTEEPArgs{Message: []byte{}}}, h.teepReply},
 		{"Evidence", func() (any, error) { return c.Evidence(ctx, []byte("noncenon")) },
 			call{OpGetEvidence, GetEvidenceArgs{Nonce: []byte("noncenon")}}, h.evidence},
 	} {

@@ -12,7 +12,7 @@ import (
 // ProtocolVersion is the version of the wire format this package speaks.
 // Both worlds are built from one source tree, so they always agree; the
 // handshake refuses a peer that does not.
-const ProtocolVersion = 4
+const ProtocolVersion = 5
 
 // The wire format.
 //

@@ -22,7 +22,8 @@ type Call struct {
 type Handler struct {
 	Components []ipc.ComponentInfo     // Query's answer
 	Start      *ipc.StartResult        // StartUpdate's answer
-	TEEPReply  []byte                  // RelayTEEP's answer
+	TEEPReply  *ipc.RelayTEEPResult    // RelayTEEP's answer to a message
+	TEEPDone   *ipc.RelayTEEPResult    // RelayTEEP's answer to an empty message (continue)
 	EAT        []byte                  // GetEvidence's answer
 	Status     *ipc.DeviceStatusResult // DeviceStatus's answer
 	Errs       map[ipc.Op]error        // the error an op answers with, if any
@@ -33,8 +34,9 @@ type Handler struct {
 
 var _ ipc.Handler = (*Handler)(nil)
 
-// NewHandler returns a Handler with two components, one in trial, and a
-// StartUpdate that asks for one payload of set 42.
+// NewHandler returns a Handler with two components, one in trial, a
+// StartUpdate that asks for one payload of set 42, a RelayTEEP that asks
+// for one payload of set 43 and a continue that answers a message.
 func NewHandler() *Handler {
 	return &Handler{
 		Components: []ipc.ComponentInfo{
@@ -44,8 +46,11 @@ func NewHandler() *Handler {
 		Start: &ipc.StartResult{Set: 42, Payloads: []ipc.PayloadRequest{
 			{Index: 0, Component: [][]byte{[]byte("normal"), {0}}, URI: "https://fw.example/normal.bin", Size: 8192},
 		}},
-		TEEPReply: []byte("teep reply"),
-		EAT:       []byte("eat"),
+		TEEPReply: &ipc.RelayTEEPResult{Set: 43, Payloads: []ipc.PayloadRequest{
+			{Index: 0, Component: [][]byte{[]byte("TA"), []byte("acme")}, URI: "https://tam.example/payloads/ab", Size: 512},
+		}},
+		TEEPDone: &ipc.RelayTEEPResult{Message: []byte("teep success")},
+		EAT:      []byte("eat"),
 		Status: &ipc.DeviceStatusResult{State: "idle", LastOutcome: "none", Components: []ipc.ComponentStatus{
 			{Component: "secure", Counter: 7, Primary: ipc.SlotStatus{SequenceNumber: 7, ImageDigest: []byte{0xaa}, Size: 4096}, Secondary: ipc.SlotStatus{Error: "empty slot"}},
 		}},
@@ -133,10 +138,14 @@ func (h *Handler) Reject(context.Context) error { return h.record(ipc.OpReject, 
 // Reboot implements ipc.Handler.
 func (h *Handler) Reboot(context.Context) error { return h.record(ipc.OpReboot, ipc.RebootArgs{}) }
 
-// RelayTEEP implements ipc.Handler.
-func (h *Handler) RelayTEEP(_ context.Context, msg []byte) ([]byte, error) {
+// RelayTEEP implements ipc.Handler: TEEPDone answers an empty message
+// (continue), TEEPReply any other.
+func (h *Handler) RelayTEEP(_ context.Context, msg []byte) (*ipc.RelayTEEPResult, error) {
 	if err := h.record(ipc.OpRelayTEEP, ipc.RelayTEEPArgs{Message: msg}); err != nil {
 		return nil, err
+	}
+	if len(msg) == 0 {
+		return h.TEEPDone, nil
 	}
 	return h.TEEPReply, nil
 }

@@ -141,7 +141,7 @@ func (h *Handler) Reject(ctx context.Context) error { return wrap(h.FWU.Reject(c
 
 // RelayTEEP implements ipc.Handler. The TEEP Agent is not part of this
 // secure world yet: the request is refused as unsupported.
-func (h *Handler) RelayTEEP(context.Context, []byte) ([]byte, error) {
+func (h *Handler) RelayTEEP(context.Context, []byte) (*ipc.RelayTEEPResult, error) {
 	return nil, ipc.Errorf(ipc.Unsupported, "this secure world has no TEEP Agent")
 }
 
