@@ -26,7 +26,7 @@ import (
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/normal/control"
 	normalworld "github.com/teeup/teeup/normal/world"
-	"github.com/teeup/teeup/secure/evidence"
+	"github.com/teeup/teeup/secure/reference"
 )
 
 func (a *app) attestCmd() *cobra.Command {
@@ -87,7 +87,7 @@ holds every release. The form maps onto CoMID reference triples (docs/attestatio
 				}
 				envs = append(envs, decodeMaybeHex(raw))
 			}
-			if err := evidence.Publish(&rv, keys, envs...); err != nil {
+			if err := reference.Publish(&rv, keys, envs...); err != nil {
 				return refused("attest reference", err)
 			}
 			b, err := rv.Encode()

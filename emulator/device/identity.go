@@ -9,6 +9,7 @@ import (
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/evidence"
 	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/reference"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/world"
 )
@@ -35,7 +36,7 @@ func FactoryReferenceFile(dir string) string { return filepath.Join(dir, "factor
 func publishFactoryReference(dir string, policy *keys.Policy, set []boot.Staged) error {
 	var rv comid.ReferenceValues
 	for _, s := range set {
-		if err := evidence.Publish(&rv, policy.Keys(), s.Envelope); err != nil {
+		if err := reference.Publish(&rv, policy.Keys(), s.Envelope); err != nil {
 			return fmt.Errorf("device: factory reference values: %w", err)
 		}
 	}

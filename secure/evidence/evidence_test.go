@@ -11,13 +11,12 @@ import (
 
 	"github.com/google/go-tpm/tpm2"
 	"github.com/teeup/teeup/attest"
-	"github.com/teeup/teeup/attest/comid"
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/evidence"
 	"github.com/teeup/teeup/secure/fwu/fwutest"
 	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/reference"
 	"github.com/teeup/teeup/secure/storage"
-	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/tpm"
 	"github.com/teeup/teeup/secure/tpm/tpmtest"
 	"github.com/teeup/teeup/secure/world"
@@ -122,7 +121,7 @@ func TestEvidence(t *testing.T) {
 	// Each booted image is claimed as its author's reference says.
 	keys := r.signers.Policy(t).Keys()
 	for _, env := range r.envs {
-		refs, class, err := evidence.Reference(env, keys)
+		refs, class, err := reference.Reference(env, keys)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,24 +191,5 @@ func TestEvidenceNonce(t *testing.T) {
 		if _, err := src.Evidence(make([]byte, n)); err != nil {
 			t.Errorf("a nonce of %d bytes: %v", n, err)
 		}
-	}
-}
-
-// TestReferenceRefused: an envelope that does not verify with the given
-// keys gives no reference values, nor one that installs no image or TA.
-func TestReferenceRefused(t *testing.T) {
-	t.Parallel()
-	s := fwutest.NewSigners(t)
-	env := fwutest.Envelope(t, boot.Normal, 3, []byte("normal image"), s.Author)
-	other := fwutest.NewSigners(t).Policy(t).Keys()
-	if _, _, err := evidence.Reference(env, other); !errors.Is(err, suit.ErrRejected) {
-		t.Fatalf("another author's keys: %v, want a rejection", err)
-	}
-	refs, _, err := evidence.Reference(env, s.Policy(t).Keys())
-	if err != nil || len(refs) != 1 || refs[0].Kind != comid.KindImage || refs[0].SequenceNumber != 3 {
-		t.Fatalf("references %+v, %v", refs, err)
-	}
-	if d := sha256.Sum256([]byte("normal image")); !bytes.Equal(refs[0].Digest, d[:]) {
-		t.Fatal("the reference's digest is not the image's")
 	}
 }

@@ -1,4 +1,4 @@
-package evidence
+package reference
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 
 // ErrNoReference: an envelope installs nothing a device claims (no boot
 // image and no TA), or does not say the digest of what it installs.
-var ErrNoReference = errors.New("evidence: no reference values in the envelope")
+var ErrNoReference = errors.New("reference: no reference values in the envelope")
 
 // Reference returns the reference values of an envelope: for each boot
 // image or TA it installs, what a device that booted or holds it claims
@@ -39,7 +39,7 @@ func Reference(envelope []byte, keys []*suit.Key) ([]comid.Reference, comid.Clas
 	var class comid.Class
 	var refs []comid.Reference
 	for i, id := range v.Manifest.Components {
-		kind, ok := kindOf(id)
+		kind, ok := Kind(id)
 		if !ok {
 			continue
 		}
@@ -63,8 +63,9 @@ func Reference(envelope []byte, keys []*suit.Key) ([]comid.Reference, comid.Clas
 	return refs, class, nil
 }
 
-// kindOf says whether a device claims component id, and as what.
-func kindOf(id suit.ComponentID) (string, bool) {
+// Kind says whether a device claims component id, and as what
+// (comid.KindImage for a boot image, comid.KindTA for a TA).
+func Kind(id suit.ComponentID) (string, bool) {
 	if _, ok := boot.ComponentByID(id); ok {
 		return comid.KindImage, true
 	}
@@ -81,7 +82,7 @@ func signerIDs(ids []string) ([]comid.Hex, error) {
 	for _, id := range ids {
 		b, err := hex.DecodeString(id)
 		if err != nil {
-			return nil, fmt.Errorf("evidence: signer ID %q: %w", id, err)
+			return nil, fmt.Errorf("reference: signer ID %q: %w", id, err)
 		}
 		out = append(out, b)
 	}
@@ -136,7 +137,7 @@ func manifestParameters(m *suit.Manifest) []suit.Parameters {
 
 // ErrOtherClass: an envelope is for another device class than the
 // reference values it would be added to.
-var ErrOtherClass = errors.New("evidence: the envelope is for another device class")
+var ErrOtherClass = errors.New("reference: the envelope is for another device class")
 
 // Publish adds the reference values of each envelope to r (a version
 // already there is replaced), which takes the class of the first.
@@ -155,4 +156,11 @@ func Publish(r *comid.ReferenceValues, keys []*suit.Key, envelopes ...[]byte) er
 		r.Add(refs...)
 	}
 	return nil
+}
+
+// SecureImage reports whether id is the secure image, the component whose
+// envelopes a device admits only with its operator's co-signature besides
+// its author's (RFC 9019 §7): publishers check the same rule.
+func SecureImage(id suit.ComponentID) bool {
+	return boot.Secure.ID().Equal(id)
 }
