@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/ta"
 )
 
 // ErrUnauthorized is returned when the signers of a verified manifest may
@@ -39,6 +40,31 @@ type Anchor struct {
 	// Prefixes are the component IDs (or their leading parts) the key may
 	// touch; an empty list authorizes nothing.
 	Prefixes []suit.ComponentID
+	// Personalization narrows the anchor to TA personalization data: of
+	// the components under its prefixes it may touch only a TA's
+	// personalization component ["TA", author, name, "personalization"]
+	// and those under it (the staging component of its ciphertext), never
+	// a TA itself. A TAM's key is such an anchor (TAMAnchor).
+	Personalization bool
+}
+
+// TAMAnchor is the anchor of a TAM's key on a device: it may sign the
+// personalization data of every TA (which the TAM encrypts to the device),
+// and nothing else.
+func TAMAnchor(name string, key *suit.Key) Anchor {
+	return Anchor{Name: name, Key: key, Prefixes: []suit.ComponentID{{[]byte(ta.Namespace)}}, Personalization: true}
+}
+
+// mayTouch reports whether the anchor covers id.
+func (a *Anchor) mayTouch(id suit.ComponentID) bool {
+	if !covers(a.Prefixes, id) {
+		return false
+	}
+	if !a.Personalization {
+		return true
+	}
+	_, isTA := ta.Of(id)
+	return isTA && len(id) >= 4 && string(id[3]) == ta.PersonalizationSuffix
 }
 
 // CoSign requires, for every component under Prefix, a signature by each
@@ -106,7 +132,7 @@ func (p *Policy) authorizeComponent(signers []string, id suit.ComponentID) error
 	signedBy := func(keyID string) bool { return slices.Contains(signers, keyID) }
 	allowed := false
 	for _, a := range p.Anchors {
-		if signedBy(a.Key.ID) && covers(a.Prefixes, id) {
+		if signedBy(a.Key.ID) && a.mayTouch(id) {
 			allowed = true
 			break
 		}
@@ -121,7 +147,7 @@ func (p *Policy) authorizeComponent(signers []string, id suit.ComponentID) error
 		var missing []string
 		for _, name := range rule.Required {
 			a := p.anchor(name)
-			if a == nil || !signedBy(a.Key.ID) || !covers(a.Prefixes, id) {
+			if a == nil || !signedBy(a.Key.ID) || !a.mayTouch(id) {
 				missing = append(missing, name)
 			}
 		}

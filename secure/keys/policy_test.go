@@ -156,3 +156,49 @@ func TestVerifyRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestTAMAnchor: a TAM's key may sign the personalization data of any TA
+// (and its staging component), and nothing else: neither a TA itself, nor
+// an image, nor a component merely named like personalization elsewhere.
+func TestTAMAnchor(t *testing.T) {
+	t.Parallel()
+	tam, _ := suit.GenerateSigningKey(suit.AlgESP256)
+	pt, _ := tam.Public()
+	p := &Policy{Anchors: []Anchor{TAMAnchor("tam", pt)}}
+	id := func(parts ...string) suit.ComponentID {
+		var c suit.ComponentID
+		for _, s := range parts {
+			c = append(c, []byte(s))
+		}
+		return c
+	}
+	tests := []struct {
+		comp suit.ComponentID
+		want error
+	}{
+		{id("TA", "acme", "hello", "personalization"), nil},
+		{id("TA", "globex", "wallet", "personalization", "encrypted"), nil},
+		{id("TA", "acme", "hello"), ErrUnauthorized},
+		{id("TA", "acme", "hello", "encrypted"), ErrUnauthorized},
+		{id("TA", "acme", "personalization"), ErrUnauthorized},
+		{id("secure"), ErrUnauthorized},
+		{id("normal", "x", "y", "personalization"), ErrUnauthorized},
+	}
+	for _, tc := range tests {
+		env, err := author.Build(&author.Manifest{SequenceNumber: 1, VendorID: bytes.Repeat([]byte{1}, 16), ClassID: bytes.Repeat([]byte{2}, 16),
+			Components: []author.Component{{ID: tc.comp, Payload: []byte("x"), URI: "u"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Sign(tam); err != nil {
+			t.Fatal(err)
+		}
+		v, err := env.Authenticate(p.Keys())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Authorize(v); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.comp, err, tc.want)
+		}
+	}
+}

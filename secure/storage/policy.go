@@ -21,6 +21,9 @@ type storedAnchor struct {
 	Name     string             `cbor:"1,keyasint"`
 	Key      []byte             `cbor:"2,keyasint"` // PKIX DER
 	Prefixes []suit.ComponentID `cbor:"3,keyasint"`
+	// Personalization: keys.Anchor.Personalization (absent when false, so
+	// that the policies sealed before it decode alike).
+	Personalization bool `cbor:"4,keyasint,omitempty"`
 }
 
 type storedCoSign struct {
@@ -45,7 +48,7 @@ func encodePolicy(p *keys.Policy) (*storedPolicy, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: anchor %q: %v", ErrPolicy, a.Name, err)
 		}
-		out.Anchors = append(out.Anchors, storedAnchor{Name: a.Name, Key: der, Prefixes: a.Prefixes})
+		out.Anchors = append(out.Anchors, storedAnchor{Name: a.Name, Key: der, Prefixes: a.Prefixes, Personalization: a.Personalization})
 	}
 	for _, r := range p.CoSign {
 		out.CoSign = append(out.CoSign, storedCoSign{Prefix: r.Prefix, Required: r.Required})
@@ -67,7 +70,7 @@ func (sp *storedPolicy) decode() (*keys.Policy, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: anchor %q: %v", ErrPolicy, a.Name, err)
 		}
-		p.Anchors = append(p.Anchors, keys.Anchor{Name: a.Name, Key: k, Prefixes: a.Prefixes})
+		p.Anchors = append(p.Anchors, keys.Anchor{Name: a.Name, Key: k, Prefixes: a.Prefixes, Personalization: a.Personalization})
 	}
 	for _, r := range sp.CoSign {
 		p.CoSign = append(p.CoSign, keys.CoSign{Prefix: r.Prefix, Required: r.Required})

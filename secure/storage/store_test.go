@@ -57,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	acme := suit.ComponentID{[]byte("TA"), []byte("acme")}
-	policy := &keys.Policy{Anchors: []keys.Anchor{{Name: "ta-acme", Key: pub, Prefixes: []suit.ComponentID{acme}}},
+	policy := &keys.Policy{Anchors: []keys.Anchor{{Name: "ta-acme", Key: pub, Prefixes: []suit.ComponentID{acme}}, keys.TAMAnchor("tam", pub)},
 		CoSign: []keys.CoSign{{Prefix: acme, Required: []string{"ta-acme"}}}}
 	return &fixture{flash: f, tpm: tp, counter: tpmCounter{tp.TPM}, device: dk, policy: policy}
 }
@@ -108,8 +108,9 @@ func TestStoreLifecycle(t *testing.T) {
 	checkPolicy := func(when string) {
 		t.Helper()
 		p, err := fx.open(t).Policy()
-		if err != nil || len(p.Anchors) != 1 || p.Anchors[0].Name != "ta-acme" || p.Anchors[0].Key.ID != fx.policy.Anchors[0].Key.ID ||
-			!p.Anchors[0].Prefixes[0].Equal(fx.policy.Anchors[0].Prefixes[0]) || len(p.CoSign) != 1 || p.CoSign[0].Required[0] != "ta-acme" {
+		if err != nil || len(p.Anchors) != 2 || p.Anchors[0].Name != "ta-acme" || p.Anchors[0].Key.ID != fx.policy.Anchors[0].Key.ID ||
+			!p.Anchors[0].Prefixes[0].Equal(fx.policy.Anchors[0].Prefixes[0]) || p.Anchors[0].Personalization || !p.Anchors[1].Personalization ||
+			len(p.CoSign) != 1 || p.CoSign[0].Required[0] != "ta-acme" {
 			t.Fatalf("%s: the sealed policy reads back as %+v, %v", when, p, err)
 		}
 	}
