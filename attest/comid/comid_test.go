@@ -92,6 +92,17 @@ func TestEndorsementRoundTrip(t *testing.T) {
 	if err != nil || !tk.Equal(&ak.PublicKey) {
 		t.Fatalf("TPM key %v", err)
 	}
+	// The TEEP Agent's key, when given, reads back too.
+	e.AgentKey = e.AttestationKey
+	if b, err = e.Encode(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = comid.DecodeEndorsement(b); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := got.TEEPAgentKey(); err != nil || !k.Equal(&dev.PublicKey) {
+		t.Fatalf("agent key %v", err)
+	}
 }
 
 // TestEndorsementRefused: each way an endorsement can lie about its keys,
@@ -117,6 +128,8 @@ func TestEndorsementRefused(t *testing.T) {
 		}},
 		{"no attestation key", func(e *comid.Endorsement) { e.AttestationKey = "" }},
 		{"attestation key with trailing data", func(e *comid.Endorsement) { e.AttestationKey += "x" }},
+		{"agent key with trailing data", func(e *comid.Endorsement) { e.AgentKey = e.AttestationKey + "x" }},
+		{"agent key not PEM", func(e *comid.Endorsement) { e.AgentKey = "agent" }},
 		{"no ueid", func(e *comid.Endorsement) { e.UEID = nil }},
 		{"no profile", func(e *comid.Endorsement) { e.Profile = "" }},
 		{"no class", func(e *comid.Endorsement) { e.Class = comid.Class{} }},

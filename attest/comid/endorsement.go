@@ -45,6 +45,10 @@ type Endorsement struct {
 	// TPM is the key that signs the device's TPM quotes (CoMID
 	// attest-key-triple).
 	TPM TPMKey `json:"tpm_attestation_key"`
+	// AgentKey is the PKIX PEM of the P-256 key that signs the device's
+	// TEEP messages (its RFC 9679 thumbprint is the kid, and the device's
+	// ID at a TAM); empty for a device without a TEEP Agent.
+	AgentKey string `json:"agent_key,omitempty"`
 }
 
 // DecodeEndorsement decodes and checks an endorsement: its keys parse and
@@ -83,26 +87,41 @@ func (e *Endorsement) Validate() error {
 	if _, err := e.DeviceKey(); err != nil {
 		return err
 	}
+	if e.AgentKey != "" {
+		if _, err := e.TEEPAgentKey(); err != nil {
+			return err
+		}
+	}
 	_, err := e.TPMKey()
 	return err
 }
 
+// TEEPAgentKey is the key that signs the device's TEEP messages.
+func (e *Endorsement) TEEPAgentKey() (*ecdsa.PublicKey, error) {
+	return parseP256PEM("agent key", e.AgentKey)
+}
+
 // DeviceKey is the key that signs the device's EATs.
 func (e *Endorsement) DeviceKey() (*ecdsa.PublicKey, error) {
-	if len(e.AttestationKey) > MaxText {
-		return nil, fmt.Errorf("%w: attestation key of %d bytes", ErrMalformed, len(e.AttestationKey))
+	return parseP256PEM("attestation key", e.AttestationKey)
+}
+
+// parseP256PEM reads one PEM PUBLIC KEY block of an ECDSA key.
+func parseP256PEM(what, text string) (*ecdsa.PublicKey, error) {
+	if len(text) > MaxText {
+		return nil, fmt.Errorf("%w: %s of %d bytes", ErrMalformed, what, len(text))
 	}
-	block, rest := pem.Decode([]byte(e.AttestationKey))
+	block, rest := pem.Decode([]byte(text))
 	if block == nil || block.Type != "PUBLIC KEY" || len(bytes.TrimSpace(rest)) != 0 {
-		return nil, fmt.Errorf("%w: attestation key: want one PEM PUBLIC KEY block", ErrMalformed)
+		return nil, fmt.Errorf("%w: %s: want one PEM PUBLIC KEY block", ErrMalformed, what)
 	}
 	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: attestation key: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrMalformed, what, err)
 	}
 	k, ok := pub.(*ecdsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("%w: attestation key: a %T, want ECDSA", ErrMalformed, pub)
+		return nil, fmt.Errorf("%w: %s: a %T, want ECDSA", ErrMalformed, what, pub)
 	}
 	return k, nil
 }
