@@ -10,21 +10,20 @@
 package agent
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"net/http"
 	"os"
 	"strings"
 
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/normal/fetch"
+	"github.com/teeup/teeup/normal/payload"
 )
 
-// Agent drives updates from the normal world.
+// Agent drives updates from the normal world. The payloads go through a
+// payload.Writer made of its fields.
 type Agent struct {
 	SW    *ipc.Client
 	Fetch *fetch.Downloader
@@ -92,10 +91,11 @@ func readBounded(r io.Reader, src string) ([]byte, error) {
 // channel.
 func (a *Agent) Update(ctx context.Context, envelopes [][]byte) (reboot bool, err error) {
 	sw := context.WithoutCancel(ctx)
+	w := &payload.Writer{SW: a.SW, Fetch: a.Fetch, Local: a.Local, Progress: a.Progress}
 	var set uint64 // 0 until the secure world opens one: cancel whichever is in progress
 	defer func() {
 		if err != nil {
-			err = a.cancel(sw, set, err)
+			err = w.Cancel(sw, set, err)
 		}
 	}()
 	for i, env := range envelopes {
@@ -109,16 +109,9 @@ func (a *Agent) Update(ctx context.Context, envelopes [][]byte) (reboot bool, er
 		set = res.Set
 		a.say("envelope %d accepted by the secure world: set %d, %d payload(s) to fetch", i+1, res.Set, len(res.Payloads))
 		for _, p := range res.Payloads {
-			if err := a.stream(ctx, res.Set, p); err != nil {
-				return false, fmt.Errorf("payload %s: %w", p.URI, err)
-			}
-			if err := ctx.Err(); err != nil {
+			if err := w.Write(ctx, res.Set, p); err != nil {
 				return false, err
 			}
-			if err := a.SW.Finish(sw, res.Set, p.Index); err != nil {
-				return false, fmt.Errorf("payload %s: %w", p.URI, err)
-			}
-			a.say("payload %s: %d bytes written, digest verified by the secure world", p.URI, p.Size)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -140,133 +133,6 @@ func (a *Agent) Update(ctx context.Context, envelopes [][]byte) (reboot bool, er
 		a.say("install set %d installed: in effect now, no reboot needed", set)
 	}
 	return reboot, nil
-}
-
-// cancel asks the secure world to cancel set (0: whichever is in
-// progress) after the update failed with cause, and returns cause, joined
-// with the cancel's own failure if it failed too.
-func (a *Agent) cancel(ctx context.Context, set uint64, cause error) error {
-	if err := a.SW.Cancel(ctx, set); err != nil {
-		return errors.Join(cause, fmt.Errorf("%w: %w", ErrCancelFailed, err))
-	}
-	a.say("update cancelled: the secure world is ready for the next one")
-	return cause
-}
-
-// ErrCancelFailed is joined to an update's error when the secure world
-// did not confirm the cancel that followed it.
-var ErrCancelFailed = errors.New("agent: cancel failed")
-
-// stream copies one payload to the secure world in chunks; the next chunk
-// is sent while the secure world handles the last.
-func (a *Agent) stream(ctx context.Context, set uint64, p ipc.PayloadRequest) error {
-	var chunks iter.Seq2[uint64, ipc.Chunk]
-	var fetched error // the download's, once its chunks are all sent
-	switch path, local := a.Local[p.URI]; {
-	case local:
-		f, err := openPayload(path, p.Size)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		chunks = fileChunks(f, p.Size, a.SW.MaxChunk())
-	case a.Fetch != nil:
-		chunks = a.download(ctx, p, &fetched)
-	default:
-		return fmt.Errorf("agent: no downloader and no local file for %s", p.URI)
-	}
-	// The chunks stop early when the secure world refused one or the
-	// channel failed, and WriteChunks says why; or when ctx ended, between
-	// two chunks, never in the middle of one.
-	var stopped error
-	if err := a.SW.WriteChunks(context.WithoutCancel(ctx), set, p.Index, a.progress(p, untilDone(ctx, chunks, &stopped))); err != nil {
-		return err
-	}
-	return cmp.Or(fetched, stopped)
-}
-
-// untilDone passes chunks on until ctx ends; then it leaves ctx's error
-// in *err.
-func untilDone(ctx context.Context, chunks iter.Seq2[uint64, ipc.Chunk], err *error) iter.Seq2[uint64, ipc.Chunk] {
-	return func(yield func(uint64, ipc.Chunk) bool) {
-		for off, c := range chunks {
-			if *err = ctx.Err(); *err != nil || !yield(off, c) {
-				return
-			}
-		}
-	}
-}
-
-// openPayload opens a local payload that must hold at least size bytes.
-func openPayload(path string, size uint64) (*os.File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err == nil && uint64(st.Size()) < size {
-		err = fmt.Errorf("agent: %s has %d bytes, the manifest declares %d", path, st.Size(), size)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-// fileChunks yields the first size bytes of f as chunks of the file, which
-// the channel takes from it without a copy through this process.
-func fileChunks(f *os.File, size uint64, chunk int) iter.Seq2[uint64, ipc.Chunk] {
-	return func(yield func(uint64, ipc.Chunk) bool) {
-		for off := uint64(0); off < size; {
-			n := int(min(uint64(chunk), size-off))
-			if !yield(off, ipc.Chunk{File: f, Off: int64(off), Len: n}) {
-				return
-			}
-			off += uint64(n)
-		}
-	}
-}
-
-// download yields the payload's chunks as the downloader hands them over;
-// the download's error, if any, is left in *err.
-func (a *Agent) download(ctx context.Context, p ipc.PayloadRequest, err *error) iter.Seq2[uint64, ipc.Chunk] {
-	chunk := a.SW.MaxChunk()
-	return func(yield func(uint64, ipc.Chunk) bool) {
-		*err = a.Fetch.Fetch(ctx, p.URI, p.Size, 0, func(off uint64, b []byte) error {
-			for len(b) > 0 {
-				n := min(len(b), chunk)
-				if !yield(off, ipc.Chunk{Data: b[:n]}) {
-					return errStopped
-				}
-				off += uint64(n)
-				b = b[n:]
-			}
-			return nil
-		})
-	}
-}
-
-// errStopped ends a download whose chunks the channel no longer takes.
-var errStopped = errors.New("agent: stream stopped")
-
-// progress passes chunks on and says how far the payload is, every
-// sixteenth of it (and MiB at least): each line crosses to whoever asked
-// for the update, which a line per chunk would keep busy.
-func (a *Agent) progress(p ipc.PayloadRequest, chunks iter.Seq2[uint64, ipc.Chunk]) iter.Seq2[uint64, ipc.Chunk] {
-	step := max(p.Size/16, 1<<20)
-	return func(yield func(uint64, ipc.Chunk) bool) {
-		var last uint64
-		for off, c := range chunks {
-			if !yield(off, c) {
-				return
-			}
-			if end := off + uint64(c.Size()); end-last >= step || end == p.Size {
-				a.say("payload %s: %d/%d bytes", p.URI, end, p.Size)
-				last = end
-			}
-		}
-	}
 }
 
 // Health is the outcome of the health check of a boot, as the secure

@@ -13,6 +13,7 @@ import (
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/ipc/ipctest"
 	"github.com/teeup/teeup/normal/agent"
+	"github.com/teeup/teeup/normal/payload"
 )
 
 // TestUpdateCancelsOnFailure: whatever fails, the agent cancels the set
@@ -45,7 +46,7 @@ func TestUpdateCancelsOnFailure(t *testing.T) {
 			[]ipc.Op{ipc.OpStartUpdate, ipc.OpWriteChunk, ipc.OpWriteChunk, ipc.OpWriteChunk, ipc.OpFinish, ipc.OpInstall, ipc.OpCancel}},
 		{"cancelled by the user mid-payload", 1, nil, true, true, context.Canceled,
 			[]ipc.Op{ipc.OpStartUpdate, ipc.OpWriteChunk, ipc.OpCancel}},
-		{"cancel itself fails", 1, map[ipc.Op]error{ipc.OpFinish: refused, ipc.OpCancel: ipc.Errorf(ipc.Internal, "flash")}, true, false, agent.ErrCancelFailed,
+		{"cancel itself fails", 1, map[ipc.Op]error{ipc.OpFinish: refused, ipc.OpCancel: ipc.Errorf(ipc.Internal, "flash")}, true, false, payload.ErrCancelFailed,
 			[]ipc.Op{ipc.OpStartUpdate, ipc.OpWriteChunk, ipc.OpWriteChunk, ipc.OpWriteChunk, ipc.OpFinish, ipc.OpCancel}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
