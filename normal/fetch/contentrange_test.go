@@ -102,8 +102,8 @@ func TestRetryAfter(t *testing.T) {
 		{"99999999999999999999", 0}, // beyond uint64
 		{"18446744073709551615", 9223372036 * time.Second}, // clamped, no overflow
 	} {
-		if got := retryAfter(tc.in); got != tc.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tc.in, got, tc.want)
+		if got := ParseRetryAfter(tc.in); got != tc.want {
+			t.Errorf("ParseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }

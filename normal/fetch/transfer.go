@@ -94,7 +94,7 @@ func (t *transfer) check(resp *http.Response) (stop uint64, err error) {
 	case http.StatusRequestedRangeNotSatisfiable:
 		return t.size, t.unsatisfiable(resp)
 	default:
-		return 0, &StatusError{StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+		return 0, &StatusError{StatusCode: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"))}
 	}
 	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return 0, fmt.Errorf("%w: Content-Encoding %.40q, identity requested", ErrBadResponse, ce)
@@ -245,8 +245,10 @@ func fill(r io.Reader, buf []byte) (int, error) {
 	return n, nil
 }
 
-// retryAfter parses Retry-After delta-seconds; anything else is 0.
-func retryAfter(v string) time.Duration {
+// ParseRetryAfter parses a Retry-After header's delta-seconds, capped at
+// what a time.Duration holds; anything else is 0, an HTTP date included:
+// a device's clock cannot be trusted to compare it.
+func ParseRetryAfter(v string) time.Duration {
 	s, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 	if err != nil {
 		return 0
