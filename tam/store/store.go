@@ -146,6 +146,10 @@ type Device struct {
 	Name string
 	// AgentKey is the TEEP Agent's public key, PKIX DER.
 	AgentKey []byte
+	// AgreementKey is the device's P-256 key-agreement public key, PKIX
+	// DER, that personalization data is encrypted to; nil when not
+	// registered.
+	AgreementKey []byte
 	// Endorsement is its endorsement (attest/comid JSON).
 	Endorsement []byte
 	// Reference is the reference values of its factory images, nil when

@@ -1,0 +1,33 @@
+package catalog
+
+import "github.com/teeup/teeup/tam/store"
+
+// Bounds of what the catalog accepts.
+const (
+	// MaxName bounds an author's or a device's name.
+	MaxName = 64
+	// MaxPrefixes bounds the component-ID prefixes of one author.
+	MaxPrefixes = 32
+	// MaxPrefixText bounds one prefix in its text form.
+	MaxPrefixText = 256
+	// MaxKeyPEM bounds a public key in PEM.
+	MaxKeyPEM = 4 << 10
+	// MaxEnvelope bounds a published envelope (its integrated payloads
+	// included; detached ones travel apart).
+	MaxEnvelope = 4 << 20
+	// MaxPayloads bounds the detached payloads of one publish.
+	MaxPayloads = 16
+	// MaxPublishBody bounds a publish request: an envelope and its
+	// payloads, base64 in JSON or parts of a multipart form.
+	MaxPublishBody = 96 << 20
+	// MaxPersonalization bounds the personalization data of one TC.
+	MaxPersonalization = 1 << 20
+	// MaxJSONBody bounds every other API request body (an endorsement
+	// and reference values included, each bounded by attest/comid).
+	MaxJSONBody = 3 << 20
+	// MaxStatusReports is how many of each device's reports status reads.
+	MaxStatusReports = 1
+)
+
+// The payload bound is the store's.
+const maxPayload = store.MaxPayload
