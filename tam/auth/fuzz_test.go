@@ -1,0 +1,88 @@
+package auth_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"golang.org/x/time/rate"
+
+	"github.com/teeup/teeup/tam/auth"
+	"github.com/teeup/teeup/tam/store"
+)
+
+// FuzzParseToken: no token parses unless it is exactly our format, and
+// one that parses re-forms byte-identical from its parts.
+func FuzzParseToken(f *testing.F) {
+	_, good, _, _ := auth.NewToken(strings.NewReader(strings.Repeat("k", 64)))
+	for _, s := range []string{good, "", "teeup_", "teeup__", good + "_", strings.ToUpper(good), "Bearer " + good, good[:len(good)-1]} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, secret, err := auth.ParseToken(s)
+		if err != nil {
+			if !errors.Is(err, auth.ErrMalformedToken) || !errors.Is(err, auth.ErrUnauthenticated) {
+				t.Fatalf("error %v is not ErrMalformedToken", err)
+			}
+			return
+		}
+		if "teeup_"+id+"_"+secret != s || len(id) != 16 || len(secret) != 64 {
+			t.Fatalf("%q parsed as %q %q", s, id, secret)
+		}
+	})
+}
+
+// FuzzLoginForm: a login form parses into one bounded name and password
+// or is refused with ErrLoginForm; never a panic.
+func FuzzLoginForm(f *testing.F) {
+	for _, s := range []string{"name=operator&password=x", "name=a&name=b&password=x", "name=%zz", "password=x", "name=A&password=x",
+		"name=op&password=" + strings.Repeat("p", auth.MaxPasswordLen+1), "name=op&password=x&csrf_token=y", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		form, err := auth.ParseLoginForm(strings.NewReader(string(body)))
+		if err != nil {
+			if !errors.Is(err, auth.ErrLoginForm) {
+				t.Fatalf("error %v is not ErrLoginForm", err)
+			}
+			return
+		}
+		if form.Name == "" || len(form.Name) > auth.MaxNameLen || form.Password == "" || len(form.Password) > auth.MaxPasswordLen {
+			t.Fatalf("accepted %+v", form)
+		}
+	})
+}
+
+// FuzzGateCredentials: whatever Authorization header or session cookie a
+// request carries, the gate lets it through only with a stored, live
+// token or session, and a refusal is 401.
+func FuzzGateCredentials(f *testing.F) {
+	// Failed attempts are not throttled here: the fixed clock would
+	// otherwise refill no bucket, and throttling has its own test.
+	fx := newFixture(f, auth.Config{FailureRate: auth.Rate{Per: rate.Inf, Burst: 1}})
+	good := fx.tokens[string(store.RoleOperator)]
+	for _, s := range []string{"Bearer " + good, "bearer " + good, "Bearer " + fx.tokens[credRevoked], "Basic b3A6cA==", "Bearer", "Bearer  " + good, good} {
+		f.Add(s, "")
+	}
+	f.Add("", "AAAA")
+	f.Fuzz(func(t *testing.T, authz, cookie string) {
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/audit", nil)
+		if authz != "" {
+			r.Header["Authorization"] = []string{authz}
+		}
+		if cookie != "" {
+			r.Header["Cookie"] = []string{auth.SessionCookie + "=" + cookie}
+		}
+		w := httptest.NewRecorder()
+		fx.mux.ServeHTTP(w, r)
+		allowed := authz == "Bearer "+good || strings.EqualFold(authz, "bearer "+good) && authz[7:] == good
+		switch {
+		case allowed && w.Code != http.StatusOK:
+			t.Fatalf("%q: %d", authz, w.Code)
+		case !allowed && w.Code != http.StatusUnauthorized:
+			t.Fatalf("%q / %q: %d", authz, cookie, w.Code)
+		}
+	})
+}

@@ -1,0 +1,61 @@
+package auth
+
+import "time"
+
+// Bounds of what the gate reads and keeps. A request over a body bound is
+// refused with 413 before its handler parses it.
+const (
+	// MaxJSONBody bounds the body of an operator API request that carries
+	// JSON (authors, devices, users, tokens).
+	MaxJSONBody = 64 << 10
+	// MaxPublishBody bounds a publish request: an envelope and its
+	// detached payloads (store.MaxPayload each) in one body.
+	MaxPublishBody = 2*(64<<20) + 1<<20
+	// MaxTEEPBody bounds one TEEP message posted to /tam. Agents on small
+	// devices keep theirs far below this (secure/teep's limits).
+	MaxTEEPBody = 256 << 10
+	// MaxFormBody bounds a dashboard form (login, logout).
+	MaxFormBody = 8 << 10
+	// MaxNoBody bounds requests that carry no body (GET, revoke).
+	MaxNoBody = 1 << 10
+
+	// MaxTokenLen bounds an API token as presented; a longer one is
+	// refused without hashing it.
+	MaxTokenLen = 256
+	// MaxCookieLen bounds a session cookie's value.
+	MaxCookieLen = 128
+	// MaxNameLen bounds a principal's name.
+	MaxNameLen = 64
+	// MinPasswordLen and MaxPasswordLen bound a dashboard password; the
+	// upper bound keeps the hash's input (and its cost) bounded.
+	MinPasswordLen = 12
+	MaxPasswordLen = 1024
+
+	// MaxAuditPage bounds the entries one GET /api/v1/audit returns.
+	MaxAuditPage = 1000
+	// DefaultTokenLifetime is a token's lifetime when none is asked;
+	// MaxTokenLifetime the longest one may ask.
+	DefaultTokenLifetime = 720 * time.Hour
+	MaxTokenLifetime     = 8760 * time.Hour
+	// SessionLifetime is how long a dashboard login lasts.
+	SessionLifetime = 12 * time.Hour
+
+	// MaxRateSources bounds the sources a rate limiter remembers; past
+	// it, unseen sources share one limiter (a flood of fresh addresses
+	// then throttles only itself and the other unseen ones).
+	MaxRateSources = 10000
+)
+
+// The slow-client bounds of the TAM's http.Server (see HardenServer).
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	// ReadTimeout bounds reading a whole request, a publish of
+	// MaxPublishBody included.
+	ReadTimeout = 2 * time.Minute
+	// WriteTimeout bounds writing a response: a long poll (at most
+	// MaxPollWait in tam/teepsrv, far below this) or a payload download
+	// (which resumes with Range when cut).
+	WriteTimeout   = 5 * time.Minute
+	IdleTimeout    = 2 * time.Minute
+	MaxHeaderBytes = 16 << 10
+)

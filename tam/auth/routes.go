@@ -1,0 +1,119 @@
+package auth
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/teeup/teeup/tam/store"
+)
+
+// Route is one HTTP route of the TAM and who may call it. Its Name is the
+// action the audit trail records.
+type Route struct {
+	Name    string
+	Method  string
+	Pattern string
+	// Public routes take no credentials: the TEEP endpoint (its messages
+	// are signed), payloads (integrity from the manifests), the TAM's
+	// public key, and the login itself.
+	Public bool
+	// Roles are the roles allowed on a route that is not public; holding
+	// any one of them is enough.
+	Roles []store.Role
+	// MaxBody bounds the request body (limits.go).
+	MaxBody int64
+	// RateLimited routes are throttled per source (Config.TEEPRate, or
+	// Config.LoginRate for the login).
+	RateLimited bool
+}
+
+// The route names: the actions of the audit trail.
+const (
+	RouteTEEP        = "teep"
+	RoutePoll        = "poll"
+	RoutePayload     = "payload"
+	RouteTAMKey      = "tam-key"
+	RouteAuthorAdd   = "author.add"
+	RouteAuthorList  = "author.list"
+	RoutePublish     = "publish"
+	RoutePersonalize = "personalize"
+	RouteDeviceAdd   = "device.add"
+	RouteDeviceList  = "device.list"
+	RouteStatus      = "status"
+	RouteUserAdd     = "user.add"
+	RouteTokenCreate = "token.create"
+	RouteTokenRevoke = "token.revoke"
+	RouteAudit       = "audit.list"
+	RouteLoginPage   = "login.page"
+	RouteLogin       = "login"
+	RouteLogout      = "logout"
+)
+
+var (
+	operator = []store.Role{store.RoleOperator}
+	readers  = []store.Role{store.RoleOperator, store.RoleViewer}
+	authors  = []store.Role{store.RoleTAAuthor, store.RoleFirmwareAuthor}
+	everyone = []store.Role{store.RoleTAAuthor, store.RoleFirmwareAuthor, store.RoleOperator, store.RoleViewer}
+)
+
+// Routes is the policy: every route of the TAM, in one table, so that the
+// route × role test iterates the same table the server is built from.
+// A handler is registered only through Gate.Handle, which finds its route
+// here by name.
+var Routes = []Route{
+	{Name: RouteTEEP, Method: http.MethodPost, Pattern: "/tam", Public: true, MaxBody: MaxTEEPBody, RateLimited: true},
+	{Name: RoutePoll, Method: http.MethodGet, Pattern: "/tam/poll", Public: true, MaxBody: MaxNoBody, RateLimited: true},
+	{Name: RoutePayload, Method: http.MethodGet, Pattern: "/payloads/{digest}", Public: true, MaxBody: MaxNoBody},
+	{Name: RouteTAMKey, Method: http.MethodGet, Pattern: "/api/v1/tam-key", Public: true, MaxBody: MaxNoBody},
+
+	{Name: RouteAuthorAdd, Method: http.MethodPost, Pattern: "/api/v1/authors", Roles: operator, MaxBody: MaxJSONBody},
+	{Name: RouteAuthorList, Method: http.MethodGet, Pattern: "/api/v1/authors", Roles: readers, MaxBody: MaxNoBody},
+	// The publish handler scopes to the principal's own author.
+	{Name: RoutePublish, Method: http.MethodPost, Pattern: "/api/v1/publish", Roles: authors, MaxBody: MaxPublishBody},
+	{Name: RoutePersonalize, Method: http.MethodPost, Pattern: "/api/v1/personalize", Roles: operator, MaxBody: MaxJSONBody + 4*store.MaxPayload/3},
+	{Name: RouteDeviceAdd, Method: http.MethodPost, Pattern: "/api/v1/devices", Roles: operator, MaxBody: MaxJSONBody},
+	{Name: RouteDeviceList, Method: http.MethodGet, Pattern: "/api/v1/devices", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteStatus, Method: http.MethodGet, Pattern: "/api/v1/status", Roles: readers, MaxBody: MaxNoBody},
+
+	{Name: RouteUserAdd, Method: http.MethodPost, Pattern: "/api/v1/users", Roles: operator, MaxBody: MaxJSONBody},
+	{Name: RouteTokenCreate, Method: http.MethodPost, Pattern: "/api/v1/tokens", Roles: operator, MaxBody: MaxJSONBody},
+	{Name: RouteTokenRevoke, Method: http.MethodPost, Pattern: "/api/v1/tokens/{id}/revoke", Roles: operator, MaxBody: MaxNoBody},
+	{Name: RouteAudit, Method: http.MethodGet, Pattern: "/api/v1/audit", Roles: operator, MaxBody: MaxNoBody},
+
+	{Name: RouteLoginPage, Method: http.MethodGet, Pattern: "/login", Public: true, MaxBody: MaxNoBody},
+	{Name: RouteLogin, Method: http.MethodPost, Pattern: "/login", Public: true, MaxBody: MaxFormBody, RateLimited: true},
+	{Name: RouteLogout, Method: http.MethodPost, Pattern: "/logout", Roles: everyone, MaxBody: MaxFormBody},
+}
+
+// RouteByName is the route of that name in Routes.
+func RouteByName(name string) (Route, bool) {
+	i := slices.IndexFunc(Routes, func(r Route) bool { return r.Name == name })
+	if i < 0 {
+		return Route{}, false
+	}
+	return Routes[i], true
+}
+
+// Allows reports whether a principal with roles may call the route.
+func (rt Route) Allows(roles []store.Role) bool {
+	if rt.Public {
+		return true
+	}
+	for _, r := range roles {
+		if slices.Contains(rt.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// changesState reports whether a request of this method is a state
+// change: it needs a CSRF token when made with a session cookie, and it
+// leaves an audit row.
+func changesState(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
