@@ -70,6 +70,7 @@ and runs emulated devices whose secure world installs what they describe.
 
   teeup manifest ...   the author's side: keys, manifests, signatures, reports
   teeup device ...     an emulated device: make one, run it, update it
+  teeup tam ...        a Trusted Application Manager and its operator API
 
 Files may be binary CBOR or hex text; "-" reads standard input or writes standard output.`,
 		Example: `  teeup manifest keygen --out author.pem
@@ -89,7 +90,7 @@ Files may be binary CBOR or hex text; "-" reads standard input or writes standar
 	// A group (teeup, manifest, device) runs only to say a subcommand is
 	// missing: its usage shows the subcommands, not a line of its own.
 	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "{{if .Runnable}}", "{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
-	root.AddCommand(a.manifestCmd(), a.deviceCmd(), a.attestCmd(), a.serveCmd(), a.versionCmd())
+	root.AddCommand(a.manifestCmd(), a.deviceCmd(), a.attestCmd(), a.tamCmd(), a.serveCmd(), a.versionCmd())
 	return root
 }
 

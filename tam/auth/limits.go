@@ -31,6 +31,12 @@ const (
 	MinPasswordLen = 12
 	MaxPasswordLen = 1024
 
+	// maxHashTime and maxHashMemory (KiB) bound the costs a stored
+	// password hash may name: one naming more is refused rather than
+	// computed (a store row must not make a login cost minutes).
+	maxHashTime   = 16
+	maxHashMemory = 1 << 20
+
 	// MaxAuditPage bounds the entries one GET /api/v1/audit returns.
 	MaxAuditPage = 1000
 	// DefaultTokenLifetime is a token's lifetime when none is asked;
@@ -44,6 +50,10 @@ const (
 	// it, unseen sources share one limiter (a flood of fresh addresses
 	// then throttles only itself and the other unseen ones).
 	MaxRateSources = 10000
+
+	// maxAgeDelete is the cookie Max-Age that tells a browser to drop
+	// the cookie at once (logout).
+	maxAgeDelete = -1
 )
 
 // The slow-client bounds of the TAM's http.Server (see HardenServer).

@@ -47,13 +47,6 @@ func HashPassword(password string, p PasswordParams, rand io.Reader) ([]byte, er
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// Bounds of a stored hash's costs: a hash naming more is refused rather
-// than computed (a store row must not make a login cost minutes).
-const (
-	maxHashTime   = 16
-	maxHashMemory = 1 << 20 // 1 GiB
-)
-
 // CheckPassword reports whether password matches hash, comparing the
 // derived keys in constant time.
 func CheckPassword(hash []byte, password string) (bool, error) {

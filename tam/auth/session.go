@@ -270,6 +270,6 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	SetAuditTarget(r.Context(), s.Principal)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", Secure: true, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, MaxAge: -1})
+		SameSite: http.SameSiteStrictMode, MaxAge: maxAgeDelete})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
