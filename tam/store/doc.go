@@ -10,6 +10,11 @@
 // nothing. Time comes from the caller (the TAM's clock), never from the
 // backend, so that tests are deterministic.
 //
+// What is stored comes back as it went in: every field, nil and empty
+// byte slices and lists kept apart, times as the same instant (in UTC, to
+// the nanosecond). Records are checked by their Validate methods before
+// they are written (limits.go); a refused record is ErrInvalid.
+//
 // Trust: a store trusts its callers (the TAM's handlers check
 // authorization and verify envelopes before they store anything) and
 // checks only its own invariants (uniqueness, single-use sessions,

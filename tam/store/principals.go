@@ -58,18 +58,30 @@ type LoginSession struct {
 type Principals interface {
 	AddPrincipal(ctx context.Context, p Principal) error // ErrExists
 	Principal(ctx context.Context, name string) (Principal, error)
+	// ListPrincipals is every principal, by name.
 	ListPrincipals(ctx context.Context) ([]Principal, error)
-	// SetPassword replaces a principal's password hash.
+	// SetPassword replaces a principal's password hash (nil: no login).
 	SetPassword(ctx context.Context, name string, hash []byte) error
 
-	AddToken(ctx context.Context, t Token) error // ErrExists
+	// AddToken stores t; ErrExists when its ID or its hash is taken,
+	// ErrNotFound when its principal is not registered.
+	AddToken(ctx context.Context, t Token) error
+	// TokenByHash is the token with that hash, revoked or expired or not:
+	// the caller judges it.
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// ListTokens is a principal's tokens (every token when principal is
+	// empty), by Created, then ID.
 	ListTokens(ctx context.Context, principal string) ([]Token, error)
-	// RevokeToken marks a token revoked at; ErrConflict when it was.
+	// RevokeToken marks a token revoked at (not zero); ErrConflict when it
+	// was (the first time stays), ErrNotFound when there is no such token.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
 
+	// AddLoginSession stores s; ErrExists when its hash is taken,
+	// ErrNotFound when its principal is not registered.
 	AddLoginSession(ctx context.Context, s LoginSession) error
+	// LoginSession is the session with that hash, expired or not.
 	LoginSession(ctx context.Context, hash []byte) (LoginSession, error)
+	// DeleteLoginSession ends a login session; ErrNotFound when none.
 	DeleteLoginSession(ctx context.Context, hash []byte) error
 }
 
@@ -88,7 +100,10 @@ type AuditEntry struct {
 // Audit is the append-only audit trail: a backend refuses updates and
 // deletes of its rows at the storage level, not only in Go.
 type Audit interface {
+	// AppendAudit appends e (its Seq is ignored) and returns the Seq it
+	// got, larger than every Seq before it.
 	AppendAudit(ctx context.Context, e AuditEntry) (seq int64, err error)
 	// ListAudit is up to limit entries after seq after, oldest first.
+	// limit must be positive (ErrInvalid) and is clamped to MaxPage.
 	ListAudit(ctx context.Context, after int64, limit int) ([]AuditEntry, error)
 }

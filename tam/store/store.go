@@ -65,6 +65,7 @@ type Author struct {
 type Authors interface {
 	AddAuthor(ctx context.Context, a Author) error // ErrExists
 	Author(ctx context.Context, name string) (Author, error)
+	// ListAuthors is every author, by name.
 	ListAuthors(ctx context.Context) ([]Author, error)
 }
 
@@ -104,11 +105,17 @@ type Envelope struct {
 
 // Envelopes are the published envelopes.
 type Envelopes interface {
-	PutEnvelope(ctx context.Context, e Envelope) error // ErrExists
+	// PutEnvelope stores e; ErrExists when its digest is stored, ErrInvalid
+	// when Digest is not the SHA-256 of Raw.
+	PutEnvelope(ctx context.Context, e Envelope) error
 	Envelope(ctx context.Context, digest []byte) (Envelope, error)
 	// LatestFor is, for each component, the envelope with the highest
 	// sequence number that device may receive (Device empty or equal).
+	// On a tie the envelope for this device wins, then the one published
+	// last, then the lowest digest. Each envelope appears once, in the
+	// order of ListEnvelopes.
 	LatestFor(ctx context.Context, device string) ([]Envelope, error)
+	// ListEnvelopes is every envelope by Published, then by digest.
 	ListEnvelopes(ctx context.Context) ([]Envelope, error)
 }
 
@@ -165,9 +172,14 @@ type Device struct {
 
 // Devices are the registered devices.
 type Devices interface {
-	AddDevice(ctx context.Context, d Device) error // ErrExists
+	// AddDevice stores d with every field as given; ErrExists.
+	AddDevice(ctx context.Context, d Device) error
 	Device(ctx context.Context, id string) (Device, error)
+	// ListDevices is every device, by ID.
 	ListDevices(ctx context.Context) ([]Device, error)
+	// The Record methods change one registered device (ErrNotFound for
+	// another) and nothing else of it.
+	//
 	// RecordTCs replaces the device's tc-list and its last-seen time.
 	RecordTCs(ctx context.Context, id string, tcs []InstalledTC, seen time.Time) error
 	RecordAttestation(ctx context.Context, id string, a Attestation) error
@@ -208,12 +220,18 @@ type Session struct {
 // Sessions are the TEEP sessions in flight.
 type Sessions interface {
 	CreateSession(ctx context.Context, s Session) error // ErrExists
+	// Session is the session stored under token, expired or not.
 	Session(ctx context.Context, token []byte) (Session, error)
 	// AdvanceSession replaces the session stored under s.Token with s if
-	// the stored one is in state from and not expired at now; otherwise
-	// ErrConflict (a replay, or two replicas racing) and nothing changes.
+	// the stored one is in state from and not expired at now (now before
+	// its Expires); otherwise ErrConflict (a replay, or two replicas
+	// racing) and nothing changes. ErrNotFound when no session has that
+	// token (never created, or deleted as expired). A session only moves
+	// forward (from QuerySent to UpdateSent or Done, from UpdateSent to
+	// Done; ErrInvalid otherwise): a spent token never comes back.
 	AdvanceSession(ctx context.Context, s Session, from SessionState, now time.Time) error
-	// DeleteExpiredSessions drops sessions expired at now.
+	// DeleteExpiredSessions drops sessions expired at now (Expires not
+	// after now) and says how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }
 
@@ -233,7 +251,10 @@ type Report struct {
 
 // Reports are the devices' answers.
 type Reports interface {
+	// AddReport appends r; ErrNotFound when its device is not registered.
 	AddReport(ctx context.Context, r Report) error
-	// Reports are the last limit reports of a device, newest first.
+	// Reports are the last limit reports of a device, newest first (by
+	// Time, then the later added). limit must be positive (ErrInvalid) and
+	// is clamped to MaxPage; ErrNotFound when the device is not registered.
 	Reports(ctx context.Context, device string, limit int) ([]Report, error)
 }

@@ -1,0 +1,111 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/teeup/teeup/tam/store"
+)
+
+// AddDevice registers d with every field as given; ErrExists when its ID
+// is taken.
+func (s *Store) AddDevice(ctx context.Context, d store.Device) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	tcs, err := tcsCol(d.TCs)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.Name, d.AgentKey, blobCol(d.Endorsement), blobCol(d.Reference), timeCol(d.Registered), timeCol(d.LastSeen),
+			timeCol(d.Attestation.Time), d.Attestation.Status, blobCol(d.Attestation.EAR), d.Attestation.Reason, tcs, d.LastError)
+		if err != nil {
+			return constraint(err, "add device "+d.ID)
+		}
+		return nil
+	})
+}
+
+const deviceCols = `id, name, agent_key, endorsement, reference, registered, last_seen, att_time, att_status, att_ear, att_reason, tcs, last_error`
+
+func scanDevice(sc interface{ Scan(...any) error }) (store.Device, error) {
+	var (
+		d                           store.Device
+		registered, lastSeen, attAt int64
+		tcs                         []installedTC
+	)
+	if err := sc.Scan(&d.ID, &d.Name, colBlob{&d.AgentKey}, colBlob{&d.Endorsement}, colBlob{&d.Reference}, &registered, &lastSeen,
+		&attAt, &d.Attestation.Status, colBlob{&d.Attestation.EAR}, &d.Attestation.Reason, colJSON{&tcs}, &d.LastError); err != nil {
+		return store.Device{}, err
+	}
+	d.Registered, d.LastSeen, d.Attestation.Time, d.TCs = colTime(registered), colTime(lastSeen), colTime(attAt), colTCs(tcs)
+	return d, nil
+}
+
+// Device is the device registered under id.
+func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
+	d, err := scanDevice(s.r.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Device{}, fmt.Errorf("device %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Device{}, fmt.Errorf("sqlite: device %q: %w", id, err)
+	}
+	return d, nil
+}
+
+// ListDevices is every device, by ID.
+func (s *Store) ListDevices(ctx context.Context) ([]store.Device, error) {
+	return list(ctx, s.r, scanDevice, `SELECT `+deviceCols+` FROM devices ORDER BY id`)
+}
+
+// RecordTCs replaces the device's tc-list and its last-seen time.
+func (s *Store) RecordTCs(ctx context.Context, id string, tcs []store.InstalledTC, seen time.Time) error {
+	if err := errors.Join(store.ValidateTCs(tcs), store.ValidTime("last seen", seen)); err != nil {
+		return err
+	}
+	col, err := tcsCol(tcs)
+	if err != nil {
+		return err
+	}
+	return s.updateDevice(ctx, id, "record tc-list", `UPDATE devices SET tcs = ?, last_seen = ? WHERE id = ?`, col, timeCol(seen), id)
+}
+
+// RecordAttestation replaces the device's last appraisal.
+func (s *Store) RecordAttestation(ctx context.Context, id string, a store.Attestation) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	return s.updateDevice(ctx, id, "record attestation", `UPDATE devices SET att_time = ?, att_status = ?, att_ear = ?, att_reason = ? WHERE id = ?`,
+		timeCol(a.Time), a.Status, blobCol(a.EAR), a.Reason, id)
+}
+
+// RecordError sets the device's last error; empty clears it.
+func (s *Store) RecordError(ctx context.Context, id, msg string) error {
+	if err := store.ValidText("device last error", msg, store.MaxText); err != nil {
+		return err
+	}
+	return s.updateDevice(ctx, id, "record error", `UPDATE devices SET last_error = ? WHERE id = ?`, msg, id)
+}
+
+// updateDevice runs one UPDATE of the device id; ErrNotFound when no
+// device has that id.
+func (s *Store) updateDevice(ctx context.Context, id, what, query string, args ...any) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("sqlite: %s of %q: %w", what, id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlite: %s of %q: %w", what, id, err)
+		} else if n == 0 {
+			return fmt.Errorf("%s: device %q: %w", what, id, store.ErrNotFound)
+		}
+		return nil
+	})
+}
