@@ -34,3 +34,7 @@ func (r *Rig) NormalEnvelopeAt(seq uint64, img []byte, uri string) []byte {
 // EndorsementFile is the path of the device's endorsement, which a
 // verifier reads.
 func (r *Rig) EndorsementFile() string { return device.EndorsementFile(r.Dir) }
+
+// FactoryReferenceFile is the path of the reference values of the
+// device's factory images, which a verifier appraises its evidence with.
+func (r *Rig) FactoryReferenceFile() string { return device.FactoryReferenceFile(r.Dir) }

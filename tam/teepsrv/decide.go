@@ -1,0 +1,135 @@
+package teepsrv
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/teeup/teeup/attest"
+	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/teep"
+	"github.com/teeup/teeup/tam/store"
+)
+
+// The keys of a tc-list entry (system-property-claims) the TAM reads.
+const (
+	claimComponentID = 0
+	claimImageDigest = 3
+)
+
+// installedTCs reads a QueryResponse's tc-list: each entry's component
+// identifier, sequence number (teep.ClaimSequenceNumber; 0 when the Agent
+// does not say it) and image digest. Other claims are ignored.
+func installedTCs(list []cbor.RawMessage) ([]store.InstalledTC, error) {
+	tcs := make([]store.InstalledTC, 0, len(list))
+	for i, raw := range list {
+		var claims map[int64]cbor.RawMessage
+		if err := decMode.Unmarshal(raw, &claims); err != nil || len(claims) > maxTCClaims {
+			return nil, fmt.Errorf("%w: tc-list entry %d is not a claims map", ErrMalformed, i)
+		}
+		var tc store.InstalledTC
+		var id [][]byte
+		if err := decMode.Unmarshal(claims[claimComponentID], &id); err != nil || len(id) == 0 || len(id) > teep.MaxComponentIDParts {
+			return nil, fmt.Errorf("%w: tc-list entry %d: no component identifier", ErrMalformed, i)
+		}
+		tc.Component = suit.ComponentID(id)
+		if raw, ok := claims[teep.ClaimSequenceNumber]; ok {
+			if err := decMode.Unmarshal(raw, &tc.SequenceNumber); err != nil {
+				return nil, fmt.Errorf("%w: tc-list entry %d: sequence number", ErrMalformed, i)
+			}
+		}
+		if raw, ok := claims[claimImageDigest]; ok {
+			if err := decMode.Unmarshal(raw, &tc.Digest); err != nil || len(tc.Digest) > maxClaimSize {
+				return nil, fmt.Errorf("%w: tc-list entry %d: image digest", ErrMalformed, i)
+			}
+		}
+		tcs = append(tcs, tc)
+	}
+	return tcs, nil
+}
+
+// installed is what a device runs, by component (in the text form of
+// its identifier): the higher sequence number of what its Agent listed
+// and what its verified evidence claims (the booted images, which the
+// Agent's TA store may not list).
+func installed(tcs []store.InstalledTC, claims *attest.Claims) map[string]uint64 {
+	have := map[string]uint64{}
+	put := func(name string, seq uint64) {
+		if old, ok := have[name]; !ok || seq > old {
+			have[name] = seq
+		}
+	}
+	for _, tc := range tcs {
+		put(tc.Component.String(), tc.SequenceNumber)
+	}
+	if claims != nil {
+		for _, c := range claims.Components {
+			put(c.Name, c.Sequence)
+		}
+	}
+	return have
+}
+
+// decide is what a device that runs have must install next, of the
+// envelopes latest published for it: those with a component it lacks or
+// runs at a lower sequence number. TAs and personalization go first,
+// TAs before the personalization that may configure them; a firmware
+// pair only in an Update of its own, once no TA is left (the secure
+// world keeps firmware and TA install sets apart). At most
+// MaxUpdateManifests; the rest wait for the next session.
+func decide(latest []store.Envelope, have map[string]uint64) []store.Envelope {
+	var tas, personal, firmware []store.Envelope
+	seen := map[string]bool{}
+	for _, e := range latest {
+		if seen[string(e.Digest)] || !needed(e, have) {
+			continue
+		}
+		seen[string(e.Digest)] = true
+		switch e.Kind {
+		case store.TAEnvelope:
+			tas = append(tas, e)
+		case store.PersonalizationEnvelope:
+			personal = append(personal, e)
+		case store.FirmwareEnvelope:
+			firmware = append(firmware, e)
+		}
+	}
+	send := append(sorted(tas), sorted(personal)...)
+	if len(send) == 0 {
+		send = sorted(firmware)
+	}
+	if len(send) > MaxUpdateManifests {
+		send = send[:MaxUpdateManifests]
+	}
+	return send
+}
+
+// needed reports whether e installs a component have lacks or runs at a
+// lower sequence number.
+func needed(e store.Envelope, have map[string]uint64) bool {
+	for _, c := range e.Components {
+		if seq, ok := have[c.String()]; !ok || seq < e.SequenceNumber {
+			return true
+		}
+	}
+	return false
+}
+
+// sorted orders envelopes by their first component, then digest, so
+// that an Update is the same for the same state.
+func sorted(es []store.Envelope) []store.Envelope {
+	slices.SortFunc(es, func(a, b store.Envelope) int {
+		return cmp.Or(cmp.Compare(first(a), first(b)), bytes.Compare(a.Digest, b.Digest))
+	})
+	return es
+}
+
+func first(e store.Envelope) string {
+	if len(e.Components) == 0 {
+		return ""
+	}
+	return e.Components[0].String()
+}

@@ -1,0 +1,89 @@
+package teepsrv
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/teeup/teeup/attest"
+	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/teep"
+	"github.com/teeup/teeup/tam/store"
+)
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	id := func(s string) suit.ComponentID { return suit.ComponentID{[]byte(s)} }
+	env := func(kind store.EnvelopeKind, c string, seq uint64) store.Envelope {
+		return store.Envelope{Digest: []byte(c + string(rune('0'+seq))), Kind: kind, Components: []suit.ComponentID{id(c)}, SequenceNumber: seq}
+	}
+	ta1, ta2 := env(store.TAEnvelope, "ta-1", 2), env(store.TAEnvelope, "ta-2", 1)
+	cfg := env(store.PersonalizationEnvelope, "ta-1-config", 1)
+	sec, nor := env(store.FirmwareEnvelope, "secure", 2), env(store.FirmwareEnvelope, "normal", 2)
+	latest := []store.Envelope{sec, cfg, ta2, nor, ta1}
+	cases := []struct {
+		name string
+		have map[string]uint64
+		want []store.Envelope
+	}{
+		{"a new device gets TAs, then their personalization, no firmware",
+			map[string]uint64{"['secure']": 1, "['normal']": 1}, []store.Envelope{ta1, ta2, cfg}},
+		{"an older TA is updated", map[string]uint64{"['ta-1']": 1, "['ta-2']": 1, "['ta-1-config']": 1,
+			"['secure']": 2, "['normal']": 2}, []store.Envelope{ta1}},
+		{"a newer TA than published is left alone", map[string]uint64{"['ta-1']": 3, "['ta-2']": 1, "['ta-1-config']": 1,
+			"['secure']": 2, "['normal']": 2}, nil},
+		{"the firmware pair once the TAs are current", map[string]uint64{"['ta-1']": 2, "['ta-2']": 1, "['ta-1-config']": 1,
+			"['secure']": 1, "['normal']": 1}, []store.Envelope{nor, sec}},
+		{"one half of the pair behind", map[string]uint64{"['ta-1']": 2, "['ta-2']": 1, "['ta-1-config']": 1,
+			"['secure']": 2, "['normal']": 1}, []store.Envelope{nor}},
+	}
+	for _, c := range cases {
+		got := decide(append([]store.Envelope(nil), latest...), c.have)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: %d envelopes, want %d", c.name, len(got), len(c.want))
+			continue
+		}
+		for i := range got {
+			if !bytes.Equal(got[i].Digest, c.want[i].Digest) {
+				t.Errorf("%s: envelope %d is %s, want %s", c.name, i, got[i].Components[0], c.want[i].Components[0])
+			}
+		}
+	}
+	many := make([]store.Envelope, MaxUpdateManifests+3)
+	for i := range many {
+		many[i] = env(store.TAEnvelope, "ta-"+string(rune('a'+i)), 1)
+	}
+	if got := decide(many, nil); len(got) != MaxUpdateManifests {
+		t.Errorf("%d TAs to send: an Update of %d, want %d", len(many), len(got), MaxUpdateManifests)
+	}
+}
+
+// installed takes the higher version of the Agent's tc-list and the
+// verified evidence for each component.
+func TestInstalled(t *testing.T) {
+	t.Parallel()
+	entry := func(id suit.ComponentID, seq uint64) cbor.RawMessage {
+		b, err := cbor.Marshal(map[int64]any{0: id, teep.ClaimSequenceNumber: seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tcs, err := installedTCs([]cbor.RawMessage{entry(suit.ComponentID{[]byte("ta")}, 4), entry(suit.ComponentID{[]byte("secure")}, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := installed(tcs, &attest.Claims{Components: []attest.Component{{Name: "['secure']", Sequence: 3}, {Name: "['normal']", Sequence: 2}}})
+	want := map[string]uint64{"['ta']": 4, "['secure']": 3, "['normal']": 2}
+	for k, v := range want {
+		if have[k] != v {
+			t.Errorf("%s at %d, want %d", k, have[k], v)
+		}
+	}
+	for _, bad := range []cbor.RawMessage{{0xa0}, {0x80}, {0xa1, 0x00, 0x80}, entry(suit.ComponentID{[]byte("x")}, 1)[:3]} {
+		if _, err := installedTCs([]cbor.RawMessage{bad}); err == nil {
+			t.Errorf("tc-list entry %x accepted", bad)
+		}
+	}
+}
