@@ -94,6 +94,26 @@ func (g *Gate) Handle(mux *http.ServeMux, name string, h http.Handler) {
 	mux.Handle(rt.Method+" "+rt.Pattern, g.Wrap(rt, h))
 }
 
+// Middleware is the gate as a wrapper of handlers a ServeMux routes to
+// (tam.Config.Gate): it finds the route by the pattern the mux matched
+// (r.Pattern, "POST /api/v1/publish"), which must be registered exactly
+// as in Routes. A pattern Routes does not hold is refused (500, logged):
+// a route without a policy is a programming error, never an open door.
+func (g *Gate) Middleware(h http.Handler) http.Handler {
+	wrapped := map[string]http.Handler{}
+	for _, rt := range Routes {
+		wrapped[rt.Method+" "+rt.Pattern] = g.Wrap(rt, h)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if gh, ok := wrapped[r.Pattern]; ok {
+			gh.ServeHTTP(w, r)
+			return
+		}
+		g.log.Error("auth: a route with no policy", "pattern", r.Pattern)
+		writeError(w, http.StatusInternalServerError, "internal", "route "+r.Pattern+" has no policy")
+	})
+}
+
 // Register puts the gate's own routes on mux: users, tokens, the audit
 // trail, and the dashboard login.
 func (g *Gate) Register(mux *http.ServeMux) {

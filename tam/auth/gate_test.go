@@ -160,3 +160,34 @@ func TestRouteRoleMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestMiddleware: the gate as a mux wrapper finds each route's policy by
+// the pattern the mux matched, and refuses a pattern with no policy.
+func TestMiddleware(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, auth.Config{})
+	mux := http.NewServeMux()
+	ran := func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }
+	mux.Handle("POST /api/v1/devices", f.gate.Middleware(http.HandlerFunc(ran)))
+	mux.Handle("POST /api/v1/unlisted", f.gate.Middleware(http.HandlerFunc(ran)))
+	tests := []struct {
+		path, cred string
+		want       int
+	}{
+		{"/api/v1/devices", string(store.RoleOperator), http.StatusOK},
+		{"/api/v1/devices", string(store.RoleViewer), http.StatusForbidden},
+		{"/api/v1/devices", credNone, http.StatusUnauthorized},
+		{"/api/v1/unlisted", string(store.RoleOperator), http.StatusInternalServerError},
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader("{}"))
+		if tc.cred != credNone {
+			r.Header.Set("Authorization", "Bearer "+f.tokens[tc.cred])
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s as %s: %d, want %d", tc.path, tc.cred, w.Code, tc.want)
+		}
+	}
+}

@@ -9,8 +9,15 @@ const (
 	// JSON (authors, devices, users, tokens).
 	MaxJSONBody = 64 << 10
 	// MaxPublishBody bounds a publish request: an envelope and its
-	// detached payloads (store.MaxPayload each) in one body.
-	MaxPublishBody = 2*(64<<20) + 1<<20
+	// detached payloads in one body (tam/catalog.MaxPublishBody: the gate
+	// cuts no body the handler would take).
+	MaxPublishBody = 96 << 20
+	// MaxDeviceBody bounds a device registration: its endorsement and
+	// reference values (tam/catalog.MaxJSONBody).
+	MaxDeviceBody = 3 << 20
+	// MaxPersonalizeBody bounds a personalization: its data
+	// (tam/catalog.MaxPersonalization) in base64 inside JSON.
+	MaxPersonalizeBody = 2 << 20
 	// MaxTEEPBody bounds one TEEP message posted to /tam. Agents on small
 	// devices keep theirs far below this (secure/teep's limits).
 	MaxTEEPBody = 256 << 10

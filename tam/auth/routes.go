@@ -70,8 +70,8 @@ var Routes = []Route{
 	{Name: RouteAuthorList, Method: http.MethodGet, Pattern: "/api/v1/authors", Roles: readers, MaxBody: MaxNoBody},
 	// The publish handler scopes to the principal's own author.
 	{Name: RoutePublish, Method: http.MethodPost, Pattern: "/api/v1/publish", Roles: authors, MaxBody: MaxPublishBody},
-	{Name: RoutePersonalize, Method: http.MethodPost, Pattern: "/api/v1/personalize", Roles: operator, MaxBody: MaxJSONBody + 4*store.MaxPayload/3},
-	{Name: RouteDeviceAdd, Method: http.MethodPost, Pattern: "/api/v1/devices", Roles: operator, MaxBody: MaxJSONBody},
+	{Name: RoutePersonalize, Method: http.MethodPost, Pattern: "/api/v1/personalize", Roles: operator, MaxBody: MaxPersonalizeBody},
+	{Name: RouteDeviceAdd, Method: http.MethodPost, Pattern: "/api/v1/devices", Roles: operator, MaxBody: MaxDeviceBody},
 	{Name: RouteDeviceList, Method: http.MethodGet, Pattern: "/api/v1/devices", Roles: readers, MaxBody: MaxNoBody},
 	{Name: RouteStatus, Method: http.MethodGet, Pattern: "/api/v1/status", Roles: readers, MaxBody: MaxNoBody},
 
