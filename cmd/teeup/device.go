@@ -40,7 +40,7 @@ two processes, a secure world and a normal world, and updated through the normal
 		RunE: needSubcommand,
 	}
 	c.AddCommand(a.initCmd(), a.stageCmd(), a.rebootCmd(), a.decideCmd("accept"), a.decideCmd("reject"),
-		a.statusCmd(), a.deviceAttestCmd(), a.sweepCmd(), a.runCmd(), a.updateCmd(), a.stopCmd(), a.killCmd(), a.secureWorldCmd(), a.normalWorldCmd())
+		a.statusCmd(), a.deviceAttestCmd(), a.sweepCmd(), a.runCmd(), a.updateCmd(), a.deviceTEEPCmd(), a.stopCmd(), a.killCmd(), a.secureWorldCmd(), a.normalWorldCmd())
 	return c
 }
 

@@ -31,8 +31,9 @@ const controlSocket = device.ControlSocket
 func (a *app) runCmd() *cobra.Command {
 	var dir, health, record, level string
 	var require bool
+	var tf tamFlags
 	c := &cobra.Command{
-		Use:   "run --dir DIR [--health-cmd CMD] [--record-ipc FILE] [--log-level debug|info|warn|error] [--require-confinement]",
+		Use:   "run --dir DIR [--health-cmd CMD] [--tam URL [--tam-ca PEM] [--poll 5m]] [--record-ipc FILE] [--log-level debug|info|warn|error] [--require-confinement]",
 		Short: "Power the device on as two processes, a secure world and a normal world, until stopped",
 		Long: `Power the device on: its secure world (the only process that opens the flash and the TPM)
 boots it and serves its normal world over a socket pair; the normal world takes updates
@@ -44,9 +45,15 @@ The normal world confines itself before it reads any input (Landlock, its own us
 no_new_privs, a seccomp filter; the log says which are in force) and is told nothing of DIR
 but its control socket and its spool, DIR/spool; --require-confinement refuses to run a
 device whose kernel lacks one of them.
+With --tam, the normal world's TEEP Broker asks that TAM for updates: a session once the
+boot is checked, then one every --poll, or at once when the TAM's long poll says it has
+something for the device (its ID: the thumbprint of DIR/identity/agent.pub.pem). What the
+TAM sends, the secure world's TEEP Agent checks and installs; firmware reboots the device.
+--tam-ca trusts a TAM's self-signed certificate.
 The device logs on standard error (--log-level, or $` + device.LogLevelEnv + `).`,
 		Example: `  teeup device run --dir dev --health-cmd 'true' &
-  teeup device run --dir dev --record-ipc ipc   # keep every byte that crosses the channel`,
+  teeup device run --dir dev --record-ipc ipc   # keep every byte that crosses the channel
+  teeup device run --dir dev --tam https://tam.example:8443 --tam-ca tam-cert.pem --poll 30s`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := required(cmd, "dir"); err != nil {
@@ -74,6 +81,11 @@ The device logs on standard error (--log-level, or $` + device.LogLevelEnv + `).
 				}
 				s.NormalArgs = append(s.NormalArgs, "--record-ipc", abs)
 			}
+			teepArgs, err := tf.normalArgs(dir, a.stdout)
+			if err != nil {
+				return err
+			}
+			s.NormalArgs = append(s.NormalArgs, teepArgs...)
 			fmt.Fprintf(a.stdout, "device %s running: secure world and normal world; stop with Ctrl-C\n", dir)
 			return s.Run(ctx)
 		},
@@ -83,6 +95,7 @@ The device logs on standard error (--log-level, or $` + device.LogLevelEnv + `).
 	c.Flags().StringVar(&record, "record-ipc", "", "append every byte crossing ipc to FILE.to-secure and FILE.to-normal")
 	c.Flags().BoolVar(&require, "require-confinement", false, "refuse to run unless the normal world is confined in every way (Landlock, its own user, no_new_privs, seccomp)")
 	c.Flags().StringVar(&level, "log-level", "", "debug, info, warn or error: the level of the device's logs on stderr (default: $"+device.LogLevelEnv+", else info)")
+	tf.add(c, true)
 	return c
 }
 
@@ -156,24 +169,33 @@ var normalWorldNoSeccomp bool
 // normalWorldCmd is the normal world's process: it confines itself, and
 // its end of the socket pair is all it has of the device.
 func (a *app) normalWorldCmd() *cobra.Command {
-	var healthCmd, record string
+	var healthCmd, record, deviceID string
 	var withShared bool
+	var tf tamFlags
 	c := &cobra.Command{
 		Use:    "normal-world",
 		Short:  "The normal world of a running device (started by device run)",
 		Hidden: true,
 		Args:   noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The TAM's certificate is read now, before the process
+			// confines itself.
+			teepCfg, err := tf.teepConfig(deviceID)
+			if err != nil {
+				return err
+			}
 			return runWorld(a.stderr, func(ctx context.Context, log *slog.Logger) error {
 				return device.RunNormalWorld(ctx, log, device.NormalOptions{HealthCmd: healthCmd, RecordIPC: record,
 					Shared: withShared, Stdout: a.stdout, Stderr: a.stderr, Probe: normalWorldProbe,
-					NoSeccomp: normalWorldNoSeccomp})
+					NoSeccomp: normalWorldNoSeccomp, TEEP: teepCfg})
 			})
 		},
 	}
 	c.Flags().StringVar(&healthCmd, "health-cmd", "", "the health check's shell command")
 	c.Flags().StringVar(&record, "record-ipc", "", "record the channel's bytes under this prefix")
 	c.Flags().BoolVar(&withShared, "ipc-shared", false, "the supervisor passed a shared region")
+	c.Flags().StringVar(&deviceID, "device-id", "", "the device's ID at the TAM, for the long poll")
+	tf.add(c, true)
 	return c
 }
 

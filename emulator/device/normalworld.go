@@ -30,6 +30,9 @@ type NormalOptions struct {
 	// NoSeccomp leaves the seccomp filter out, reported as missing: only
 	// a test binary sets it, to measure what the filter costs.
 	NoSeccomp bool
+	// TEEP, if set, runs the TEEP Broker with this TAM (its certificate
+	// read before the process is confined).
+	TEEP *normalworld.TEEP
 }
 
 // RunNormalWorld is the normal world's process under its supervisor. It
@@ -84,7 +87,7 @@ func RunNormalWorld(ctx context.Context, log *slog.Logger, opts NormalOptions) e
 		confined()
 	}
 	return normalworld.Run(ctx, normalworld.Config{Conn: conn, Shared: shared, Listener: ln,
-		HealthCmd: opts.HealthCmd, Record: rec, Confinement: report,
+		HealthCmd: opts.HealthCmd, Record: rec, Confinement: report, TEEP: opts.TEEP,
 		Stdout: opts.Stdout, Stderr: opts.Stderr, Log: log})
 }
 

@@ -70,11 +70,17 @@ type Config struct {
 	Progress func(string)
 	// Log receives what the broker does; nil discards it.
 	Log *slog.Logger
+	// Lock, if set, is held for each session: the normal world shares it
+	// with its other users of the secure world's update service (a local
+	// update), which takes one install set at a time. Nil: a lock of the
+	// broker's own.
+	Lock sync.Locker
 }
 
 // Broker relays TEEP sessions between a TAM and the secure world's Agent.
-// Its sessions run one at a time (Session holds a lock), for the secure
-// world takes one install set at a time.
+// It is safe for concurrent use; its sessions run one at a time (Session
+// holds Config.Lock), for the secure world takes one install set at a
+// time.
 type Broker struct {
 	endpoint, pollURL string
 	sw                *ipc.Client
@@ -93,7 +99,7 @@ type Broker struct {
 	randMu sync.Mutex // *rand.Rand is not safe for concurrent use
 	rand   *rand.Rand
 
-	session sync.Mutex // one session at a time
+	session sync.Locker // held for a session
 }
 
 // New checks cfg and returns a Broker, or an error wrapping ErrConfig.
@@ -125,6 +131,7 @@ func New(cfg Config) (*Broker, error) {
 		now:            cfg.Now,
 		progress:       cfg.Progress,
 		log:            cfg.Log,
+		session:        cfg.Lock,
 	}
 	switch {
 	case b.interval < 0, b.wait < 0, b.reqTimeout < 0, b.sessionTimeout < 0, b.initial < 0, b.max < 0:
@@ -160,6 +167,9 @@ func New(cfg Config) (*Broker, error) {
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.session == nil {
+		b.session = &sync.Mutex{}
 	}
 	return b, nil
 }

@@ -19,7 +19,7 @@ import (
 
 // Request is what a user asks of the normal world.
 type Request struct {
-	// Op is "update", "status", "device-status" or "evidence".
+	// Op is "update", "teep", "status", "device-status" or "evidence".
 	Op string `json:"op"`
 	// Nonce is the verifier's nonce of an evidence request.
 	Nonce []byte `json:"nonce,omitempty"`
@@ -27,6 +27,12 @@ type Request struct {
 	Envelopes []string `json:"envelopes,omitempty"`
 	// Local maps payload URIs to files.
 	Local map[string]string `json:"local,omitempty"`
+	// TAM is the TAM's base URL of a teep request (one TEEP session);
+	// empty: the TAM the normal world was started with.
+	TAM string `json:"tam,omitempty"`
+	// TAMCA is the PEM of the certificates a teep request trusts for
+	// the TAM (a confined normal world cannot read the file).
+	TAMCA []byte `json:"tam_ca,omitempty"`
 }
 
 // Line is one line of the answer: progress, or the final result.
@@ -39,6 +45,9 @@ type Line struct {
 	// on a line before the final one, the status of a set staged for the
 	// reboot that follows.
 	Status json.RawMessage `json:"status,omitempty"`
+	// TEEP, on a line before the final one, is the outcome of a TEEP
+	// session, as the broker counted it (normal/broker.Outcome).
+	TEEP json.RawMessage `json:"teep,omitempty"`
 }
 
 // ErrHungUp is returned by Call when the normal world closes the

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"sync"
 
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/normal/agent"
@@ -41,10 +42,15 @@ type Config struct {
 	Stdout, Stderr io.Writer
 	// Log receives what the normal world does; nil discards it.
 	Log *slog.Logger
+	// TEEP, if set, runs the TEEP Broker with this TAM once the boot's
+	// health check is done: a session at once, then on its interval and
+	// whenever the TAM's long poll asks.
+	TEEP *TEEP
 }
 
-// Run connects to the secure world, checks the boot's health and serves
-// the control socket until ctx ends. Run closes Conn.
+// Run connects to the secure world, checks the boot's health, runs the
+// TEEP Broker if configured, and serves the control socket until ctx
+// ends. Run closes Conn.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
 	if log == nil {
@@ -93,6 +99,19 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return json.Marshal(Status{PID: os.Getpid(), Health: health, HealthError: healthErr, Components: infos, Confinement: cfg.Confinement})
 	}
+	// The secure world takes one install set at a time: a local update
+	// and a TEEP session take turns.
+	var busy sync.Mutex
+	if cfg.TEEP != nil {
+		b, err := newBroker(client, *cfg.TEEP, &busy, nil, log)
+		if err != nil {
+			return fmt.Errorf("normal world: TEEP broker: %w", err)
+		}
+		bctx, stop := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		defer func() { stop(); <-stopped }()
+		go func() { defer close(stopped); runBroker(bctx, b, client, &busy, log) }()
+	}
 	handle := control.Handler(func(ctx context.Context, req control.Request, send func(control.Line)) (json.RawMessage, error) {
 		progress := func(s string) { send(control.Line{Progress: s}) }
 		// ctx ends when the user gives up; a call to the secure world is
@@ -115,7 +134,12 @@ func Run(ctx context.Context, cfg Config) error {
 				return nil, err
 			}
 			return json.Marshal(EvidenceAnswer{Evidence: ev})
+		case "teep":
+			both := func(s string) { say(s); progress(s) }
+			return teepSession(ctx, req, cfg.TEEP, client, &busy, both, send, status, log)
 		case "update":
+			busy.Lock()
+			defer busy.Unlock()
 			a.Progress = func(s string) { say(s); progress(s) }
 			defer func() { a.Progress = say }()
 			a.Local = req.Local

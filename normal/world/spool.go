@@ -56,7 +56,8 @@ func HandOver(sock string, req control.Request) (_ control.Request, remove func(
 		}
 		return filepath.Join(filepath.Base(dir), name), nil
 	}
-	out := control.Request{Op: req.Op}
+	out := req
+	out.Envelopes, out.Local = nil, nil
 	for _, e := range req.Envelopes {
 		if !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
 			if e, err = copyIn(e); err != nil {

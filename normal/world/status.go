@@ -10,6 +10,7 @@ import (
 
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/normal/agent"
+	"github.com/teeup/teeup/normal/broker"
 	"github.com/teeup/teeup/normal/confine"
 	"github.com/teeup/teeup/normal/control"
 )
@@ -81,6 +82,8 @@ type UpdateOutcome struct {
 	// After is the status once the update is in effect: after the install
 	// of TAs, or after the reboot and its health check.
 	After *Status
+	// Session is the TEEP session's outcome, for a teep request.
+	Session *broker.Outcome
 }
 
 // Accepted reports whether the update is in effect: the secure world
@@ -138,7 +141,8 @@ func staged(st *Status) []ipc.ComponentInfo {
 	return out
 }
 
-// Update asks the normal world listening on sock to run req, an update,
+// Update asks the normal world listening on sock to run req, an update
+// or a TEEP session (the secure world's Agent installs what the TAM sends),
 // passes its progress to say, and, when the update needs a reboot, waits
 // for the device to come back (polling every poll) and reads its status.
 // An update the normal world reports failed is ErrRefused with its
@@ -158,6 +162,12 @@ func Update(ctx context.Context, sock string, req control.Request, say func(stri
 	final, err := control.Call(ctx, sock, req, func(l control.Line) {
 		if l.Progress != "" {
 			say(l.Progress)
+		}
+		if l.TEEP != nil {
+			var o broker.Outcome
+			if json.Unmarshal(l.TEEP, &o) == nil {
+				out.Session = &o
+			}
 		}
 		if l.Status != nil {
 			var st Status
