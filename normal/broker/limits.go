@@ -43,6 +43,7 @@ const (
 	DefaultPollInterval   = 5 * time.Minute
 	// DefaultPollWait is how long the TAM may hold a long poll.
 	DefaultPollWait = 30 * time.Second
-	// MaxPollWait bounds Config.PollWait.
-	MaxPollWait = 10 * time.Minute
+	// MaxPollWait bounds Config.PollWait: the longest wait a TAM takes
+	// (tam/teepsrv.MaxPollWait).
+	MaxPollWait = 2 * time.Minute
 )
