@@ -1,8 +1,13 @@
 package main
 
+import "time"
+
 // maxInput bounds what is read from standard input (a file's size is its
 // own bound): the largest envelope with integrated payloads we expect.
 const maxInput = 1 << 30
 
 // maxAuditRows bounds the rows teeup tam audit fetches and prints.
 const maxAuditRows = 1_000_000
+
+// tamAuthRequestTimeout bounds one call of teeup tam user|token|audit.
+const tamAuthRequestTimeout = 2 * time.Minute

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -33,13 +34,21 @@ func (c *tamConn) client(cmd *cobra.Command) (*client.Client, error) {
 	if c.token == "" {
 		return nil, usageError("%s: needs --token (or TEEUP_TOKEN)", where(cmd))
 	}
-	cfg := client.Config{URL: c.url, Token: c.token}
+	hc := &http.Client{Timeout: tamAuthRequestTimeout}
 	if c.caFile != "" {
 		pem, err := os.ReadFile(c.caFile)
 		if err != nil {
 			return nil, fmt.Errorf("--tam-ca: %w", err)
 		}
-		cfg.CAPEM = pem
+		cfg, err := client.TLSConfig(pem)
+		if err != nil {
+			return nil, fmt.Errorf("--tam-ca %s: %w", c.caFile, err)
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: cfg, Proxy: http.ProxyFromEnvironment}
 	}
-	return client.New(cfg)
+	cl, err := client.New(c.url, c.token, hc)
+	if err != nil {
+		return nil, usageError("%s: %v", where(cmd), err)
+	}
+	return cl, nil
 }

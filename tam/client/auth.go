@@ -12,7 +12,7 @@ import (
 // AddUser registers a principal (operator role).
 func (c *Client) AddUser(ctx context.Context, req auth.UserRequest) (auth.User, error) {
 	var u auth.User
-	return u, c.do(ctx, "POST", "/api/v1/users", req, &u)
+	return u, c.Do(ctx, "POST", "/api/v1/users", req, &u)
 }
 
 // CreateToken makes an API token for user, valid for expiresIn (a Go
@@ -20,13 +20,13 @@ func (c *Client) AddUser(ctx context.Context, req auth.UserRequest) (auth.User, 
 // this once: the TAM keeps only its hash.
 func (c *Client) CreateToken(ctx context.Context, user, expiresIn string) (auth.TokenResponse, error) {
 	var t auth.TokenResponse
-	return t, c.do(ctx, "POST", "/api/v1/tokens", auth.TokenRequest{User: user, ExpiresIn: expiresIn}, &t)
+	return t, c.Do(ctx, "POST", "/api/v1/tokens", auth.TokenRequest{User: user, ExpiresIn: expiresIn}, &t)
 }
 
 // RevokeToken revokes the token with that id.
 func (c *Client) RevokeToken(ctx context.Context, id string) (auth.RevokeResponse, error) {
 	var r auth.RevokeResponse
-	return r, c.do(ctx, "POST", "/api/v1/tokens/"+url.PathEscape(id)+"/revoke", nil, &r)
+	return r, c.Do(ctx, "POST", "/api/v1/tokens/"+url.PathEscape(id)+"/revoke", nil, &r)
 }
 
 // Audit is up to limit audit rows after sequence number after, oldest
@@ -37,7 +37,7 @@ func (c *Client) Audit(ctx context.Context, after int64, limit int) ([]auth.Audi
 		q.Set("limit", strconv.Itoa(limit))
 	}
 	var p auth.AuditPage
-	if err := c.do(ctx, "GET", "/api/v1/audit?"+q.Encode(), nil, &p); err != nil {
+	if err := c.Do(ctx, "GET", "/api/v1/audit?"+q.Encode(), nil, &p); err != nil {
 		return nil, err
 	}
 	return p.Entries, nil

@@ -1,157 +1,133 @@
-// Package client is the Go client of the TAM's operator API (the CLI's
-// `teeup tam ...` commands use it): JSON over HTTPS with a bearer token.
-//
-// Trust: it trusts the TAM it is pointed at, authenticated by TLS against
-// the roots given (--tam-ca) or the system's; it sends the token to that
-// TAM only, and reads bounded answers.
 package client
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
 
-	"github.com/teeup/teeup/tam/auth"
+	"github.com/teeup/teeup/tam/catalog"
 )
 
-// Config says which TAM to talk to and how.
-type Config struct {
-	// URL is the TAM's base URL (https://host:port).
-	URL string
-	// Token is the API token (auth's teeup_<id>_<secret>).
-	Token string
-	// CAPEM, when not nil, is the only trust for the TAM's certificate
-	// (its self-signed certificate, or the CA that issued it).
-	CAPEM []byte
-	// HTTP, when not nil, is the HTTP client to use (tests); CAPEM is
-	// then ignored.
-	HTTP *http.Client
-}
-
-// Client calls one TAM's operator API. Safe for concurrent use.
+// Client calls one TAM's operator API.
 type Client struct {
-	base  *url.URL
+	base  string
 	token string
 	http  *http.Client
 }
 
-// ErrConfig: a Config the client cannot use.
-var ErrConfig = errors.New("client: bad configuration")
-
-// New is a client of the TAM at cfg.URL.
-func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.URL)
+// New is a client of the TAM at base (https://host:port) with an API
+// token; hc nil means http.DefaultClient.
+func New(base, token string, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("%w: TAM URL %q: want https://host[:port]", ErrConfig, cfg.URL)
+		return nil, fmt.Errorf("client: TAM URL %q: want https://host[:port]", base)
 	}
-	c := &Client{base: u, token: cfg.Token, http: cfg.HTTP}
-	if c.http == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if cfg.CAPEM != nil {
-			if tr.TLSClientConfig, err = auth.ClientTLS(cfg.CAPEM); err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-			}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &Client{base: strings.TrimSuffix(base, "/"), token: token, http: hc}, nil
+}
+
+// TLSConfig trusts the CA certificates in caPEM (the TAM's own
+// self-signed certificate, for one) instead of the system's.
+func TLSConfig(caPEM []byte) (*tls.Config, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, errors.New("client: no certificate in the CA file")
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// AddAuthor registers an author.
+func (c *Client) AddAuthor(ctx context.Context, req catalog.AuthorRequest) (catalog.AuthorJSON, error) {
+	var out catalog.AuthorJSON
+	return out, c.Do(ctx, http.MethodPost, "/api/v1/authors", req, &out)
+}
+
+// Authors lists the authors.
+func (c *Client) Authors(ctx context.Context) ([]catalog.AuthorJSON, error) {
+	var out []catalog.AuthorJSON
+	return out, c.Do(ctx, http.MethodGet, "/api/v1/authors", nil, &out)
+}
+
+// Publish publishes an envelope and its detached payloads (a multipart
+// body, so that large payloads are not base64-inflated).
+func (c *Client) Publish(ctx context.Context, envelope []byte, payloads [][]byte) (catalog.EnvelopeJSON, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, err := mw.CreateFormFile("envelope", "envelope.suit")
+	if err == nil {
+		_, err = part.Write(envelope)
+	}
+	for i := 0; err == nil && i < len(payloads); i++ {
+		if part, err = mw.CreateFormFile("payload", fmt.Sprintf("payload-%d", i+1)); err == nil {
+			_, err = part.Write(payloads[i])
 		}
-		c.http = &http.Client{Transport: tr, Timeout: RequestTimeout}
 	}
-	return c, nil
-}
-
-// APIError is an error answer of the API: its status and the
-// {"error", "code"} body. errors.Is matches it to the sentinels below by
-// status.
-type APIError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *APIError) Error() string {
-	if e.Message == "" {
-		return fmt.Sprintf("TAM answered %d %s", e.Status, http.StatusText(e.Status))
+	if err == nil {
+		err = mw.Close()
 	}
-	return fmt.Sprintf("TAM answered %d: %s", e.Status, e.Message)
-}
-
-// Sentinels an APIError matches, by status.
-var (
-	ErrBadRequest      = errors.New("client: bad request")           // 400
-	ErrUnauthenticated = errors.New("client: not authenticated")     // 401
-	ErrForbidden       = errors.New("client: forbidden")             // 403
-	ErrNotFound        = errors.New("client: not found")             // 404
-	ErrConflict        = errors.New("client: conflict")              // 409
-	ErrTooLarge        = errors.New("client: request too large")     // 413
-	ErrRateLimited     = errors.New("client: rate limited")          // 429
-	ErrServer          = errors.New("client: the TAM failed")        // 5xx
-	ErrResponse        = errors.New("client: unreadable TAM answer") // not an API answer
-)
-
-// Is matches e to the sentinel of its status.
-func (e *APIError) Is(target error) bool {
-	switch e.Status {
-	case http.StatusBadRequest:
-		return target == ErrBadRequest
-	case http.StatusUnauthorized:
-		return target == ErrUnauthenticated
-	case http.StatusForbidden:
-		return target == ErrForbidden
-	case http.StatusNotFound:
-		return target == ErrNotFound
-	case http.StatusConflict:
-		return target == ErrConflict
-	case http.StatusRequestEntityTooLarge:
-		return target == ErrTooLarge
-	case http.StatusTooManyRequests:
-		return target == ErrRateLimited
+	if err != nil {
+		return catalog.EnvelopeJSON{}, err
 	}
-	return e.Status >= 500 && target == ErrServer
+	var out catalog.EnvelopeJSON
+	return out, c.send(ctx, http.MethodPost, "/api/v1/publish", mw.FormDataContentType(), &body, &out)
 }
 
-// do sends a JSON request (in, unless nil) to path (with its query) and
-// decodes a JSON answer into out (unless nil).
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+// Personalize stores personalization data for one device's TC.
+func (c *Client) Personalize(ctx context.Context, req catalog.PersonalizeRequest) (catalog.EnvelopeJSON, error) {
+	var out catalog.EnvelopeJSON
+	return out, c.Do(ctx, http.MethodPost, "/api/v1/personalize", req, &out)
+}
+
+// AddDevice registers a device.
+func (c *Client) AddDevice(ctx context.Context, req catalog.DeviceRequest) (catalog.DeviceJSON, error) {
+	var out catalog.DeviceJSON
+	return out, c.Do(ctx, http.MethodPost, "/api/v1/devices", req, &out)
+}
+
+// Devices lists the devices.
+func (c *Client) Devices(ctx context.Context) ([]catalog.DeviceJSON, error) {
+	var out []catalog.DeviceJSON
+	return out, c.Do(ctx, http.MethodGet, "/api/v1/devices", nil, &out)
+}
+
+// Status is every device's status.
+func (c *Client) Status(ctx context.Context) (catalog.StatusJSON, error) {
+	var out catalog.StatusJSON
+	return out, c.Do(ctx, http.MethodGet, "/api/v1/status", nil, &out)
+}
+
+// Do sends in as JSON (none when nil) and decodes the answer into out
+// (ignored when nil). An error answer is an *APIError.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
+	ctype := ""
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
+			return err
 		}
-		body = bytes.NewReader(b)
+		body, ctype = bytes.NewReader(b), "application/json"
 	}
-	resp, err := c.send(ctx, method, path, "application/json", body)
+	return c.send(ctx, method, path, ctype, body, out)
+}
+
+func (c *Client) send(ctx context.Context, method, path, ctype string, body io.Reader, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if out == nil {
-		return nil
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, MaxResponse)).Decode(out); err != nil {
-		return fmt.Errorf("%s %s: %w: %w", method, path, ErrResponse, err)
-	}
-	return nil
-}
-
-// send sends one request and returns a 2xx answer; any other answer is
-// an *APIError. The caller closes the answer's body.
-func (c *Client) send(ctx context.Context, method, path, ctype string, body io.Reader) (*http.Response, error) {
-	ref, err := url.Parse(strings.TrimPrefix(path, "/"))
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	base := *c.base
-	base.Path = strings.TrimSuffix(base.Path, "/") + "/"
-	req, err := http.NewRequestWithContext(ctx, method, base.ResolveReference(ref).String(), body)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if body != nil {
+	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
@@ -160,19 +136,28 @@ func (c *Client) send(ctx context.Context, method, path, ctype string, body io.R
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, nil
+		return err
 	}
 	defer resp.Body.Close()
-	apiErr := &APIError{Status: resp.StatusCode}
-	var e struct {
-		Error string `json:"error"`
-		Code  string `json:"code"`
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse+1))
+	if err != nil {
+		return err
 	}
-	if json.NewDecoder(io.LimitReader(resp.Body, MaxErrorBody)).Decode(&e) == nil {
-		apiErr.Message, apiErr.Code = e.Error, e.Code
+	if len(b) > MaxResponse {
+		return fmt.Errorf("%w: an answer over %d bytes", ErrResponse, MaxResponse)
 	}
-	return nil, fmt.Errorf("%s %s: %w", method, path, apiErr)
+	if resp.StatusCode >= 300 {
+		var e catalog.ErrorJSON
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e = catalog.ErrorJSON{Error: http.StatusText(resp.StatusCode), Code: "http"}
+		}
+		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Error}
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%w: %w", ErrResponse, err)
+	}
+	return nil
 }
