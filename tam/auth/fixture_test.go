@@ -2,9 +2,13 @@ package auth_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -13,7 +17,37 @@ import (
 
 	"github.com/teeup/teeup/tam/auth"
 	"github.com/teeup/teeup/tam/store"
+	"github.com/teeup/teeup/tam/store/sqlite"
 )
+
+// openStore is a fresh sqlite store in t's temporary directory.
+func openStore(t testing.TB) auth.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tam.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return st
+}
+
+// authorKey is the public key (PKIX DER) of the fixture's authors: the
+// gate only looks their names up.
+var authorKey = func() []byte {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.NewChaCha8([32]byte{3}))
+	if err != nil {
+		panic(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		panic(err)
+	}
+	return der
+}()
 
 // cheap argon2id costs: the tests hash passwords many times.
 var cheap = auth.PasswordParams{Time: 1, Memory: 64, Threads: 1}
@@ -56,7 +90,7 @@ var roleCreds = []store.Role{store.RoleOperator, store.RoleTAAuthor, store.RoleF
 // the gate's own handlers, and for the others' routes a handler that
 // changes the store (it adds an author) on a state-changing request.
 type fixture struct {
-	st    *memStore
+	st    auth.Store
 	gate  *auth.Gate
 	mux   *http.ServeMux
 	clock *clock
@@ -72,7 +106,7 @@ const password = "correct horse battery staple"
 func newFixture(t testing.TB, cfg auth.Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{st: newMemStore(), clock: &clock{t: t0}, rand: rand.NewChaCha8([32]byte{1}), tokens: map[string]string{}}
+	f := &fixture{st: openStore(t), clock: &clock{t: t0}, rand: rand.NewChaCha8([32]byte{1}), tokens: map[string]string{}}
 	cfg.Store, cfg.Now, cfg.Rand, cfg.Password = f.st, f.clock.Now, f.rand, cheap
 	g, err := auth.New(cfg)
 	if err != nil {
@@ -80,7 +114,7 @@ func newFixture(t testing.TB, cfg auth.Config) *fixture {
 	}
 	f.gate = g
 	for _, a := range []string{"acme", "fwco"} {
-		if err := f.st.AddAuthor(ctx, store.Author{Name: a, Kind: store.TAAuthor, Created: t0}); err != nil {
+		if err := f.st.AddAuthor(ctx, store.Author{Name: a, Kind: store.TAAuthor, Key: authorKey, Created: t0}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -131,10 +165,10 @@ var gateRoutes = map[string]bool{
 // othersHandler stands for another engineer's handler behind the gate: it
 // changes the store on a state-changing request, as theirs do, and says
 // that it ran.
-func othersHandler(st *memStore, name string) http.Handler {
+func othersHandler(st auth.Store, name string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
-			if err := st.AddAuthor(r.Context(), store.Author{Name: "by-" + name, Kind: store.TAAuthor}); err != nil {
+			if err := st.AddAuthor(r.Context(), store.Author{Name: "by-" + name, Kind: store.TAAuthor, Key: authorKey, Created: t0}); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}

@@ -159,8 +159,14 @@ func TestBadRequests(t *testing.T) {
 func TestInitAdmin(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := newMemStore()
+	st := openStore(t)
 	rnd := newFixture(t, auth.Config{}).rand
+	if _, err := auth.InitAdmin(ctx, st, "admin", t0, strings.NewReader("short")); err == nil {
+		t.Fatal("a token drawn from 5 bytes")
+	}
+	if ps, _ := st.ListPrincipals(ctx); len(ps) != 0 {
+		t.Fatalf("a failed init left %+v", ps)
+	}
 	tr, err := auth.InitAdmin(ctx, st, "admin", t0, rnd)
 	if err != nil {
 		t.Fatal(err)
