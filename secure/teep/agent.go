@@ -27,19 +27,48 @@ type TC struct {
 	Digest []byte
 }
 
-// TrustedComponents is the secure world's TA store as the Agent uses it.
-// The secure world implements it over secure/ta's install sets.
+// TrustedComponents is the secure world's TA store and update service as
+// the Agent uses it. An Update's install set runs in two steps, because
+// its payloads come from the normal world: Start plans it and says which
+// payloads it waits for; once the normal world has written them, Commit
+// installs it.
 type TrustedComponents interface {
 	// Installed lists the installed TCs.
 	Installed() ([]TC, error)
 	// Wanted lists the TCs the device asks for (requested-tc-list).
 	Wanted() ([]RequestedTC, error)
-	// Unlink removes the TCs ids, and returns a SUIT report for each.
+	// Unlink removes the TCs ids, and returns a SUIT report for each it
+	// has one for.
 	Unlink(ctx context.Context, ids []ComponentID) (reports [][]byte, err error)
-	// InstallSet processes envelopes as one TA install set: every one is
-	// installed or, on error, none is and the old TCs stay. It returns the
-	// SUIT reports of the manifests it processed, also on error.
-	InstallSet(ctx context.Context, envelopes [][]byte) (reports [][]byte, err error)
+	// Start starts envelopes as one install set of their own and returns
+	// its handle and the payloads it waits for. On error no set remains,
+	// and the SUIT reports say what became of the manifests processed.
+	// An error wrapping ErrBusy means another install set is in progress.
+	Start(ctx context.Context, envelopes [][]byte) (InstallSet, [][]byte, error)
+	// Commit installs set: every manifest is installed or, on error, none
+	// is and the old TCs stay. It returns the SUIT reports of the set's
+	// manifests, also on error, and whether the set staged firmware,
+	// which applies at the next reset. An error wrapping ErrNotReady
+	// leaves the set as it was: its payloads are not all written yet.
+	Commit(ctx context.Context, set uint64) (reboot bool, reports [][]byte, err error)
+	// Cancel abandons set before it is committed.
+	Cancel(ctx context.Context, set uint64) error
+}
+
+// InstallSet is an install set started: its handle, and the payloads the
+// normal world must write into it before the Agent commits it.
+type InstallSet struct {
+	Set      uint64
+	Payloads []Payload
+}
+
+// Payload asks the normal world to fetch URI and write its Size bytes
+// into the install set under Index.
+type Payload struct {
+	Index     uint32
+	Component ComponentID
+	URI       string
+	Size      uint64
 }
 
 // ClaimSequenceNumber is the key of an installed TC's manifest sequence
@@ -64,7 +93,8 @@ type AgentConfig struct {
 }
 
 // Agent is the TEEP Agent's state machine: pure, one signed message in,
-// one signed answer out. It is safe for concurrent use.
+// one answer out; what it reads and writes of the device goes through
+// Attester and TrustedComponents. It is safe for concurrent use.
 type Agent struct {
 	cfg   AgentConfig
 	suite CipherSuite
@@ -72,6 +102,7 @@ type Agent struct {
 	mu         sync.Mutex
 	sessions   map[string]*session  // by token
 	challenges map[string]time.Time // seen challenges, until when remembered
+	pending    *pending             // the Update whose install set waits for payloads
 }
 
 // session is one QueryRequest's token, good for one Update.
@@ -101,16 +132,32 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	return &Agent{cfg: cfg, suite: suite, sessions: map[string]*session{}, challenges: map[string]time.Time{}}, nil
 }
 
-// Handle processes one message from a TAM and returns the Agent's signed
-// answer, in the numbering the message was in. A message that no trusted
-// TAM key verifies gets no answer (the error says why): answering an
-// unauthenticated sender tells it nothing it may know. Every verified
-// message gets an answer, an Error with the code that fits when it is
-// invalid; an Error from the TAM ends the session and gets none.
-func (a *Agent) Handle(ctx context.Context, data []byte) ([]byte, error) {
+// Answer is what the Agent gives back for a message or a continue.
+type Answer struct {
+	// Message is the signed message for the TAM; nil when there is none:
+	// the install set waits for Payloads, or the TAM's Error ended the
+	// session.
+	Message []byte
+	// Set and Payloads: the Update's install set Set waits for these
+	// payloads; once the normal world has written them, Continue.
+	Set      uint64
+	Payloads []Payload
+	// Reboot: the install set committed staged firmware, which applies
+	// at the next reset.
+	Reboot bool
+}
+
+// Handle processes one message from a TAM and returns the Agent's
+// answer: a signed message in the numbering the message was in, or the
+// payloads an Update's install set waits for (then Continue). A message
+// that no trusted TAM key verifies gets no answer (the error says why):
+// answering an unauthenticated sender tells it nothing it may know. Every
+// verified message gets an answer, an Error with the code that fits when
+// it is invalid; an Error from the TAM ends the session and gets none.
+func (a *Agent) Handle(ctx context.Context, data []byte) (Answer, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.expire()
+	a.expire(ctx)
 	s, err := Open(data, a.cfg.TAMKeys, a.cfg.Numbering)
 	switch {
 	case errors.Is(err, ErrAlgorithm):
@@ -119,10 +166,10 @@ func (a *Agent) Handle(ctx context.Context, data []byte) ([]byte, error) {
 		return a.sign(&Error{Code: ErrUnsupportedCipherSuites, CipherSuites: []CipherSuite{a.suite},
 			ErrMsg: "unsupported signature algorithm"}, a.cfg.Numbering)
 	case errors.Is(err, ErrSignature), errors.Is(err, ErrLimit):
-		return nil, err
+		return Answer{}, err
 	case err != nil:
 		if !verifies(data, a.cfg.TAMKeys) {
-			return nil, err
+			return Answer{}, err
 		}
 		return a.sign(&Error{Code: ErrPermanentError, ErrMsg: errMsg(err)}, a.cfg.Numbering)
 	}
@@ -130,12 +177,15 @@ func (a *Agent) Handle(ctx context.Context, data []byte) ([]byte, error) {
 	case *QueryRequest:
 		return a.sign(a.queryRequest(m), s.Numbering)
 	case *Update:
-		return a.sign(a.update(ctx, m), s.Numbering)
+		return a.update(ctx, m, s.Numbering)
 	case *Error:
 		if m.Token != nil {
 			delete(a.sessions, string(m.Token))
+			if a.pending != nil && string(a.pending.token) == string(m.Token) {
+				a.cancelPending(ctx)
+			}
 		}
-		return nil, nil
+		return Answer{}, nil
 	default:
 		return a.sign(&Error{Code: ErrPermanentError, ErrMsg: "unexpected " + m.Type().String()}, s.Numbering)
 	}
@@ -149,13 +199,21 @@ func verifies(data []byte, keys []*suit.Key) bool {
 	return err == nil
 }
 
-func (a *Agent) sign(m Message, n Numbering) ([]byte, error) {
-	return Sign(m, n, a.cfg.Key)
+func (a *Agent) sign(m Message, n Numbering) (Answer, error) {
+	b, err := Sign(m, n, a.cfg.Key)
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Message: b}, nil
 }
 
-// expire forgets the sessions and challenges whose time is over.
-func (a *Agent) expire() {
+// expire forgets the sessions and challenges whose time is over, and
+// cancels an install set left waiting for its payloads past its time.
+func (a *Agent) expire(ctx context.Context) {
 	now := a.cfg.Now()
+	if a.pending != nil && !now.Before(a.pending.expires) {
+		a.cancelPending(ctx)
+	}
 	for t, s := range a.sessions {
 		if !now.Before(s.expires) {
 			delete(a.sessions, t)
@@ -286,45 +344,6 @@ func (a *Agent) tcList() ([]cbor.RawMessage, error) {
 		list = append(list, b)
 	}
 	return list, nil
-}
-
-func (a *Agent) update(ctx context.Context, m *Update) Message {
-	fail := func(code ErrCode, msg string, reports [][]byte) *Error {
-		return &Error{Token: m.Token, Code: code, ErrMsg: clip(msg), SUITReports: reports}
-	}
-	if m.Token == nil {
-		return fail(ErrPermanentError, "Update without a token", nil)
-	}
-	s, ok := a.sessions[string(m.Token)]
-	switch {
-	case !ok:
-		// Never issued here, or expired and forgotten: either way the TAM
-		// must start over.
-		return fail(ErrPermanentError, "unknown or expired token", nil)
-	case s.used:
-		return fail(ErrPermanentError, "token already used", nil)
-	}
-	s.used = true // single use, whatever comes of it
-	var reports [][]byte
-	if len(m.UnneededManifests) > 0 {
-		r, err := a.cfg.TCs.Unlink(ctx, m.UnneededManifests)
-		reports = append(reports, r...)
-		if err != nil {
-			return fail(ErrManifestProcessingFailed, "unlink: "+err.Error(), nonEmpty(reports))
-		}
-	}
-	if len(m.Manifests) > 0 {
-		envelopes := make([][]byte, len(m.Manifests))
-		for i, mf := range m.Manifests {
-			envelopes[i] = mf.Envelope
-		}
-		r, err := a.cfg.TCs.InstallSet(ctx, envelopes)
-		reports = append(reports, r...)
-		if err != nil {
-			return fail(ErrManifestProcessingFailed, "install: "+err.Error(), nonEmpty(reports))
-		}
-	}
-	return &Success{Token: m.Token, SUITReports: nonEmpty(reports)}
 }
 
 func nonEmpty(reports [][]byte) [][]byte {

@@ -22,20 +22,36 @@ func (nonceAttester) Evidence(nonce []byte) (string, []byte, error) {
 }
 
 // memTCs is an in-memory TA store with install-set semantics: all of a set
-// or nothing (an envelope equal to badEnvelope fails the set). It records
-// the order of the operations.
+// or nothing. An envelope equal to badEnvelope fails the set when it is
+// committed; one equal to fetchEnvelope waits for a payload (write), one
+// equal to firmwareEnvelope stages firmware. busy makes Start find
+// another set in progress. It records the order of the operations.
 type memTCs struct {
 	installed map[string]TC
 	wanted    []RequestedTC
+	busy      bool
 	log       []string
+
+	nextSet uint64
+	open    *memSet
 }
 
-var badEnvelope = []byte{0xa1, 0x00, 0x00}
+type memSet struct {
+	id        uint64
+	envelopes [][]byte
+	waiting   bool // for its payload
+}
+
+var (
+	badEnvelope      = []byte{0xa1, 0x00, 0x00}
+	fetchEnvelope    = []byte{0xa1, 0x00, 0x01}
+	firmwareEnvelope = []byte{0xa1, 0x00, 0x02}
+)
 
 func newMemTCs() *memTCs {
 	return &memTCs{installed: map[string]TC{
 		"old": {ID: ComponentID{[]byte("old")}, SequenceNumber: 4},
-	}}
+	}, nextSet: 1}
 }
 
 func (s *memTCs) Installed() ([]TC, error) {
@@ -60,15 +76,59 @@ func (s *memTCs) Unlink(_ context.Context, ids []ComponentID) ([][]byte, error) 
 	return reports, nil
 }
 
-func (s *memTCs) InstallSet(_ context.Context, envelopes [][]byte) ([][]byte, error) {
-	s.log = append(s.log, fmt.Sprintf("install set of %d", len(envelopes)))
+func (s *memTCs) Start(_ context.Context, envelopes [][]byte) (InstallSet, [][]byte, error) {
+	if s.busy || s.open != nil {
+		return InstallSet{}, nil, fmt.Errorf("%w: set %d", ErrBusy, s.nextSet-1)
+	}
+	set := &memSet{id: s.nextSet, envelopes: envelopes}
+	s.nextSet++
+	s.log = append(s.log, fmt.Sprintf("start set %d of %d", set.id, len(envelopes)))
+	var out InstallSet
+	out.Set = set.id
 	for _, e := range envelopes {
-		if bytes.Equal(e, badEnvelope) {
-			return [][]byte{{0x40}}, errors.New("digest mismatch")
+		if bytes.Equal(e, fetchEnvelope) {
+			set.waiting = true
+			out.Payloads = append(out.Payloads, Payload{Index: 0, Component: ComponentID{[]byte("new")}, URI: "https://tam.example/payloads/01", Size: 3})
 		}
 	}
+	s.open = set
+	return out, nil, nil
+}
+
+// write is the normal world writing the open set's payload.
+func (s *memTCs) write() { s.open.waiting = false }
+
+func (s *memTCs) Commit(_ context.Context, set uint64) (bool, [][]byte, error) {
+	if s.open == nil || s.open.id != set {
+		return false, nil, fmt.Errorf("no set %d", set)
+	}
+	if s.open.waiting {
+		return false, nil, fmt.Errorf("%w: payload 0", ErrNotReady)
+	}
+	u := s.open
+	s.open = nil
+	s.log = append(s.log, fmt.Sprintf("commit set %d", set))
+	reboot := false
+	for _, e := range u.envelopes {
+		if bytes.Equal(e, badEnvelope) {
+			return false, [][]byte{{0x40}}, errors.New("digest mismatch")
+		}
+		reboot = reboot || bytes.Equal(e, firmwareEnvelope)
+	}
 	s.installed["new"] = TC{ID: ComponentID{[]byte("new")}, SequenceNumber: 1}
-	return [][]byte{{0x41, 0x01}}, nil
+	reports := make([][]byte, len(u.envelopes))
+	for i := range reports {
+		reports[i] = []byte{0x41, 0x01}
+	}
+	return reboot, reports, nil
+}
+
+func (s *memTCs) Cancel(_ context.Context, set uint64) error {
+	s.log = append(s.log, fmt.Sprintf("cancel set %d", set))
+	if s.open != nil && s.open.id == set {
+		s.open = nil
+	}
+	return nil
 }
 
 // rig is an Agent with its clock, TA store and a TAM key.
@@ -102,14 +162,23 @@ func (r *rig) send(t *testing.T, m Message, n Numbering) Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.agent.Handle(context.Background(), data)
+	ans, err := r.agent.Handle(context.Background(), data)
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
-	if out == nil {
+	if ans.Payloads != nil {
+		t.Fatalf("the set waits for payloads %+v", ans.Payloads)
+	}
+	return r.open(t, ans, n)
+}
+
+// open opens the Agent's answer with its key, in n.
+func (r *rig) open(t *testing.T, ans Answer, n Numbering) Message {
+	t.Helper()
+	if ans.Message == nil {
 		return nil
 	}
-	s, err := OpenAs(out, []*suit.Key{r.agtKey}, n)
+	s, err := OpenAs(ans.Message, []*suit.Key{r.agtKey}, n)
 	if err != nil {
 		t.Fatalf("the answer does not open in %s: %v", n, err)
 	}
@@ -141,7 +210,8 @@ func wantError(t *testing.T, m Message, code ErrCode) *Error {
 // TestAgentSession: a QueryRequest gets the TCs, their sequence numbers
 // and evidence bound to the challenge; the Update that follows unlinks,
 // then installs its manifests as one set, and gets Success with the SUIT
-// reports; in the numbering it was asked in.
+// reports (the unlink's, then one per manifest); in the numbering it was
+// asked in.
 func TestAgentSession(t *testing.T) {
 	t.Parallel()
 	for _, n := range []Numbering{Draft26, Legacy} {
@@ -167,10 +237,10 @@ func TestAgentSession(t *testing.T) {
 			up := &Update{Token: tokenN(1), UnneededManifests: []ComponentID{{[]byte("old")}},
 				Manifests: []Manifest{{Envelope: envelope}, {Envelope: envelope, Tagged: true}}}
 			ok2, isSuccess := r.send(t, up, n).(*Success)
-			if !isSuccess || !bytes.Equal(ok2.Token, tokenN(1)) || len(ok2.SUITReports) != 2 {
+			if !isSuccess || !bytes.Equal(ok2.Token, tokenN(1)) || len(ok2.SUITReports) != 3 {
 				t.Fatalf("answer %+v", ok2)
 			}
-			if want := []string{"unlink old", "install set of 2"}; !reflect.DeepEqual(r.tcs.log, want) {
+			if want := []string{"unlink old", "start set 1 of 2", "commit set 1"}; !reflect.DeepEqual(r.tcs.log, want) {
 				t.Fatalf("operations %q, want %q", r.tcs.log, want)
 			}
 		})
@@ -234,7 +304,7 @@ func TestAgentRefuses(t *testing.T) {
 				t.Fatalf("TCs changed: %v -> %v", before, after)
 			}
 			if tt.code == ErrManifestProcessingFailed {
-				if len(e.SUITReports) == 0 || !reflect.DeepEqual(r.tcs.log, []string{"install set of 2"}) {
+				if len(e.SUITReports) == 0 || !reflect.DeepEqual(r.tcs.log, []string{"start set 1 of 2", "commit set 1", "cancel set 1"}) {
 					t.Fatalf("reports %x, operations %q", e.SUITReports, r.tcs.log)
 				}
 			} else if len(r.tcs.log) != 0 {
@@ -255,11 +325,11 @@ func TestAgentUnauthenticated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, err := r.agent.Handle(context.Background(), data); out != nil || !errors.Is(err, ErrSignature) {
-		t.Fatalf("stranger's query: %x %v", out, err)
+	if out, err := r.agent.Handle(context.Background(), data); out.Message != nil || !errors.Is(err, ErrSignature) {
+		t.Fatalf("stranger's query: %+v %v", out, err)
 	}
-	if out, err := r.agent.Handle(context.Background(), []byte{0x00}); out != nil || err == nil {
-		t.Fatalf("garbage: %x %v", out, err)
+	if out, err := r.agent.Handle(context.Background(), []byte{0x00}); out.Message != nil || err == nil {
+		t.Fatalf("garbage: %+v %v", out, err)
 	}
 
 	// Device A runs a session; its Update, captured, goes to device B
@@ -275,7 +345,7 @@ func TestAgentUnauthenticated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(out, []*suit.Key{b.agtKey}, Draft26)
+	s, err := Open(out.Message, []*suit.Key{b.agtKey}, Draft26)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,28 +372,61 @@ func TestAgentSessionsBounded(t *testing.T) {
 	}
 }
 
-// FuzzAgent: no input panics the Agent, and only trusted messages get an
-// answer.
+// FuzzAgent: no input panics the Agent, only trusted messages get an
+// answer, and an install set that waits for payloads is continued or
+// cancelled, never left open. The Agent has answered a QueryRequest
+// (token 1) before the fuzzed message, so that a signed Update reaches
+// the install set.
 func FuzzAgent(f *testing.F) {
 	tam := signingKey(f, AlgESP256)
-	for _, m := range []Message{query(tokenN(1), challengeN(1)), &Update{Token: tokenN(1), Manifests: []Manifest{{Envelope: envelope}}}} {
+	sign := func(m Message) []byte {
 		data, err := Sign(m, Draft26, tam)
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data)
+		return data
+	}
+	first := sign(query(tokenN(1), challengeN(1)))
+	for _, m := range []Message{
+		query(tokenN(2), challengeN(2)),
+		&Update{Token: tokenN(1), Manifests: []Manifest{{Envelope: envelope}}},
+		&Update{Token: tokenN(1), UnneededManifests: []ComponentID{{[]byte("old")}}, Manifests: []Manifest{{Envelope: fetchEnvelope}, {Envelope: badEnvelope}}},
+		&Update{Token: tokenN(1), Manifests: []Manifest{{Envelope: firmwareEnvelope}}},
+		&Error{Token: tokenN(1), Code: ErrTemporaryError},
+	} {
+		f.Add(sign(m))
 	}
 	agentKey := signingKey(f, AlgEd25519)
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx := context.Background()
+		tcs := newMemTCs()
 		a, err := NewAgent(AgentConfig{Key: agentKey, TAMKeys: []*suit.Key{publicKey(t, tam)}, Attester: nonceAttester{},
-			TCs: newMemTCs(), Now: func() time.Time { return now }})
+			TCs: tcs, Now: func() time.Time { return now }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := a.Handle(context.Background(), data)
-		if out != nil && err != nil {
+		if _, err := a.Handle(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		out, err := a.Handle(ctx, data)
+		if (out.Message != nil || out.Payloads != nil) && err != nil {
 			t.Fatalf("an answer and an error: %v", err)
+		}
+		if out.Message != nil && out.Payloads != nil {
+			t.Fatal("a message and payloads at once")
+		}
+		if out.Payloads != nil {
+			tcs.write()
+			if out, err = a.Continue(ctx); err != nil || out.Message == nil {
+				t.Fatalf("continue: %+v %v", out, err)
+			}
+		}
+		if tcs.open != nil {
+			t.Fatalf("set %d left open", tcs.open.id)
+		}
+		if _, err := a.Continue(ctx); !errors.Is(err, ErrNothingPending) {
+			t.Fatalf("a second continue: %v", err)
 		}
 	})
 }
