@@ -100,6 +100,10 @@ func New(b *boot.Device, policy *keys.Policy, deviceKeys suit.KeySource, tas *ta
 func (s *Service) StartUpdate(ctx context.Context, raw []byte) (uint64, []PayloadRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.startUpdate(ctx, raw)
+}
+
+func (s *Service) startUpdate(ctx context.Context, raw []byte) (uint64, []PayloadRequest, error) {
 	if err := s.expire(); err != nil {
 		return 0, nil, err
 	}
@@ -213,7 +217,7 @@ func (s *Service) payload(set uint64, index uint32) (*payload, error) {
 	}
 	if s.set.failed != nil {
 		//nolint:errorlint // the earlier failure is context: this call is refused for the state (ErrBadState), not for that cause
-		return nil, fmt.Errorf("%w: the install set failed: %v", ErrBadState, s.set.failed)
+		return nil, fmt.Errorf("%w: %w: %v", ErrBadState, ErrSetFailed, s.set.failed)
 	}
 	return s.set.payloads[index], nil
 }
@@ -326,7 +330,7 @@ func (s *Service) Install(ctx context.Context, set uint64) error {
 	}
 	if s.set.failed != nil {
 		//nolint:errorlint // the earlier failure is context: this call is refused for the state (ErrBadState), not for that cause
-		return fmt.Errorf("%w: the install set failed: %v", ErrBadState, s.set.failed)
+		return fmt.Errorf("%w: %w: %v", ErrBadState, ErrSetFailed, s.set.failed)
 	}
 	if s.set.tas != nil {
 		return s.installTAs()

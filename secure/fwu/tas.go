@@ -132,3 +132,45 @@ func (s *Service) queryTAs() []ComponentInfo {
 	}
 	return out
 }
+
+// UnlinkTAs removes the TAs ids from the TA store in one step, as an
+// unlinking manifest would (their image and personalization data go,
+// their sequence numbers stay), for a caller whose own authority says so
+// (the TEEP Agent's Update from a trusted TAM). An id that is not a TA is
+// refused (suit.ErrRejected); one that is not installed is skipped, so
+// that an unlink repeated is no error. It is ErrBusy while an install set
+// is in progress: the set was planned against the records it would change.
+// It returns the TAs it unlinked.
+func (s *Service) UnlinkTAs(ids []suit.ComponentID) ([]suit.ComponentID, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.expire(); err != nil {
+		return nil, err
+	}
+	if s.set != nil && s.set.failed == nil {
+		return nil, fmt.Errorf("%w: install set %d is in progress", ErrBusy, s.set.id)
+	}
+	var changes []ta.Record
+	var done []suit.ComponentID
+	for _, id := range ids {
+		if !ta.IsTA(id) {
+			return nil, fmt.Errorf("%w: unlink of %s, which is not a TA", suit.ErrRejected, id)
+		}
+		rec, ok := s.tas.Store.Lookup(id)
+		if !ok || rec.Unlinked || slices.ContainsFunc(done, id.Equal) {
+			continue
+		}
+		changes = append(changes, ta.Record{ID: rec.ID, SequenceNumber: rec.SequenceNumber, Unlinked: true})
+		done = append(done, rec.ID)
+	}
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	if err := s.tas.Store.Apply(changes); err != nil {
+		return nil, err
+	}
+	for _, id := range done {
+		delete(s.updatedTAs, id.String())
+	}
+	return done, nil
+}
