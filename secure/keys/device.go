@@ -22,13 +22,23 @@ type Device struct {
 	Agreement *ecdh.PrivateKey
 	// Attestation is the P-256 signing key of the device's evidence.
 	Attestation *ecdsa.PrivateKey
+	// Agent is the P-256 key the device's TEEP Agent signs its messages
+	// with (ESP256); nil on a device made before the Agent, which then
+	// has none.
+	Agent *ecdsa.PrivateKey
 }
 
 // ErrDeviceKeys is returned for stored device keys that are malformed.
 var ErrDeviceKeys = errors.New("keys: malformed device keys")
 
-// deviceKeysSize is the encoding: two P-256 private scalars.
-const deviceKeysSize = 64
+// The encoding: the P-256 private scalars of the agreement, attestation
+// and Agent keys, in that order; a device made before the Agent has the
+// first two only.
+const (
+	scalarSize          = 32
+	deviceKeysSizeNoAgt = 2 * scalarSize
+	deviceKeysSize      = 3 * scalarSize
+)
 
 // NewDevice makes fresh device keys from rand (crypto/rand when nil).
 func NewDevice(rand io.Reader) (*Device, error) {
@@ -40,7 +50,11 @@ func NewDevice(rand io.Reader) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Device{Agreement: agreement, Attestation: attestation}, nil
+	agent, err := ecdsa.GenerateKey(elliptic.P256(), rand)
+	if err != nil {
+		return nil, err
+	}
+	return &Device{Agreement: agreement, Attestation: attestation, Agent: agent}, nil
 }
 
 // MarshalBinary encodes the private keys, for sealed storage only.
@@ -49,23 +63,37 @@ func (d *Device) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(d.Agreement.Bytes(), att...), nil
+	b := append(d.Agreement.Bytes(), att...)
+	if d.Agent == nil {
+		return b, nil
+	}
+	agt, err := d.Agent.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	return append(b, agt...), nil
 }
 
 // UnmarshalDevice decodes what MarshalBinary made.
 func UnmarshalDevice(b []byte) (*Device, error) {
-	if len(b) != deviceKeysSize {
+	if len(b) != deviceKeysSize && len(b) != deviceKeysSizeNoAgt {
 		return nil, fmt.Errorf("%w: %d bytes, want %d", ErrDeviceKeys, len(b), deviceKeysSize)
 	}
-	agreement, err := ecdh.P256().NewPrivateKey(b[:32])
+	agreement, err := ecdh.P256().NewPrivateKey(b[:scalarSize])
 	if err != nil {
 		return nil, fmt.Errorf("%w: agreement key: %w", ErrDeviceKeys, err)
 	}
-	attestation, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), b[32:])
+	attestation, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), b[scalarSize:2*scalarSize])
 	if err != nil {
 		return nil, fmt.Errorf("%w: attestation key: %w", ErrDeviceKeys, err)
 	}
-	return &Device{Agreement: agreement, Attestation: attestation}, nil
+	d := &Device{Agreement: agreement, Attestation: attestation}
+	if len(b) == deviceKeysSize {
+		if d.Agent, err = ecdsa.ParseRawPrivateKey(elliptic.P256(), b[2*scalarSize:]); err != nil {
+			return nil, fmt.Errorf("%w: agent key: %w", ErrDeviceKeys, err)
+		}
+	}
+	return d, nil
 }
 
 // KeySource is what decrypts payloads addressed to this device.
@@ -82,6 +110,27 @@ func (d *Device) AgreementPublicPEM() ([]byte, error) {
 func (d *Device) AttestationPublicPEM() ([]byte, error) {
 	return publicPEM(&d.Attestation.PublicKey)
 }
+
+// AgentPublicPEM is the public key a TAM checks the device's TEEP Agent
+// with (PKIX PEM); ErrNoAgentKey on a device without one.
+func (d *Device) AgentPublicPEM() ([]byte, error) {
+	if d.Agent == nil {
+		return nil, ErrNoAgentKey
+	}
+	return publicPEM(&d.Agent.PublicKey)
+}
+
+// AgentSigningKey is the TEEP Agent's signing key (ESP256);
+// ErrNoAgentKey on a device without one.
+func (d *Device) AgentSigningKey() (*suit.SigningKey, error) {
+	if d.Agent == nil {
+		return nil, ErrNoAgentKey
+	}
+	return suit.NewSigningKey(suit.AlgESP256, d.Agent)
+}
+
+// ErrNoAgentKey: the device was made before it had a TEEP Agent key.
+var ErrNoAgentKey = errors.New("keys: the device has no TEEP Agent key")
 
 func publicPEM(pub any) ([]byte, error) {
 	der, err := x509.MarshalPKIXPublicKey(pub)

@@ -74,11 +74,15 @@ type CoSign struct {
 	Required []string
 }
 
-// Policy is the set of anchors and co-signing rules. The zero value
-// trusts nothing.
+// Policy is the set of anchors and co-signing rules, and the TAMs the
+// device's TEEP Agent trusts. The zero value trusts nothing.
 type Policy struct {
 	Anchors []Anchor
 	CoSign  []CoSign
+	// TAMs are the public keys of the TAMs whose TEEP messages the Agent
+	// answers. They authorize no manifest: a TAM sends envelopes its
+	// authors signed. A device that trusts no TAM has no Agent.
+	TAMs []*suit.Key
 }
 
 // Verify parses an envelope, authenticates it against the anchors' keys
@@ -194,6 +198,11 @@ func (p *Policy) Validate() error {
 			if !seen[n] {
 				return fmt.Errorf("keys: co-signing rule names unknown anchor %q", n)
 			}
+		}
+	}
+	for _, k := range p.TAMs {
+		if k == nil || k.Public == nil {
+			return errors.New("keys: a TAM key that is not a public key")
 		}
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 type storedPolicy struct {
 	Anchors []storedAnchor `cbor:"1,keyasint"`
 	CoSign  []storedCoSign `cbor:"2,keyasint,omitempty"`
+	TAMs    [][]byte       `cbor:"3,keyasint,omitempty"` // PKIX DER
 }
 
 type storedAnchor struct {
@@ -53,6 +54,13 @@ func encodePolicy(p *keys.Policy) (*storedPolicy, error) {
 	for _, r := range p.CoSign {
 		out.CoSign = append(out.CoSign, storedCoSign{Prefix: r.Prefix, Required: r.Required})
 	}
+	for i, k := range p.TAMs {
+		der, err := x509.MarshalPKIXPublicKey(k.Public)
+		if err != nil {
+			return nil, fmt.Errorf("%w: TAM key %d: %v", ErrPolicy, i, err)
+		}
+		out.TAMs = append(out.TAMs, der)
+	}
 	return out, nil
 }
 
@@ -74,6 +82,17 @@ func (sp *storedPolicy) decode() (*keys.Policy, error) {
 	}
 	for _, r := range sp.CoSign {
 		p.CoSign = append(p.CoSign, keys.CoSign{Prefix: r.Prefix, Required: r.Required})
+	}
+	for i, der := range sp.TAMs {
+		pub, err := x509.ParsePKIXPublicKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("%w: TAM key %d: %v", ErrPolicy, i, err)
+		}
+		k, err := suit.NewPublicKey(pub)
+		if err != nil {
+			return nil, fmt.Errorf("%w: TAM key %d: %v", ErrPolicy, i, err)
+		}
+		p.TAMs = append(p.TAMs, k)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrPolicy, err)

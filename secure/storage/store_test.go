@@ -56,9 +56,17 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tam, err := suit.GenerateSigningKey(suit.AlgESP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tamPub, err := tam.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
 	acme := suit.ComponentID{[]byte("TA"), []byte("acme")}
 	policy := &keys.Policy{Anchors: []keys.Anchor{{Name: "ta-acme", Key: pub, Prefixes: []suit.ComponentID{acme}}, keys.TAMAnchor("tam", pub)},
-		CoSign: []keys.CoSign{{Prefix: acme, Required: []string{"ta-acme"}}}}
+		CoSign: []keys.CoSign{{Prefix: acme, Required: []string{"ta-acme"}}}, TAMs: []*suit.Key{tamPub}}
 	return &fixture{flash: f, tpm: tp, counter: tpmCounter{tp.TPM}, device: dk, policy: policy}
 }
 
@@ -102,7 +110,7 @@ func TestStoreLifecycle(t *testing.T) {
 	fx := newFixture(t)
 	s := fx.format(t)
 	got, err := fx.open(t).DeviceKeys()
-	if err != nil || !got.Agreement.Equal(fx.device.Agreement) || !got.Attestation.Equal(fx.device.Attestation) {
+	if err != nil || !got.Agreement.Equal(fx.device.Agreement) || !got.Attestation.Equal(fx.device.Attestation) || !got.Agent.Equal(fx.device.Agent) {
 		t.Fatalf("device keys did not survive: %v", err)
 	}
 	checkPolicy := func(when string) {
@@ -110,7 +118,7 @@ func TestStoreLifecycle(t *testing.T) {
 		p, err := fx.open(t).Policy()
 		if err != nil || len(p.Anchors) != 2 || p.Anchors[0].Name != "ta-acme" || p.Anchors[0].Key.ID != fx.policy.Anchors[0].Key.ID ||
 			!p.Anchors[0].Prefixes[0].Equal(fx.policy.Anchors[0].Prefixes[0]) || p.Anchors[0].Personalization || !p.Anchors[1].Personalization ||
-			len(p.CoSign) != 1 || p.CoSign[0].Required[0] != "ta-acme" {
+			len(p.CoSign) != 1 || p.CoSign[0].Required[0] != "ta-acme" || len(p.TAMs) != 1 || p.TAMs[0].ID != fx.policy.TAMs[0].ID {
 			t.Fatalf("%s: the sealed policy reads back as %+v, %v", when, p, err)
 		}
 	}
