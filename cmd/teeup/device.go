@@ -63,9 +63,10 @@ func needDevice(dir string) error {
 
 func (a *app) initCmd() *cobra.Command {
 	var dir, secureImage, normalImage, slotSize string
+	var tamKeys []string
 	var tf trustFlags
 	c := &cobra.Command{
-		Use:   "init --dir DIR [--slot-size SIZE] [--trust TRUST.json | --author-key KEY.pem --operator-key KEY.pem [--ta-author NAME=PUB.pem]...]",
+		Use:   "init --dir DIR [--slot-size SIZE] [--trust TRUST.json | --author-key KEY.pem --operator-key KEY.pem [--ta-author NAME=PUB.pem]...] [--tam-key PUB.pem]...",
 		Short: "Make a new device: its flash, TPM, keys, and factory images at sequence number 1",
 		Long: `Make a new emulated device in DIR: a flash with two slots per image (secure, normal), a
 TPM, the device's own keys sealed in its secure storage (their public halves in
@@ -84,7 +85,12 @@ and --ta-author, which take precedence. Without them the device gets fresh devel
 keys, left in DIR/dev-keys.
 
 --slot-size is the largest image a slot holds (e.g. 32MiB); the flash holds four slots,
-with erase sectors large enough for the bootloader's journal (128 KiB for 32 MiB).`,
+with erase sectors large enough for the bootloader's journal (128 KiB for 32 MiB).
+
+--tam-key (repeatable) is the public key (P-256 or Ed25519) of a TAM whose TEEP messages
+the device's TEEP Agent answers, sealed with the rest of its trust; the Agent signs with
+its own key, published as DIR/identity/agent.pub.pem and in the endorsement. Without a
+--tam-key the device has no TEEP Agent.`,
 		Example: `  teeup device init --dir dev
   teeup device init --dir dev --slot-size 32MiB --trust trust.json
   teeup device init --dir dev --author-key author.pem --operator-key operator.pem --ta-author acme=acme.pub.pem`,
@@ -108,6 +114,9 @@ with erase sectors large enough for the bootloader's journal (128 KiB for 32 MiB
 				return err
 			}
 			opts.Own = own
+			if opts.TAMKeys, err = readPublicKeys(tamKeys); err != nil {
+				return usageError("device init: --tam-key: %v", err)
+			}
 			for _, img := range []struct {
 				path string
 				dst  *[]byte
@@ -138,6 +147,11 @@ with erase sectors large enough for the bootloader's journal (128 KiB for 32 MiB
 					strings.Join(device.DevTAAuthors, ", "), filepath.Join(dir, "dev-keys"))
 			}
 			fmt.Fprintf(w, "the device's own public keys are in %s; their private halves are sealed in its secure storage\n", filepath.Join(dir, "identity"))
+			if n := len(opts.TAMKeys); n > 0 {
+				fmt.Fprintf(w, "its TEEP Agent answers %d TAM key(s); the TAM checks it with %s\n", n, device.AgentKeyFile(dir))
+			} else {
+				fmt.Fprintln(w, "it has no TEEP Agent (no --tam-key)")
+			}
 			return d.Close()
 		},
 	}
@@ -146,6 +160,7 @@ with erase sectors large enough for the bootloader's journal (128 KiB for 32 MiB
 	f.StringVar(&secureImage, "secure-image", "", "factory secure image (default: a built-in one)")
 	f.StringVar(&normalImage, "normal-image", "", "factory normal image (default: a built-in one)")
 	f.StringVar(&slotSize, "slot-size", "", "the largest image a slot holds, in bytes or with KiB, MiB, GiB (default 60KiB)")
+	f.StringArrayVar(&tamKeys, "tam-key", nil, "public key PEM of a TAM the device's TEEP Agent answers (repeatable)")
 	tf.add(c)
 	return c
 }

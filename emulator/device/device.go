@@ -22,6 +22,7 @@ import (
 	"github.com/teeup/teeup/emulator/flash"
 	emutpm "github.com/teeup/teeup/emulator/tpm"
 	"github.com/teeup/teeup/secure/boot"
+	"github.com/teeup/teeup/secure/keys"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/tpm"
 	"github.com/teeup/teeup/secure/world"
@@ -83,6 +84,11 @@ type InitOptions struct {
 	Own *OwnKeys
 	// Images are the factory images; nil entries get a built-in image.
 	SecureImage, NormalImage []byte
+	// TAMKeys are the public keys of the TAMs the device's TEEP Agent
+	// answers, sealed with the rest of its trust, each also the anchor of
+	// the TA personalization data its TAM signs; none: the device has no
+	// Agent.
+	TAMKeys []*suit.Key
 }
 
 // Init makes a new device in dir (which must not hold one) with factory
@@ -97,6 +103,11 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	opts.Layout = withStore(opts.Layout)
 	if err := opts.Layout.Validate(); err != nil {
 		return nil, err
+	}
+	for _, k := range opts.TAMKeys {
+		if err := teepKey(k); err != nil {
+			return nil, err
+		}
 	}
 	s := opts.Signers
 	if opts.Own != nil {
@@ -125,6 +136,15 @@ func Init(ctx context.Context, dir string, opts InitOptions) (*Device, error) {
 	}
 	policy, err := trusted()
 	if err != nil {
+		return nil, err
+	}
+	// A TAM's key is trusted twice: for its TEEP messages, and as the
+	// signer of the personalization data it encrypts to the device.
+	policy.TAMs = opts.TAMKeys
+	for i, k := range opts.TAMKeys {
+		policy.Anchors = append(policy.Anchors, keys.TAMAnchor(fmt.Sprintf("tam-%d", i+1), k))
+	}
+	if err := saveTAMKeys(dir, opts.TAMKeys); err != nil {
 		return nil, err
 	}
 	d, err := OpenHardware(dir)

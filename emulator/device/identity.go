@@ -20,6 +20,7 @@ const (
 	identityDir    = "identity"
 	agreementPub   = "agreement.pub.pem"
 	attestationPub = "attestation.pub.pem"
+	agentPub       = "agent.pub.pem"
 	endorsement    = "endorsement.json"
 )
 
@@ -59,6 +60,10 @@ func AgreementKeyFile(dir string) string { return filepath.Join(dir, identityDir
 // AttestationKeyFile is the public key that checks the device's evidence.
 func AttestationKeyFile(dir string) string { return filepath.Join(dir, identityDir, attestationPub) }
 
+// AgentKeyFile is the public key of the device's TEEP Agent: what a TAM
+// checks its messages with, and whose thumbprint names the device there.
+func AgentKeyFile(dir string) string { return filepath.Join(dir, identityDir, agentPub) }
+
 // minStoreBank is the smallest bank Init gives a layout that sets none.
 const minStoreBank = 128 << 10
 
@@ -92,6 +97,7 @@ func (d *Device) formatStore(policy *keys.Policy) (*storage.Store, error) {
 	}
 	for path, pem := range map[string]func() ([]byte, error){
 		AgreementKeyFile(d.Dir): dk.AgreementPublicPEM, AttestationKeyFile(d.Dir): dk.AttestationPublicPEM,
+		AgentKeyFile(d.Dir): dk.AgentPublicPEM,
 	} {
 		b, err := pem()
 		if err != nil {

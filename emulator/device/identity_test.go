@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/teeup/teeup/attest/comid"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/world"
@@ -111,5 +112,78 @@ func TestRestoredFlashStoreRefused(t *testing.T) {
 			d.Close()
 		}
 		t.Fatalf("Open of the device with its store written back = %v, want ErrStale", err)
+	}
+}
+
+// TestInitTAMKeys: the TAM keys given to Init are sealed in the device's
+// trust, its Agent key is sealed with its other keys and published in
+// identity/ and in its endorsement; a key TEEP cannot use is refused, and
+// a device given none trusts no TAM.
+func TestInitTAMKeys(t *testing.T) {
+	tamKey, err := suit.GenerateSigningKey(suit.AlgESP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tam, err := tamKey.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p384, err := suit.GenerateSigningKey(suit.AlgES384)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong, err := p384.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := t.TempDir()
+	if _, err := Init(context.Background(), refused, InitOptions{TAMKeys: []*suit.Key{wrong}}); !errors.Is(err, ErrTAMKey) {
+		t.Fatalf("a P-384 TAM key: %v, want ErrTAMKey", err)
+	}
+	if left, _ := os.ReadDir(refused); len(left) != 0 {
+		t.Fatalf("a refused init left %d files", len(left))
+	}
+
+	dir := t.TempDir()
+	d, err := Init(context.Background(), dir, InitOptions{TAMKeys: []*suit.Key{tam}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if len(d.Policy.TAMs) != 1 || d.Policy.TAMs[0].ID != tam.ID {
+		t.Fatalf("sealed TAM keys %+v", d.Policy.TAMs)
+	}
+	if last := d.Policy.Anchors[len(d.Policy.Anchors)-1]; last.Key.ID != tam.ID || !last.Personalization {
+		t.Fatalf("the TAM key is not the anchor of personalization data: %+v", last)
+	}
+	dk, err := d.Store.DeviceKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := dk.AgentPublicPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	published, err := os.ReadFile(AgentKeyFile(dir))
+	if err != nil || !bytes.Equal(published, sealed) {
+		t.Fatalf("identity/agent.pub.pem is not the sealed Agent key's: %v", err)
+	}
+	raw, err := os.ReadFile(EndorsementFile(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := comid.DecodeEndorsement(raw)
+	if err != nil || e.AgentKey != string(sealed) {
+		t.Fatalf("the endorsement's agent_key is not the Agent key's: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, trustDir, "tam-1.pub.pem")); err != nil {
+		t.Fatalf("no public copy of the TAM key: %v", err)
 	}
 }

@@ -1,8 +1,13 @@
 package device
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -43,6 +48,40 @@ func (o *OwnKeys) public() (map[string]*suit.Key, error) {
 		pub[taAuthorPrefix+name] = k
 	}
 	return pub, nil
+}
+
+// ErrTAMKey: a TAM key the TEEP Agent cannot check messages with.
+var ErrTAMKey = errors.New("device: a TAM key must be a P-256 or Ed25519 public key")
+
+// teepKey refuses a TAM key of a kind TEEP's signatures (ES256/ESP256,
+// EdDSA/Ed25519) cannot use.
+func teepKey(k *suit.Key) error {
+	switch pub := k.Public.(type) {
+	case *ecdsa.PublicKey:
+		if pub.Curve == elliptic.P256() {
+			return nil
+		}
+	case ed25519.PublicKey:
+		return nil
+	}
+	return fmt.Errorf("%w: a %T", ErrTAMKey, k.Public)
+}
+
+// saveTAMKeys writes copies of the TAM keys the device trusts into
+// dir/trust, as tam-1.pub.pem, tam-2.pub.pem...: for the reader; the
+// device uses the sealed ones.
+func saveTAMKeys(dir string, tams []*suit.Key) error {
+	for i, k := range tams {
+		der, err := x509.MarshalPKIXPublicKey(k.Public)
+		if err != nil {
+			return err
+		}
+		b := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+		if err := os.WriteFile(filepath.Join(dir, trustDir, fmt.Sprintf("tam-%d.pub.pem", i+1)), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // savePublic writes the public copies into dir/trust, as save does for

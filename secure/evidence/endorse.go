@@ -32,5 +32,12 @@ func Endorse(dk *keys.Device, tpm AttestationKeyPublisher, id Identity) (*comid.
 	}
 	e := &comid.Endorsement{Profile: attest.Profile, Class: comid.Class{OEMID: id.OEMID, HWModel: id.HWModel},
 		UEID: ueid, HWVersion: id.HWVersion, AttestationKey: string(pem), TPM: comid.TPMKey{Public: public, Name: name}}
+	if dk.Agent != nil {
+		agent, err := dk.AgentPublicPEM()
+		if err != nil {
+			return nil, err
+		}
+		e.AgentKey = string(agent)
+	}
 	return e, e.Validate()
 }
