@@ -18,6 +18,7 @@ import (
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/teep"
 )
 
 // Handler implements ipc.Handler over the update service.
@@ -30,6 +31,9 @@ type Handler struct {
 	// Attest answers GetEvidence; with it nil GetEvidence is refused as
 	// unsupported.
 	Attest *evidence.Source
+	// Agent answers RelayTEEP; with it nil (the device trusts no TAM)
+	// RelayTEEP is refused as unsupported.
+	Agent *teep.Agent
 }
 
 var (
@@ -139,10 +143,42 @@ func (h *Handler) Accept(ctx context.Context) error { return wrap(h.FWU.Accept(c
 // Reject implements ipc.Handler.
 func (h *Handler) Reject(ctx context.Context) error { return wrap(h.FWU.Reject(ctx)) }
 
-// RelayTEEP implements ipc.Handler. The TEEP Agent is not part of this
-// secure world yet: the request is refused as unsupported.
-func (h *Handler) RelayTEEP(context.Context, []byte) (*ipc.RelayTEEPResult, error) {
-	return nil, ipc.Errorf(ipc.Unsupported, "this secure world has no TEEP Agent")
+// RelayTEEP implements ipc.Handler: the TAM's message goes to the TEEP
+// Agent; an empty one continues the install set whose payloads the
+// Agent's last answer asked for, once they are written.
+func (h *Handler) RelayTEEP(ctx context.Context, msg []byte) (*ipc.RelayTEEPResult, error) {
+	if h.Agent == nil {
+		return nil, ipc.Errorf(ipc.Unsupported, "this secure world has no TEEP Agent")
+	}
+	var ans teep.Answer
+	var err error
+	if len(msg) == 0 {
+		ans, err = h.Agent.Continue(ctx)
+	} else {
+		ans, err = h.Agent.Handle(ctx, msg)
+	}
+	if err != nil {
+		return nil, teepError(err)
+	}
+	res := &ipc.RelayTEEPResult{Set: ans.Set, Reboot: ans.Reboot, Message: ans.Message}
+	for _, p := range ans.Payloads {
+		res.Payloads = append(res.Payloads, ipc.PayloadRequest{Index: p.Index, Component: p.Component, URI: p.URI, Size: p.Size})
+	}
+	return res, nil
+}
+
+// teepError maps what the Agent refuses without an answer to the
+// channel's codes: a message it does not answer (no trusted TAM signed
+// it, or it does not decode) is rejected; a continue with no set waiting,
+// or before its payloads are written, is out of order.
+func teepError(err error) error {
+	switch {
+	case errors.Is(err, teep.ErrNothingPending), errors.Is(err, teep.ErrNotReady):
+		return ipc.Errorf(ipc.BadState, "%v", err)
+	case errors.Is(err, teep.ErrSignature), errors.Is(err, teep.ErrMalformed), errors.Is(err, teep.ErrAlgorithm):
+		return ipc.Errorf(ipc.Rejected, "%v", err)
+	}
+	return wrap(err)
 }
 
 // Evidence implements ipc.Handler: the device's evidence for the

@@ -1,14 +1,17 @@
 package world
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/evidence"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/keys"
+	"github.com/teeup/teeup/secure/service"
 	"github.com/teeup/teeup/secure/storage"
 	"github.com/teeup/teeup/secure/ta"
+	"github.com/teeup/teeup/secure/teep"
 )
 
 // Hardware is what the secure world alone touches: the flash (the
@@ -115,4 +118,27 @@ func (s *Secure) Evidence() (*evidence.Source, error) {
 	}
 	return &evidence.Source{Boot: s.Boot, Store: s.Store, Policy: s.Policy, Keys: dk,
 		TPM: s.hardware.Attester, Identity: s.platform.Identity()}, nil
+}
+
+// Agent is this world's TEEP Agent over the update service svc and the
+// evidence ev: it signs with the device's Agent key and answers the TAMs
+// its sealed policy trusts. nil when the device has none: it trusts no
+// TAM, was made before it had an Agent key, or produces no evidence.
+func (s *Secure) Agent(svc *fwu.Service, ev *evidence.Source) (*teep.Agent, error) {
+	if len(s.Policy.TAMs) == 0 || ev == nil {
+		return nil, nil
+	}
+	dk, err := s.Store.DeviceKeys()
+	if err != nil {
+		return nil, fmt.Errorf("secure storage: %w", err)
+	}
+	key, err := dk.AgentSigningKey()
+	if errors.Is(err, keys.ErrNoAgentKey) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return teep.NewAgent(teep.AgentConfig{Key: key, TAMKeys: s.Policy.TAMs, Attester: service.Attester{Source: ev},
+		TCs: &service.TrustedComponents{FWU: svc}})
 }

@@ -65,7 +65,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return halt(log, "secure storage does not open", err)
 	}
-	err = ipc.ServeShared(ctx, cfg.Conn, &service.Handler{FWU: svc, Boot: sw.Boot, Store: sw.Store, Attest: ev}, cfg.Shared)
+	agent, err := sw.Agent(svc, ev)
+	if err != nil {
+		return halt(log, "secure storage does not open", err)
+	}
+	err = ipc.ServeShared(ctx, cfg.Conn, &service.Handler{FWU: svc, Boot: sw.Boot, Store: sw.Store, Attest: ev, Agent: agent}, cfg.Shared)
 	switch {
 	case errors.Is(err, ipc.ErrReboot):
 		log.Info("reset requested")

@@ -42,8 +42,15 @@ func New(t testing.TB) *Rig { return NewWith(t, Layout) }
 // NewWith is New with a flash layout.
 func NewWith(t testing.TB, layout boot.Layout) *Rig {
 	t.Helper()
+	return NewFrom(t, device.InitOptions{Layout: layout})
+}
+
+// NewFrom is New with the device's factory contents (its layout, the TAM
+// keys its TEEP Agent answers...); its signers are development keys.
+func NewFrom(t testing.TB, opts device.InitOptions) *Rig {
+	t.Helper()
 	dir := t.TempDir()
-	d, err := device.Init(context.Background(), dir, device.InitOptions{Layout: layout})
+	d, err := device.Init(context.Background(), dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,10 +89,11 @@ func (r *Rig) Service() *fwu.Service {
 	return svc
 }
 
-// Serve serves a new update service of this boot on one end of an
-// in-memory ipc channel (the chunks' data in shared, if set) and returns
-// the normal world's end. The session ends at the next Reboot or Serve,
-// or when the test ends.
+// Serve serves a new update service of this boot, with its TEEP Agent
+// when the device trusts a TAM, on one end of an in-memory ipc channel
+// (the chunks' data in shared, if set) and returns the normal world's
+// end, as the secure world's process serves its one session. The session
+// ends at the next Reboot or Serve, or when the test ends.
 func (r *Rig) Serve(shared *ipc.Shared) net.Conn {
 	r.t.Helper()
 	r.stopServing()
@@ -96,7 +104,12 @@ func (r *Rig) Serve(shared *ipc.Shared) net.Conn {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	h := &service.Handler{FWU: r.Service(), Boot: r.Dev.Boot, Store: r.Dev.Store, Attest: ev}
+	svc := r.Service()
+	agent, err := r.Dev.Secure.Agent(svc, ev)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	h := &service.Handler{FWU: svc, Boot: r.Dev.Boot, Store: r.Dev.Store, Attest: ev, Agent: agent}
 	go func() {
 		_ = ipc.ServeShared(ctx, secure, h, shared) // ends when the rig stops the channel; the tests read the outcome on the client's side
 		close(done)
