@@ -402,3 +402,56 @@ func TestTEEPUnsupported(t *testing.T) {
 		t.Fatalf("the Agent's evidence format %q is not what attest/challenge accepts", service.EvidenceFormat)
 	}
 }
+
+// TestTEEPPayloadMismatch: a payload the normal world alters fails its
+// Finish; the continue then answers ERR_MANIFEST_PROCESSING_FAILED with
+// the manifest's report, which says it failed; nothing is installed, and
+// the next session's honest Update installs the TA.
+func TestTEEPPayloadMismatch(t *testing.T) {
+	ctx := context.Background()
+	m := newTAM(t, teep.Legacy)
+	d := newAgentDevice(t, m.public())
+	image := []byte("hello TA v1")
+	env, payloads := taRelease(t, d.kit, 1, image)
+	_, token := d.session(m)
+	res, err := d.relay(m.sign(&teep.Update{Token: token, Manifests: []teep.Manifest{{Envelope: env}}}))
+	if err != nil || len(res.Payloads) != 1 {
+		t.Fatalf("the Update: %+v %v", res, err)
+	}
+	p := res.Payloads[0]
+	if err := d.client.WriteChunk(ctx, res.Set, p.Index, 0, []byte("hello TA v6")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.client.Finish(ctx, res.Set, p.Index); !errors.Is(err, ipc.ErrRejected) {
+		t.Fatalf("finish of an altered payload: %v", err)
+	}
+	if res, err = d.relay(nil); err != nil {
+		t.Fatal(err)
+	}
+	e, ok := d.open(m, res.Message).(*teep.Error)
+	if !ok || e.Code != teep.ErrManifestProcessingFailed || len(e.SUITReports) != 1 || !bytes.Equal(e.Token, token) {
+		t.Fatalf("continue answered %+v, want ERR_MANIFEST_PROCESSING_FAILED with a report", d.open(m, res.Message))
+	}
+	if report, err := suit.ParseReport(e.SUITReports[0]); err != nil || report.Result == nil {
+		t.Fatalf("the report does not say the manifest failed: %+v %v", report, err)
+	}
+	st, err := d.kit.Dev.OpenStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found := st.Lookup(helloTA); found {
+		t.Fatal("a TA with an altered payload was installed")
+	}
+
+	_, token = d.session(m)
+	if res, err = d.relay(m.sign(&teep.Update{Token: token, Manifests: []teep.Manifest{{Envelope: env}}})); err != nil {
+		t.Fatal(err)
+	}
+	d.write(res, payloads)
+	if res, err = d.relay(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.open(m, res.Message).(*teep.Success); !ok {
+		t.Fatalf("the honest Update after: %+v", d.open(m, res.Message))
+	}
+}
