@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teeup/teeup/attest/challenge"
 	"github.com/teeup/teeup/emulator/device"
+	"github.com/teeup/teeup/secure/service"
 	"github.com/teeup/teeup/secure/suit"
 )
 
@@ -64,6 +66,12 @@ func TestCLIDeviceInitTAMKey(t *testing.T) {
 	}
 	if _, err := suit.ParsePublicKeyPEM(mustRead(t, device.AgentKeyFile(dev))); err != nil {
 		t.Fatalf("identity/agent.pub.pem: %v", err)
+	}
+
+	// The TAM's verifier takes the evidence in the QueryResponse as what
+	// attest/challenge accepts.
+	if service.EvidenceFormat != challenge.EvidenceMediaType {
+		t.Fatalf("the Agent's evidence format %q is not %q", service.EvidenceFormat, challenge.EvidenceMediaType)
 	}
 
 	plain := filepath.Join(tmp, "plain")

@@ -38,3 +38,7 @@ func (r *Rig) EndorsementFile() string { return device.EndorsementFile(r.Dir) }
 // FactoryReferenceFile is the path of the reference values of the
 // device's factory images, which a verifier appraises its evidence with.
 func (r *Rig) FactoryReferenceFile() string { return device.FactoryReferenceFile(r.Dir) }
+
+// AgentKeyFile is the path of the public key of the device's TEEP Agent,
+// which a TAM registers.
+func (r *Rig) AgentKeyFile() string { return device.AgentKeyFile(r.Dir) }

@@ -20,6 +20,7 @@ import (
 	"github.com/teeup/teeup/secure/boot"
 	"github.com/teeup/teeup/secure/fwu"
 	"github.com/teeup/teeup/secure/service"
+	"github.com/teeup/teeup/secure/suit"
 )
 
 // Layout is a small flash layout that keeps tests fast.
@@ -45,8 +46,15 @@ func NewWith(t testing.TB, layout boot.Layout) *Rig {
 	return NewFrom(t, device.InitOptions{Layout: layout})
 }
 
-// NewFrom is New with the device's factory contents (its layout, the TAM
-// keys its TEEP Agent answers...); its signers are development keys.
+// NewWithTAMs is NewWith for a device whose TEEP Agent answers the TAMs
+// of tamKeys.
+func NewWithTAMs(t testing.TB, layout boot.Layout, tamKeys ...*suit.Key) *Rig {
+	t.Helper()
+	return NewFrom(t, device.InitOptions{Layout: layout, TAMKeys: tamKeys})
+}
+
+// NewFrom is New with the device's factory contents; its signers are
+// development keys.
 func NewFrom(t testing.TB, opts device.InitOptions) *Rig {
 	t.Helper()
 	dir := t.TempDir()
