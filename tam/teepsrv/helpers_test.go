@@ -136,7 +136,8 @@ type memTCs struct {
 	authors   []*suit.Key
 	installed map[string]teep.TC
 	sets      [][][]byte
-	fail      error // InstallSet fails with it, when set
+	pending   map[string]teep.TC // the set started, until it is committed
+	fail      error              // Start fails with it, when set
 }
 
 func newMemTCs(authors ...*suit.Key) *memTCs {
@@ -164,31 +165,51 @@ func (m *memTCs) Unlink(_ context.Context, ids []teep.ComponentID) ([][]byte, er
 	return nil, nil
 }
 
-func (m *memTCs) InstallSet(_ context.Context, envelopes [][]byte) ([][]byte, error) {
+// Start authenticates the set's envelopes, as the secure world does; it
+// installs nothing until Commit. Their payloads are integrated: the set
+// waits for none.
+func (m *memTCs) Start(_ context.Context, envelopes [][]byte) (teep.InstallSet, [][]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sets = append(m.sets, envelopes)
 	if m.fail != nil {
-		return nil, m.fail
+		return teep.InstallSet{}, nil, m.fail
 	}
 	add := map[string]teep.TC{}
 	for _, raw := range envelopes {
 		env, err := suit.ParseEnvelope(raw)
 		if err != nil {
-			return nil, err
+			return teep.InstallSet{}, nil, err
 		}
 		v, err := env.Authenticate(m.authors)
 		if err != nil {
-			return nil, err
+			return teep.InstallSet{}, nil, err
 		}
 		for _, c := range v.Manifest.Components {
 			add[c.String()] = teep.TC{ID: teep.ComponentID(c), SequenceNumber: v.Manifest.SequenceNumber}
 		}
 	}
-	for k, tc := range add {
+	m.pending = add
+	return teep.InstallSet{Set: uint64(len(m.sets))}, nil, nil
+}
+
+// Commit installs the set Start planned.
+func (m *memTCs) Commit(context.Context, uint64) (bool, [][]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, tc := range m.pending {
 		m.installed[k] = tc
 	}
-	return [][]byte{{0xa0}}, nil
+	m.pending = nil
+	return false, [][]byte{{0xa0}}, nil
+}
+
+// Cancel drops the set Start planned.
+func (m *memTCs) Cancel(context.Context, uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pending = nil
+	return nil
 }
 
 // attester makes the rig's real evidence (its TPM quote, its EAT) for a
@@ -272,7 +293,7 @@ func (d *device) answer(t testing.TB, msg []byte) []byte {
 	if err != nil {
 		t.Fatalf("agent: %v", err)
 	}
-	return out
+	return out.Message
 }
 
 // session runs one TEEP session between d and the TAM, in process, and
