@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -11,14 +10,11 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/teeup/teeup/normal/agent"
 	"github.com/teeup/teeup/normal/broker"
 	"github.com/teeup/teeup/normal/control"
 	normalworld "github.com/teeup/teeup/normal/world"
@@ -131,17 +127,6 @@ func (f *tamFlags) teepConfig(deviceID string) (*normalworld.TEEP, error) {
 	return &normalworld.TEEP{TAM: f.tam, CAPEM: caPEM, DeviceID: deviceID, Poll: f.poll}, nil
 }
 
-// teepDoc is what device teep --json reports.
-type teepDoc struct {
-	// Result is "done" (no install set staged), "accepted" or "rejected"
-	// (the trial after the reboot), "not-in-trial", or "failed".
-	Result     string          `json:"result"`
-	Session    *broker.Outcome `json:"session,omitempty"`
-	Rebooted   bool            `json:"rebooted"`
-	Components []componentInfo `json:"components,omitempty"`
-	Error      string          `json:"error,omitempty"`
-}
-
 func (a *app) deviceTEEPCmd() *cobra.Command {
 	var dir string
 	var f tamFlags
@@ -167,7 +152,7 @@ by the broker, and the components as the secure world reports them.`,
 			if err != nil {
 				return err
 			}
-			doc, err := a.teepSession(dir, control.Request{Op: "teep", TAM: f.tam, TAMCA: caPEM}, timeout, asJSON)
+			doc, err := a.update(dir, control.Request{Op: "teep", TAM: f.tam, TAMCA: caPEM}, timeout, asJSON)
 			if asJSON {
 				if err != nil {
 					doc.Result, doc.Error = "failed", a.message(err)
@@ -184,60 +169,4 @@ by the broker, and the components as the secure world reports them.`,
 	c.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long to wait for the session and the reboot")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON (progress then goes to standard error)")
 	return c
-}
-
-// teepSession runs a teep request on the device in dir and reports it,
-// every part as the secure world answered it and the broker counted it.
-func (a *app) teepSession(dir string, req control.Request, timeout time.Duration, asJSON bool) (teepDoc, error) {
-	var doc teepDoc
-	if err := needDevice(dir); err != nil {
-		return doc, err
-	}
-	say := a.say(asJSON)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	// Ctrl-C stops the session: the normal world cancels the install set
-	// the Agent opened, if any.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	sock := filepath.Join(dir, controlSocket)
-	if _, err := waitForDevice(ctx, sock, deviceStartWait); err != nil {
-		return doc, &plainError{plain: fmt.Sprintf("device teep: the device in %s does not answer; is it running (teeup device run --dir %s)?", dir, dir), err: err}
-	}
-	prog := newProgress(say, isTerminal(say), time.Now)
-	out, err := normalworld.Update(ctx, sock, req, prog.line, 100*time.Millisecond)
-	prog.end()
-	if out != nil && out.Session != nil {
-		doc.Session = out.Session
-		s := out.Session
-		fmt.Fprintf(say, "TEEP session: %d message(s) from the TAM, %d to it (%d HTTP requests); %d payload(s), %d bytes; reboot asked: %v\n",
-			s.Received, s.Sent, s.Requests, s.Payloads, s.PayloadBytes, s.Reboot)
-	}
-	if err != nil {
-		return doc, fmt.Errorf("teep: %w", err)
-	}
-	doc.Rebooted, doc.Components = out.Rebooted, componentInfos(out.After.Components)
-	if !out.Rebooted {
-		doc.Result = "done"
-		fmt.Fprintln(say, "session over, no reboot needed")
-	} else {
-		doc.Result = string(out.After.Health)
-		switch out.After.Health {
-		case agent.HealthAccepted:
-			fmt.Fprintln(say, "trial boot: health check passed, the install set accepted")
-		case agent.HealthRejected:
-			fmt.Fprintln(say, "trial boot: health check failed, the install set rejected; the old images return at the next reboot")
-		case agent.HealthAcceptFailed, agent.HealthRejectFailed:
-			doc.Error = out.After.HealthError
-			fmt.Fprintf(say, "trial boot: the secure world did not confirm the health check's decision (%s): %s\n", out.After.Health, out.After.HealthError)
-		default:
-			doc.Result = "not-in-trial"
-			fmt.Fprintln(say, "the device did not boot the install set in trial")
-		}
-	}
-	printComponents(say, out.After.Components)
-	if out.Rebooted && !out.Accepted() {
-		return doc, errors.New("install set not accepted")
-	}
-	return doc, nil
 }

@@ -77,7 +77,7 @@ func TestDeviceTEEP(t *testing.T) {
 	}
 
 	out, e, code = teeup(t, "device", "teep", "--dir", d.dir, "--tam", tlsSrv.URL, "--tam-ca", ca, "--json")
-	var doc teepDoc
+	var doc updateDoc
 	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.Result != "done" || doc.Session == nil || doc.Session.Requests != 1 {
 		t.Fatalf("device teep over TLS: exit %d\n%s%s", code, out, e)
 	}

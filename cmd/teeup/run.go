@@ -20,6 +20,7 @@ import (
 	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/ipc"
 	"github.com/teeup/teeup/normal/agent"
+	"github.com/teeup/teeup/normal/broker"
 	"github.com/teeup/teeup/normal/control"
 	normalworld "github.com/teeup/teeup/normal/world"
 	"github.com/teeup/teeup/secure/suit"
@@ -231,9 +232,13 @@ func runWorld(stderr io.Writer, run func(context.Context, *slog.Logger) error) e
 // updateDoc is what device update --json reports: how the update ended
 // and the components as the secure world reports them afterwards.
 type updateDoc struct {
-	// Result is "installed" (TAs: no reboot), "accepted" or "rejected"
-	// (the trial after the reboot), "not-in-trial", or "failed".
-	Result     string          `json:"result"`
+	// Result is "installed" (TAs: no reboot), "done" (a TEEP session
+	// that staged nothing), "accepted" or "rejected" (the trial after the
+	// reboot), "not-in-trial", or "failed".
+	Result string `json:"result"`
+	// Session is what a TEEP session (device teep) exchanged, as the
+	// broker counted it.
+	Session    *broker.Outcome `json:"session,omitempty"`
 	Rebooted   bool            `json:"rebooted"`
 	Components []componentInfo `json:"components,omitempty"`
 	Error      string          `json:"error,omitempty"`
@@ -327,11 +332,12 @@ trial passed its health check. TAs install with no reboot. Ctrl-C cancels the up
 	return c
 }
 
-// update runs an update request on the device in dir and waits for its
-// outcome, saying how it goes (on stderr when stdout carries JSON). Every
-// outcome it reports is the secure world's answer, as the normal world
-// relayed it: the health check's accept or reject, and the state of each
-// component the set staged.
+// update runs an update request (or a TEEP session: req.Op "teep") on
+// the device in dir and waits for its outcome, saying how it goes (on
+// stderr when stdout carries JSON). Every outcome it reports is the
+// secure world's answer, as the normal world relayed it: the health
+// check's accept or reject, and the state of each component the set
+// staged; and for a session what the broker counted.
 func (a *app) update(dir string, req control.Request, timeout time.Duration, asJSON bool) (updateDoc, error) {
 	var doc updateDoc
 	if err := needDevice(dir); err != nil {
@@ -346,19 +352,29 @@ func (a *app) update(dir string, req control.Request, timeout time.Duration, asJ
 	defer stop()
 	sock := filepath.Join(dir, controlSocket)
 	if _, err := waitForDevice(ctx, sock, deviceStartWait); err != nil {
-		return doc, &plainError{plain: fmt.Sprintf("device update: the device in %s does not answer; is it running (teeup device run --dir %s)?", dir, dir), err: err}
+		return doc, &plainError{plain: fmt.Sprintf("device %s: the device in %s does not answer; is it running (teeup device run --dir %s)?", req.Op, dir, dir), err: err}
 	}
 	prog := newProgress(say, isTerminal(say), time.Now)
 	out, err := normalworld.Update(ctx, sock, req, prog.line, 100*time.Millisecond)
 	prog.end()
+	if out != nil && out.Session != nil {
+		doc.Session = out.Session
+		s := out.Session
+		fmt.Fprintf(say, "TEEP session: %d message(s) from the TAM, %d to it (%d HTTP requests); %d payload(s), %d bytes; reboot asked: %v\n",
+			s.Received, s.Sent, s.Requests, s.Payloads, s.PayloadBytes, s.Reboot)
+	}
 	if err != nil {
-		return doc, fmt.Errorf("update: %w", err)
+		return doc, fmt.Errorf("%s: %w", req.Op, err)
 	}
 	doc.Rebooted, doc.Components = out.Rebooted, componentInfos(out.After.Components)
-	if !out.Rebooted {
+	switch {
+	case !out.Rebooted && req.Op == "teep":
+		doc.Result = "done"
+		fmt.Fprintln(say, "session over, no reboot needed")
+	case !out.Rebooted:
 		doc.Result = "installed"
 		fmt.Fprintln(say, "installed, no reboot needed")
-	} else {
+	default:
 		doc.Result = string(out.After.Health)
 		switch out.After.Health {
 		case agent.HealthAccepted:

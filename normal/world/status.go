@@ -146,7 +146,7 @@ func staged(st *Status) []ipc.ComponentInfo {
 // passes its progress to say, and, when the update needs a reboot, waits
 // for the device to come back (polling every poll) and reads its status.
 // An update the normal world reports failed is ErrRefused with its
-// answer. When ctx ends, the normal world is asked to stop and cancel the
+// answer, and the outcome so far. When ctx ends, the normal world is asked to stop and cancel the
 // update, and its answer is returned as for any failure.
 func Update(ctx context.Context, sock string, req control.Request, say func(string), poll time.Duration) (*UpdateOutcome, error) {
 	before, err := QueryStatus(ctx, sock)
@@ -180,7 +180,9 @@ func Update(ctx context.Context, sock string, req control.Request, say func(stri
 	case err != nil && !errors.Is(err, control.ErrHungUp):
 		return nil, err
 	case final != nil && final.Error != "":
-		return nil, fmt.Errorf("%w: %s", ErrRefused, final.Error)
+		// What the request did before it failed (a TEEP session's
+		// outcome) is in out.
+		return out, fmt.Errorf("%w: %s", ErrRefused, final.Error)
 	case final != nil && final.Status != nil:
 		// Installed with no reboot: TAs.
 		var st Status
