@@ -48,6 +48,11 @@ func installedTCs(list []cbor.RawMessage) ([]store.InstalledTC, error) {
 		}
 		tcs = append(tcs, tc)
 	}
+	// What the store would refuse to record is refused here, before the
+	// session is spent.
+	if err := store.ValidateTCs(tcs); err != nil {
+		return nil, fmt.Errorf("%w: tc-list: %w", ErrMalformed, err)
+	}
 	return tcs, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/teeup/teeup/secure/suit/author"
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/store"
+	"github.com/teeup/teeup/tam/store/sqlite"
 	"github.com/teeup/teeup/tam/teepsrv"
 )
 
@@ -68,7 +70,8 @@ func (l *lockedReader) Read(p []byte) (int, error) {
 // tam is a TAM under test: its server, its store, its key, its clock.
 type tam struct {
 	srv   *teepsrv.Server
-	store *memStore
+	store store.Store
+	path  string // the store's file
 	key   *ecdsa.PrivateKey
 	pub   *suit.Key
 	clock *clock
@@ -85,16 +88,32 @@ func newTAM(t testing.TB, n teep.Numbering) *tam {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := &tam{store: newMemStore(), key: key, pub: pub, clock: newClock()}
-	tm.cfg = teepsrv.Config{Store: tm.store, Key: key, Numbering: n, Now: tm.clock.Now, Rand: seeded(1)}
+	tm := &tam{path: filepath.Join(t.TempDir(), "tam.db"), key: key, pub: pub, clock: newClock()}
+	tm.cfg = teepsrv.Config{Key: key, Numbering: n, Now: tm.clock.Now, Rand: seeded(1)}
+	t.Cleanup(func() {
+		if err := tm.store.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	tm.restart(t)
 	return tm
 }
 
-// restart replaces the server with a new one on the same store, as a
-// TAM process that stopped and started again.
+// restart stops the TAM (its server, its store closed) and starts it
+// again on the same file, as a TAM process that stopped and started.
 func (tm *tam) restart(t testing.TB) {
 	t.Helper()
+	if tm.store != nil {
+		tm.srv.Close()
+		if err := tm.store.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := sqlite.Open(context.Background(), tm.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm.store, tm.cfg.Store = st, st
 	srv, err := teepsrv.New(tm.cfg)
 	if err != nil {
 		t.Fatal(err)

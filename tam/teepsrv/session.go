@@ -261,6 +261,12 @@ func (s *Server) outcome(ctx context.Context, dev store.Device, token []byte, r 
 	if err != nil {
 		return s.refuse(token, s.cfg.Numbering, teep.ErrPermanentError, err)
 	}
+	r.Envelopes = sess.Envelopes
+	// What the store would refuse to record is refused here, before the
+	// session is spent.
+	if err := r.Validate(); err != nil {
+		return s.refuse(token, teep.Numbering(sess.Numbering), teep.ErrPermanentError, fmt.Errorf("%w: %w", ErrMalformed, err))
+	}
 	next := sess
 	next.Device, next.State = dev.ID, store.Done
 	if err := s.cfg.Store.AdvanceSession(ctx, next, from, now); err != nil {
@@ -269,7 +275,6 @@ func (s *Server) outcome(ctx context.Context, dev store.Device, token []byte, r 
 		}
 		return nil, fmt.Errorf("teepsrv: advance session: %w", err)
 	}
-	r.Envelopes = sess.Envelopes
 	if err := s.cfg.Store.AddReport(ctx, *r); err != nil {
 		return nil, fmt.Errorf("teepsrv: report of %s: %w", dev.ID, err)
 	}
