@@ -14,12 +14,13 @@ import (
 
 	"github.com/teeup/teeup/attest"
 	"github.com/teeup/teeup/secure/teep"
+	"github.com/teeup/teeup/tam/auth"
 	"github.com/teeup/teeup/tam/store"
 	"github.com/teeup/teeup/tam/teepsrv"
 )
 
-// Config is what a TAM server needs. Store and Key are required, and
-// BaseURL; the rest have defaults.
+// Config is what a TAM server needs. Store, Key and BaseURL are
+// required; the rest have defaults.
 type Config struct {
 	Store store.Store
 	// Key is the TAM's signing key (LoadOrCreateKey).
@@ -35,14 +36,11 @@ type Config struct {
 	TaggedEnvelopes bool
 	// Policy is the appraisal's policy beyond the reference values.
 	Policy attest.Policy
-	// Gate wraps every operator API handler (issue 17, tam/auth): it
-	// authenticates the caller, authorizes the route (r.Pattern names
-	// it), rate-limits and writes the audit trail. Without a gate, the
-	// operator API refuses every request (401): the TAM has no open API.
-	Gate func(http.Handler) http.Handler
-	// Wrap wraps the whole handler, TEEP routes included (per-source
-	// rate limits, request logs); nil for none.
-	Wrap func(http.Handler) http.Handler
+	// Gate is the gate every route goes through (issue 17, tam/auth):
+	// the operator routes are authenticated, authorized and audited
+	// there, the public ones (TEEP, the long poll, the TAM key) bounded
+	// and rate-limited. Nil makes one over Store with auth's defaults.
+	Gate *auth.Gate
 	// TLS is the HTTPS configuration of HTTPServer; nil serves plain
 	// HTTP, which the command line allows only when asked by name.
 	TLS *tls.Config
@@ -55,11 +53,11 @@ type Config struct {
 
 // Server is a TAM. It is safe for concurrent use.
 type Server struct {
-	cfg     Config
-	teep    *teepsrv.Server
-	mux     *http.ServeMux
-	handler http.Handler
-	keyPEM  []byte
+	cfg    Config
+	teep   *teepsrv.Server
+	gate   *auth.Gate
+	mux    *http.ServeMux
+	keyPEM []byte
 }
 
 // ErrConfig: a Config that misses a part or holds a wrong one.
@@ -86,57 +84,45 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	gate := cfg.Gate
+	if gate == nil {
+		if gate, err = auth.New(auth.Config{Store: cfg.Store, Now: cfg.Now, Rand: cfg.Rand, Logger: cfg.Logger}); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
 	keyPEM, err := PublicKeyPEM(cfg.Key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	s := &Server{cfg: cfg, teep: ts, mux: http.NewServeMux(), keyPEM: keyPEM}
+	s := &Server{cfg: cfg, teep: ts, gate: gate, mux: http.NewServeMux(), keyPEM: keyPEM}
 	s.routes()
-	s.handler = s.mux
-	if cfg.Wrap != nil {
-		s.handler = cfg.Wrap(s.mux)
-	}
 	return s, nil
 }
 
-// routes is the TAM's whole HTTP surface (docs: DESIGN14's table). The
-// catalog's and auth's handlers are added here, each operator route
-// through s.api so that none escapes the gate.
+// routes is the TAM's whole HTTP surface, every route through the gate
+// by its name in auth.Routes (method, pattern, roles, body bound): a
+// route that is not in that table cannot be registered.
 func (s *Server) routes() {
-	// TEEP (draft-ietf-teep-otrp-over-http): authenticated by the
-	// signatures inside the messages, not by the gate.
-	s.mux.HandleFunc("POST /tam", s.teep.ServeTEEP)
-	s.mux.HandleFunc("GET /tam/poll", s.teep.ServePoll)
+	g := s.gate
+	// TEEP (draft-ietf-teep-otrp-over-http): public, authenticated by
+	// the signatures inside the messages.
+	g.Handle(s.mux, auth.RouteTEEP, http.HandlerFunc(s.teep.ServeTEEP))
+	g.Handle(s.mux, auth.RoutePoll, http.HandlerFunc(s.teep.ServePoll))
 	// Public: what devices are told to trust.
-	s.mux.HandleFunc("GET /api/v1/tam-key", s.tamKey)
-	// Operator API (issue 14's catalog, issue 17's users and tokens):
-	// s.api("POST /api/v1/...", handler)
-}
-
-// api routes pattern to h behind the gate.
-func (s *Server) api(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.gate(h))
-}
-
-// gate is Config.Gate, or a refusal of every request when there is none.
-func (s *Server) gate(h http.Handler) http.Handler {
-	if s.cfg.Gate != nil {
-		return s.cfg.Gate(h)
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusUnauthorized, "unauthenticated", "the operator API is closed: this TAM has no gate")
-	})
+	g.Handle(s.mux, auth.RouteTAMKey, http.HandlerFunc(s.tamKey))
+	// Operator side: users, tokens, the audit trail, the dashboard login.
+	g.Register(s.mux)
 }
 
 // Handler is the TAM's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.handler }
+func (s *Server) Handler() http.Handler { return s.mux }
 
-// HTTPServer is an http.Server for the TAM with its timeouts and TLS
-// configuration; a Shutdown of it also ends the long polls waiting.
+// HTTPServer is an http.Server for the TAM with the gate's slow-client
+// bounds and the TLS configuration; a Shutdown of it also ends the long
+// polls waiting.
 func (s *Server) HTTPServer() *http.Server {
-	srv := &http.Server{Handler: s.handler, TLSConfig: s.cfg.TLS,
-		ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadTimeout, WriteTimeout: WriteTimeout,
-		IdleTimeout: IdleTimeout, MaxHeaderBytes: MaxHeaderBytes}
+	srv := &http.Server{Handler: s.mux, TLSConfig: s.cfg.TLS}
+	auth.HardenServer(srv)
 	srv.RegisterOnShutdown(s.Close)
 	return srv
 }

@@ -3,6 +3,7 @@ package tam
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -11,42 +12,32 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
+	"time"
 
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/teep"
-	"github.com/teeup/teeup/tam/store"
+	"github.com/teeup/teeup/tam/auth"
+	"github.com/teeup/teeup/tam/store/sqlite"
 )
 
-// sessionStore is the one part of a store an empty POST to /tam uses;
-// the rest of store.Store is nil (calling it panics).
-type sessionStore struct {
-	store.Store
-	mu       sync.Mutex
-	sessions []store.Session
-}
-
-func (s *sessionStore) CreateSession(_ context.Context, sess store.Session) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sessions = append(s.sessions, sess)
-	return nil
-}
-
-func newServer(t *testing.T, cfg Config) (*Server, *sessionStore) {
+func newServer(t *testing.T) *Server {
 	t.Helper()
-	key, _, err := LoadOrCreateKey(filepath.Join(t.TempDir(), KeyFile))
+	dir := t.TempDir()
+	key, _, err := LoadOrCreateKey(filepath.Join(dir, KeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &sessionStore{}
-	cfg.Store, cfg.Key, cfg.BaseURL = st, key, "https://tam.example:8443/"
-	s, err := New(cfg)
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "tam.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, st
+	t.Cleanup(func() { st.Close() })
+	s, err := New(Config{Store: st, Key: key, BaseURL: "https://tam.example:8443/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // The key is made once, 0600, and read back the same; a key file others
@@ -95,15 +86,30 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 }
 
-// The route table: the TEEP endpoint, the public key without
-// credentials, and an operator route closed when no gate is set, open
-// through the gate when one is.
+// The route table: the TEEP endpoint and the public key without
+// credentials; an operator route only with an operator's token.
 func TestRoutes(t *testing.T) {
 	t.Parallel()
-	s, st := newServer(t, Config{})
-	s.api("GET /api/v1/probe", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
+	s := newServer(t)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
+	get := func(path, token string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rsp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rsp.Body.Close()
+		body, _ := io.ReadAll(rsp.Body)
+		return rsp, body
+	}
 
 	rsp, err := http.Post(srv.URL+"/tam", "", nil)
 	if err != nil {
@@ -112,30 +118,29 @@ func TestRoutes(t *testing.T) {
 	body, _ := io.ReadAll(rsp.Body)
 	rsp.Body.Close()
 	pub, _ := suit.NewPublicKey(&s.cfg.Key.PublicKey)
-	if _, err := teep.Open(body, []*suit.Key{pub}, teep.Draft26); rsp.StatusCode != http.StatusOK || err != nil || len(st.sessions) != 1 {
-		t.Fatalf("POST /tam: %s, %v, %d sessions; want a signed QueryRequest and its session", rsp.Status, err, len(st.sessions))
+	signed, err := teep.Open(body, []*suit.Key{pub}, teep.Draft26)
+	if rsp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("POST /tam: %s, %v; want a signed QueryRequest", rsp.Status, err)
+	}
+	if _, err := s.cfg.Store.Session(context.Background(), signed.Message.(*teep.QueryRequest).Token); err != nil {
+		t.Fatalf("the session of the QueryRequest: %v", err)
 	}
 
-	rsp, err = http.Get(srv.URL + "/api/v1/tam-key")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(rsp.Body)
-	rsp.Body.Close()
+	rsp, body = get("/api/v1/tam-key", "")
 	k, err := suit.ParsePublicKeyPEM(body)
 	if rsp.StatusCode != http.StatusOK || err != nil || !k.Public.(*ecdsa.PublicKey).Equal(&s.cfg.Key.PublicKey) {
 		t.Fatalf("GET /api/v1/tam-key: %s, %v; want the TAM's public key", rsp.Status, err)
 	}
 
-	if rsp, err := http.Get(srv.URL + "/api/v1/probe"); err != nil || rsp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("an operator route without a gate: %v %v, want 401", rsp.Status, err)
+	if rsp, _ := get("/api/v1/audit", ""); rsp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("an operator route without credentials: %s, want 401", rsp.Status)
 	}
-	gated, _ := newServer(t, Config{Gate: func(h http.Handler) http.Handler { return h }})
-	gated.api("GET /api/v1/probe", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
-	rec := httptest.NewRecorder()
-	gated.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/probe", nil))
-	if rec.Code != http.StatusTeapot {
-		t.Fatalf("an operator route through the gate: %d, want the handler's 418", rec.Code)
+	admin, err := auth.InitAdmin(context.Background(), s.cfg.Store, "admin", time.Now(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rsp, _ := get("/api/v1/audit", admin.Token); rsp.StatusCode != http.StatusOK {
+		t.Fatalf("an operator route with an operator's token: %s, want 200", rsp.Status)
 	}
 	if got := s.PayloadURL([]byte{0xab, 0xcd}); got != "https://tam.example:8443/payloads/abcd" {
 		t.Fatalf("payload URL %s", got)
@@ -148,11 +153,12 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st := newServer(t).cfg.Store
 	for _, cfg := range []Config{
 		{Key: key, BaseURL: "https://tam.example"},
-		{Store: &sessionStore{}, BaseURL: "https://tam.example"},
-		{Store: &sessionStore{}, Key: key, BaseURL: "tam.example"},
-		{Store: &sessionStore{}, Key: key, BaseURL: "https://tam.example", Numbering: 7},
+		{Store: st, BaseURL: "https://tam.example"},
+		{Store: st, Key: key, BaseURL: "tam.example"},
+		{Store: st, Key: key, BaseURL: "https://tam.example", Numbering: 7},
 	} {
 		if _, err := New(cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("New(%+v): %v, want ErrConfig", cfg, err)
