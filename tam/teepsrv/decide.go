@@ -85,11 +85,19 @@ func installed(tcs []store.InstalledTC, claims *attest.Claims) map[string]uint64
 // pair only in an Update of its own, once no TA is left (the secure
 // world keeps firmware and TA install sets apart). At most
 // MaxUpdateManifests; the rest wait for the next session.
-func decide(latest []store.Envelope, have map[string]uint64) []store.Envelope {
+//
+// A personalization envelope the device reported installed (delivered:
+// the digests of its recent Success reports) is not sent again even when
+// its tc-list does not list the personalization component: an Agent need
+// not list data as a component.
+func decide(latest []store.Envelope, have map[string]uint64, delivered map[string]bool) []store.Envelope {
 	var tas, personal, firmware []store.Envelope
 	seen := map[string]bool{}
 	for _, e := range latest {
 		if seen[string(e.Digest)] || !needed(e, have) {
+			continue
+		}
+		if e.Kind == store.PersonalizationEnvelope && delivered[string(e.Digest)] {
 			continue
 		}
 		seen[string(e.Digest)] = true
@@ -110,6 +118,19 @@ func decide(latest []store.Envelope, have map[string]uint64) []store.Envelope {
 		send = send[:MaxUpdateManifests]
 	}
 	return send
+}
+
+// deliveredIn is the set of envelope digests that Success reports carried.
+func deliveredIn(reports []store.Report) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range reports {
+		if r.Success {
+			for _, d := range r.Envelopes {
+				out[string(d)] = true
+			}
+		}
+	}
+	return out
 }
 
 // needed reports whether e installs a component have lacks or runs at a

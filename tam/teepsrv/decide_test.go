@@ -39,7 +39,7 @@ func TestDecide(t *testing.T) {
 			"['secure']": 2, "['normal']": 1}, []store.Envelope{nor}},
 	}
 	for _, c := range cases {
-		got := decide(append([]store.Envelope(nil), latest...), c.have)
+		got := decide(append([]store.Envelope(nil), latest...), c.have, nil)
 		if len(got) != len(c.want) {
 			t.Errorf("%s: %d envelopes, want %d", c.name, len(got), len(c.want))
 			continue
@@ -50,11 +50,17 @@ func TestDecide(t *testing.T) {
 			}
 		}
 	}
+	// Personalization a Success reported installed is not sent again.
+	delivered := deliveredIn([]store.Report{{Success: true, Envelopes: [][]byte{cfg.Digest}}, {Envelopes: [][]byte{ta2.Digest}}})
+	got := decide(append([]store.Envelope(nil), latest...), map[string]uint64{"['secure']": 2, "['normal']": 2}, delivered)
+	if len(got) != 2 || !bytes.Equal(got[0].Digest, ta1.Digest) || !bytes.Equal(got[1].Digest, ta2.Digest) {
+		t.Errorf("with the personalization delivered: %d envelopes, want the two TAs only", len(got))
+	}
 	many := make([]store.Envelope, MaxUpdateManifests+3)
 	for i := range many {
 		many[i] = env(store.TAEnvelope, "ta-"+string(rune('a'+i)), 1)
 	}
-	if got := decide(many, nil); len(got) != MaxUpdateManifests {
+	if got := decide(many, nil, nil); len(got) != MaxUpdateManifests {
 		t.Errorf("%d TAs to send: an Update of %d, want %d", len(many), len(got), MaxUpdateManifests)
 	}
 }

@@ -34,6 +34,10 @@ const (
 	// set, as the codec bounds a manifest-list.
 	MaxUpdateManifests = teep.MaxManifests
 
+	// maxReportsConsidered is how many of a device's last reports the
+	// decision reads for the personalization it was delivered.
+	maxReportsConsidered = 64
+
 	// MaxDeviceIDSize bounds the device parameter of a long poll (a
 	// SHA-256 thumbprint in hex is 64).
 	MaxDeviceIDSize = 64

@@ -173,7 +173,11 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		if err != nil {
 			return nil, fmt.Errorf("teepsrv: envelopes for %s: %w", dev.ID, err)
 		}
-		send := decide(latest, installed(tcs, appraisal.Claims))
+		recent, err := s.cfg.Store.Reports(ctx, dev.ID, maxReportsConsidered)
+		if err != nil {
+			return nil, fmt.Errorf("teepsrv: reports of %s: %w", dev.ID, err)
+		}
+		send := decide(latest, installed(tcs, appraisal.Claims), deliveredIn(recent))
 		if answer, send, err = s.update(m.Token, n, send); err != nil {
 			return nil, err
 		}
