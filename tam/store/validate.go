@@ -73,6 +73,7 @@ func (d Device) Validate() error {
 		key("device id", d.ID),
 		text("device name", d.Name, MaxKey),
 		blob("device agent key", d.AgentKey, 1, MaxBlob),
+		blob("device agreement key", d.AgreementKey, 0, MaxBlob),
 		blob("device endorsement", d.Endorsement, 0, MaxBlob),
 		blob("device reference", d.Reference, 0, MaxBlob),
 		when("device registered", d.Registered),

@@ -15,10 +15,7 @@ func (s *Store) AddAuthor(ctx context.Context, a store.Author) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	prefixes, err := jsonCol(a.Prefixes, a.Prefixes == nil)
-	if err != nil {
-		return err
-	}
+	prefixes := componentsCol(a.Prefixes)
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO authors (name, kind, key, prefixes, created) VALUES (?, ?, ?, ?, ?)`,
 			a.Name, string(a.Kind), a.Key, prefixes, timeCol(a.Created))
@@ -38,7 +35,7 @@ func scanAuthor(sc interface{ Scan(...any) error }) (store.Author, error) {
 		created int64
 	)
 	var prefixes []suit.ComponentID
-	if err := sc.Scan(&a.Name, &kind, colBlob{&a.Key}, colJSON{&prefixes}, &created); err != nil {
+	if err := sc.Scan(&a.Name, &kind, colBlob{&a.Key}, colComponents(&prefixes), &created); err != nil {
 		return store.Author{}, err
 	}
 	a.Kind, a.Prefixes, a.Created = store.AuthorKind(kind), prefixes, colTime(created)

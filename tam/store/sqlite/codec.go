@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -65,65 +64,6 @@ func (c colBlob) Scan(src any) error {
 		return fmt.Errorf("sqlite: %T in a BLOB column", src)
 	}
 	return nil
-}
-
-// jsonCol keeps a list as JSON; nil as NULL so that nil and empty lists
-// come back as they went in.
-func jsonCol(v any, isNil bool) (any, error) {
-	if isNil {
-		return nil, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: encode: %w", err)
-	}
-	return b, nil
-}
-
-// colJSON scans a JSON column into the list at dst, NULL as nil.
-type colJSON struct{ dst any }
-
-func (c colJSON) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		return nil
-	case []byte:
-		if err := json.Unmarshal(v, c.dst); err != nil {
-			return fmt.Errorf("sqlite: decode %T: %w", c.dst, err)
-		}
-		return nil
-	default:
-		return fmt.Errorf("sqlite: %T in a JSON column", src)
-	}
-}
-
-// installedTC is a tc-list entry as JSON.
-type installedTC struct {
-	Component suit.ComponentID `json:"c"`
-	Seq       uint64           `json:"s"`
-	Digest    []byte           `json:"d"`
-}
-
-func tcsCol(tcs []store.InstalledTC) (any, error) {
-	if tcs == nil {
-		return nil, nil
-	}
-	out := make([]installedTC, len(tcs))
-	for i, tc := range tcs {
-		out[i] = installedTC{tc.Component, tc.SequenceNumber, tc.Digest}
-	}
-	return jsonCol(out, false)
-}
-
-func colTCs(js []installedTC) []store.InstalledTC {
-	if js == nil {
-		return nil
-	}
-	out := make([]store.InstalledTC, len(js))
-	for i, tc := range js {
-		out[i] = store.InstalledTC{Component: tc.Component, SequenceNumber: tc.Seq, Digest: tc.Digest}
-	}
-	return out
 }
 
 // componentKey is the column value a component identifier is found by:

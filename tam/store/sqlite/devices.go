@@ -16,13 +16,10 @@ func (s *Store) AddDevice(ctx context.Context, d store.Device) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	tcs, err := tcsCol(d.TCs)
-	if err != nil {
-		return err
-	}
+	tcs := tcsCol(d.TCs)
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.Name, d.AgentKey, blobCol(d.Endorsement), blobCol(d.Reference), timeCol(d.Registered), timeCol(d.LastSeen),
+		_, err := tx.ExecContext(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.Name, d.AgentKey, blobCol(d.AgreementKey), blobCol(d.Endorsement), blobCol(d.Reference), timeCol(d.Registered), timeCol(d.LastSeen),
 			timeCol(d.Attestation.Time), d.Attestation.Status, blobCol(d.Attestation.EAR), d.Attestation.Reason, tcs, d.LastError)
 		if err != nil {
 			return constraint(err, "add device "+d.ID)
@@ -31,19 +28,18 @@ func (s *Store) AddDevice(ctx context.Context, d store.Device) error {
 	})
 }
 
-const deviceCols = `id, name, agent_key, endorsement, reference, registered, last_seen, att_time, att_status, att_ear, att_reason, tcs, last_error`
+const deviceCols = `id, name, agent_key, agreement_key, endorsement, reference, registered, last_seen, att_time, att_status, att_ear, att_reason, tcs, last_error`
 
 func scanDevice(sc interface{ Scan(...any) error }) (store.Device, error) {
 	var (
 		d                           store.Device
 		registered, lastSeen, attAt int64
-		tcs                         []installedTC
 	)
-	if err := sc.Scan(&d.ID, &d.Name, colBlob{&d.AgentKey}, colBlob{&d.Endorsement}, colBlob{&d.Reference}, &registered, &lastSeen,
-		&attAt, &d.Attestation.Status, colBlob{&d.Attestation.EAR}, &d.Attestation.Reason, colJSON{&tcs}, &d.LastError); err != nil {
+	if err := sc.Scan(&d.ID, &d.Name, colBlob{&d.AgentKey}, colBlob{&d.AgreementKey}, colBlob{&d.Endorsement}, colBlob{&d.Reference}, &registered, &lastSeen,
+		&attAt, &d.Attestation.Status, colBlob{&d.Attestation.EAR}, &d.Attestation.Reason, colTCs(&d.TCs), &d.LastError); err != nil {
 		return store.Device{}, err
 	}
-	d.Registered, d.LastSeen, d.Attestation.Time, d.TCs = colTime(registered), colTime(lastSeen), colTime(attAt), colTCs(tcs)
+	d.Registered, d.LastSeen, d.Attestation.Time = colTime(registered), colTime(lastSeen), colTime(attAt)
 	return d, nil
 }
 
@@ -69,11 +65,7 @@ func (s *Store) RecordTCs(ctx context.Context, id string, tcs []store.InstalledT
 	if err := errors.Join(store.ValidateTCs(tcs), store.ValidTime("last seen", seen)); err != nil {
 		return err
 	}
-	col, err := tcsCol(tcs)
-	if err != nil {
-		return err
-	}
-	return s.updateDevice(ctx, id, "record tc-list", `UPDATE devices SET tcs = ?, last_seen = ? WHERE id = ?`, col, timeCol(seen), id)
+	return s.updateDevice(ctx, id, "record tc-list", `UPDATE devices SET tcs = ?, last_seen = ? WHERE id = ?`, tcsCol(tcs), timeCol(seen), id)
 }
 
 // RecordAttestation replaces the device's last appraisal.

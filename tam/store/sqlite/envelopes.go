@@ -15,17 +15,9 @@ func (s *Store) PutEnvelope(ctx context.Context, e store.Envelope) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	comps, err := jsonCol(e.Components, e.Components == nil)
-	if err != nil {
-		return err
-	}
-	payloads, err := jsonCol(e.Payloads, e.Payloads == nil)
-	if err != nil {
-		return err
-	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO envelopes (`+envelopeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Digest, string(e.Kind), comps, seqCol(e.SequenceNumber), e.Author, e.Device, e.Raw, payloads, blobCol(e.Reference), timeCol(e.Published))
+			e.Digest, string(e.Kind), componentsCol(e.Components), seqCol(e.SequenceNumber), e.Author, e.Device, e.Raw, bytesListCol(e.Payloads), blobCol(e.Reference), timeCol(e.Published))
 		if err != nil {
 			return constraint(err, fmt.Sprintf("put envelope %x", e.Digest))
 		}
@@ -48,7 +40,7 @@ func scanEnvelope(sc interface{ Scan(...any) error }) (store.Envelope, error) {
 		payloads       [][]byte
 		seq, published int64
 	)
-	if err := sc.Scan(colBlob{&e.Digest}, &kind, colJSON{&comps}, &seq, &e.Author, &e.Device, colBlob{&e.Raw}, colJSON{&payloads}, colBlob{&e.Reference}, &published); err != nil {
+	if err := sc.Scan(colBlob{&e.Digest}, &kind, colComponents(&comps), &seq, &e.Author, &e.Device, colBlob{&e.Raw}, colBytesList(&payloads), colBlob{&e.Reference}, &published); err != nil {
 		return store.Envelope{}, err
 	}
 	e.Kind, e.Components, e.SequenceNumber, e.Payloads, e.Published = store.EnvelopeKind(kind), comps, colSeq(seq), payloads, colTime(published)

@@ -15,13 +15,9 @@ func (s *Store) AddPrincipal(ctx context.Context, p store.Principal) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	roles, err := jsonCol(p.Roles, p.Roles == nil)
-	if err != nil {
-		return err
-	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO principals (name, roles, author, password_hash, created) VALUES (?, ?, ?, ?, ?)`,
-			p.Name, roles, p.Author, blobCol(p.PasswordHash), timeCol(p.Created))
+			p.Name, rolesCol(p.Roles), p.Author, blobCol(p.PasswordHash), timeCol(p.Created))
 		if err != nil {
 			return constraint(err, "add principal "+p.Name)
 		}
@@ -34,7 +30,7 @@ func scanPrincipal(sc interface{ Scan(...any) error }) (store.Principal, error) 
 		p       store.Principal
 		created int64
 	)
-	if err := sc.Scan(&p.Name, colJSON{&p.Roles}, &p.Author, colBlob{&p.PasswordHash}, &created); err != nil {
+	if err := sc.Scan(&p.Name, colRoles(&p.Roles), &p.Author, colBlob{&p.PasswordHash}, &created); err != nil {
 		return store.Principal{}, err
 	}
 	p.Created = colTime(created)

@@ -14,17 +14,9 @@ func (s *Store) AddReport(ctx context.Context, r store.Report) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	envs, err := jsonCol(r.Envelopes, r.Envelopes == nil)
-	if err != nil {
-		return err
-	}
-	reps, err := jsonCol(r.SUITReports, r.SUITReports == nil)
-	if err != nil {
-		return err
-	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO reports (device, time, success, envelopes, suit_reports, err_code, err_msg) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			r.Device, timeCol(r.Time), r.Success, envs, reps, int64(r.ErrCode), r.ErrMsg)
+			r.Device, timeCol(r.Time), r.Success, bytesListCol(r.Envelopes), bytesListCol(r.SUITReports), int64(r.ErrCode), r.ErrMsg)
 		if err != nil {
 			return constraint(err, "add report of device "+r.Device)
 		}
@@ -52,7 +44,7 @@ func scanReport(sc interface{ Scan(...any) error }) (store.Report, error) {
 		at, code      int64
 		envs, reports [][]byte
 	)
-	if err := sc.Scan(&r.Device, &at, &r.Success, colJSON{&envs}, colJSON{&reports}, &code, &r.ErrMsg); err != nil {
+	if err := sc.Scan(&r.Device, &at, &r.Success, colBytesList(&envs), colBytesList(&reports), &code, &r.ErrMsg); err != nil {
 		return store.Report{}, err
 	}
 	r.Time, r.Envelopes, r.SUITReports, r.ErrCode = colTime(at), envs, reports, uint64(code)

@@ -15,13 +15,9 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 	if err := sess.Validate(); err != nil {
 		return err
 	}
-	envs, err := jsonCol(sess.Envelopes, sess.Envelopes == nil)
-	if err != nil {
-		return err
-	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			sess.Token, string(sess.State), sess.Device, blobCol(sess.Challenge), int64(sess.Numbering), envs, timeCol(sess.Created), timeCol(sess.Expires))
+			sess.Token, string(sess.State), sess.Device, blobCol(sess.Challenge), int64(sess.Numbering), bytesListCol(sess.Envelopes), timeCol(sess.Created), timeCol(sess.Expires))
 		if err != nil {
 			return constraint(err, fmt.Sprintf("create session %x", sess.Token))
 		}
@@ -39,7 +35,7 @@ func scanSession(sc interface{ Scan(...any) error }) (store.Session, error) {
 		envs             [][]byte
 		created, expires int64
 	)
-	if err := sc.Scan(colBlob{&s.Token}, &state, &s.Device, colBlob{&s.Challenge}, &numbering, colJSON{&envs}, &created, &expires); err != nil {
+	if err := sc.Scan(colBlob{&s.Token}, &state, &s.Device, colBlob{&s.Challenge}, &numbering, colBytesList(&envs), &created, &expires); err != nil {
 		return store.Session{}, err
 	}
 	s.State, s.Numbering, s.Envelopes, s.Created, s.Expires = store.SessionState(state), uint8(numbering), envs, colTime(created), colTime(expires)
@@ -67,14 +63,10 @@ func (s *Store) AdvanceSession(ctx context.Context, sess store.Session, from sto
 	if err := errors.Join(sess.Validate(), store.ValidAdvance(from, sess.State), store.ValidTime("now", now)); err != nil {
 		return err
 	}
-	envs, err := jsonCol(sess.Envelopes, sess.Envelopes == nil)
-	if err != nil {
-		return err
-	}
 	return s.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET state = ?, device = ?, challenge = ?, numbering = ?, envelopes = ?, created = ?, expires = ?
 			WHERE token = ? AND state = ? AND expires > ?`,
-			string(sess.State), sess.Device, blobCol(sess.Challenge), int64(sess.Numbering), envs, timeCol(sess.Created), timeCol(sess.Expires),
+			string(sess.State), sess.Device, blobCol(sess.Challenge), int64(sess.Numbering), bytesListCol(sess.Envelopes), timeCol(sess.Created), timeCol(sess.Expires),
 			sess.Token, string(from), timeCol(now))
 		if err != nil {
 			return fmt.Errorf("sqlite: advance session %x: %w", sess.Token, err)

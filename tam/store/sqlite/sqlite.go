@@ -91,10 +91,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
+	// Readers keep up to 32 MiB of pages each, so that the status page's
+	// scan of every device is served from memory rather than by a read
+	// syscall per page.
 	r, err := sql.Open("sqlite", dsn(abs, url.Values{
 		"_busy_timeout": {timeout},
 		"_foreign_keys": {"1"},
 		"_query_only":   {"1"},
+		"_pragma":       {"cache_size(-32768)"},
 	}))
 	if err != nil {
 		w.Close()

@@ -16,7 +16,7 @@ func device(id string) store.Device {
 
 func fullDevice(id string) store.Device {
 	return store.Device{
-		ID: id, Name: "kitchen sensor", AgentKey: []byte("agent-key-" + id),
+		ID: id, Name: "kitchen sensor", AgentKey: []byte("agent-key-" + id), AgreementKey: []byte("agreement-key-" + id),
 		Endorsement: []byte(`{"endorsement":true}`), Reference: []byte{},
 		Registered: at(1), LastSeen: at(5),
 		Attestation: store.Attestation{Time: at(4), Status: "affirming", EAR: []byte("ey.ear"), Reason: "ok"},
@@ -33,7 +33,7 @@ func testDevices(t *testing.T, open Opener) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		ctx, s := fresh(t, open)
 		empty := device("03")
-		empty.TCs, empty.Endorsement = []store.InstalledTC{}, []byte{}
+		empty.TCs, empty.Endorsement, empty.AgreementKey = []store.InstalledTC{}, []byte{}, []byte{}
 		devs := []store.Device{device("01"), fullDevice("02"), empty}
 		for _, d := range []store.Device{devs[2], devs[0], devs[1]} {
 			wantErr(t, "add "+d.ID, s.AddDevice(ctx, d), nil)
@@ -82,6 +82,7 @@ func testDevices(t *testing.T, open Opener) {
 			{"empty id", mod(func(d *store.Device) { d.ID = "" })},
 			{"id too long", mod(func(d *store.Device) { d.ID = strings.Repeat("a", store.MaxKey+1) })},
 			{"no agent key", mod(func(d *store.Device) { d.AgentKey = nil })},
+			{"agreement key over MaxBlob", mod(func(d *store.Device) { d.AgreementKey = make([]byte, store.MaxBlob+1) })},
 			{"endorsement over MaxBlob", mod(func(d *store.Device) { d.Endorsement = make([]byte, store.MaxBlob+1) })},
 			{"EAR over MaxBlob", mod(func(d *store.Device) { d.Attestation.EAR = make([]byte, store.MaxBlob+1) })},
 			{"too many TCs", mod(func(d *store.Device) { d.TCs = make([]store.InstalledTC, store.MaxItems+1) })},

@@ -1,7 +1,8 @@
 -- The TAM's state, version 1.
 -- Times are INTEGER nanoseconds since 1970 UTC, the zero time.Time as
 -- -9223372036854775808; sequence numbers (uint64) are stored with their top
--- bit flipped so that INTEGER order is their order; lists are JSON.
+-- bit flipped so that INTEGER order is their order; lists are BLOBs in the
+-- encoding of lists.go.
 
 CREATE TABLE authors (
 	name     TEXT PRIMARY KEY,
