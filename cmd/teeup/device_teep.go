@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/normal/broker"
 	"github.com/teeup/teeup/normal/control"
 	normalworld "github.com/teeup/teeup/normal/world"
@@ -63,13 +64,10 @@ func (f *tamFlags) check(what string) ([]byte, error) {
 	return caPEM, nil
 }
 
-// agentKeyFile is where device init publishes the TEEP Agent's public key.
-func agentKeyFile(dir string) string { return filepath.Join(dir, "identity", "agent.pub.pem") }
-
 // agentDeviceID is the device's ID at a TAM: the lowercase hex of the RFC
 // 9679 thumbprint of its TEEP Agent's key, "" for a device without one.
 func agentDeviceID(dir string) (string, error) {
-	raw, err := os.ReadFile(agentKeyFile(dir))
+	raw, err := os.ReadFile(device.AgentKeyFile(dir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
@@ -78,15 +76,15 @@ func agentDeviceID(dir string) (string, error) {
 	}
 	block, _ := pem.Decode(raw)
 	if block == nil {
-		return "", fmt.Errorf("%s: no PEM block", agentKeyFile(dir))
+		return "", fmt.Errorf("%s: no PEM block", device.AgentKeyFile(dir))
 	}
 	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", agentKeyFile(dir), err)
+		return "", fmt.Errorf("%s: %w", device.AgentKeyFile(dir), err)
 	}
 	tp, err := teep.Thumbprint(pub)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", agentKeyFile(dir), err)
+		return "", fmt.Errorf("%s: %w", device.AgentKeyFile(dir), err)
 	}
 	return hex.EncodeToString(tp), nil
 }
@@ -111,7 +109,7 @@ func (f *tamFlags) normalArgs(dir string, say io.Writer) ([]string, error) {
 		return nil, err
 	}
 	if id == "" {
-		fmt.Fprintf(say, "the device has no TEEP Agent key (%s): its broker asks %s every %s, without a long poll\n", agentKeyFile(dir), f.tam, f.poll)
+		fmt.Fprintf(say, "the device has no TEEP Agent key (%s): its broker asks %s every %s, without a long poll\n", device.AgentKeyFile(dir), f.tam, f.poll)
 		return args, nil
 	}
 	fmt.Fprintf(say, "TEEP broker: TAM %s, device %s, a session every %s or when the TAM asks\n", f.tam, id, f.poll)

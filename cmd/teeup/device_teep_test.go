@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teeup/teeup/emulator/device"
 	"github.com/teeup/teeup/normal/broker"
+	"github.com/teeup/teeup/secure/teep"
 )
 
 // quietTAM is a TAM with nothing for the device: it answers every TEEP
@@ -38,6 +43,26 @@ func (q *quietTAM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// agentThumbprint is the hex RFC 9679 thumbprint of the device's Agent
+// key, as the TAM computes it from the key it registered.
+func agentThumbprint(t *testing.T, dir string) string {
+	t.Helper()
+	raw, err := os.ReadFile(device.AgentKeyFile(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(raw)
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := teep.Thumbprint(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(tp)
 }
 
 func (q *quietTAM) count() (sessions, polls int) {
@@ -74,6 +99,20 @@ func TestDeviceTEEP(t *testing.T) {
 	}
 	if s, _ := tam.count(); s != 2 {
 		t.Fatalf("the TAM saw %d sessions, want 2", s)
+	}
+	// Between sessions the broker long-polls, as the device the TAM
+	// knows by its Agent key's thumbprint.
+	for _, p := tam.count(); p == 0; _, p = tam.count() {
+		if time.Now().After(deadline) {
+			t.Fatal("device run --tam does not long-poll")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	tam.mu.Lock()
+	q, _ := url.ParseQuery(tam.pollQuery)
+	tam.mu.Unlock()
+	if want := agentThumbprint(t, d.dir); q.Get("device") != want || q.Get("wait") != "30s" {
+		t.Fatalf("poll %v, want device %s", q, want)
 	}
 
 	out, e, code = teeup(t, "device", "teep", "--dir", d.dir, "--tam", tlsSrv.URL, "--tam-ca", ca, "--json")
