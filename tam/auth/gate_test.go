@@ -93,71 +93,79 @@ func TestRouteRoleMatrix(t *testing.T) {
 		creds = append(creds, string(r))
 	}
 	for _, rt := range auth.Routes {
-		for _, cred := range creds {
-			t.Run(rt.Name+"/"+cred, func(t *testing.T) {
-				t.Parallel()
-				f := newFixture(t, auth.Config{})
-				before := f.snapshot(t)
-				req := f.request(rt)
-				if cred != credNone {
-					req.Header.Set("Authorization", "Bearer "+f.tokens[cred])
-				}
-				resp := f.do(req)
-				after := f.snapshot(t)
+		t.Run(rt.Name, func(t *testing.T) {
+			t.Parallel()
+			// Refused requests change nothing (the test checks it), so
+			// they share one fixture; each allowed one gets its own.
+			shared := newFixture(t, auth.Config{})
+			for _, cred := range creds {
+				t.Run(cred, func(t *testing.T) {
+					var want int
+					switch {
+					case rt.Public:
+					case slices.Contains([]string{credNone, credExpired, credRevoked, credUnknown, credBadForm}, cred):
+						want = http.StatusUnauthorized
+					case !slices.Contains(wantPolicy[rt.Name], store.Role(cred)):
+						want = http.StatusForbidden
+					}
+					f := shared
+					if want == 0 {
+						f = newFixture(t, auth.Config{})
+					}
+					before := f.snapshot(t)
+					req := f.request(rt)
+					if cred != credNone {
+						req.Header.Set("Authorization", "Bearer "+f.tokens[cred])
+					}
+					resp := f.do(req)
+					after := f.snapshot(t)
 
-				var want int
-				switch {
-				case rt.Public:
-				case slices.Contains([]string{credNone, credExpired, credRevoked, credUnknown, credBadForm}, cred):
-					want = http.StatusUnauthorized
-				case !slices.Contains(wantPolicy[rt.Name], store.Role(cred)):
-					want = http.StatusForbidden
-				}
-				if want != 0 {
-					if resp.StatusCode != want {
-						t.Fatalf("status %d, want %d", resp.StatusCode, want)
+					if want != 0 {
+						if resp.StatusCode != want {
+							t.Fatalf("status %d, want %d", resp.StatusCode, want)
+						}
+						if h := resp.Header.Get("X-Handler"); h != "" {
+							t.Fatalf("the handler ran")
+						}
+						newRows := before.changedBesidesAudit(t, after)
+						wantRows := 0
+						if rt.Method != http.MethodGet {
+							wantRows = 1
+						}
+						if len(newRows) != wantRows {
+							t.Fatalf("%d new audit rows, want %d: %+v", len(newRows), wantRows, newRows)
+						}
+						for _, e := range newRows {
+							if e.Action != rt.Name || !strings.HasPrefix(e.Result, "refused: ") {
+								t.Fatalf("refusal row %+v", e)
+							}
+						}
+						return
 					}
-					if h := resp.Header.Get("X-Handler"); h != "" {
-						t.Fatalf("the handler ran")
+					if resp.StatusCode >= 400 {
+						body, _ := io.ReadAll(resp.Body)
+						t.Fatalf("allowed cell refused: %d %s", resp.StatusCode, body)
 					}
-					newRows := before.changedBesidesAudit(t, after)
-					wantRows := 0
-					if rt.Method != http.MethodGet {
-						wantRows = 1
+					if !gateRoutes[rt.Name] && resp.Header.Get("X-Handler") != rt.Name {
+						t.Fatalf("the handler did not run")
 					}
-					if len(newRows) != wantRows {
-						t.Fatalf("%d new audit rows, want %d: %+v", len(newRows), wantRows, newRows)
-					}
-					for _, e := range newRows {
-						if e.Action != rt.Name || !strings.HasPrefix(e.Result, "refused: ") {
-							t.Fatalf("refusal row %+v", e)
+					newRows := after.audit[len(before.audit):]
+					switch {
+					case rt.Public && rt.Name != auth.RouteLogin, rt.Method == http.MethodGet:
+						if len(newRows) != 0 {
+							t.Fatalf("audit rows for a request that changes nothing: %+v", newRows)
+						}
+					default:
+						if len(newRows) != 1 || newRows[0].Action != rt.Name || newRows[0].Result != "ok" {
+							t.Fatalf("want one ok audit row for %s, got %+v", rt.Name, newRows)
+						}
+						if !rt.Public && newRows[0].Principal != cred {
+							t.Fatalf("audit row's principal %q, want %q", newRows[0].Principal, cred)
 						}
 					}
-					return
-				}
-				if resp.StatusCode >= 400 {
-					body, _ := io.ReadAll(resp.Body)
-					t.Fatalf("allowed cell refused: %d %s", resp.StatusCode, body)
-				}
-				if !gateRoutes[rt.Name] && resp.Header.Get("X-Handler") != rt.Name {
-					t.Fatalf("the handler did not run")
-				}
-				newRows := after.audit[len(before.audit):]
-				switch {
-				case rt.Public && rt.Name != auth.RouteLogin, rt.Method == http.MethodGet:
-					if len(newRows) != 0 {
-						t.Fatalf("audit rows for a request that changes nothing: %+v", newRows)
-					}
-				default:
-					if len(newRows) != 1 || newRows[0].Action != rt.Name || newRows[0].Result != "ok" {
-						t.Fatalf("want one ok audit row for %s, got %+v", rt.Name, newRows)
-					}
-					if !rt.Public && newRows[0].Principal != cred {
-						t.Fatalf("audit row's principal %q, want %q", newRows[0].Principal, cred)
-					}
-				}
-			})
-		}
+				})
+			}
+		})
 	}
 }
 
