@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/suit/author"
 	"github.com/teeup/teeup/secure/ta"
+	"github.com/teeup/teeup/secure/teep"
 )
 
 // taEnvelope is a TA with an integrated image and personalization data
@@ -48,11 +50,19 @@ func frame(body []byte) []byte {
 }
 
 // FuzzSecureDispatcher feeds fuzzed request streams, after a valid hello,
-// to the real secure world (update service, bootloader, flash, TPM). No
-// input may panic it or keep it from answering; state may change, as a
-// hostile normal world would change it.
+// to the real secure world (update service, TEEP Agent, bootloader,
+// flash, TPM). No input may panic it or keep it from answering; state may
+// change, as a hostile normal world would change it.
 func FuzzSecureDispatcher(f *testing.F) {
-	kit := devicetest.NewWith(f, testLayout)
+	tamKey, err := suit.GenerateSigningKey(suit.AlgESP256)
+	if err != nil {
+		f.Fatal(err)
+	}
+	tamPub, err := tamKey.Public()
+	if err != nil {
+		f.Fatal(err)
+	}
+	kit := devicetest.NewWithTAMs(f, testLayout, tamPub)
 	store, err := kit.Dev.OpenStore()
 	if err != nil {
 		f.Fatal(err)
@@ -62,6 +72,16 @@ func FuzzSecureDispatcher(f *testing.F) {
 		f.Fatal(err)
 	}
 	rel := kit.Release(boot.Normal, 2, 1500)
+	token := bytes.Repeat([]byte{7}, 16)
+	signed := func(m teep.Message) []byte {
+		b, err := teep.Sign(m, teep.Draft26, tamKey)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	query := signed(&teep.QueryRequest{Token: token, Challenge: bytes.Repeat([]byte{9}, 32), CipherSuites: []teep.CipherSuite{teep.SuiteESP256},
+		SUITCOSEProfiles: []teep.SUITCOSEProfile{}, DataItems: teep.DataAttestation | teep.DataTrustedComponents})
 	type req struct {
 		op   ipc.Op
 		args any
@@ -80,6 +100,15 @@ func FuzzSecureDispatcher(f *testing.F) {
 		{{ipc.OpStartUpdate, ipc.StartUpdateArgs{Envelope: rel.Envelope}}, {ipc.OpWriteShared, ipc.WriteSharedArgs{Set: 1, Length: 700}},
 			{ipc.OpWriteShared, ipc.WriteSharedArgs{Set: 1, Offset: 700, Start: 700, Length: uint32(len(rel.Image) - 700)}},
 			{ipc.OpFinish, ipc.FinishArgs{Set: 1}}, {ipc.OpInstall, ipc.InstallArgs{Set: 1}}},
+		// A TEEP session: the Agent's query, an Update of the TA and of
+		// the normal image (whose payload is written), continue.
+		{{ipc.OpRelayTEEP, ipc.RelayTEEPArgs{Message: query}},
+			{ipc.OpRelayTEEP, ipc.RelayTEEPArgs{Message: signed(&teep.Update{Token: token, Manifests: []teep.Manifest{{Envelope: taEnv}}})}},
+			{ipc.OpRelayTEEP, ipc.RelayTEEPArgs{Message: []byte{}}}},
+		{{ipc.OpRelayTEEP, ipc.RelayTEEPArgs{Message: query}},
+			{ipc.OpRelayTEEP, ipc.RelayTEEPArgs{Message: signed(&teep.Update{Token: token, Manifests: []teep.Manifest{{Envelope: rel.Envelope}}})}},
+			{ipc.OpWriteChunk, ipc.WriteChunkArgs{Set: 1, Payload: 0, Data: rel.Image}}, {ipc.OpFinish, ipc.FinishArgs{Set: 1}},
+			{ipc.OpRelayTEEP, ipc.RelayTEEPArgs{Message: []byte{}}}},
 	} {
 		var stream []byte
 		for i, a := range reqs {
@@ -101,6 +130,14 @@ func FuzzSecureDispatcher(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ev, err := kit.Dev.Secure.Evidence()
+		if err != nil {
+			t.Fatal(err)
+		}
+		agent, err := kit.Dev.Secure.Agent(svc, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
 		// A shared region that holds the image, as the normal world
 		// would have written it there.
 		mem := make([]byte, 2*len(rel.Image))
@@ -108,7 +145,7 @@ func FuzzSecureDispatcher(f *testing.F) {
 		shared := ipc.NewSharedFrom(mem)
 		done := make(chan error, 1)
 		go func() {
-			done <- ipc.ServeShared(context.Background(), secure, &service.Handler{FWU: svc, Boot: kit.Dev.Boot, Store: store}, shared)
+			done <- ipc.ServeShared(context.Background(), secure, &service.Handler{FWU: svc, Boot: kit.Dev.Boot, Store: store, Attest: ev, Agent: agent}, shared)
 		}()
 		go io.Copy(io.Discard, normal) // answers are not checked, only that they come
 		// The secure world may stop reading mid-stream (a framing error
