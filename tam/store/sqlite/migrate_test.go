@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"testing/fstest"
@@ -193,5 +194,29 @@ func TestMigrationIsAtomic(t *testing.T) {
 	}
 	if v := versions(t, db); len(v) != 2 || !tableExists(t, db, "b") {
 		t.Fatalf("after the fixed migration: versions %v", v)
+	}
+}
+
+// The file and its WAL are the TAM user's alone: they hold token hashes
+// and every device's state.
+func TestFileIsPrivate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tam.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.AppendAudit(t.Context(), store.AuditEntry{Action: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v", filepath.Base(p), fi.Mode().Perm())
+		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -70,6 +71,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// The file holds token and session hashes and every device's state:
+	// only the TAM's user reads it. SQLite gives its -wal and -shm files the
+	// mode of the database file.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	f.Close()
 	timeout := strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10)
 
 	w, err := sql.Open("sqlite", dsn(abs, url.Values{
