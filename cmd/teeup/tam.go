@@ -16,5 +16,6 @@ operator API. Operator commands take --tam URL and --token T (or TEEUP_TAM, TEEU
 	}
 	tam.AddCommand(a.tamServeCmd())
 	tam.AddCommand(a.tamAuthCmds()...)
+	tam.AddCommand(a.tamCatalogCmds()...)
 	return tam
 }
