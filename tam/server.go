@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/teeup/teeup/attest"
+	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/auth"
+	"github.com/teeup/teeup/tam/catalog"
 	"github.com/teeup/teeup/tam/store"
 	"github.com/teeup/teeup/tam/teepsrv"
 )
@@ -53,11 +55,12 @@ type Config struct {
 
 // Server is a TAM. It is safe for concurrent use.
 type Server struct {
-	cfg    Config
-	teep   *teepsrv.Server
-	gate   *auth.Gate
-	mux    *http.ServeMux
-	keyPEM []byte
+	cfg     Config
+	teep    *teepsrv.Server
+	gate    *auth.Gate
+	catalog *catalog.Catalog
+	mux     *http.ServeMux
+	keyPEM  []byte
 }
 
 // ErrConfig: a Config that misses a part or holds a wrong one.
@@ -95,6 +98,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	s := &Server{cfg: cfg, teep: ts, gate: gate, mux: http.NewServeMux(), keyPEM: keyPEM}
+	suitKey, err := suit.NewSigningKey(suit.AlgESP256, cfg.Key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if s.catalog, err = catalog.New(catalog.Config{Store: cfg.Store, Key: suitKey, PublicURL: cfg.BaseURL,
+		Now: cfg.Now, Rand: cfg.Rand, Notify: s.Notify}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	s.routes()
 	return s, nil
 }
@@ -108,8 +119,20 @@ func (s *Server) routes() {
 	// the signatures inside the messages.
 	g.Handle(s.mux, auth.RouteTEEP, http.HandlerFunc(s.teep.ServeTEEP))
 	g.Handle(s.mux, auth.RoutePoll, http.HandlerFunc(s.teep.ServePoll))
-	// Public: what devices are told to trust.
+	// Public: what devices are told to trust, and the payloads, whose
+	// integrity the manifests that name their digests give.
 	g.Handle(s.mux, auth.RouteTAMKey, http.HandlerFunc(s.tamKey))
+	c := s.catalog
+	g.Handle(s.mux, auth.RoutePayload, http.HandlerFunc(c.ServePayload))
+	// The catalog (issue 14): authors, publish, personalization, devices,
+	// status.
+	g.Handle(s.mux, auth.RouteAuthorAdd, http.HandlerFunc(c.HandleAddAuthor))
+	g.Handle(s.mux, auth.RouteAuthorList, http.HandlerFunc(c.HandleListAuthors))
+	g.Handle(s.mux, auth.RoutePublish, http.HandlerFunc(c.HandlePublish))
+	g.Handle(s.mux, auth.RoutePersonalize, http.HandlerFunc(c.HandlePersonalize))
+	g.Handle(s.mux, auth.RouteDeviceAdd, http.HandlerFunc(c.HandleAddDevice))
+	g.Handle(s.mux, auth.RouteDeviceList, http.HandlerFunc(c.HandleListDevices))
+	g.Handle(s.mux, auth.RouteStatus, http.HandlerFunc(c.HandleStatus))
 	// Operator side: users, tokens, the audit trail, the dashboard login.
 	g.Register(s.mux)
 }
