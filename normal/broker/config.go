@@ -100,6 +100,10 @@ type Broker struct {
 	rand   *rand.Rand
 
 	session sync.Locker // held for a session
+
+	// eager counts the long polls in a row the TAM answered 200 at once
+	// (Run's alone).
+	eager int
 }
 
 // New checks cfg and returns a Broker, or an error wrapping ErrConfig.

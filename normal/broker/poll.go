@@ -26,7 +26,7 @@ func (b *Broker) Run(ctx context.Context, done func(*Outcome, error) error) erro
 // or the TAM's long poll answered 200. Failed polls are retried with the
 // backoff, as are polls the TAM answers far sooner than it may hold them,
 // so that a TAM that does not wait cannot make the device hammer it. It
-// returns the cause when ctx ends.
+// returns the cause when ctx ends. Only Run calls it.
 func (b *Broker) waitNext(ctx context.Context) error {
 	if b.pollURL == "" {
 		return b.sleep(ctx, b.interval)
@@ -44,7 +44,7 @@ func (b *Broker) waitNext(ctx context.Context) error {
 			return nil // the interval passed
 		case asked:
 			b.log.Info("the TAM asks for a session")
-			return nil
+			return b.paceEager(pollCtx, ctx, b.now().Sub(start) < b.wait/2)
 		case err == nil && b.now().Sub(start) >= b.wait/2:
 			failures = 0
 			continue
@@ -59,4 +59,24 @@ func (b *Broker) waitNext(ctx context.Context) error {
 			return nil // the interval passed
 		}
 	}
+}
+
+// paceEager is called when the TAM asked for a session, at once (the
+// poll did not wait) or not. A TAM that asks at once again after every
+// session would make the device loop: from the second time in a row, the
+// session waits the backoff, growing, first. It returns the cause when
+// ctx ends, nil when the session is due.
+func (b *Broker) paceEager(pollCtx, ctx context.Context, atOnce bool) error {
+	if !atOnce {
+		b.eager = 0
+		return nil
+	}
+	b.eager++
+	if b.eager < 2 {
+		return nil
+	}
+	if err := b.sleep(pollCtx, b.delay(b.eager-1, nil)); err != nil && ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
 }

@@ -85,6 +85,24 @@ func TestRunLongPoll(t *testing.T) {
 	}
 }
 
+// TestRunEagerTAM: a TAM that asks for a session at once after every
+// session does not make the device loop: from the second such ask in a
+// row, each session waits a growing backoff first.
+func TestRunEagerTAM(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, map[string]answer{"": over}, nil)
+	r.cfg.DeviceID = deviceID
+	r.cfg.PollInterval = time.Hour
+	for range 10 {
+		r.tam.queuePolls(answer{status: http.StatusOK})
+	}
+	runSessions(t, r.broker(t), 4)
+	s := r.sleeps.all()
+	if len(s) != 2 || s[0] < 250*time.Millisecond || s[0] > 500*time.Millisecond || s[1] < 500*time.Millisecond || s[1] > time.Second {
+		t.Fatalf("waits %v, want two growing backoffs", s)
+	}
+}
+
 // TestRunInterval: without a device ID the broker does not long-poll: it
 // waits the interval between sessions, and a failed session does not stop
 // it.
