@@ -415,3 +415,14 @@ func (tm *tam) serve(t testing.TB) *httptest.Server {
 	t.Cleanup(s.Close)
 	return s
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+func readAll(rsp *http.Response) ([]byte, error) {
+	defer rsp.Body.Close()
+	return io.ReadAll(io.LimitReader(rsp.Body, teepsrv.MaxBody))
+}
+
+type errStatus string
+
+func (e errStatus) Error() string { return "TAM answered " + string(e) }
