@@ -285,7 +285,8 @@ func TestTEEPSession(t *testing.T) {
 // gets the Agent nowhere. An Update whose token no QueryRequest of this
 // Agent issued, or replayed after its Success, gets an Error and installs
 // nothing; one signed by a key the device does not trust gets no answer;
-// one captured for another device (same TAM) is unknown here.
+// one captured for another device (same TAM) is unknown here; a TA signed
+// by an author not trusted for it is refused with its report.
 func TestTEEPAttacksFail(t *testing.T) {
 	m := newTAM(t, teep.Draft26)
 	// Another device of the same TAM runs a session first (one emulated
@@ -337,8 +338,30 @@ func TestTEEPAttacksFail(t *testing.T) {
 		t.Fatal("a refused Update installed the TA")
 	}
 
+	// A TA envelope signed by an author the device does not trust for
+	// it: the set is refused with its report, the token is spent.
+	foreign, _, err := author.BuildDetached(&author.Manifest{SequenceNumber: 1, VendorID: devicetest.VendorID, ClassID: devicetest.ClassID,
+		Components: []author.Component{{ID: helloTA, Payload: []byte("evil"), URI: "https://tam.example/payloads/evil"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := foreign.Sign(d.kit.Signers.TAAuthors["globex"]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.relay(m.sign(&teep.Update{Token: token, Manifests: []teep.Manifest{{Envelope: foreign.Encode()}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := d.open(m, res.Message).(*teep.Error); !ok || e.Code != teep.ErrManifestProcessingFailed || len(e.SUITReports) != 1 {
+		t.Fatalf("another author's TA: answered %+v", d.open(m, res.Message))
+	}
+	if installed() {
+		t.Fatal("another author's TA was installed")
+	}
+	_, token = d.session(m)
+
 	// The honest Update, then the same replayed.
-	res, err := d.relay(update(token))
+	res, err = d.relay(update(token))
 	if err != nil || len(res.Payloads) != 1 {
 		t.Fatalf("the honest Update: %+v %v", res, err)
 	}
