@@ -125,6 +125,15 @@ func (badResultHandler) StartUpdate(context.Context, []byte) (*StartResult, erro
 	return nil, nil
 }
 
+// RelayTEEP returns nothing for a message, and too many payloads for a
+// continue.
+func (badResultHandler) RelayTEEP(_ context.Context, msg []byte) (*RelayTEEPResult, error) {
+	if len(msg) == 0 {
+		return &RelayTEEPResult{Payloads: make([]PayloadRequest, MaxPayloads+1)}, nil
+	}
+	return nil, nil
+}
+
 func (badResultHandler) Evidence(context.Context, []byte) ([]byte, error) {
 	return make([]byte, MaxEvidence+1), nil
 }
@@ -137,6 +146,10 @@ func TestHandlerBadResultIsInternal(t *testing.T) {
 	_, err = c.StartUpdate(ctx, []byte{1})
 	wantErr(t, err, ErrSecure, ErrInternal)
 	_, err = c.Evidence(ctx, []byte{1})
+	wantErr(t, err, ErrSecure, ErrInternal)
+	_, err = c.RelayTEEP(ctx, []byte{1})
+	wantErr(t, err, ErrSecure, ErrInternal)
+	_, err = c.RelayTEEP(ctx, nil)
 	wantErr(t, err, ErrSecure, ErrInternal)
 	if err := c.Accept(ctx); err != nil {
 		t.Fatalf("session unusable after bad results: %v", err)
