@@ -30,6 +30,11 @@ const (
 	// MaxPage bounds the entries one paged call (ListAudit, Reports)
 	// returns; a larger limit is clamped to it.
 	MaxPage = 1000
+	// MaxWaves bounds the waves of one rollout.
+	MaxWaves = 100
+	// MaxRolloutDevices bounds the devices of one rollout and the
+	// members of one group.
+	MaxRolloutDevices = 1 << 20
 	// DigestSize is the size of a SHA-256 digest, the key of envelopes
 	// and payloads.
 	DigestSize = 32

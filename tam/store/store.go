@@ -32,6 +32,7 @@ type Store interface {
 	Reports
 	Principals
 	Audit
+	Fleet
 	// Close releases the backend.
 	Close() error
 }
@@ -101,6 +102,9 @@ type Envelope struct {
 	// installs; nil when none (personalization data is not claimed).
 	Reference []byte
 	Published time.Time
+	// Held envelopes are delivered only through a rollout of a release
+	// that holds them, never by LatestFor.
+	Held bool
 }
 
 // Envelopes are the published envelopes.
@@ -113,7 +117,7 @@ type Envelopes interface {
 	// sequence number that device may receive (Device empty or equal).
 	// On a tie the envelope for this device wins, then the one published
 	// last, then the lowest digest. Each envelope appears once, in the
-	// order of ListEnvelopes.
+	// order of ListEnvelopes. Held envelopes are left out.
 	LatestFor(ctx context.Context, device string) ([]Envelope, error)
 	// ListEnvelopes is every envelope by Published, then by digest.
 	ListEnvelopes(ctx context.Context) ([]Envelope, error)

@@ -16,8 +16,8 @@ func (s *Store) PutEnvelope(ctx context.Context, e store.Envelope) error {
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO envelopes (`+envelopeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Digest, string(e.Kind), componentsCol(e.Components), seqCol(e.SequenceNumber), e.Author, e.Device, e.Raw, bytesListCol(e.Payloads), blobCol(e.Reference), timeCol(e.Published))
+		_, err := tx.ExecContext(ctx, `INSERT INTO envelopes (`+envelopeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Digest, string(e.Kind), componentsCol(e.Components), seqCol(e.SequenceNumber), e.Author, e.Device, e.Raw, bytesListCol(e.Payloads), blobCol(e.Reference), timeCol(e.Published), e.Held)
 		if err != nil {
 			return constraint(err, fmt.Sprintf("put envelope %x", e.Digest))
 		}
@@ -30,7 +30,7 @@ func (s *Store) PutEnvelope(ctx context.Context, e store.Envelope) error {
 	})
 }
 
-const envelopeCols = `digest, kind, components, seq, author, device, raw, payloads, reference, published`
+const envelopeCols = `digest, kind, components, seq, author, device, raw, payloads, reference, published, held`
 
 func scanEnvelope(sc interface{ Scan(...any) error }) (store.Envelope, error) {
 	var (
@@ -40,7 +40,7 @@ func scanEnvelope(sc interface{ Scan(...any) error }) (store.Envelope, error) {
 		payloads       [][]byte
 		seq, published int64
 	)
-	if err := sc.Scan(colBlob{&e.Digest}, &kind, colComponents(&comps), &seq, &e.Author, &e.Device, colBlob{&e.Raw}, colBytesList(&payloads), colBlob{&e.Reference}, &published); err != nil {
+	if err := sc.Scan(colBlob{&e.Digest}, &kind, colComponents(&comps), &seq, &e.Author, &e.Device, colBlob{&e.Raw}, colBytesList(&payloads), colBlob{&e.Reference}, &published, &e.Held); err != nil {
 		return store.Envelope{}, err
 	}
 	e.Kind, e.Components, e.SequenceNumber, e.Payloads, e.Published = store.EnvelopeKind(kind), comps, colSeq(seq), payloads, colTime(published)
@@ -62,7 +62,7 @@ func (s *Store) Envelope(ctx context.Context, digest []byte) (store.Envelope, er
 // LatestFor is, for each component, the envelope with the highest sequence
 // number that device may receive; on a tie the one for this device, then
 // the one published last, then the lowest digest. Each envelope appears
-// once, in the order of ListEnvelopes.
+// once, in the order of ListEnvelopes. Held envelopes are left out.
 func (s *Store) LatestFor(ctx context.Context, device string) ([]store.Envelope, error) {
 	return list(ctx, s.r, scanEnvelope, `
 SELECT `+envelopeCols+` FROM envelopes WHERE digest IN (
@@ -72,7 +72,7 @@ SELECT `+envelopeCols+` FROM envelopes WHERE digest IN (
 			ORDER BY e.seq DESC, e.device <> '' DESC, e.published DESC, e.digest ASC
 		) AS rank
 		FROM envelope_components c JOIN envelopes e ON e.digest = c.digest
-		WHERE e.device = '' OR e.device = ?
+		WHERE (e.device = '' OR e.device = ?) AND NOT e.held
 	) WHERE rank = 1
 ) ORDER BY published, digest`, device)
 }

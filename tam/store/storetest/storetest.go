@@ -42,6 +42,11 @@ func Run(t *testing.T, open Opener) {
 		{"Tokens", testTokens},
 		{"LoginSessions", testLoginSessions},
 		{"Audit", testAudit},
+		{"Held", testHeld},
+		{"Tags", testTags},
+		{"Groups", testGroups},
+		{"Releases", testReleases},
+		{"Rollouts", testRollouts},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
