@@ -158,8 +158,8 @@ type Delivery struct {
 
 // WaveProgress counts the deliveries of one wave by state.
 type WaveProgress struct {
-	Wave                                         int
-	Devices                                      int
+	Wave                                        int
+	Devices                                     int
 	Pending, Sent, Installed, Succeeded, Failed int
 }
 

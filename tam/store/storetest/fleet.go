@@ -280,7 +280,9 @@ func testRollouts(t *testing.T, open Opener) {
 			func() error { _, err := s.Deliveries(ctx, "absent"); return err },
 			func() error { _, err := s.Progress(ctx, "absent"); return err },
 			func() error { _, err := s.Delivery(ctx, "ro", "nobody"); return err },
-			func() error { return s.SetRolloutState(ctx, "absent", store.RolloutRunning, store.RolloutPaused, "", at(3)) },
+			func() error {
+				return s.SetRolloutState(ctx, "absent", store.RolloutRunning, store.RolloutPaused, "", at(3))
+			},
 		} {
 			wantErr(t, "absent", f(), store.ErrNotFound)
 		}
@@ -325,7 +327,9 @@ func testRollouts(t *testing.T, open Opener) {
 		var wg sync.WaitGroup
 		for i := range n {
 			to := []store.RolloutState{store.RolloutPaused, store.RolloutCanceled, store.RolloutHalted, store.RolloutCompleted}[i%4]
-			wg.Go(func() { errs[i] = s.SetRolloutState(ctx, "ro", store.RolloutRunning, to, fmt.Sprint("racer ", i), at(time.Second)) })
+			wg.Go(func() {
+				errs[i] = s.SetRolloutState(ctx, "ro", store.RolloutRunning, to, fmt.Sprint("racer ", i), at(time.Second))
+			})
 		}
 		wg.Wait()
 		winner := oneWinner(t, errs)
