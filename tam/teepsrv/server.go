@@ -14,6 +14,7 @@ import (
 	"github.com/teeup/teeup/attest"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/teep"
+	"github.com/teeup/teeup/tam/rollout"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -34,6 +35,10 @@ type Config struct {
 	TaggedEnvelopes bool
 	// Policy is the appraisal's policy beyond the reference values.
 	Policy attest.Policy
+	// Rollouts is the rollout engine that offers the envelopes held for a
+	// release (issue 15); nil: the TAM delivers only what is published
+	// for direct delivery.
+	Rollouts *rollout.Engine
 	// SessionLifetime is how long a session waits for the device's next
 	// message (DefaultSessionLifetime if 0).
 	SessionLifetime time.Duration

@@ -177,7 +177,15 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		if err != nil {
 			return nil, fmt.Errorf("teepsrv: reports of %s: %w", dev.ID, err)
 		}
-		send := decide(latest, installed(tcs, appraisal.Claims), deliveredIn(recent))
+		have := installed(tcs, appraisal.Claims)
+		offer, err := s.offer(ctx, dev, att.Status, have)
+		if err != nil {
+			return nil, err
+		}
+		send, err := s.claim(ctx, offer, m.Token, decide(candidates(latest, offer), have, deliveredIn(recent)))
+		if err != nil {
+			return nil, err
+		}
 		if answer, send, err = s.update(m.Token, n, send); err != nil {
 			return nil, err
 		}
@@ -284,6 +292,9 @@ func (s *Server) outcome(ctx context.Context, dev store.Device, token []byte, r 
 	}
 	if err := s.cfg.Store.RecordError(ctx, dev.ID, lastError); err != nil {
 		return nil, fmt.Errorf("teepsrv: record error of %s: %w", dev.ID, err)
+	}
+	if err := s.rolloutOutcome(ctx, dev.ID, sess, r.Success, lastError); err != nil {
+		return nil, err
 	}
 	if r.Success {
 		// What was left out of this Update (a firmware pair after TAs,

@@ -1,0 +1,84 @@
+package teepsrv
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/teeup/teeup/tam/rollout"
+	"github.com/teeup/teeup/tam/store"
+)
+
+// The seam between the TEEP decision and the rollout engine (issue 15).
+// Envelopes published for direct delivery come from LatestFor (held ones
+// never do); envelopes held for a release come only from the engine's
+// Offer, for a device whose attestation is affirming, in a started wave
+// of a running rollout. The decision chooses among both as among one
+// list, the engine Claims what the Update carries (a compare-and-set per
+// delivery) before it is sent, and hears the device's Success or Error.
+
+// candidates is what a device may receive now: the latest direct
+// envelopes and the release envelopes offered, keeping of each component
+// only the envelopes at its highest sequence number (a newer direct
+// publish supersedes a release's envelope, and a release's newer one the
+// direct one).
+func candidates(latest []store.Envelope, offer *rollout.Offer) []store.Envelope {
+	if offer == nil || len(offer.Envelopes) == 0 {
+		return latest
+	}
+	all := append(append([]store.Envelope(nil), latest...), offer.Envelopes...)
+	best := map[string]uint64{}
+	for _, e := range all {
+		for _, c := range e.Components {
+			if seq, ok := best[c.String()]; !ok || e.SequenceNumber > seq {
+				best[c.String()] = e.SequenceNumber
+			}
+		}
+	}
+	out := all[:0]
+	for _, e := range all {
+		keep := true
+		for _, c := range e.Components {
+			keep = keep && e.SequenceNumber >= best[c.String()]
+		}
+		if keep {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// offer is the rollouts' offer to dev; nil without an engine.
+func (s *Server) offer(ctx context.Context, dev store.Device, status string, have map[string]uint64) (*rollout.Offer, error) {
+	if s.cfg.Rollouts == nil {
+		return nil, nil
+	}
+	o, err := s.cfg.Rollouts.Offer(ctx, rollout.Device{ID: dev.ID, Attestation: status, Have: have})
+	if err != nil {
+		return nil, fmt.Errorf("teepsrv: rollouts of %s: %w", dev.ID, err)
+	}
+	return o, nil
+}
+
+// claim is send without what the rollouts could not claim for token.
+func (s *Server) claim(ctx context.Context, offer *rollout.Offer, token []byte, send []store.Envelope) ([]store.Envelope, error) {
+	if s.cfg.Rollouts == nil {
+		return send, nil
+	}
+	send, err := s.cfg.Rollouts.Claim(ctx, offer, token, send)
+	if err != nil {
+		return nil, fmt.Errorf("teepsrv: claim release deliveries: %w", err)
+	}
+	return send, nil
+}
+
+// rolloutOutcome tells the rollouts the device's answer to the Update of
+// sess.
+func (s *Server) rolloutOutcome(ctx context.Context, dev string, sess store.Session, success bool, detail string) error {
+	if s.cfg.Rollouts == nil {
+		return nil
+	}
+	if err := s.cfg.Rollouts.Outcome(ctx, dev, sess, success, detail); err != nil {
+		return fmt.Errorf("teepsrv: rollout outcome of %s: %w", dev, err)
+	}
+	return nil
+}
