@@ -14,7 +14,7 @@ const (
 	MaxKeyPEM = 4 << 10
 	// MaxEnvelope bounds a published envelope (its integrated payloads
 	// included; detached ones travel apart).
-	MaxEnvelope = 4 << 20
+	MaxEnvelope = store.MaxEnvelope
 	// MaxPayloads bounds the detached payloads of one publish.
 	MaxPayloads = 16
 	// MaxPublishBody bounds a publish request: an envelope and its

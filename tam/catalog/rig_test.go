@@ -41,7 +41,7 @@ func seed(b byte) seeded { return seeded{rand.NewChaCha8([32]byte{b})} }
 // globex (TA authors), fw (firmware: the secure and normal images) and
 // op (an operator: co-signs the secure image).
 type rig struct {
-	st       *memStore
+	st       *countedStore
 	cat      *catalog.Catalog
 	tam      *suit.SigningKey
 	signers  map[string]*suit.SigningKey
@@ -50,7 +50,7 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	r := &rig{st: newMemStore(), signers: map[string]*suit.SigningKey{}}
+	r := &rig{st: newStore(t), signers: map[string]*suit.SigningKey{}}
 	r.tam = signingKey(t)
 	var err error
 	r.cat, err = catalog.New(catalog.Config{Store: r.st, Key: r.tam, PublicURL: "https://tam.example/",
