@@ -30,34 +30,41 @@ var ErrKeyFile = errors.New("tam: key file")
 // under the devices that trust it. created says which. A key file others
 // may read or write is refused.
 func LoadOrCreateKey(path string) (key *ecdsa.PrivateKey, created bool, err error) {
-	f, err := os.Open(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		key, err := createKey(path)
+	key, err = LoadKey(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key, err = createKey(path)
 		return key, err == nil, err
-	case err != nil:
-		return nil, false, err
+	}
+	return key, false, err
+}
+
+// LoadKey reads the TAM's signing key from path, as LoadOrCreateKey does,
+// but makes none: a missing file is an error (fs.ErrNotExist).
+func LoadKey(path string) (*ecdsa.PrivateKey, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		return nil, false, fmt.Errorf("%w: %s has mode %v; it must be readable by its owner alone (chmod 600)", ErrKeyFile, path, st.Mode().Perm())
+		return nil, fmt.Errorf("%w: %s has mode %v; it must be readable by its owner alone (chmod 600)", ErrKeyFile, path, st.Mode().Perm())
 	}
 	raw, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if len(raw) > maxKeyFile {
-		return nil, false, fmt.Errorf("%w: %s is larger than a key", ErrKeyFile, path)
+		return nil, fmt.Errorf("%w: %s is larger than a key", ErrKeyFile, path)
 	}
-	key, err = parseKey(raw)
+	key, err := parseKey(raw)
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %s: %w", ErrKeyFile, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrKeyFile, path, err)
 	}
-	return key, false, nil
+	return key, nil
 }
 
 func parseKey(raw []byte) (*ecdsa.PrivateKey, error) {

@@ -11,3 +11,7 @@ const maxAuditRows = 1_000_000
 
 // tamAuthRequestTimeout bounds one call of teeup tam user|token|audit.
 const tamAuthRequestTimeout = 2 * time.Minute
+
+// maxTAMKeyAnswer bounds the answer of GET /api/v1/tam-key (a PEM public
+// key is a few hundred bytes).
+const maxTAMKeyAnswer = 16 << 10

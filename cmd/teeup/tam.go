@@ -14,7 +14,7 @@ operator API. Operator commands take --tam URL and --token T (or TEEUP_TAM, TEEU
 		Args: noSubcommand,
 		RunE: needSubcommand,
 	}
-	tam.AddCommand(a.tamServeCmd())
+	tam.AddCommand(a.tamServeCmd(), a.tamKeyCmd())
 	tam.AddCommand(a.tamAuthCmds()...)
 	tam.AddCommand(a.tamCatalogCmds()...)
 	return tam

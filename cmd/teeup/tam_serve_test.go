@@ -130,6 +130,16 @@ func TestTAMServe(t *testing.T) {
 	}
 	p.stop(t)
 
+	// teeup tam key prints the same key, read from the folder.
+	if out, stderr, code := teeup(t, "tam", "key", "--data", data); code != 0 || !strings.Contains(stderr, strings.TrimPrefix(thumbprint, "thumbprint ")) {
+		t.Fatalf("tam key --data: exit %d, %s", code, stderr)
+	} else if k, err := suit.ParsePublicKeyPEM([]byte(out)); err != nil || !k.Public.(*ecdsa.PublicKey).Equal(key.Public) {
+		t.Fatalf("tam key --data printed %q (%v), want the TAM's public key", out, err)
+	}
+	if _, _, code := teeup(t, "tam", "key", "--data", t.TempDir()); code != exitFailure {
+		t.Fatalf("tam key of a folder without a key: exit %d, want 1 (and no key made)", code)
+	}
+
 	if _, stderr, code := teeup(t, "tam", "serve", "--data", data, "--listen", "127.0.0.1:0", "--numbering", "draft25"); code != exitUsage || !strings.Contains(stderr, "numbering") {
 		t.Fatalf("--numbering draft25: exit %d, %s; want a usage error", code, stderr)
 	}
