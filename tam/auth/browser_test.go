@@ -172,4 +172,3 @@ func waitAudit(t *testing.T, f *fixture, n int) []store.AuditEntry {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
