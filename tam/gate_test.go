@@ -196,6 +196,9 @@ func publishBody(t *testing.T, envelope []byte, as string) (io.Reader, string) {
 func (g *gatedTAM) request(t *testing.T, rt auth.Route, cred string) *http.Request {
 	t.Helper()
 	path := strings.Replace(rt.Pattern, "{id}", g.spare, 1)
+	// The fleet's routes name a group, a rollout and a device that do
+	// not exist: an allowed caller gets the handler's 404.
+	path = strings.NewReplacer("{name}", "nobody", "{rollout}", "ro-none", "{device}", strings.Repeat("cd", 32)).Replace(path)
 	var body io.Reader
 	ctype := "application/json"
 	switch rt.Name {
@@ -233,6 +236,14 @@ func (g *gatedTAM) request(t *testing.T, rt auth.Route, cred string) *http.Reque
 		body = strings.NewReader(`{"user":"viewer"}`)
 	case auth.RouteLogin:
 		body, ctype = strings.NewReader("name=operator&password=x"), "application/x-www-form-urlencoded"
+	case auth.RouteGroupAdd:
+		body = strings.NewReader(`{"name":"canaries","selector":{"tag":"canary"}}`)
+	case auth.RouteReleaseAdd:
+		body = strings.NewReader(`{"name":"v2","envelopes":["` + strings.Repeat("ab", 32) + `"]}`)
+	case auth.RouteRolloutCreate:
+		body = strings.NewReader(`{"group":"canaries","release":"v2","waves":"10%","success_threshold":90,"error_threshold":10}`)
+	case auth.RouteDeviceTagsSet:
+		body = strings.NewReader(`{"tags":["canary"]}`)
 	default:
 		if rt.Method == http.MethodPost {
 			body = strings.NewReader("")
@@ -255,6 +266,18 @@ var handlerRefuses = map[string]int{
 	auth.RoutePersonalize: http.StatusNotFound,
 	auth.RouteDeviceAdd:   http.StatusBadRequest,
 	auth.RouteLogin:       http.StatusUnauthorized,
+	// The fleet's: no such group, envelope, release, rollout or device.
+	auth.RouteGroupGet:        http.StatusNotFound,
+	auth.RouteReleaseAdd:      http.StatusNotFound,
+	auth.RouteRolloutCreate:   http.StatusNotFound,
+	auth.RouteRolloutGet:      http.StatusNotFound,
+	auth.RouteRolloutProgress: http.StatusNotFound,
+	auth.RouteRolloutDevices:  http.StatusNotFound,
+	auth.RouteRolloutPause:    http.StatusNotFound,
+	auth.RouteRolloutResume:   http.StatusNotFound,
+	auth.RouteRolloutCancel:   http.StatusNotFound,
+	auth.RouteDeviceTagsSet:   http.StatusNotFound,
+	auth.RouteDeviceTagsGet:   http.StatusNotFound,
 }
 
 func (g *gatedTAM) do(r *http.Request) *http.Response {
@@ -326,6 +349,23 @@ var wantAllowed = map[string][]store.Role{
 	auth.RouteTokenRevoke: {store.RoleOperator},
 	auth.RouteAudit:       {store.RoleOperator},
 	auth.RouteLogout:      matrixRoles,
+
+	auth.RouteGroupAdd:        {store.RoleOperator},
+	auth.RouteGroupList:       {store.RoleOperator, store.RoleViewer},
+	auth.RouteGroupGet:        {store.RoleOperator, store.RoleViewer},
+	auth.RouteReleaseAdd:      {store.RoleOperator},
+	auth.RouteReleaseList:     {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutCreate:   {store.RoleOperator},
+	auth.RouteRolloutList:     {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutGet:      {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutProgress: {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutDevices:  {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutPause:    {store.RoleOperator},
+	auth.RouteRolloutResume:   {store.RoleOperator},
+	auth.RouteRolloutCancel:   {store.RoleOperator},
+	auth.RouteDeviceTagsSet:   {store.RoleOperator},
+	auth.RouteDeviceTagsGet:   {store.RoleOperator, store.RoleViewer},
+	auth.RouteMetrics:         {store.RoleOperator, store.RoleViewer},
 }
 
 // TestGateRouteRoleMatrix: every route of the TAM × every role, no

@@ -17,6 +17,8 @@ import (
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/auth"
 	"github.com/teeup/teeup/tam/catalog"
+	"github.com/teeup/teeup/tam/metrics"
+	"github.com/teeup/teeup/tam/rollout"
 	"github.com/teeup/teeup/tam/store"
 	"github.com/teeup/teeup/tam/teepsrv"
 )
@@ -59,8 +61,12 @@ type Server struct {
 	teep    *teepsrv.Server
 	gate    *auth.Gate
 	catalog *catalog.Catalog
-	mux     *http.ServeMux
-	keyPEM  []byte
+	// rollouts is the rollout engine (issue 15), metrics the registry of
+	// GET /metrics.
+	rollouts *rollout.Engine
+	metrics  *metrics.Metrics
+	mux      *http.ServeMux
+	keyPEM   []byte
 }
 
 // ErrConfig: a Config that misses a part or holds a wrong one.
@@ -82,8 +88,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	eng, err := rollout.New(rollout.Config{Store: cfg.Store, Now: cfg.Now, Rand: cfg.Rand, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	mets := metrics.New(cfg.Store, cfg.Logger)
 	ts, err := teepsrv.New(teepsrv.Config{Store: cfg.Store, Key: cfg.Key, Numbering: cfg.Numbering,
-		TaggedEnvelopes: cfg.TaggedEnvelopes, Policy: cfg.Policy, Now: cfg.Now, Rand: cfg.Rand, Logger: cfg.Logger})
+		TaggedEnvelopes: cfg.TaggedEnvelopes, Policy: cfg.Policy, Rollouts: eng, Observer: mets,
+		Now: cfg.Now, Rand: cfg.Rand, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -97,7 +109,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	s := &Server{cfg: cfg, teep: ts, gate: gate, mux: http.NewServeMux(), keyPEM: keyPEM}
+	s := &Server{cfg: cfg, teep: ts, gate: gate, rollouts: eng, metrics: mets, mux: http.NewServeMux(), keyPEM: keyPEM}
 	suitKey, err := suit.NewSigningKey(suit.AlgESP256, cfg.Key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -133,6 +145,25 @@ func (s *Server) routes() {
 	g.Handle(s.mux, auth.RouteDeviceAdd, http.HandlerFunc(c.HandleAddDevice))
 	g.Handle(s.mux, auth.RouteDeviceList, http.HandlerFunc(c.HandleListDevices))
 	g.Handle(s.mux, auth.RouteStatus, http.HandlerFunc(c.HandleStatus))
+	// The fleet (issue 15): groups, releases, rollouts, device tags; the
+	// metrics.
+	ro := s.rollouts
+	g.Handle(s.mux, auth.RouteGroupAdd, http.HandlerFunc(ro.HandleAddGroup))
+	g.Handle(s.mux, auth.RouteGroupList, http.HandlerFunc(ro.HandleListGroups))
+	g.Handle(s.mux, auth.RouteGroupGet, http.HandlerFunc(ro.HandleGetGroup))
+	g.Handle(s.mux, auth.RouteReleaseAdd, http.HandlerFunc(ro.HandleAddRelease))
+	g.Handle(s.mux, auth.RouteReleaseList, http.HandlerFunc(ro.HandleListReleases))
+	g.Handle(s.mux, auth.RouteRolloutCreate, http.HandlerFunc(ro.HandleCreateRollout))
+	g.Handle(s.mux, auth.RouteRolloutList, http.HandlerFunc(ro.HandleListRollouts))
+	g.Handle(s.mux, auth.RouteRolloutGet, http.HandlerFunc(ro.HandleGetRollout))
+	g.Handle(s.mux, auth.RouteRolloutProgress, http.HandlerFunc(ro.HandleProgress))
+	g.Handle(s.mux, auth.RouteRolloutDevices, http.HandlerFunc(ro.HandleDeliveries))
+	g.Handle(s.mux, auth.RouteRolloutPause, http.HandlerFunc(ro.HandlePause))
+	g.Handle(s.mux, auth.RouteRolloutResume, http.HandlerFunc(ro.HandleResume))
+	g.Handle(s.mux, auth.RouteRolloutCancel, http.HandlerFunc(ro.HandleCancel))
+	g.Handle(s.mux, auth.RouteDeviceTagsSet, http.HandlerFunc(ro.HandleSetTags))
+	g.Handle(s.mux, auth.RouteDeviceTagsGet, http.HandlerFunc(ro.HandleTags))
+	g.Handle(s.mux, auth.RouteMetrics, s.metrics.Handler())
 	// Operator side: users, tokens, the audit trail, the dashboard login.
 	g.Register(s.mux)
 }
@@ -175,3 +206,6 @@ func (s *Server) tamKey(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/x-pem-file")
 	_, _ = w.Write(s.keyPEM) // a client that hung up has nothing more to hear
 }
+
+// Rollouts is the TAM's rollout engine (the dashboard's handlers use it).
+func (s *Server) Rollouts() *rollout.Engine { return s.rollouts }

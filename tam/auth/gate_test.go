@@ -53,6 +53,23 @@ var wantPolicy = map[string][]store.Role{
 	auth.RouteTokenRevoke: {store.RoleOperator},
 	auth.RouteAudit:       {store.RoleOperator},
 	auth.RouteLogout:      {store.RoleOperator, store.RoleTAAuthor, store.RoleFirmwareAuthor, store.RoleViewer},
+
+	auth.RouteGroupAdd:        {store.RoleOperator},
+	auth.RouteGroupList:       {store.RoleOperator, store.RoleViewer},
+	auth.RouteGroupGet:        {store.RoleOperator, store.RoleViewer},
+	auth.RouteReleaseAdd:      {store.RoleOperator},
+	auth.RouteReleaseList:     {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutCreate:   {store.RoleOperator},
+	auth.RouteRolloutList:     {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutGet:      {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutProgress: {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutDevices:  {store.RoleOperator, store.RoleViewer},
+	auth.RouteRolloutPause:    {store.RoleOperator},
+	auth.RouteRolloutResume:   {store.RoleOperator},
+	auth.RouteRolloutCancel:   {store.RoleOperator},
+	auth.RouteDeviceTagsSet:   {store.RoleOperator},
+	auth.RouteDeviceTagsGet:   {store.RoleOperator, store.RoleViewer},
+	auth.RouteMetrics:         {store.RoleOperator, store.RoleViewer},
 }
 
 // wantPublic are the routes that take no credentials.

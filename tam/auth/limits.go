@@ -18,6 +18,9 @@ const (
 	// MaxPersonalizeBody bounds a personalization: its data
 	// (tam/catalog.MaxPersonalization) in base64 inside JSON.
 	MaxPersonalizeBody = 2 << 20
+	// MaxFleetBody bounds a group, release, rollout or tags request
+	// (tam/rollout.MaxJSONBody: a group of 10,000 devices by name).
+	MaxFleetBody = 1 << 20
 	// MaxTEEPBody bounds one TEEP message posted to /tam. Agents on small
 	// devices keep theirs far below this (secure/teep's limits).
 	MaxTEEPBody = 256 << 10

@@ -44,9 +44,26 @@ const (
 	RouteTokenCreate = "token.create"
 	RouteTokenRevoke = "token.revoke"
 	RouteAudit       = "audit.list"
-	RouteLoginPage   = "login.page"
-	RouteLogin       = "login"
-	RouteLogout      = "logout"
+	// Issue 15's fleet: groups, releases, rollouts, device tags, metrics.
+	RouteGroupAdd        = "group.add"
+	RouteGroupList       = "group.list"
+	RouteGroupGet        = "group.get"
+	RouteReleaseAdd      = "release.add"
+	RouteReleaseList     = "release.list"
+	RouteRolloutCreate   = "rollout.create"
+	RouteRolloutList     = "rollout.list"
+	RouteRolloutGet      = "rollout.get"
+	RouteRolloutProgress = "rollout.progress"
+	RouteRolloutDevices  = "rollout.deliveries"
+	RouteRolloutPause    = "rollout.pause"
+	RouteRolloutResume   = "rollout.resume"
+	RouteRolloutCancel   = "rollout.cancel"
+	RouteDeviceTagsSet   = "device.tags.set"
+	RouteDeviceTagsGet   = "device.tags.get"
+	RouteMetrics         = "metrics"
+	RouteLoginPage       = "login.page"
+	RouteLogin           = "login"
+	RouteLogout          = "logout"
 )
 
 var (
@@ -79,6 +96,27 @@ var Routes = []Route{
 	{Name: RouteTokenCreate, Method: http.MethodPost, Pattern: "/api/v1/tokens", Roles: operator, MaxBody: MaxJSONBody},
 	{Name: RouteTokenRevoke, Method: http.MethodPost, Pattern: "/api/v1/tokens/{id}/revoke", Roles: operator, MaxBody: MaxNoBody},
 	{Name: RouteAudit, Method: http.MethodGet, Pattern: "/api/v1/audit", Roles: operator, MaxBody: MaxNoBody},
+
+	// The fleet (issue 15): operators change, viewers read. The metrics
+	// are read like the status: fleet size, appraisal failures and
+	// rollout timing are the operator's business, not the public's (a
+	// scraper holds a viewer token).
+	{Name: RouteGroupAdd, Method: http.MethodPost, Pattern: "/api/v1/groups", Roles: operator, MaxBody: MaxFleetBody},
+	{Name: RouteGroupList, Method: http.MethodGet, Pattern: "/api/v1/groups", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteGroupGet, Method: http.MethodGet, Pattern: "/api/v1/groups/{name}", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteReleaseAdd, Method: http.MethodPost, Pattern: "/api/v1/releases", Roles: operator, MaxBody: MaxFleetBody},
+	{Name: RouteReleaseList, Method: http.MethodGet, Pattern: "/api/v1/releases", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteRolloutCreate, Method: http.MethodPost, Pattern: "/api/v1/rollouts", Roles: operator, MaxBody: MaxFleetBody},
+	{Name: RouteRolloutList, Method: http.MethodGet, Pattern: "/api/v1/rollouts", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteRolloutGet, Method: http.MethodGet, Pattern: "/api/v1/rollouts/{rollout}", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteRolloutProgress, Method: http.MethodGet, Pattern: "/api/v1/rollouts/{rollout}/progress", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteRolloutDevices, Method: http.MethodGet, Pattern: "/api/v1/rollouts/{rollout}/deliveries", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteRolloutPause, Method: http.MethodPost, Pattern: "/api/v1/rollouts/{rollout}/pause", Roles: operator, MaxBody: MaxJSONBody},
+	{Name: RouteRolloutResume, Method: http.MethodPost, Pattern: "/api/v1/rollouts/{rollout}/resume", Roles: operator, MaxBody: MaxJSONBody},
+	{Name: RouteRolloutCancel, Method: http.MethodPost, Pattern: "/api/v1/rollouts/{rollout}/cancel", Roles: operator, MaxBody: MaxJSONBody},
+	{Name: RouteDeviceTagsSet, Method: http.MethodPut, Pattern: "/api/v1/devices/{device}/tags", Roles: operator, MaxBody: MaxFleetBody},
+	{Name: RouteDeviceTagsGet, Method: http.MethodGet, Pattern: "/api/v1/devices/{device}/tags", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteMetrics, Method: http.MethodGet, Pattern: "/metrics", Roles: readers, MaxBody: MaxNoBody},
 
 	{Name: RouteLoginPage, Method: http.MethodGet, Pattern: "/login", Public: true, MaxBody: MaxNoBody},
 	{Name: RouteLogin, Method: http.MethodPost, Pattern: "/login", Public: true, MaxBody: MaxFormBody, RateLimited: true},

@@ -11,3 +11,12 @@ const (
 	// maxIDBytes is the random part of a rollout ID.
 	maxIDBytes = 8
 )
+
+// Bounds of the operator API's bodies.
+const (
+	// MaxJSONBody bounds a group, release, rollout or tags request: a
+	// group by name of 10,000 devices (64-byte IDs) fits.
+	MaxJSONBody = 1 << 20
+	// maxReason bounds the reason of a pause or cancel.
+	maxReason = 1024
+)

@@ -39,6 +39,9 @@ type Config struct {
 	// release (issue 15); nil: the TAM delivers only what is published
 	// for direct delivery.
 	Rollouts *rollout.Engine
+	// Observer hears sessions, appraisals and answers (metrics); nil for
+	// none.
+	Observer Observer
 	// SessionLifetime is how long a session waits for the device's next
 	// message (DefaultSessionLifetime if 0).
 	SessionLifetime time.Duration
@@ -94,6 +97,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
 	}
 	return &Server{cfg: cfg, sign: sign, kid: kid, notices: newNotifier(), log: cfg.Logger,
 		// The suites an Agent may sign with: the two draft-26 mandates.

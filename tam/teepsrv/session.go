@@ -119,6 +119,7 @@ func (s *Server) begin(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("teepsrv: store session: %w", err)
 	}
+	s.cfg.Observer.SessionOpened()
 	return msg, nil
 }
 
@@ -165,6 +166,7 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 	if err != nil {
 		return nil, err
 	}
+	s.cfg.Observer.Appraised(att.Status)
 	next := sess
 	next.Device, next.State, next.Expires = dev.ID, store.Done, now.Add(s.cfg.SessionLifetime)
 	var answer []byte
@@ -296,6 +298,7 @@ func (s *Server) outcome(ctx context.Context, dev store.Device, token []byte, r 
 	if err := s.rolloutOutcome(ctx, dev.ID, sess, r.Success, lastError); err != nil {
 		return nil, err
 	}
+	s.cfg.Observer.Answered(r.Success)
 	if r.Success {
 		// What was left out of this Update (a firmware pair after TAs,
 		// what did not fit) goes in the next session: wake the device's
