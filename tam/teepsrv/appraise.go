@@ -111,21 +111,24 @@ func endorsementOf(dev store.Device) (attest.Endorsement, error) {
 // published, even when a newer one waits for it).
 func (s *Server) references(ctx context.Context, dev store.Device) (*comid.ReferenceValues, error) {
 	refs := &comid.ReferenceValues{}
-	add := func(raw []byte, what string) {
+	add := func(raw []byte, what string) *comid.ReferenceValues {
 		rv, err := comid.DecodeReferenceValues(raw)
 		if err != nil {
 			// Stored by the TAM after its own checks: a record that no
 			// longer decodes counts for nothing, and is said.
 			s.log.Warn("reference values do not decode", "of", what, "err", err)
-			return
-		}
-		if len(refs.Class.OEMID) == 0 && len(refs.Class.HWModel) == 0 {
-			refs.Class = rv.Class
+			return nil
 		}
 		refs.Add(rv.Components...)
+		return rv
 	}
+	// The hardware is the device's own: the class of its factory
+	// reference (and its endorsement's, which Appraise checks too), never
+	// the class an author wrote in a TA's manifest.
 	if dev.Reference != nil {
-		add(dev.Reference, "device "+dev.ID)
+		if rv := add(dev.Reference, "device "+dev.ID); rv != nil {
+			refs.Class = rv.Class
+		}
 	}
 	envelopes, err := s.cfg.Store.ListEnvelopes(ctx)
 	if err != nil {

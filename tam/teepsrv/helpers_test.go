@@ -361,6 +361,16 @@ func newPublisher(t testing.TB) *publisher {
 // a detached payload, for device (every device when empty).
 func (p *publisher) publish(t testing.TB, tm *tam, kind store.EnvelopeKind, id suit.ComponentID, seq uint64, device string) store.Envelope {
 	t.Helper()
+	e := p.build(t, tm, kind, id, seq, device)
+	if err := tm.store.PutEnvelope(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// build is the envelope publish stores.
+func (p *publisher) build(t testing.TB, tm *tam, kind store.EnvelopeKind, id suit.ComponentID, seq uint64, device string) store.Envelope {
+	t.Helper()
 	payload := []byte(id.String() + " payload")
 	sum := sha256.Sum256(payload)
 	env, err := author.Build(&author.Manifest{SequenceNumber: seq, VendorID: bytes.Repeat([]byte{0xfa}, 16),
@@ -376,9 +386,6 @@ func (p *publisher) publish(t testing.TB, tm *tam, kind store.EnvelopeKind, id s
 	digest := sha256.Sum256(raw)
 	e := store.Envelope{Digest: digest[:], Kind: kind, Components: []suit.ComponentID{id}, SequenceNumber: seq,
 		Author: "author", Device: device, Raw: raw, Payloads: [][]byte{sum[:]}, Published: tm.clock.Now()}
-	if err := tm.store.PutEnvelope(context.Background(), e); err != nil {
-		t.Fatal(err)
-	}
 	return e
 }
 

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 
+	"github.com/teeup/teeup/attest/comid"
 	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/teep"
@@ -235,6 +237,38 @@ func TestUntrustworthyEvidenceGetsNoUpdate(t *testing.T) {
 				t.Fatal("the device installed something")
 			}
 		})
+	}
+}
+
+// The hardware a device is appraised as is its own (its factory
+// reference's class, its endorsement's): a TA whose reference values name
+// another device class does not make the device's evidence untrustworthy.
+func TestReferenceClassIsTheDevices(t *testing.T) {
+	rig := devicetest.New(t)
+	tm := newTAM(t, teep.Draft26)
+	p := newPublisher(t)
+	// A factory reference that names no class (the endorsement has it).
+	factory, err := comid.DecodeReferenceValues(mustRead(t, rig.FactoryReferenceFile()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	factory.Class = comid.Class{}
+	classless, err := factory.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := tm.newDevice(t, rig, p.pub, deviceOptions{reference: classless})
+	e := p.build(t, tm, store.TAEnvelope, taB, 1, "")
+	e.Reference = []byte(`{"class": {"oemid": "0102", "hwmodel": "0304"},
+	  "components": [{"component": "['TEEP-Device','SecureFS','ta-b']", "kind": "ta", "sequence_number": 1,
+	    "digest": "`+strings.Repeat("11", 32)+`", "manifest_digest": "`+strings.Repeat("22", 32)+`",
+	    "signers": ["`+strings.Repeat("33", 32)+`"]}]}`)
+	if err := tm.store.PutEnvelope(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	tm.session(t, dev)
+	if d, _ := tm.store.Device(context.Background(), dev.id); d.Attestation.Status != "affirming" {
+		t.Fatalf("attestation %s (%s), want affirming", d.Attestation.Status, d.Attestation.Reason)
 	}
 }
 
