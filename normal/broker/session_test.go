@@ -350,3 +350,29 @@ func TestRunSession(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// TestSessionTimeouts: a request the TAM holds past RequestTimeout is
+// abandoned and retried like a cut connection; a session past
+// SessionTimeout stops with ErrSessionDeadline, not retried.
+func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
+	t.Run("request", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t, map[string]answer{"": over}, nil)
+		r.tam.fail(answer{stall: true})
+		r.cfg.RequestTimeout = 50 * time.Millisecond
+		out, err := r.broker(t).Session(context.Background())
+		if err != nil || out.Requests != 2 || len(r.sleeps.all()) != 1 {
+			t.Fatalf("Session = %+v, %v; waits %v", out, err, r.sleeps.all())
+		}
+	})
+	t.Run("session", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t, map[string]answer{"": over}, nil)
+		r.cfg.SessionTimeout = time.Nanosecond
+		out, err := r.broker(t).Session(context.Background())
+		if !errors.Is(err, broker.ErrSessionDeadline) || !errors.Is(err, context.DeadlineExceeded) || len(r.sleeps.all()) != 0 {
+			t.Fatalf("Session = %+v, %v; waits %v", out, err, r.sleeps.all())
+		}
+	})
+}

@@ -26,6 +26,7 @@ type answer struct {
 	retryAfter  string
 	body        []byte
 	hangUp      bool // close the connection without an answer
+	stall       bool // answer nothing until the client gives up
 }
 
 // teep is a 200 carrying a TEEP message.
@@ -79,6 +80,10 @@ func newFakeTAM(t *testing.T, script map[string]answer) *fakeTAM {
 			f.before = f.before[1:]
 		}
 		f.mu.Unlock()
+		if fault != nil && fault.stall {
+			<-r.Context().Done()
+			return
+		}
 		if fault != nil {
 			f.write(w, *fault)
 			return
