@@ -13,7 +13,7 @@ VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 VULNDB ?=
 DEMO_DIR  ?= demo-out
 
-.PHONY: build test test-full bench bench-instructions fuzz lint vuln demo sweep soak clean
+.PHONY: build test test-full bench bench-instructions fuzz lint vuln demo demo-device sweep soak clean
 
 build:
 	$(GO) build -buildvcs=auto -o bin/teeup ./cmd/teeup
@@ -72,11 +72,20 @@ vuln:
 	fi; \
 	GOTOOLCHAIN=auto $(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) -db "$$db" ./...
 
+# Issue 14's story: a TAM, its authors and operator, one two-process
+# device that attests and takes two TAs, a personalization and a firmware
+# pair through TEEP (docs/demo.sh; TestDemo runs it).
 demo: build
 	@bash docs/demo.sh bin/teeup $(DEMO_DIR)
 
+# The device without a TAM: a manifest signed, verified and processed on
+# the dry-run device, then a firmware update and a personalized TA pushed
+# through the normal world of a two-process device, and the refusals.
+demo-device: build
+	@bash docs/demo-device.sh bin/teeup $(DEMO_DIR)-device
+
 clean:
-	rm -rf bin $(DEMO_DIR)
+	rm -rf bin $(DEMO_DIR) $(DEMO_DIR)-device
 
 # Instructions per operation under callgrind: the overhead ratio without the
 # noise of a shared machine (needs valgrind).
