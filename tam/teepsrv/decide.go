@@ -10,6 +10,7 @@ import (
 
 	"github.com/teeup/teeup/attest"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/ta"
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/store"
 )
@@ -81,7 +82,8 @@ func installed(tcs []store.InstalledTC, claims *attest.Claims) map[string]uint64
 // decide is what a device that runs have must install next, of the
 // envelopes latest published for it: those with a component it lacks or
 // runs at a lower sequence number. TAs and personalization go first,
-// TAs before the personalization that may configure them; a firmware
+// TAs before the personalization that may configure them, a TA's own
+// personalization in the Update after the TA's (withoutTheirTA); a firmware
 // pair only in an Update of its own, once no TA is left (the secure
 // world keeps firmware and TA install sets apart). At most
 // MaxUpdateManifests; the rest wait for the next session.
@@ -110,7 +112,7 @@ func decide(latest []store.Envelope, have map[string]uint64, delivered map[strin
 			firmware = append(firmware, e)
 		}
 	}
-	send := append(sorted(tas), sorted(personal)...)
+	send := append(sorted(tas), sorted(withoutTheirTA(personal, tas))...)
 	if len(send) == 0 {
 		send = sorted(firmware)
 	}
@@ -118,6 +120,37 @@ func decide(latest []store.Envelope, have map[string]uint64, delivered map[strin
 		send = send[:MaxUpdateManifests]
 	}
 	return send
+}
+
+// withoutTheirTA is personal less the personalization of a TA in tas:
+// the secure world's install set holds one envelope per TA (its records
+// are per TA), so a TA's personalization waits for the Update after the
+// one that installs the TA.
+func withoutTheirTA(personal, tas []store.Envelope) []store.Envelope {
+	var out []store.Envelope
+	for _, p := range personal {
+		if !slices.ContainsFunc(tas, func(t store.Envelope) bool { return sameTA(p, t) }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// sameTA reports whether envelopes a and b touch a common TA (secure/ta's
+// identity: a TA, its personalization and its staging belong to it).
+func sameTA(a, b store.Envelope) bool {
+	for _, ca := range a.Components {
+		ta1, ok := ta.Of(ca)
+		if !ok {
+			continue
+		}
+		for _, cb := range b.Components {
+			if ta2, ok := ta.Of(cb); ok && ta1.Equal(ta2) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // deliveredIn is the set of envelope digests that Success reports carried.

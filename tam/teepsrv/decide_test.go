@@ -2,6 +2,7 @@ package teepsrv
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
@@ -90,6 +91,54 @@ func TestInstalled(t *testing.T) {
 	for _, bad := range []cbor.RawMessage{{0xa0}, {0x80}, {0xa1, 0x00, 0x80}, entry(suit.ComponentID{[]byte("x")}, 1)[:3]} {
 		if _, err := installedTCs([]cbor.RawMessage{bad}); err == nil {
 			t.Errorf("tc-list entry %x accepted", bad)
+		}
+	}
+}
+
+// A TA and its personalization never share an Update: the secure world's
+// install set holds one envelope per TA. The personalization follows in
+// the next Update, with the TAs still to come, or alone.
+func TestDecidePersonalizationAfterItsTA(t *testing.T) {
+	t.Parallel()
+	id := func(parts ...string) suit.ComponentID {
+		c := make(suit.ComponentID, len(parts))
+		for i, p := range parts {
+			c[i] = []byte(p)
+		}
+		return c
+	}
+	env := func(kind store.EnvelopeKind, c suit.ComponentID, seq uint64) store.Envelope {
+		return store.Envelope{Digest: []byte(c.String()), Kind: kind, Components: []suit.ComponentID{c}, SequenceNumber: seq}
+	}
+	hello := env(store.TAEnvelope, id("TA", "acme", "hello"), 1)
+	helloConf := env(store.PersonalizationEnvelope, id("TA", "acme", "hello", "personalization"), 1)
+	clock := env(store.TAEnvelope, id("TA", "globex", "clock"), 3)
+	clockConf := env(store.PersonalizationEnvelope, id("TA", "globex", "clock", "personalization"), 3)
+	latest := []store.Envelope{helloConf, clockConf, clock, hello}
+	cases := []struct {
+		name string
+		have map[string]uint64
+		want []store.Envelope
+	}{
+		{"both TAs missing: the TAs alone", nil, []store.Envelope{hello, clock}},
+		{"hello installed: clock, and hello's personalization", map[string]uint64{"['TA','acme','hello']": 1},
+			[]store.Envelope{clock, helloConf}},
+		{"both installed: both personalizations", map[string]uint64{"['TA','acme','hello']": 1, "['TA','globex','clock']": 3},
+			[]store.Envelope{helloConf, clockConf}},
+		{"hello behind: its update, clock's personalization", map[string]uint64{"['TA','acme','hello']": 0, "['TA','globex','clock']": 3},
+			[]store.Envelope{hello, clockConf}},
+	}
+	for _, c := range cases {
+		got := decide(append([]store.Envelope(nil), latest...), c.have, nil)
+		var names, want []string
+		for _, e := range got {
+			names = append(names, e.Components[0].String())
+		}
+		for _, e := range c.want {
+			want = append(want, e.Components[0].String())
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("%s: %v, want %v", c.name, names, want)
 		}
 	}
 }
