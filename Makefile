@@ -13,7 +13,7 @@ VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 VULNDB ?=
 DEMO_DIR  ?= demo-out
 
-.PHONY: build test test-full bench bench-instructions fuzz lint vuln demo demo-device sweep soak clean
+.PHONY: build test test-full bench bench-teep bench-instructions fuzz lint vuln demo demo-device sweep soak clean
 
 build:
 	$(GO) build -buildvcs=auto -o bin/teeup ./cmd/teeup
@@ -32,6 +32,12 @@ test-full:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
+
+# Issue 14's figure alone: TEEP sessions per second from 100 concurrent
+# in-process Agents, p50/p99, and the crypto one session needs (make bench
+# runs it with the rest).
+bench-teep:
+	$(GO) test -run='^$$' -bench='^BenchmarkTEEPSession$$' -benchmem -benchtime=$(BENCHTIME) ./tam/teepsrv/
 
 # Every Fuzz target of the tree, each for FUZZTIME: the packages are those
 # whose tests declare a Fuzz function, the targets what go test -list finds
