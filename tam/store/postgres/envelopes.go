@@ -24,8 +24,8 @@ func (s *Store) PutEnvelope(ctx context.Context, e store.Envelope) error {
 	}
 	what := fmt.Sprintf("put envelope %x", e.Digest)
 	return s.write(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO envelopes (`+envelopeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			e.Digest, string(e.Kind), comps, seqCol(e.SequenceNumber), e.Author, e.Device, e.Raw, payloads, e.Reference, timeCol(e.Published)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO envelopes (`+envelopeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			e.Digest, string(e.Kind), comps, seqCol(e.SequenceNumber), e.Author, e.Device, e.Raw, payloads, e.Reference, timeCol(e.Published), e.Held); err != nil {
 			return constraint(err, what)
 		}
 		for _, c := range e.Components {
@@ -37,7 +37,7 @@ func (s *Store) PutEnvelope(ctx context.Context, e store.Envelope) error {
 	})
 }
 
-const envelopeCols = `digest, kind, components, seq, author, device, raw, payloads, reference, published`
+const envelopeCols = `digest, kind, components, seq, author, device, raw, payloads, reference, published, held`
 
 func scanEnvelope(sc scanner) (store.Envelope, error) {
 	var (
@@ -46,7 +46,7 @@ func scanEnvelope(sc scanner) (store.Envelope, error) {
 		comps, payloads []byte
 		seq, published  int64
 	)
-	if err := sc.Scan(&e.Digest, &kind, &comps, &seq, &e.Author, &e.Device, &e.Raw, &payloads, &e.Reference, &published); err != nil {
+	if err := sc.Scan(&e.Digest, &kind, &comps, &seq, &e.Author, &e.Device, &e.Raw, &payloads, &e.Reference, &published, &e.Held); err != nil {
 		return store.Envelope{}, err
 	}
 	cs, err := colComponents(comps)
@@ -69,7 +69,7 @@ func (s *Store) Envelope(ctx context.Context, digest []byte) (store.Envelope, er
 // LatestFor is, for each component, the envelope with the highest sequence
 // number that device may receive; on a tie the one for this device, then
 // the one published last, then the lowest digest. Each envelope appears
-// once, in the order of ListEnvelopes.
+// once, in the order of ListEnvelopes. Held envelopes are left out.
 func (s *Store) LatestFor(ctx context.Context, device string) ([]store.Envelope, error) {
 	return list(ctx, s.pool, scanEnvelope, `
 SELECT `+envelopeCols+` FROM envelopes WHERE digest IN (
@@ -79,7 +79,7 @@ SELECT `+envelopeCols+` FROM envelopes WHERE digest IN (
 			ORDER BY e.seq DESC, e.device <> '' DESC, e.published DESC, e.digest ASC
 		) AS rank
 		FROM envelope_components c JOIN envelopes e ON e.digest = c.digest
-		WHERE e.device = '' OR e.device = $1
+		WHERE (e.device = '' OR e.device = $1) AND NOT e.held
 	) AS ranked WHERE rank = 1
 ) ORDER BY published, digest`, device)
 }

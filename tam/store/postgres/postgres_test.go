@@ -46,3 +46,25 @@ func TestReopen(t *testing.T) {
 		return s2
 	})
 }
+
+// TestReplicas races two Stores (two pools, as two TAM replicas) on one
+// database.
+func TestReplicas(t *testing.T) {
+	storetest.RunReplicas(t, func(t *testing.T) (store.Store, store.Store) {
+		dsn := pgtest.Database(t)
+		var out [2]store.Store
+		for i := range out {
+			s, err := Open(t.Context(), dsn, WithMaxConns(4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("close: %v", err)
+				}
+			})
+			out[i] = s
+		}
+		return out[0], out[1]
+	})
+}
