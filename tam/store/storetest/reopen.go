@@ -34,6 +34,7 @@ func Reopen(t *testing.T, open Opener, reopen Reopener) {
 	ls := store.LoginSession{Hash: []byte("cookie"), Principal: "admin", CSRF: []byte("csrf"), Expires: at(time.Hour)}
 	gone := store.LoginSession{Hash: []byte("logged out"), Principal: "admin"}
 	audit := entry(1)
+	sent := store.Delivery{Rollout: "ro", Device: "01", Wave: 0, State: store.DeliverySent, Token: []byte("tok"), Sends: 1, Updated: at(6)}
 
 	for _, step := range []struct {
 		name string
@@ -58,8 +59,47 @@ func Reopen(t *testing.T, open Opener, reopen Reopener) {
 		{"add login session to end", func() error { return s.AddLoginSession(ctx, gone) }},
 		{"end login session", func() error { return s.DeleteLoginSession(ctx, gone.Hash) }},
 		{"append audit", func() (err error) { audit.Seq, err = s.AppendAudit(ctx, audit); return err }},
+		// The fleet: a rollout in its second wave, one delivery sent, paused.
+		{"add second device", func() error { return s.AddDevice(ctx, device("02")) }},
+		{"set tags", func() error { return s.SetTags(ctx, "01", []string{"lab", "eu"}) }},
+		{"add group", func() error {
+			return s.AddGroup(ctx, store.Group{Name: "lab", Selector: store.Selector{Tag: "lab"}, Created: at(3)})
+		}},
+		{"add release", func() error {
+			return s.AddRelease(ctx, store.Release{Name: "r1", Envelopes: [][]byte{env.Digest}, Created: at(3)})
+		}},
+		{"create rollout", func() error {
+			return s.CreateRollout(ctx, store.Rollout{ID: "ro", Group: "lab", Release: "r1", Waves: []int{1, 1}, SuccessThreshold: 80,
+				ErrorThreshold: 20, State: store.RolloutRunning, Created: at(4), Updated: at(4)}, []string{"01", "02"})
+		}},
+		{"advance wave", func() error { return s.AdvanceWave(ctx, "ro", 0, at(5)) }},
+		{"send delivery", func() error { return s.MoveDelivery(ctx, sent, store.DeliveryPending, nil) }},
+		{"pause rollout", func() error {
+			return s.SetRolloutState(ctx, "ro", store.RolloutRunning, store.RolloutPaused, "operator", at(7))
+		}},
 	} {
 		wantErr(t, step.name, step.do(), nil)
+	}
+	// What the fleet methods acknowledged, as the store reads it back now.
+	fleet := []struct {
+		name string
+		get  func(context.Context) (any, error)
+	}{
+		{"tags", func(ctx context.Context) (any, error) { return s.Tags(ctx, "01") }},
+		{"group", func(ctx context.Context) (any, error) { return s.Group(ctx, "lab") }},
+		{"release", func(ctx context.Context) (any, error) { return s.Release(ctx, "r1") }},
+		{"rollout", func(ctx context.Context) (any, error) { return s.Rollout(ctx, "ro") }},
+		{"deliveries", func(ctx context.Context) (any, error) { return s.Deliveries(ctx, "ro") }},
+		{"progress", func(ctx context.Context) (any, error) { return s.Progress(ctx, "ro") }},
+	}
+	before := make([]any, len(fleet))
+	for i, f := range fleet {
+		v, err := f.get(ctx)
+		wantErr(t, f.name, err, nil)
+		before[i] = v
+	}
+	if r := before[3].(store.Rollout); r.Wave != 1 || r.State != store.RolloutPaused {
+		t.Fatalf("rollout before reopening: %+v", r)
 	}
 
 	s = reopen(t, s)
@@ -95,6 +135,15 @@ func Reopen(t *testing.T, open Opener, reopen Reopener) {
 	wantErr(t, "replay after reopening", s.AdvanceSession(ctx, done, store.UpdateSent, at(1)), store.ErrConflict)
 	wantErr(t, "advance after reopening", s.AdvanceSession(ctx, updated(open2), store.QuerySent, at(1)), nil)
 	wantErr(t, "revoke again after reopening", s.RevokeToken(ctx, "t1", at(8)), store.ErrConflict)
+	for i, f := range fleet {
+		got, err := f.get(ctx)
+		wantErr(t, f.name, err, nil)
+		same(t, f.name+" after reopening", got, before[i])
+	}
+	// Nothing the fleet did happens twice after a restart.
+	wantErr(t, "wave again after reopening", s.AdvanceWave(ctx, "ro", 0, at(8)), store.ErrConflict)
+	wantErr(t, "send again after reopening", s.MoveDelivery(ctx, sent, store.DeliveryPending, nil), store.ErrConflict)
+	wantErr(t, "pause again after reopening", s.SetRolloutState(ctx, "ro", store.RolloutRunning, store.RolloutPaused, "again", at(8)), store.ErrConflict)
 	// The trail goes on after its last entry.
 	es, err := s.ListAudit(ctx, 0, 10)
 	wantErr(t, "audit", err, nil)
