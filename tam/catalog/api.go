@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -102,6 +101,10 @@ func (c *Catalog) HandleAddAuthor(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, MaxJSONBody, &req) {
 		return
 	}
+	if len(req.Prefixes) > MaxPrefixes {
+		writeErr(w, fmt.Errorf("%w: %d prefixes, at most %d", ErrInvalid, len(req.Prefixes), MaxPrefixes))
+		return
+	}
 	n := NewAuthor{Name: req.Name, Kind: store.AuthorKind(req.Kind), KeyPEM: []byte(req.Key)}
 	for _, p := range req.Prefixes {
 		id, err := ParseComponentID(p)
@@ -110,10 +113,6 @@ func (c *Catalog) HandleAddAuthor(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		n.Prefixes = append(n.Prefixes, id)
-	}
-	if len(req.Prefixes) > MaxPrefixes {
-		writeErr(w, fmt.Errorf("%w: %d prefixes", ErrInvalid, len(req.Prefixes)))
-		return
 	}
 	a, err := c.AddAuthor(r.Context(), n)
 	if err != nil {
@@ -380,12 +379,12 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+	b, err := json.Marshal(v)
+	if err != nil {
 		slog.Error("operator API: encoding the answer", "err", err)
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"error":"internal error","code":"internal"}` + "\n")
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error","code":"internal"}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes()) // a client that hung up gets nothing more
+	_, _ = w.Write(append(b, '\n')) // a client that hung up gets nothing more
 }

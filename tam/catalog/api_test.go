@@ -96,6 +96,8 @@ func TestAPIStatuses(t *testing.T) {
 			jsonBody(t, catalog.PublishRequest{Envelope: envelope(t, id("TA", "acme", "x"), 1, img, r.signers["acme"]), Payloads: [][]byte{[]byte("y")}}), 400, "payload_digest"},
 		{"unknown fields", "POST", "/api/v1/publish", "application/json", []byte(`{"envelope":"","evil":1}`), 400, "invalid"},
 		{"too large", "POST", "/api/v1/authors", "application/json", []byte(`{"name":"` + strings.Repeat("a", catalog.MaxJSONBody) + `"}`), 413, "too_large"},
+		{"too many prefixes", "POST", "/api/v1/authors", "application/json",
+			jsonBody(t, catalog.AuthorRequest{Name: "many", Kind: "ta", Key: string(publicPEM(t, &d.agent.PublicKey)), Prefixes: make([]string, catalog.MaxPrefixes+1)}), 400, "invalid"},
 		{"an author", "POST", "/api/v1/authors", "application/json",
 			jsonBody(t, catalog.AuthorRequest{Name: "initech", Kind: "ta", Key: string(publicPEM(t, &d.agent.PublicKey)), Prefixes: []string{"TA/initech"}}), 201, ""},
 		{"a device", "POST", "/api/v1/devices", "application/json",
