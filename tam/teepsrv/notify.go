@@ -29,8 +29,13 @@ type notifier struct {
 	closed  chan struct{}
 }
 
+// newNotifier is the notifier of a server that starts. The notices live
+// in memory only, so it starts with one
+// notice for every device: after a restart, each device's first long
+// poll answers at once, and its session catches up with whatever was
+// notified before the restart and not yet seen.
 func newNotifier() *notifier {
-	return &notifier{devices: map[string]uint64{}, seen: map[string]uint64{},
+	return &notifier{epoch: 1, all: 1, devices: map[string]uint64{}, seen: map[string]uint64{},
 		wake: make(chan struct{}), closed: make(chan struct{})}
 }
 

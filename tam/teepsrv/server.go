@@ -54,7 +54,7 @@ type Config struct {
 
 // Server is the TAM's TEEP endpoint and long poll. It is safe for
 // concurrent use; all it keeps between requests is in the store, except
-// the long poll's notices (a restart makes every device poll once more).
+// the long poll's notices (after a restart, every device's first long poll answers at once).
 type Server struct {
 	cfg     Config
 	sign    *suit.SigningKey

@@ -261,8 +261,8 @@ func TestReferenceClassIsTheDevices(t *testing.T) {
 	e := p.build(t, tm, store.TAEnvelope, taB, 1, "")
 	e.Reference = []byte(`{"class": {"oemid": "0102", "hwmodel": "0304"},
 	  "components": [{"component": "['TEEP-Device','SecureFS','ta-b']", "kind": "ta", "sequence_number": 1,
-	    "digest": "`+strings.Repeat("11", 32)+`", "manifest_digest": "`+strings.Repeat("22", 32)+`",
-	    "signers": ["`+strings.Repeat("33", 32)+`"]}]}`)
+	    "digest": "` + strings.Repeat("11", 32) + `", "manifest_digest": "` + strings.Repeat("22", 32) + `",
+	    "signers": ["` + strings.Repeat("33", 32) + `"]}]}`)
 	if err := tm.store.PutEnvelope(context.Background(), e); err != nil {
 		t.Fatal(err)
 	}
