@@ -17,5 +17,6 @@ operator API. Operator commands take --tam URL and --token T (or TEEUP_TAM, TEEU
 	tam.AddCommand(a.tamServeCmd(), a.tamKeyCmd())
 	tam.AddCommand(a.tamAuthCmds()...)
 	tam.AddCommand(a.tamCatalogCmds()...)
+	tam.AddCommand(a.tamRolloutCmds()...)
 	return tam
 }

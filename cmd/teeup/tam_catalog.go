@@ -124,7 +124,7 @@ func (a *app) tamAuthorListCmd() *cobra.Command {
 
 func (a *app) tamPublishCmd() *cobra.Command {
 	var conn tamConn
-	var asJSON bool
+	var asJSON, hold bool
 	c := &cobra.Command{
 		Use:   "publish ENVELOPE [PAYLOAD...]",
 		Short: "Publish a signed envelope and its detached payloads to the TAM",
@@ -132,9 +132,12 @@ func (a *app) tamPublishCmd() *cobra.Command {
 belongs to. The TAM accepts it only if it verifies with that author's registered key, every
 component it touches is inside the author's prefixes, a secure image also carries a
 registered operator's co-signature, and each payload's SHA-256 is one of the manifest's
-image digests. Payloads are then served at /payloads/SHA256 (name that URI in the manifest).`,
-		Example: `  teeup tam publish hello.suit hello.ta`,
-		Args:    minArgs(1, "an ENVELOPE"),
+image digests. Payloads are then served at /payloads/SHA256 (name that URI in the manifest).
+Without --hold every device that needs it gets the envelope at its next session; with --hold
+it waits for a release (teeup tam release create) and reaches devices only through a rollout.`,
+		Example: `  teeup tam publish hello.suit hello.ta
+  teeup tam publish --hold hello-v2.suit hello-v2.ta`,
+		Args: minArgs(1, "an ENVELOPE"),
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			raw, err := a.readFile(pos[0])
 			if err != nil {
@@ -153,19 +156,28 @@ image digests. Payloads are then served at /payloads/SHA256 (name that URI in th
 			if err != nil {
 				return err
 			}
-			e, err := cl.Publish(cmd.Context(), env, payloads)
+			publish := cl.Publish
+			if hold {
+				publish = cl.PublishHeld
+			}
+			e, err := publish(cmd.Context(), env, payloads)
 			if err != nil {
 				return tamRefused("tam publish "+displayName(pos[0]), err)
 			}
 			if asJSON {
 				return writeJSON(a.stdout, e)
 			}
-			fmt.Fprintf(a.stdout, "published %s envelope %s: %s, sequence %d, %d payload(s)\n",
-				e.Kind, e.Digest, strings.Join(e.Components, " "), e.SequenceNumber, len(e.Payloads))
+			held := ""
+			if e.Held {
+				held = ", held for a release"
+			}
+			fmt.Fprintf(a.stdout, "published %s envelope %s: %s, sequence %d, %d payload(s)%s\n",
+				e.Kind, e.Digest, strings.Join(e.Components, " "), e.SequenceNumber, len(e.Payloads), held)
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&hold, "hold", false, "hold the envelope for a release: devices get it only through a rollout")
 	conn.bind(c)
 	return c
 }
@@ -221,7 +233,7 @@ func (a *app) tamDeviceCmd() *cobra.Command {
 		Args:  noSubcommand,
 		RunE:  needSubcommand,
 	}
-	c.AddCommand(a.tamDeviceAddCmd(), a.tamDeviceListCmd())
+	c.AddCommand(a.tamDeviceAddCmd(), a.tamDeviceListCmd(), a.tamDeviceTagCmd())
 	return c
 }
 

@@ -45,6 +45,7 @@ type PublishRequest struct {
 	Author   string   `json:"author,omitempty"`
 	Envelope []byte   `json:"envelope"`
 	Payloads [][]byte `json:"payloads,omitempty"`
+	Hold     bool     `json:"hold,omitempty"`
 }
 
 // EnvelopeJSON is a stored envelope.
@@ -57,6 +58,8 @@ type EnvelopeJSON struct {
 	Device         string    `json:"device,omitempty"`
 	Payloads       []string  `json:"payloads"`
 	Published      time.Time `json:"published"`
+	// Held: delivered only through a rollout of a release that holds it.
+	Held bool `json:"held,omitempty"`
 }
 
 // PersonalizeRequest personalizes a TC for a device (POST
@@ -200,6 +203,14 @@ func ReadPublication(r *http.Request) (Publication, error) {
 			pub.Payloads = append(pub.Payloads, b)
 		case "author":
 			pub.Author = string(b)
+		case "hold":
+			switch string(b) {
+			case "true":
+				pub.Hold = true
+			case "false":
+			default:
+				return Publication{}, fmt.Errorf("%w: hold %q, not true or false", ErrInvalid, b)
+			}
 		default:
 			return Publication{}, fmt.Errorf("%w: unknown part %q", ErrInvalid, part.FormName())
 		}
@@ -288,7 +299,8 @@ func authorJSON(a store.Author) AuthorJSON {
 
 func envelopeJSON(e store.Envelope) EnvelopeJSON {
 	out := EnvelopeJSON{Digest: hex.EncodeToString(e.Digest), Kind: string(e.Kind), Components: []string{},
-		SequenceNumber: e.SequenceNumber, Author: e.Author, Device: e.Device, Payloads: []string{}, Published: e.Published}
+		SequenceNumber: e.SequenceNumber, Author: e.Author, Device: e.Device, Payloads: []string{}, Published: e.Published,
+		Held: e.Held}
 	for _, c := range e.Components {
 		out.Components = append(out.Components, c.String())
 	}

@@ -24,6 +24,9 @@ type Publication struct {
 	Author   string
 	Envelope []byte
 	Payloads [][]byte
+	// Hold keeps the envelope for a release: devices get it only through
+	// a rollout (tam/rollout), never by direct delivery.
+	Hold bool
 }
 
 // Publish accepts an envelope only when the principal in ctx is its
@@ -94,11 +97,13 @@ func (c *Catalog) Publish(ctx context.Context, pub Publication) (store.Envelope,
 	}
 	e := store.Envelope{Digest: sum[:], Kind: kind, Components: v.Manifest.Components,
 		SequenceNumber: v.Manifest.SequenceNumber, Author: a.Name, Raw: bytes.Clone(pub.Envelope),
-		Payloads: digests, Reference: ref, Published: c.now()}
+		Payloads: digests, Reference: ref, Published: c.now(), Held: pub.Hold}
 	if err := c.st.PutEnvelope(ctx, e); err != nil {
 		return store.Envelope{}, storeErr(err)
 	}
-	c.notify("")
+	if !pub.Hold {
+		c.notify("") // a held envelope is news only when a rollout starts
+	}
 	return e, nil
 }
 

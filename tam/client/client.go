@@ -62,9 +62,26 @@ func (c *Client) Authors(ctx context.Context) ([]catalog.AuthorJSON, error) {
 // Publish publishes an envelope and its detached payloads (a multipart
 // body, so that large payloads are not base64-inflated).
 func (c *Client) Publish(ctx context.Context, envelope []byte, payloads [][]byte) (catalog.EnvelopeJSON, error) {
+	return c.publish(ctx, envelope, payloads, false)
+}
+
+// PublishHeld publishes an envelope held for a release: devices get it
+// only through a rollout.
+func (c *Client) PublishHeld(ctx context.Context, envelope []byte, payloads [][]byte) (catalog.EnvelopeJSON, error) {
+	return c.publish(ctx, envelope, payloads, true)
+}
+
+func (c *Client) publish(ctx context.Context, envelope []byte, payloads [][]byte, hold bool) (catalog.EnvelopeJSON, error) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	part, err := mw.CreateFormFile("envelope", "envelope.suit")
+	var err error
+	if hold {
+		err = mw.WriteField("hold", "true")
+	}
+	var part io.Writer
+	if err == nil {
+		part, err = mw.CreateFormFile("envelope", "envelope.suit")
+	}
 	if err == nil {
 		_, err = part.Write(envelope)
 	}
