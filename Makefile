@@ -21,6 +21,9 @@ build:
 # The race-enabled suite, with -short: TestSweepSample cuts the power at
 # every 13th flash operation of each sweep scenario instead of every 5th.
 # test-full runs everything at full length; make sweep cuts at every one.
+# The PostgreSQL store's tests (tam/store/postgres) skip without a server:
+#   eval "$$(bash docs/postgres-test.sh start)"; make test; bash docs/postgres-test.sh stop
+# (.ci/run does this, and sets TEEUP_REQUIRE_POSTGRES=1 so they fail rather than skip.)
 test:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
