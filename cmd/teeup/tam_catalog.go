@@ -240,6 +240,9 @@ func (a *app) tamDeviceCmd() *cobra.Command {
 // agreementKeyBeside is the agreement key a device publishes next to its
 // endorsement (DIR/identity/agreement.pub.pem), if it is there.
 func agreementKeyBeside(endorsement string) string {
+	if endorsement == "-" {
+		return "" // standard input has no folder
+	}
 	p := filepath.Join(filepath.Dir(endorsement), "agreement.pub.pem")
 	if _, err := os.Stat(p); err != nil {
 		return ""
