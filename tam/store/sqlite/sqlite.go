@@ -134,18 +134,28 @@ func (s *Store) Close() error {
 }
 
 // write runs fn in one IMMEDIATE transaction on the writer connection and
-// commits it; an error from fn rolls everything back.
+// commits it; an error from fn rolls everything back. When the caller's
+// ctx ended, the error says so (errors.Is ctx.Err()): the transaction was
+// rolled back, even where database/sql only reports ErrTxDone.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return gaveUp(ctx, fmt.Errorf("sqlite: begin: %w", err))
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return gaveUp(ctx, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return gaveUp(ctx, fmt.Errorf("sqlite: commit: %w", err))
 	}
 	return nil
+}
+
+// gaveUp adds the end of ctx to err when that is what stopped the write.
+func gaveUp(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (the caller gave up: %w)", err, cerr)
+	}
+	return err
 }
