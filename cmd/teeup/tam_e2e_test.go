@@ -525,7 +525,10 @@ func TestTAMAttacks(t *testing.T) {
 		t.Fatal("the honest device's session had no Update")
 	}
 
-	// The honest device's QueryResponse, replayed.
+	// The honest device's QueryResponse, replayed. The device is stopped
+	// first: a session of its own (the TAM may ask for one at once) would
+	// change its record too.
+	honest.stop()
 	before := f.status(honest.id)
 	var queryResponse []byte
 	for _, x := range proxy.recorded() {
