@@ -91,7 +91,8 @@ func TestCSRFInChromium(t *testing.T) {
 	sameSite := tlsServer(attack)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
-		chromedp.Flag("ignore-certificate-errors", true), chromedp.Flag("disable-gpu", true))
+		chromedp.Flag("ignore-certificate-errors", true), chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
