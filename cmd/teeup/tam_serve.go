@@ -21,13 +21,12 @@ import (
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam"
 	"github.com/teeup/teeup/tam/auth"
-	"github.com/teeup/teeup/tam/store/sqlite"
 )
 
 // tamServeOptions are the flags of teeup tam serve.
 type tamServeOptions struct {
-	data, listen, numbering, baseURL string
-	tagged                           bool
+	data, db, listen, numbering, baseURL string
+	tagged                               bool
 	// The gate's flags (issue 17): TLS and the first operator.
 	cert, key           string
 	insecureHTTP        bool
@@ -37,10 +36,11 @@ type tamServeOptions struct {
 func (a *app) tamServeCmd() *cobra.Command {
 	var o tamServeOptions
 	c := &cobra.Command{
-		Use:   "serve --data DIR [--listen ADDR] [--numbering draft26|earlier] [--cert F --key F | --insecure-http]",
+		Use:   "serve --data DIR [--db postgres://...] [--listen ADDR] [--numbering draft26|earlier] [--cert F --key F | --insecure-http]",
 		Short: "Run the TAM: the TEEP endpoint devices post to, and the operator API",
 		Long: `Run a Trusted Application Manager until Ctrl-C or SIGTERM, with its state in DIR: the
-store (DIR/tam.db, SQLite), its signing key (DIR/tam-key.pem, ESP256, made on the first start;
+store (DIR/tam.db, SQLite; or the PostgreSQL database of --db postgres://USER@HOST/DB, or of
+$TEEUP_TAM_DB, which several replicas may share, each with a copy of DIR's key), its signing key (DIR/tam-key.pem, ESP256, made on the first start;
 devices are given its public half, GET /api/v1/tam-key), and its self-signed TLS certificate
 when no --cert is given. Devices' brokers post TEEP messages to /tam and long-poll /tam/poll;
 operators call /api/v1/... with a token (--init-admin prints the first one).
@@ -74,6 +74,7 @@ the default) or earlier (every draft up to 25, as deployed Agents speak).`,
 	}
 	f := c.Flags()
 	f.StringVar(&o.data, "data", "", "the TAM's folder: store, key, certificate (made if missing)")
+	f.StringVar(&o.db, "db", os.Getenv(tamDBEnv), "the store: a postgres:// URL, or an SQLite file (default DIR/tam.db; env "+tamDBEnv+")")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8443", "address to listen on")
 	f.StringVar(&o.numbering, "numbering", "draft26", "TEEP codepoints of the TAM's sessions: draft26 or earlier")
 	f.StringVar(&o.baseURL, "base-url", "", "the TAM's URL as devices reach it (default: the scheme and listen address)")
@@ -113,7 +114,7 @@ func (a *app) tamServe(ctx context.Context, l net.Listener, o tamServeOptions) (
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(o.data, "tam.db"))
+	st, err := openTAMStore(ctx, o.db, o.data)
 	if err != nil {
 		return err
 	}

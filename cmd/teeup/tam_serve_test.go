@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/ecdsa"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +20,9 @@ import (
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/auth"
+	"github.com/teeup/teeup/tam/store"
+	"github.com/teeup/teeup/tam/store/postgres"
+	"github.com/teeup/teeup/tam/store/postgres/pgtest"
 )
 
 // tamProcess is a `teeup tam serve` running as its own process.
@@ -167,4 +172,33 @@ func mustReadFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// teeup tam serve --db postgres://...: the TAM's state goes to that
+// PostgreSQL database (the first operator is found there, and nothing in
+// DIR/tam.db), and a second TAM on the same database sees it.
+func TestTAMServePostgres(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Database(t)
+	data := filepath.Join(t.TempDir(), "tam")
+	p := startTAM(t, "--data", data, "--db", dsn, "--listen", "127.0.0.1:0", "--insecure-http", "--init-admin", "admin")
+	tamKey(t, http.DefaultClient, p.url)
+	p.stop(t)
+	if _, err := os.Stat(filepath.Join(data, "tam.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("DIR/tam.db with --db postgres: %v", err)
+	}
+	st, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if a, err := st.Principal(t.Context(), "admin"); err != nil || !slices.Contains(a.Roles, store.RoleOperator) {
+		t.Fatalf("the first operator in PostgreSQL: %+v, %v", a, err)
+	}
+	// A server that is not there: a failure that names it, never the
+	// password.
+	_, stderr, code := teeup(t, "tam", "serve", "--data", data, "--db", "postgres://tam:hunter2@127.0.0.1:1/tam", "--listen", "127.0.0.1:0", "--insecure-http")
+	if code != exitFailure || !strings.Contains(stderr, "127.0.0.1:1") || strings.Contains(stderr, "hunter2") {
+		t.Fatalf("--db of no server: exit %d, %s", code, stderr)
+	}
 }
