@@ -1,0 +1,122 @@
+package postgres_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/tam/store"
+	"github.com/teeup/teeup/tam/store/postgres"
+	"github.com/teeup/teeup/tam/store/postgres/pgtest"
+	"github.com/teeup/teeup/tam/store/sqlite"
+)
+
+// The store's hot paths on PostgreSQL, each next to the same on SQLite in
+// the same run: BenchmarkX/postgres and BenchmarkX/sqlite. PostgreSQL is
+// the server of TEEUP_TEST_POSTGRES over loopback (the sub-benchmark skips
+// without it); SQLite is a file in the benchmark's directory, each write
+// fsynced.
+
+var benchT0 = time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+
+// backends runs bench on a new empty store of each backend.
+func backends(b *testing.B, bench func(b *testing.B, s store.Store)) {
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "tam.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		bench(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		s, err := postgres.Open(b.Context(), pgtest.Database(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		bench(b, s)
+	})
+}
+
+// One QueryResponse accepted: the compare-and-set from QuerySent to
+// UpdateSent, committed before it returns. The session it advances is
+// created outside the timer.
+func BenchmarkAdvanceSession(b *testing.B) {
+	backends(b, func(b *testing.B, s store.Store) {
+		ctx := b.Context()
+		digest := sha256.Sum256([]byte("envelope"))
+		i := 0
+		for b.Loop() {
+			b.StopTimer()
+			tok := []byte(strconv.Itoa(i))
+			i++
+			sess := store.Session{Token: tok, State: store.QuerySent, Challenge: tok, Numbering: 1, Created: benchT0, Expires: benchT0.Add(time.Minute)}
+			if err := s.CreateSession(ctx, sess); err != nil {
+				b.Fatal(err)
+			}
+			sess.State, sess.Device, sess.Envelopes = store.UpdateSent, "dev", [][]byte{digest[:]}
+			b.StartTimer()
+			if err := s.AdvanceSession(ctx, sess, store.QuerySent, benchT0.Add(time.Second)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The decision's catalog query with 1,000 envelopes: 250 components of 4
+// versions each, one in ten of them for one device only.
+func BenchmarkLatestFor1000(b *testing.B) {
+	backends(b, func(b *testing.B, s store.Store) {
+		ctx := b.Context()
+		for i := range 1000 {
+			raw := fmt.Appendf(nil, "envelope %d", i)
+			sum := sha256.Sum256(raw)
+			dev := ""
+			if i%10 == 0 {
+				dev = "dev-" + strconv.Itoa(i%3)
+			}
+			e := store.Envelope{Digest: sum[:], Kind: store.TAEnvelope, Components: []suit.ComponentID{{[]byte("TA"), []byte("acme"), []byte(strconv.Itoa(i % 250))}},
+				SequenceNumber: uint64(i / 250), Author: "acme", Device: dev, Raw: raw, Published: benchT0.Add(time.Duration(i) * time.Second)}
+			if err := s.PutEnvelope(ctx, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for b.Loop() {
+			es, err := s.LatestFor(ctx, "dev-1")
+			if err != nil || len(es) != 250 {
+				b.Fatalf("%d envelopes, %v", len(es), err)
+			}
+		}
+	})
+}
+
+// The status page's query with 10,000 devices, each with a tc-list of 4
+// TCs and an attestation result.
+func BenchmarkListDevices10000(b *testing.B) {
+	backends(b, func(b *testing.B, s store.Store) {
+		ctx := b.Context()
+		tcs := make([]store.InstalledTC, 4)
+		for i := range tcs {
+			tcs[i] = store.InstalledTC{Component: suit.ComponentID{[]byte("TA"), []byte("acme"), []byte(strconv.Itoa(i))}, SequenceNumber: uint64(i), Digest: make([]byte, 36)}
+		}
+		for i := range 10_000 {
+			d := store.Device{ID: fmt.Sprintf("%064x", i), Name: "device " + strconv.Itoa(i), AgentKey: make([]byte, 91), Endorsement: make([]byte, 600),
+				Registered: benchT0, LastSeen: benchT0.Add(time.Hour), TCs: tcs,
+				Attestation: store.Attestation{Time: benchT0.Add(time.Hour), Status: "affirming", EAR: make([]byte, 700)}}
+			if err := s.AddDevice(ctx, d); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for b.Loop() {
+			ds, err := s.ListDevices(ctx)
+			if err != nil || len(ds) != 10_000 {
+				b.Fatalf("%d devices, %v", len(ds), err)
+			}
+		}
+	})
+}
