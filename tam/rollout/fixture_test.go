@@ -146,3 +146,11 @@ func runs(t *testing.T, c suit.ComponentID, seq uint64, devs ...*tamtest.Device)
 		}
 	}
 }
+
+// create0 is a rollout over all devices of a release of its own, for a
+// test that needs the devices sorted by ID.
+func (f *fleet) create0() string {
+	f.t.Helper()
+	f.release("sorted", f.author.Publish(f.t, f.tam, store.TAEnvelope, tamtest.ID("ta", "sorted"), 1, true))
+	return f.create("sorted", "100%", 100, 100).ID
+}
