@@ -184,8 +184,13 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		if err != nil {
 			return nil, err
 		}
-		send, err := s.claim(ctx, offer, m.Token, decide(candidates(latest, offer), have, deliveredIn(recent)))
+		// What fits in one message is decided before the rollouts claim
+		// it, so that nothing is claimed that the Update does not carry.
+		send, err := s.fit(m.Token, n, decide(candidates(latest, offer), have, deliveredIn(recent)))
 		if err != nil {
+			return nil, err
+		}
+		if send, err = s.claim(ctx, offer, m.Token, send); err != nil {
 			return nil, err
 		}
 		if answer, send, err = s.update(m.Token, n, send); err != nil {
@@ -218,16 +223,46 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 	return answer, nil
 }
 
+// fit is the head of send that fits in one Update (its encoding, plus
+// what the COSE_Sign1 around it adds, within teep.MaxMessageSize).
+func (s *Server) fit(token []byte, n teep.Numbering, send []store.Envelope) ([]store.Envelope, error) {
+	if len(send) > 0 {
+		first := send[0]
+		defer func() {
+			if len(send) == 0 {
+				// Never deliverable by TEEP: the catalog should not
+				// have taken it. Said, not sent, every session.
+				s.log.Warn("envelope too large for a TEEP message", "digest", fmt.Sprintf("%x", first.Digest), "bytes", len(first.Raw))
+			}
+		}()
+	}
+	for len(send) > 0 {
+		b, err := teep.Encode(s.updateOf(token, send), n)
+		switch {
+		case err == nil && len(b)+signOverhead <= teep.MaxMessageSize:
+			return send, nil
+		case err != nil && !errors.Is(err, teep.ErrLimit):
+			return nil, fmt.Errorf("teepsrv: encode Update: %w", err)
+		}
+		send = send[:len(send)-1]
+	}
+	return nil, nil
+}
+
+func (s *Server) updateOf(token []byte, send []store.Envelope) *teep.Update {
+	u := &teep.Update{Token: token, Manifests: make([]teep.Manifest, len(send))}
+	for i, e := range send {
+		u.Manifests[i] = teep.Manifest{Envelope: untagged(e.Raw), Tagged: s.cfg.TaggedEnvelopes}
+	}
+	return u
+}
+
 // update signs the Update carrying send, as many of them as fit in one
 // message (the rest go in the next session), and returns it with what it
 // carries; nil when send is empty.
 func (s *Server) update(token []byte, n teep.Numbering, send []store.Envelope) ([]byte, []store.Envelope, error) {
 	for len(send) > 0 {
-		u := &teep.Update{Token: token, Manifests: make([]teep.Manifest, len(send))}
-		for i, e := range send {
-			u.Manifests[i] = teep.Manifest{Envelope: untagged(e.Raw), Tagged: s.cfg.TaggedEnvelopes}
-		}
-		msg, err := teep.Sign(u, n, s.sign)
+		msg, err := teep.Sign(s.updateOf(token, send), n, s.sign)
 		switch {
 		case err == nil:
 			return msg, send, nil

@@ -3,6 +3,7 @@ package teepsrv_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/teeup/teeup/attest/comid"
 	"github.com/teeup/teeup/emulator/device/devicetest"
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/suit/author"
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/store"
 	"github.com/teeup/teeup/tam/teepsrv"
@@ -351,4 +353,41 @@ func mustHex(t testing.TB, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// An Update carries what fits in one TEEP message; the rest comes in the
+// next session.
+func TestUpdateSplitsWhatDoesNotFit(t *testing.T) {
+	rig := devicetest.New(t)
+	tm := newTAM(t, teep.Draft26)
+	p := newPublisher(t)
+	dev := tm.newDevice(t, rig, p.pub, deviceOptions{})
+	size := teep.MaxMessageSize * 2 / 5 // two fit in one message, three do not
+	for _, id := range []suit.ComponentID{taA, taB, {[]byte("TEEP-Device"), []byte("SecureFS"), []byte("ta-c")}} {
+		env, err := author.Build(&author.Manifest{SequenceNumber: 1, VendorID: bytes.Repeat([]byte{0xfa}, 16),
+			ClassID: bytes.Repeat([]byte{0x14}, 16), Components: []author.Component{{ID: id,
+				Payload: bytes.Repeat([]byte{byte(len(id[2]))}, size), Integrate: true, Name: "ta"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Sign(p.key); err != nil {
+			t.Fatal(err)
+		}
+		raw := env.Encode()
+		digest := sha256.Sum256(raw)
+		if err := tm.store.PutEnvelope(context.Background(), store.Envelope{Digest: digest[:], Kind: store.TAEnvelope,
+			Components: []suit.ComponentID{id}, SequenceNumber: 1, Author: "author", Raw: raw, Published: tm.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []int{2, 1} {
+		tm.session(t, dev)
+		if len(dev.tcs.sets) != i+1 || len(dev.tcs.sets[i]) != want {
+			t.Fatalf("session %d: Updates %d, want an Update of %d envelopes", i, len(dev.tcs.sets), want)
+		}
+	}
+	tm.session(t, dev)
+	if len(dev.tcs.sets) != 2 || len(dev.tcs.installed) != 3 {
+		t.Fatalf("%d Updates, %d TAs installed; want 2 Updates, all 3 installed", len(dev.tcs.sets), len(dev.tcs.installed))
+	}
 }
