@@ -80,7 +80,7 @@ in to the dashboard. API access takes a token: teeup tam token create --user NAM
 // readPassword is the first line of file (- for stdin), without its line
 // end: a password never comes on the command line, where ps shows it.
 func readPassword(stdin io.Reader, file string) (string, error) {
-	var r io.Reader = stdin
+	r := stdin
 	if file != "-" {
 		f, err := os.Open(file)
 		if err != nil {

@@ -81,7 +81,7 @@ func TestCSRFInChromium(t *testing.T) {
 	tamURL := tlsServer(f.mux)
 	attack := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = attackPage.Execute(w, template.URL(tamURL)) // the browser hung up: nothing to do
+		_ = attackPage.Execute(w, tamURL) // the browser hung up: nothing to do
 	})
 	// Another site (127.0.0.1 is not localhost's site): SameSite=Strict
 	// keeps the cookie home. Same site, other origin (another port): the

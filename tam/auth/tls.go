@@ -88,6 +88,7 @@ func LoadOrCreateSelfSigned(dir string, hosts []string, now time.Time) (cert tls
 	if err := writeFile0600(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})); err != nil {
 		return tls.Certificate{}, false, err
 	}
+	//nolint:gosec // G306: the certificate is public; clients copy it for --tam-ca
 	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return tls.Certificate{}, false, fmt.Errorf("write %s: %w", certPath, err)
 	}
