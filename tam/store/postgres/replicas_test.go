@@ -1,16 +1,22 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/teeup/teeup/secure/suit"
+	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/rollout"
 	"github.com/teeup/teeup/tam/store"
 	"github.com/teeup/teeup/tam/store/postgres"
@@ -19,10 +25,10 @@ import (
 )
 
 // Two TAM replicas, each with its own pool, on one PostgreSQL database;
-// devices' sessions alternate between them; replica B is killed (its
-// listener closed with the connections in flight, its TEEP server and its
-// pool closed) while sessions run. The rollout goes on through replica A
-// alone: every device ends with the release installed exactly once, no
+// devices' sessions alternate between them; replica B dies while sessions
+// run, right after it sent an Update that never reaches its device
+// (connections dropped from then on, its TEEP server and pool closed).
+// The rollout goes on through replica A alone: every device ends with the release installed exactly once, no
 // wave is started twice (the rollout ends at its last wave, each wave
 // whole), and the store's counts match what the devices run.
 func TestTwoReplicasOneKilled(t *testing.T) {
@@ -41,17 +47,57 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 	clock := tamtest.NewClock()
 	a := tamtest.NewTAM(t, tamtest.Options{Store: storeA, Clock: clock, Seed: 1})
 	b := tamtest.NewTAM(t, tamtest.Options{Store: storeB, Clock: clock, Key: a.Key, Seed: 2})
-	// B is reached through a listener of its own that the kill closes, so
-	// that after it B refuses connections as a dead process does.
+	// B is reached through a front of its own. B dies the moment it has
+	// sent its first Update from round 1 on: that Update never reaches the
+	// device (whose delivery B has marked sent under its session), and
+	// from then on every connection to B is dropped unanswered, as by a
+	// dead process; after the round its TEEP server and its pool are
+	// closed.
 	bURL, err := url.Parse(b.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	front := httptest.NewServer(httputil.NewSingleHostReverseProxy(bURL))
+	var (
+		dead, armed     atomic.Bool
+		atB, cut, drops atomic.Int64
+	)
+	proxy := httputil.NewSingleHostReverseProxy(bURL)
+	proxy.ModifyResponse = func(rsp *http.Response) error {
+		body, err := io.ReadAll(rsp.Body)
+		rsp.Body.Close()
+		if err != nil {
+			return err
+		}
+		rsp.Body = io.NopCloser(bytes.NewReader(body))
+		if s, err := teep.Open(body, []*suit.Key{b.Pub}, teep.Draft26); err == nil && armed.Load() {
+			if _, ok := s.Message.(*teep.Update); ok && dead.CompareAndSwap(false, true) {
+				return errKilled
+			}
+		}
+		return nil
+	}
+	proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { hangUp(w) }
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if dead.Load() {
+			drops.Add(1)
+			hangUp(w)
+			return
+		}
+		proxy.ServeHTTP(w, req)
+	}))
 	t.Cleanup(front.Close)
 	reachB := *b
 	reachB.URL = front.URL
 	replicas := [2]*tamtest.TAM{a, &reachB}
+	var killOnce sync.Once
+	kill := func() {
+		killOnce.Do(func() {
+			front.CloseClientConnections()
+			front.Close()
+			b.TEEP.Close()
+			storeB.Close()
+		})
+	}
 
 	ev := tamtest.NewEvidence(t)
 	author := tamtest.NewAuthor(t)
@@ -79,45 +125,27 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Rounds: every device runs one session at once, at replica A or B
-	// by turns. B is killed in round 1 once two sessions have begun at
-	// it, with others in flight; a session it cuts fails, and the device
-	// tries again next round. The clock moves a minute a round, so that
-	// the sessions B left waiting expire and their deliveries are sent
-	// again by A.
-	var (
-		atB, atBRound1, cut atomic.Int64
-		killed              atomic.Bool
-		killOnce            sync.Once
-	)
-	kill := func() {
-		killOnce.Do(func() {
-			front.CloseClientConnections()
-			front.Close()
-			b.TEEP.Close()
-			storeB.Close()
-			killed.Store(true)
-		})
-	}
+	// Rounds: every device (by ID) runs one session at once, at replica A
+	// or B by turns, until B dies; then at A. A session B cuts fails, and
+	// the device tries again next round. The clock moves a minute a
+	// round, so that the session B left waiting expires and A sends its
+	// delivery again.
+	slices.Sort(ids)
 	var final store.Rollout
 	for round := 0; ; round++ {
 		if round == 40 {
 			t.Fatalf("the rollout did not complete in %d rounds: %+v", round, final)
 		}
+		armed.Store(round >= 1)
 		var wg sync.WaitGroup
-		i := 0
-		for _, d := range devs {
-			tm := replicas[(i+round)%2]
-			i++
-			if tm != a && killed.Load() {
+		for i, id := range ids {
+			d, tm := devs[id], replicas[(i+round)%2]
+			if dead.Load() {
 				tm = a
 			}
 			wg.Go(func() {
 				if tm != a {
 					atB.Add(1)
-					if round == 1 && atBRound1.Add(1) == 3 {
-						kill()
-					}
 				}
 				if _, err := d.SessionAt(context.Background(), tm); err != nil {
 					if tm == a {
@@ -128,7 +156,7 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if round == 1 {
+		if dead.Load() {
 			kill()
 		}
 		clock.Advance(time.Minute)
@@ -154,7 +182,7 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 		}
 		succeeded += p.Succeeded
 	}
-	running := 0
+	running, resent := 0, 0
 	for _, d := range devs {
 		if n := d.TCs.Installs(); n != 1 {
 			t.Errorf("device %s installed %d sets, want 1", d.ID, n)
@@ -166,6 +194,9 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 		if err != nil || del.State != store.DeliverySucceeded {
 			t.Errorf("delivery to %s: %+v, %v", d.ID, del, err)
 		}
+		if del.Sends > 1 {
+			resent++
+		}
 	}
 	if running != devices || succeeded != devices {
 		t.Fatalf("%d devices run the release, the store counts %d succeeded, of %d", running, succeeded, devices)
@@ -174,9 +205,24 @@ func TestTwoReplicasOneKilled(t *testing.T) {
 	if _, err := storeB.Rollout(ctx, r.ID); err == nil {
 		t.Fatal("the killed replica's store still answers")
 	}
-	// The session that killed B, at least, was cut.
-	if cut.Load() == 0 {
-		t.Fatal("no session was cut by the kill")
+	// The Update B sent as it died was sent again, by A, once B's
+	// session expired.
+	if !dead.Load() || cut.Load() == 0 || resent == 0 {
+		t.Fatalf("B dead %v, %d sessions cut, %d deliveries sent again; want B dead, its last Update lost and sent again", dead.Load(), cut.Load(), resent)
 	}
-	t.Logf("%d sessions at replica B, %d cut by its kill; completed at wave %d", atB.Load(), cut.Load(), final.Wave)
+	t.Logf("%d sessions at replica B, %d cut by its death (%d requests dropped after it), %d deliveries sent again; completed at wave %d",
+		atB.Load(), cut.Load(), drops.Load(), resent, final.Wave)
+}
+
+var errKilled = errors.New("replica B died before this answer left it")
+
+// hangUp drops the connection without an answer, as a dead process does.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
