@@ -88,12 +88,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	eng, err := rollout.New(rollout.Config{Store: cfg.Store, Now: cfg.Now, Rand: cfg.Rand, Logger: cfg.Logger})
+	var ts *teepsrv.Server // made below: the engine wakes its long polls
+	eng, err := rollout.New(rollout.Config{Store: cfg.Store, Now: cfg.Now, Rand: cfg.Rand, Logger: cfg.Logger,
+		Notify: func(device string) { ts.Notify(device) }})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	mets := metrics.New(cfg.Store, cfg.Logger)
-	ts, err := teepsrv.New(teepsrv.Config{Store: cfg.Store, Key: cfg.Key, Numbering: cfg.Numbering,
+	ts, err = teepsrv.New(teepsrv.Config{Store: cfg.Store, Key: cfg.Key, Numbering: cfg.Numbering,
 		TaggedEnvelopes: cfg.TaggedEnvelopes, Policy: cfg.Policy, Rollouts: eng, Observer: mets,
 		Now: cfg.Now, Rand: cfg.Rand, Logger: cfg.Logger})
 	if err != nil {

@@ -19,6 +19,10 @@ type Config struct {
 	// MaxSends bounds the Updates that carry a release to one device
 	// (DefaultMaxSends if 0).
 	MaxSends int
+	// Notify wakes the long poll of a device (teepsrv.Server.Notify), or
+	// of every device when empty: a wave started, a rollout resumed.
+	// Nil for none.
+	Notify func(device string)
 	// Now is the clock (time.Now if nil); Rand the randomness of rollout
 	// IDs (crypto/rand if nil).
 	Now    func() time.Time
@@ -53,6 +57,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func(string) {}
 	}
 	return &Engine{cfg: cfg, st: cfg.Store, log: cfg.Logger}, nil
 }
@@ -105,6 +112,9 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (store.Rollout, error) {
 		return store.Rollout{}, fmt.Errorf("rollout: create: %w", err)
 	}
 	e.log.Info("rollout created", "rollout", r.ID, "group", r.Group, "release", r.Release, "waves", sizes)
+	for _, d := range devices[:sizes[0]] {
+		e.cfg.Notify(d)
+	}
 	return r, nil
 }
 
@@ -123,6 +133,7 @@ func (e *Engine) Resume(ctx context.Context, id string) (store.Rollout, error) {
 	if err := e.evaluate(ctx, id); err != nil {
 		return store.Rollout{}, err
 	}
+	e.cfg.Notify("")
 	return e.st.Rollout(ctx, id)
 }
 

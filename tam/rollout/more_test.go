@@ -239,3 +239,55 @@ func TestSelectors(t *testing.T) {
 		}
 	}
 }
+
+// The engine wakes the long polls of the devices that may receive the
+// release now: wave 0's at creation, the next wave's when it starts,
+// everyone's at a resume.
+func TestNotify(t *testing.T) {
+	f := newFleet(t, 3, nil)
+	env := f.author.Publish(t, f.tam, store.TAEnvelope, taX, 2, true)
+	f.release("v2", env)
+	var notified []string
+	eng, err := rollout.New(rollout.Config{Store: f.tam.Store, Now: f.tam.Clock.Now, Rand: tamtest.Seeded(3),
+		Notify: func(d string) { notified = append(notified, d) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	r, err := eng.Create(ctx, rollout.Spec{Group: "all", Release: "v2", Waves: []rollout.Wave{{Count: 1}}, SuccessThreshold: 100, ErrorThreshold: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0, w1 := f.wave(r.ID, 0), f.wave(r.ID, 1)
+	if fmt.Sprint(notified) != fmt.Sprint([]string{w0[0].ID}) {
+		t.Fatalf("at creation notified %v, want wave 0's %s", notified, w0[0].ID)
+	}
+	token := []byte("session-token-0")
+	now := f.tam.Clock.Now()
+	if err := f.tam.Store.CreateSession(ctx, store.Session{Token: token, State: store.QuerySent, Created: now, Expires: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := eng.Offer(ctx, rollout.Device{ID: w0[0].ID, Attestation: rollout.Affirming, Have: map[string]uint64{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Claim(ctx, offer, token, offer.Envelopes); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Outcome(ctx, w0[0].ID, store.Session{Token: token, Envelopes: [][]byte{env.Digest}}, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{w0[0].ID, w1[0].ID, w1[1].ID}
+	if fmt.Sprint(notified) != fmt.Sprint(want) {
+		t.Fatalf("after wave 0 succeeded notified %v, want %v", notified, want)
+	}
+	if _, err := eng.Pause(ctx, r.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Resume(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(notified) != fmt.Sprint(append(want, "")) {
+		t.Fatalf("after resume notified %v, want everyone woken", notified)
+	}
+}

@@ -54,11 +54,14 @@ func (e *Engine) evaluate(ctx context.Context, id string) error {
 			return fmt.Errorf("rollout: %w", err)
 		}
 		e.log.Info("rollout wave started", "rollout", id, "wave", r.Wave+1)
+		if err := e.notifyWave(ctx, id, r.Wave+1); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// settle moves a running rollout to a final state, unless another
+// settle moves a running rollout to halted or completed, unless another
 // replica or operator moved it first.
 func (e *Engine) settle(ctx context.Context, r store.Rollout, to store.RolloutState, reason string) error {
 	err := e.st.SetRolloutState(ctx, r.ID, store.RolloutRunning, to, reason, e.cfg.Now())
@@ -67,6 +70,21 @@ func (e *Engine) settle(ctx context.Context, r store.Rollout, to store.RolloutSt
 	}
 	if err == nil {
 		e.log.Info("rollout "+string(to), "rollout", r.ID, "reason", reason)
+	}
+	return nil
+}
+
+// notifyWave wakes the long polls of a wave's devices, which may now
+// receive the release.
+func (e *Engine) notifyWave(ctx context.Context, id string, wave int) error {
+	dels, err := e.st.Deliveries(ctx, id)
+	if err != nil {
+		return fmt.Errorf("rollout: %w", err)
+	}
+	for _, d := range dels {
+		if d.Wave == wave {
+			e.cfg.Notify(d.Device)
+		}
 	}
 	return nil
 }

@@ -69,11 +69,13 @@ func NewTAM(t testing.TB, o Options) *TAM {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := rollout.New(rollout.Config{Store: o.Store, Now: o.Clock.Now, Rand: rnd})
+	var srv *teepsrv.Server // made below: the engine wakes its long polls
+	eng, err := rollout.New(rollout.Config{Store: o.Store, Now: o.Clock.Now, Rand: rnd,
+		Notify: func(device string) { srv.Notify(device) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := teepsrv.New(teepsrv.Config{Store: o.Store, Key: o.Key, Rollouts: eng, Now: o.Clock.Now, Rand: rnd})
+	srv, err = teepsrv.New(teepsrv.Config{Store: o.Store, Key: o.Key, Rollouts: eng, Now: o.Clock.Now, Rand: rnd})
 	if err != nil {
 		t.Fatal(err)
 	}
