@@ -27,6 +27,10 @@
 //
 // (TestAuditRefusesRawSQL proves both layers.)
 //
+// Trust: it trusts the PostgreSQL server it is given and the callers (the
+// TAM's handlers authorize and verify before they store); it checks only
+// the store's own invariants, in the database where it can.
+//
 // Every method is bounded: its arguments by store's Validate, its time by
 // the caller's context and by the server-side statement_timeout and
 // lock_timeout that Open sets on each connection unless the DSN sets them.
@@ -51,20 +55,6 @@ type Store struct {
 }
 
 var _ store.Store = (*Store)(nil)
-
-// Bounds of one call.
-const (
-	// statementTimeout bounds one statement on the server.
-	statementTimeout = 30 * time.Second
-	// lockTimeout bounds how long a statement waits for a row or table
-	// lock another transaction holds.
-	lockTimeout = 10 * time.Second
-	// connectTimeout bounds opening one connection.
-	connectTimeout = 10 * time.Second
-	// maxAttempts bounds the runs of a transaction that meets
-	// serialization failures or deadlocks.
-	maxAttempts = 5
-)
 
 type config struct {
 	maxConns int32

@@ -6,6 +6,9 @@
 // TEEUP_REQUIRE_POSTGRES=1 (set by .ci/run) they fail instead, so that CI
 // never passes by skipping them. docs/postgres-test.sh starts a throwaway
 // server on loopback and prints the variable.
+//
+// Trust: it trusts the server the variable names with databases it may
+// drop: point it only at a throwaway server.
 package pgtest
 
 import (
