@@ -198,7 +198,7 @@ func (g *gatedTAM) request(t *testing.T, rt auth.Route, cred string) *http.Reque
 	path := strings.Replace(rt.Pattern, "{id}", g.spare, 1)
 	// The fleet's routes name a group, a rollout and a device that do
 	// not exist: an allowed caller gets the handler's 404.
-	path = strings.NewReplacer("{name}", "nobody", "{rollout}", "ro-none", "{device}", strings.Repeat("cd", 32)).Replace(path)
+	path = strings.NewReplacer("{name}", "nobody", "{rollout}", "ro-none", "{device}", strings.Repeat("cd", 32), "{file}", "style.css", "{$}", "").Replace(path)
 	var body io.Reader
 	ctype := "application/json"
 	switch rt.Name {
@@ -278,6 +278,12 @@ var handlerRefuses = map[string]int{
 	auth.RouteRolloutCancel:   http.StatusNotFound,
 	auth.RouteDeviceTagsSet:   http.StatusNotFound,
 	auth.RouteDeviceTagsGet:   http.StatusNotFound,
+	// The dashboard's: no such rollout or device.
+	auth.RouteDashboardRollout: http.StatusNotFound,
+	auth.RouteDashboardDevice:  http.StatusNotFound,
+	auth.RouteDashboardPause:   http.StatusNotFound,
+	auth.RouteDashboardResume:  http.StatusNotFound,
+	auth.RouteDashboardCancel:  http.StatusNotFound,
 }
 
 func (g *gatedTAM) do(r *http.Request) *http.Response {
@@ -366,6 +372,14 @@ var wantAllowed = map[string][]store.Role{
 	auth.RouteDeviceTagsSet:   {store.RoleOperator},
 	auth.RouteDeviceTagsGet:   {store.RoleOperator, store.RoleViewer},
 	auth.RouteMetrics:         {store.RoleOperator, store.RoleViewer},
+
+	auth.RouteDashboard:        {store.RoleOperator, store.RoleViewer},
+	auth.RouteDashboardAsset:   {store.RoleOperator, store.RoleViewer},
+	auth.RouteDashboardRollout: {store.RoleOperator, store.RoleViewer},
+	auth.RouteDashboardDevice:  {store.RoleOperator, store.RoleViewer},
+	auth.RouteDashboardPause:   {store.RoleOperator},
+	auth.RouteDashboardResume:  {store.RoleOperator},
+	auth.RouteDashboardCancel:  {store.RoleOperator},
 }
 
 // TestGateRouteRoleMatrix: every route of the TAM × every role, no

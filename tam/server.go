@@ -17,6 +17,7 @@ import (
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/auth"
 	"github.com/teeup/teeup/tam/catalog"
+	"github.com/teeup/teeup/tam/dashboard"
 	"github.com/teeup/teeup/tam/metrics"
 	"github.com/teeup/teeup/tam/rollout"
 	"github.com/teeup/teeup/tam/store"
@@ -65,8 +66,10 @@ type Server struct {
 	// GET /metrics.
 	rollouts *rollout.Engine
 	metrics  *metrics.Metrics
-	mux      *http.ServeMux
-	keyPEM   []byte
+	// dashboard is the web page (issue 15).
+	dashboard *dashboard.Dashboard
+	mux       *http.ServeMux
+	keyPEM    []byte
 }
 
 // ErrConfig: a Config that misses a part or holds a wrong one.
@@ -120,6 +123,9 @@ func New(cfg Config) (*Server, error) {
 		Now: cfg.Now, Rand: cfg.Rand, Notify: s.Notify}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	if s.dashboard, err = dashboard.New(dashboard.Config{Store: cfg.Store, Rollouts: eng, Now: cfg.Now, Logger: cfg.Logger}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	s.routes()
 	return s, nil
 }
@@ -166,6 +172,15 @@ func (s *Server) routes() {
 	g.Handle(s.mux, auth.RouteDeviceTagsSet, http.HandlerFunc(ro.HandleSetTags))
 	g.Handle(s.mux, auth.RouteDeviceTagsGet, http.HandlerFunc(ro.HandleTags))
 	g.Handle(s.mux, auth.RouteMetrics, s.metrics.Handler())
+	// The dashboard (issue 15): pages for viewers, buttons for operators.
+	d := s.dashboard
+	g.Handle(s.mux, auth.RouteDashboard, http.HandlerFunc(d.HandleFleet))
+	g.Handle(s.mux, auth.RouteDashboardAsset, http.HandlerFunc(d.HandleAsset))
+	g.Handle(s.mux, auth.RouteDashboardRollout, http.HandlerFunc(d.HandleRollout))
+	g.Handle(s.mux, auth.RouteDashboardDevice, http.HandlerFunc(d.HandleDevice))
+	g.Handle(s.mux, auth.RouteDashboardPause, http.HandlerFunc(d.HandlePause))
+	g.Handle(s.mux, auth.RouteDashboardResume, http.HandlerFunc(d.HandleResume))
+	g.Handle(s.mux, auth.RouteDashboardCancel, http.HandlerFunc(d.HandleCancel))
 	// Operator side: users, tokens, the audit trail, the dashboard login.
 	g.Register(s.mux)
 }

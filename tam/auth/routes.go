@@ -64,6 +64,15 @@ const (
 	RouteLoginPage       = "login.page"
 	RouteLogin           = "login"
 	RouteLogout          = "logout"
+	// Issue 15's dashboard (tam/dashboard): pages viewers read, buttons
+	// operators press (POST forms with the session's CSRF token).
+	RouteDashboard        = "dashboard"
+	RouteDashboardAsset   = "dashboard.asset"
+	RouteDashboardRollout = "dashboard.rollout"
+	RouteDashboardDevice  = "dashboard.device"
+	RouteDashboardPause   = "dashboard.rollout.pause"
+	RouteDashboardResume  = "dashboard.rollout.resume"
+	RouteDashboardCancel  = "dashboard.rollout.cancel"
 )
 
 var (
@@ -121,6 +130,15 @@ var Routes = []Route{
 	{Name: RouteLoginPage, Method: http.MethodGet, Pattern: "/login", Public: true, MaxBody: MaxNoBody},
 	{Name: RouteLogin, Method: http.MethodPost, Pattern: "/login", Public: true, MaxBody: MaxFormBody, RateLimited: true},
 	{Name: RouteLogout, Method: http.MethodPost, Pattern: "/logout", Roles: everyone, MaxBody: MaxFormBody},
+
+	// The dashboard: the same readers and operator as the fleet's API.
+	{Name: RouteDashboard, Method: http.MethodGet, Pattern: "/{$}", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteDashboardAsset, Method: http.MethodGet, Pattern: "/dashboard/assets/{file}", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteDashboardRollout, Method: http.MethodGet, Pattern: "/dashboard/rollouts/{rollout}", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteDashboardDevice, Method: http.MethodGet, Pattern: "/dashboard/devices/{device}", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteDashboardPause, Method: http.MethodPost, Pattern: "/dashboard/rollouts/{rollout}/pause", Roles: operator, MaxBody: MaxFormBody},
+	{Name: RouteDashboardResume, Method: http.MethodPost, Pattern: "/dashboard/rollouts/{rollout}/resume", Roles: operator, MaxBody: MaxFormBody},
+	{Name: RouteDashboardCancel, Method: http.MethodPost, Pattern: "/dashboard/rollouts/{rollout}/cancel", Roles: operator, MaxBody: MaxFormBody},
 }
 
 // RouteByName is the route of that name in Routes.

@@ -1,0 +1,43 @@
+package dashboard
+
+import (
+	"net/http"
+
+	"github.com/teeup/teeup/tam/store"
+)
+
+// Device is a device's page: what it last told the TAM (its tc-list, its
+// attestation result, its last error), its deliveries, and its reports
+// (the answers to its Updates, with their SUIT reports), newest first.
+type Device struct {
+	Device     store.Device
+	State      string
+	Tags       []string
+	Deliveries []store.Delivery
+	Reports    []store.Report
+}
+
+// HandleDevice is GET /dashboard/devices/{device}.
+func (d *Dashboard) HandleDevice(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := r.PathValue("device")
+	dev, err := d.st.Device(ctx, id)
+	if err != nil {
+		d.storeError(w, err)
+		return
+	}
+	pg := Device{Device: dev, State: deviceState(dev)}
+	if pg.Tags, err = d.st.Tags(ctx, id); err != nil {
+		d.storeError(w, err)
+		return
+	}
+	if pg.Deliveries, err = d.st.DeliveriesOf(ctx, id); err != nil {
+		d.storeError(w, err)
+		return
+	}
+	if pg.Reports, err = d.st.Reports(ctx, id, MaxReportsShown); err != nil {
+		d.storeError(w, err)
+		return
+	}
+	d.render(w, "device", d.newPage(r, "device "+id, pg))
+}
