@@ -18,6 +18,7 @@ import (
 func (f *fixture) request(rt auth.Route) *http.Request {
 	path := strings.Replace(rt.Pattern, "{digest}", strings.Repeat("ab", 32), 1)
 	path = strings.Replace(path, "{id}", f.spareID, 1)
+	path = strings.Replace(path, "{$}", "", 1)
 	var body io.Reader
 	ctype := "application/json"
 	switch rt.Name {
@@ -70,6 +71,14 @@ var wantPolicy = map[string][]store.Role{
 	auth.RouteDeviceTagsSet:   {store.RoleOperator},
 	auth.RouteDeviceTagsGet:   {store.RoleOperator, store.RoleViewer},
 	auth.RouteMetrics:         {store.RoleOperator, store.RoleViewer},
+
+	auth.RouteDashboard:        {store.RoleOperator, store.RoleViewer},
+	auth.RouteDashboardAsset:   {store.RoleOperator, store.RoleViewer},
+	auth.RouteDashboardRollout: {store.RoleOperator, store.RoleViewer},
+	auth.RouteDashboardDevice:  {store.RoleOperator, store.RoleViewer},
+	auth.RouteDashboardPause:   {store.RoleOperator},
+	auth.RouteDashboardResume:  {store.RoleOperator},
+	auth.RouteDashboardCancel:  {store.RoleOperator},
 }
 
 // wantPublic are the routes that take no credentials.

@@ -7,4 +7,10 @@
 // html/template (everything escaped) from embedded files, with no
 // JavaScript at all: a running rollout's page refreshes itself with a
 // meta refresh.
+//
+// Trust: it trusts the gate in front of it for who the principal is and
+// for the CSRF check of its forms, and nothing a device or an author
+// stored (names, errors, report texts are shown escaped, never as
+// markup); its Content-Security-Policy allows no script and no framing,
+// so that an escaping slip still runs nothing.
 package dashboard
