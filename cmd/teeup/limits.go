@@ -15,3 +15,7 @@ const tamAuthRequestTimeout = 2 * time.Minute
 // maxTAMKeyAnswer bounds the answer of GET /api/v1/tam-key (a PEM public
 // key is a few hundred bytes).
 const maxTAMKeyAnswer = 16 << 10
+
+// fleetIdleConns are the connections to the TAM a fleet simulation keeps
+// open between its sessions.
+const fleetIdleConns = 64

@@ -90,7 +90,7 @@ Files may be binary CBOR or hex text; "-" reads standard input or writes standar
 	// A group (teeup, manifest, device) runs only to say a subcommand is
 	// missing: its usage shows the subcommands, not a line of its own.
 	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "{{if .Runnable}}", "{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
-	root.AddCommand(a.manifestCmd(), a.deviceCmd(), a.attestCmd(), a.tamCmd(), a.serveCmd(), a.versionCmd())
+	root.AddCommand(a.manifestCmd(), a.deviceCmd(), a.attestCmd(), a.tamCmd(), a.fleetCmd(), a.serveCmd(), a.versionCmd())
 	return root
 }
 

@@ -8,15 +8,13 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"sync"
 	"testing"
 
 	"github.com/teeup/teeup/emulator/device/devicetest"
+	"github.com/teeup/teeup/emulator/fleet"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/store"
@@ -146,91 +144,16 @@ func (tm *TAM) NewDevice(t testing.TB, ev *Evidence, authors []*suit.Key, o Devi
 }
 
 // Outcome is what one session did.
-type Outcome struct {
-	// Updates are the TEEP Updates the device received (0 or 1).
-	Updates int
-	// Envelopes are the envelopes the Update carried.
-	Envelopes int
-	// Success and Error: what the device answered the Update.
-	Success, Error bool
-	// Rebooted: the set staged firmware and the device rebooted.
-	Rebooted bool
-}
+type Outcome = fleet.Outcome
 
 // ErrTAM is a session the TAM refused or failed.
-var ErrTAM = errors.New("tamtest: the TAM refused")
+var ErrTAM = fleet.ErrTAM
 
 // Session runs one TEEP session with the TAM over HTTP, as a broker
-// does: an empty POST, each TAM message relayed to the Agent and its
-// answer posted back, until the TAM answers 204 or the Agent has nothing
-// to say; a set that staged firmware reboots the device after its answer
-// is posted.
+// does (fleet.Session).
 func (d *Device) Session(ctx context.Context) (Outcome, error) { return d.SessionAt(ctx, d.tam) }
 
 // SessionAt is Session with another TAM (a replica on the same store).
 func (d *Device) SessionAt(ctx context.Context, tm *TAM) (Outcome, error) {
-	var out Outcome
-	msg, err := d.post(ctx, tm, nil)
-	for err == nil && msg != nil {
-		if s, oerr := teep.Open(msg, []*suit.Key{tm.Pub}, teep.Draft26); oerr == nil {
-			if u, ok := s.Message.(*teep.Update); ok {
-				out.Updates++
-				out.Envelopes += len(u.Manifests)
-			}
-		}
-		var ans teep.Answer
-		if ans, err = d.Agent.Handle(ctx, msg); err != nil {
-			return out, fmt.Errorf("tamtest: agent: %w", err)
-		}
-		if ans.Message == nil && len(ans.Payloads) > 0 {
-			// Payloads are integrated in the test envelopes; continue.
-			if ans, err = d.Agent.Handle(ctx, nil); err != nil {
-				return out, fmt.Errorf("tamtest: agent continue: %w", err)
-			}
-		}
-		if ans.Message == nil {
-			break
-		}
-		if s, oerr := teep.Open(ans.Message, []*suit.Key{d.pub}, teep.Draft26); oerr == nil {
-			switch s.Message.(type) {
-			case *teep.Success:
-				out.Success = true
-			case *teep.Error:
-				out.Error = true
-			}
-		}
-		msg, err = d.post(ctx, tm, ans.Message)
-		if ans.Reboot {
-			d.TCs.Reboot()
-			out.Rebooted = true
-		}
-	}
-	return out, err
-}
-
-// post POSTs one message (nil opens a session) and returns the TAM's
-// answer, nil for 204.
-func (d *Device) post(ctx context.Context, tm *TAM, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tm.URL+"/tam", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", teepsrv.MediaType)
-	}
-	rsp, err := d.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer rsp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(rsp.Body, teepsrv.MaxBody+1))
-	switch {
-	case err != nil:
-		return nil, err
-	case rsp.StatusCode == http.StatusNoContent:
-		return nil, nil
-	case rsp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("%w: %s: %s", ErrTAM, rsp.Status, bytes.TrimSpace(b))
-	}
-	return b, nil
+	return fleet.Session(ctx, d.http, tm.URL, []*suit.Key{tm.Pub}, fleet.Peer{Agent: d.Agent, Pub: d.pub, TCs: d.TCs})
 }
