@@ -92,17 +92,30 @@ func installed(tcs []store.InstalledTC, claims *attest.Claims) map[string]uint64
 // the digests of its recent Success reports) is not sent again even when
 // its tc-list does not list the personalization component: an Agent need
 // not list data as a component.
-func decide(latest []store.Envelope, have map[string]uint64, delivered map[string]bool) []store.Envelope {
+//
+// A device that refuses an envelope must not be sent it forever (a fault
+// halts, it never loops): an envelope the device's recent answers refused
+// goes alone in its Update, so that another envelope's fault cannot hold
+// it back, and after MaxRefusals refusals it is held back for good, as is
+// a personalization signed for an older TA than the device runs (its TA
+// store would refuse it as a rollback; the TAM keeps no plaintext to sign
+// it again). Each held-back envelope comes back in held with its reason,
+// for the device's record.
+func decide(latest []store.Envelope, have map[string]uint64, past history) (send []store.Envelope, held []heldBack) {
 	var tas, personal, firmware []store.Envelope
 	seen := map[string]bool{}
 	for _, e := range latest {
 		if seen[string(e.Digest)] || !needed(e, have) {
 			continue
 		}
-		if e.Kind == store.PersonalizationEnvelope && delivered[string(e.Digest)] {
+		if e.Kind == store.PersonalizationEnvelope && past.delivered[string(e.Digest)] {
 			continue
 		}
 		seen[string(e.Digest)] = true
+		if reason := holdBack(e, have, past); reason != "" {
+			held = append(held, heldBack{e, reason})
+			continue
+		}
 		switch e.Kind {
 		case store.TAEnvelope:
 			tas = append(tas, e)
@@ -112,14 +125,68 @@ func decide(latest []store.Envelope, have map[string]uint64, delivered map[strin
 			firmware = append(firmware, e)
 		}
 	}
-	send := append(sorted(tas), sorted(withoutTheirTA(personal, tas))...)
+	send = append(sorted(tas), sorted(withoutTheirTA(personal, tas))...)
 	if len(send) == 0 {
 		send = sorted(firmware)
+	}
+	if i := slices.IndexFunc(send, func(e store.Envelope) bool { return past.refused[string(e.Digest)] > 0 }); i >= 0 {
+		send = send[i : i+1]
 	}
 	if len(send) > MaxUpdateManifests {
 		send = send[:MaxUpdateManifests]
 	}
-	return send
+	return send, held
+}
+
+// heldBack is an envelope decide will not send, and why.
+type heldBack struct {
+	envelope store.Envelope
+	reason   string
+}
+
+// holdBack is why e must not be sent to a device that runs have, or "".
+func holdBack(e store.Envelope, have map[string]uint64, past history) string {
+	if n := past.refused[string(e.Digest)]; n >= MaxRefusals {
+		return fmt.Sprintf("envelope %x (%s, sequence %d) refused by the device %d times: not sent again; publish a new one",
+			e.Digest, first(e), e.SequenceNumber, n)
+	}
+	if e.Kind != store.PersonalizationEnvelope {
+		return ""
+	}
+	for _, c := range e.Components {
+		if owner, ok := ta.Of(c); ok {
+			if seq := have[owner.String()]; seq > e.SequenceNumber {
+				return fmt.Sprintf("personalization %x of %s is signed for its sequence %d but the device runs %d: personalize it again",
+					e.Digest, owner, e.SequenceNumber, seq)
+			}
+		}
+	}
+	return ""
+}
+
+// history is what a device's recent answers say of the envelopes sent
+// to it: those a Success carried, and how often an Error carried each
+// since.
+type history struct {
+	delivered map[string]bool
+	refused   map[string]int
+}
+
+// historyOf reads reports, newest first: an envelope's refusals count
+// until its last Success.
+func historyOf(reports []store.Report) history {
+	h := history{delivered: map[string]bool{}, refused: map[string]int{}}
+	for _, r := range reports {
+		for _, d := range r.Envelopes {
+			switch {
+			case r.Success:
+				h.delivered[string(d)] = true
+			case !h.delivered[string(d)]:
+				h.refused[string(d)]++
+			}
+		}
+	}
+	return h
 }
 
 // withoutTheirTA is personal less the personalization of a TA in tas:
@@ -151,19 +218,6 @@ func sameTA(a, b store.Envelope) bool {
 		}
 	}
 	return false
-}
-
-// deliveredIn is the set of envelope digests that Success reports carried.
-func deliveredIn(reports []store.Report) map[string]bool {
-	out := map[string]bool{}
-	for _, r := range reports {
-		if r.Success {
-			for _, d := range r.Envelopes {
-				out[string(d)] = true
-			}
-		}
-	}
-	return out
 }
 
 // needed reports whether e installs a component have lacks or runs at a

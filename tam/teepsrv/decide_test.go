@@ -40,7 +40,7 @@ func TestDecide(t *testing.T) {
 			"['secure']": 2, "['normal']": 1}, []store.Envelope{nor}},
 	}
 	for _, c := range cases {
-		got := decide(append([]store.Envelope(nil), latest...), c.have, nil)
+		got, _ := decide(append([]store.Envelope(nil), latest...), c.have, history{})
 		if len(got) != len(c.want) {
 			t.Errorf("%s: %d envelopes, want %d", c.name, len(got), len(c.want))
 			continue
@@ -52,8 +52,8 @@ func TestDecide(t *testing.T) {
 		}
 	}
 	// Personalization a Success reported installed is not sent again.
-	delivered := deliveredIn([]store.Report{{Success: true, Envelopes: [][]byte{cfg.Digest}}, {Envelopes: [][]byte{ta2.Digest}}})
-	got := decide(append([]store.Envelope(nil), latest...), map[string]uint64{"['secure']": 2, "['normal']": 2}, delivered)
+	past := historyOf([]store.Report{{Success: true, Envelopes: [][]byte{cfg.Digest}}})
+	got, _ := decide(append([]store.Envelope(nil), latest...), map[string]uint64{"['secure']": 2, "['normal']": 2}, past)
 	if len(got) != 2 || !bytes.Equal(got[0].Digest, ta1.Digest) || !bytes.Equal(got[1].Digest, ta2.Digest) {
 		t.Errorf("with the personalization delivered: %d envelopes, want the two TAs only", len(got))
 	}
@@ -61,7 +61,7 @@ func TestDecide(t *testing.T) {
 	for i := range many {
 		many[i] = env(store.TAEnvelope, "ta-"+string(rune('a'+i)), 1)
 	}
-	if got := decide(many, nil, nil); len(got) != MaxUpdateManifests {
+	if got, _ := decide(many, nil, history{}); len(got) != MaxUpdateManifests {
 		t.Errorf("%d TAs to send: an Update of %d, want %d", len(many), len(got), MaxUpdateManifests)
 	}
 }
@@ -129,7 +129,7 @@ func TestDecidePersonalizationAfterItsTA(t *testing.T) {
 			[]store.Envelope{hello, clockConf}},
 	}
 	for _, c := range cases {
-		got := decide(append([]store.Envelope(nil), latest...), c.have, nil)
+		got, _ := decide(append([]store.Envelope(nil), latest...), c.have, history{})
 		var names, want []string
 		for _, e := range got {
 			names = append(names, e.Components[0].String())
@@ -139,6 +139,85 @@ func TestDecidePersonalizationAfterItsTA(t *testing.T) {
 		}
 		if !slices.Equal(names, want) {
 			t.Errorf("%s: %v, want %v", c.name, names, want)
+		}
+	}
+}
+
+// A device that refuses an envelope is not sent it forever: a refused
+// envelope goes alone (another's fault cannot hold it back), and after
+// MaxRefusals it is held back with its reason, as is a personalization
+// signed for an older TA than the device runs.
+func TestDecideHoldsBackWhatTheDeviceRefuses(t *testing.T) {
+	t.Parallel()
+	id := func(parts ...string) suit.ComponentID {
+		var c suit.ComponentID
+		for _, p := range parts {
+			c = append(c, []byte(p))
+		}
+		return c
+	}
+	env := func(kind store.EnvelopeKind, c suit.ComponentID, seq uint64) store.Envelope {
+		return store.Envelope{Digest: []byte(c.String()), Kind: kind, Components: []suit.ComponentID{c}, SequenceNumber: seq}
+	}
+	hello := env(store.TAEnvelope, id("TA", "acme", "hello"), 2)
+	clock := env(store.TAEnvelope, id("TA", "globex", "clock"), 1)
+	helloConf := env(store.PersonalizationEnvelope, id("TA", "acme", "hello", "personalization"), 1)
+	refused := func(n int, es ...store.Envelope) []store.Report {
+		var rs []store.Report
+		for range n {
+			r := store.Report{ErrCode: 1}
+			for _, e := range es {
+				r.Envelopes = append(r.Envelopes, e.Digest)
+			}
+			rs = append(rs, r)
+		}
+		return rs
+	}
+	cases := []struct {
+		name    string
+		latest  []store.Envelope
+		have    map[string]uint64
+		reports []store.Report // newest first
+		want    []store.Envelope
+		held    []store.Envelope
+	}{
+		{"nothing refused: both TAs together", []store.Envelope{hello, clock}, nil, nil,
+			[]store.Envelope{hello, clock}, nil},
+		{"refused once together: the first alone", []store.Envelope{hello, clock}, nil, refused(1, hello, clock),
+			[]store.Envelope{hello}, nil},
+		{"clock refused twice: it goes alone, hello waits", []store.Envelope{hello, clock}, nil, refused(2, clock),
+			[]store.Envelope{clock}, nil},
+		{"clock refused MaxRefusals times: held back, hello goes", []store.Envelope{hello, clock}, nil, refused(MaxRefusals, clock),
+			[]store.Envelope{hello}, []store.Envelope{clock}},
+		{"refusals before a Success do not count", []store.Envelope{hello, clock}, nil,
+			append([]store.Report{{Success: true, Envelopes: [][]byte{clock.Digest}}}, refused(MaxRefusals, clock)...),
+			[]store.Envelope{hello, clock}, nil},
+		{"personalization for an older TA than the device runs: held back", []store.Envelope{helloConf},
+			map[string]uint64{"['TA','acme','hello']": 2}, nil, nil, []store.Envelope{helloConf}},
+		{"personalization for the TA the device runs: sent", []store.Envelope{helloConf},
+			map[string]uint64{"['TA','acme','hello']": 1}, nil, []store.Envelope{helloConf}, nil},
+	}
+	names := func(es []store.Envelope) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Components[0].String())
+		}
+		return out
+	}
+	for _, c := range cases {
+		got, held := decide(append([]store.Envelope(nil), c.latest...), c.have, historyOf(c.reports))
+		if !slices.Equal(names(got), names(c.want)) {
+			t.Errorf("%s: sent %v, want %v", c.name, names(got), names(c.want))
+		}
+		var heldEnvs []store.Envelope
+		for _, h := range held {
+			if h.reason == "" {
+				t.Errorf("%s: %s held back without a reason", c.name, h.envelope.Components[0])
+			}
+			heldEnvs = append(heldEnvs, h.envelope)
+		}
+		if !slices.Equal(names(heldEnvs), names(c.held)) {
+			t.Errorf("%s: held back %v, want %v", c.name, names(heldEnvs), names(c.held))
 		}
 	}
 }

@@ -37,6 +37,9 @@ const (
 	// maxReportsConsidered is how many of a device's last reports the
 	// decision reads for the personalization it was delivered.
 	maxReportsConsidered = 64
+	// MaxRefusals is how many times a device may refuse an envelope
+	// before the TAM stops sending it (decide).
+	MaxRefusals = 3
 
 	// signOverhead is at least what the COSE_Sign1 around a message adds
 	// to its encoding: the tag, the protected algorithm, the kid (a

@@ -186,7 +186,11 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		}
 		// What fits in one message is decided before the rollouts claim
 		// it, so that nothing is claimed that the Update does not carry.
-		send, err := s.fit(m.Token, n, decide(candidates(latest, offer), have, deliveredIn(recent)))
+		decided, held := decide(candidates(latest, offer), have, historyOf(recent))
+		if err := s.recordHeld(ctx, dev, held); err != nil {
+			return nil, err
+		}
+		send, err := s.fit(m.Token, n, decided)
 		if err != nil {
 			return nil, err
 		}
@@ -374,6 +378,24 @@ func tokenOf(m teep.Message) []byte {
 		return m.Token
 	case *teep.Update:
 		return m.Token
+	}
+	return nil
+}
+
+// recordHeld makes the first envelope held back the device's last error,
+// so that the operator sees why the device is not brought up to date.
+func (s *Server) recordHeld(ctx context.Context, dev store.Device, held []heldBack) error {
+	if len(held) == 0 {
+		return nil
+	}
+	for _, h := range held {
+		s.log.Warn("envelope held back", "device", dev.ID, "reason", h.reason)
+	}
+	if dev.LastError == held[0].reason {
+		return nil
+	}
+	if err := s.cfg.Store.RecordError(ctx, dev.ID, held[0].reason); err != nil {
+		return fmt.Errorf("teepsrv: record error of %s: %w", dev.ID, err)
 	}
 	return nil
 }
