@@ -422,18 +422,18 @@ func (r RelayTEEPResult) wire() relayTEEPWire {
 	return w
 }
 
-func (w relayTEEPWire) public() RelayTEEPResult {
-	return RelayTEEPResult{Set: w.Set, Payloads: w.Payloads, Reboot: w.Reboot == 1, Message: w.Message}
+func (r relayTEEPWire) public() RelayTEEPResult {
+	return RelayTEEPResult{Set: r.Set, Payloads: r.Payloads, Reboot: r.Reboot == 1, Message: r.Message}
 }
 
-func (w relayTEEPWire) validate() error {
-	if w.Reboot > 1 {
-		return protocolError(Malformed, "reboot flag "+strconv.Itoa(int(w.Reboot))+" is neither 0 nor 1", nil)
+func (r relayTEEPWire) validate() error {
+	if r.Reboot > 1 {
+		return protocolError(Malformed, "reboot flag "+strconv.Itoa(int(r.Reboot))+" is neither 0 nor 1", nil)
 	}
-	if err := checkPayloads(w.Payloads); err != nil {
+	if err := checkPayloads(r.Payloads); err != nil {
 		return err
 	}
-	return checkBytes("TEEP message", w.Message, MaxTEEPMessage)
+	return checkBytes("TEEP message", r.Message, MaxTEEPMessage)
 }
 func (r EvidenceResult) validate() error { return checkBytes("evidence", r.Evidence, MaxEvidence) }
 

@@ -192,7 +192,7 @@ func (s *Server) Handler() http.Handler { return s.mux }
 // bounds and the TLS configuration; a Shutdown of it also ends the long
 // polls waiting.
 func (s *Server) HTTPServer() *http.Server {
-	srv := &http.Server{Handler: s.mux, TLSConfig: s.cfg.TLS}
+	srv := &http.Server{Handler: s.mux, TLSConfig: s.cfg.TLS} //nolint:gosec // G112: auth.HardenServer sets ReadHeaderTimeout and the other bounds next
 	auth.HardenServer(srv)
 	srv.RegisterOnShutdown(s.Close)
 	return srv

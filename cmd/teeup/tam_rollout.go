@@ -22,7 +22,7 @@ func (a *app) tamRolloutCmds() []*cobra.Command {
 // apiCmd is one operator command that calls the API: call returns what to
 // print as JSON with --json, and how to print it otherwise.
 func (a *app) apiCmd(use, short, long, example string, args cobra.PositionalArgs,
-	call func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer), error)) *cobra.Command {
+	call func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer) error, error)) *cobra.Command {
 	var conn tamConn
 	var asJSON bool
 	c := &cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: args,
@@ -38,8 +38,7 @@ func (a *app) apiCmd(use, short, long, example string, args cobra.PositionalArgs
 			if asJSON {
 				return writeJSON(a.stdout, v)
 			}
-			show(a.stdout)
-			return nil
+			return show(a.stdout)
 		}}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	conn.bind(c)
@@ -59,38 +58,42 @@ tag). A selector is resolved when a rollout is created: the devices are frozen t
 		`  teeup tam group create canaries --member 3f0c... --member 9a41...
   teeup tam group create eu-sensors --tag eu --model 0a0b0c0d0e0f10111213141516171819`,
 		exactArgs(1, "the group's NAME"),
-		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer) error, error) {
 			req := rollout.GroupRequest{Name: pos[0], Members: members}
 			if sel != (rollout.SelectorJSON{}) {
 				req.Selector = &sel
 			}
 			g, err := cl.AddGroup(cmd.Context(), req)
-			return g, func(w io.Writer) { fmt.Fprintf(w, "group %s: %d device(s) now\n", g.Name, len(g.Devices)) }, err
+			return g, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "group %s: %d device(s) now\n", g.Name, len(g.Devices))
+				return err
+			}, err
 		})
 	create.Flags().StringArrayVar(&members, "member", nil, "a device ID (repeat)")
 	create.Flags().StringVar(&sel.Model, "model", "", "devices of this hardware model (hex)")
 	create.Flags().StringVar(&sel.Version, "version", "", "devices that last reported running this sequence number")
 	create.Flags().StringVar(&sel.Tag, "tag", "", "devices with this tag")
 	list := a.apiCmd("list [--json]", "List the groups", "", "", cobra.NoArgs,
-		func(cmd *cobra.Command, cl *client.Client, _ []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, _ []string) (any, func(io.Writer) error, error) {
 			gs, err := cl.Groups(cmd.Context())
-			return gs, func(w io.Writer) {
+			return gs, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tMEMBERS\tSELECTOR")
 				for _, g := range gs {
 					fmt.Fprintf(tw, "%s\t%d\t%s\n", g.Name, len(g.Members), selectorText(g.Selector))
 				}
-				tw.Flush()
+				return tw.Flush()
 			}, err
 		})
 	show := a.apiCmd("show NAME [--json]", "Show a group and the devices it holds now", "", "", exactArgs(1, "the group's NAME"),
-		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer) error, error) {
 			g, err := cl.Group(cmd.Context(), pos[0])
-			return g, func(w io.Writer) {
+			return g, func(w io.Writer) error {
 				fmt.Fprintf(w, "group %s (%s): %d device(s)\n", g.Name, selectorText(g.Selector), len(g.Devices))
 				for _, d := range g.Devices {
 					fmt.Fprintln(w, "  "+d)
 				}
+				return nil
 			}, err
 		})
 	c.AddCommand(create, list, show)
@@ -119,24 +122,27 @@ SHA-256 digest publish printed. TAs and a secure+normal pair may be in one relea
 TAs go in one TEEP Update, the pair in the next.`,
 		`  teeup tam release create v2 --envelope 5e1f... --envelope 0b7d...`,
 		exactArgs(1, "the release's NAME"),
-		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer) error, error) {
 			if err := required(cmd, "envelope"); err != nil {
 				return nil, nil, err
 			}
 			r, err := cl.AddRelease(cmd.Context(), rollout.ReleaseRequest{Name: pos[0], Envelopes: envelopes})
-			return r, func(w io.Writer) { fmt.Fprintf(w, "release %s: %d envelope(s)\n", r.Name, len(r.Envelopes)) }, err
+			return r, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "release %s: %d envelope(s)\n", r.Name, len(r.Envelopes))
+				return err
+			}, err
 		})
 	create.Flags().StringArrayVar(&envelopes, "envelope", nil, "a held envelope's SHA-256 (hex; repeat)")
 	list := a.apiCmd("list [--json]", "List the releases", "", "", cobra.NoArgs,
-		func(cmd *cobra.Command, cl *client.Client, _ []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, _ []string) (any, func(io.Writer) error, error) {
 			rs, err := cl.Releases(cmd.Context())
-			return rs, func(w io.Writer) {
+			return rs, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tENVELOPES")
 				for _, r := range rs {
 					fmt.Fprintf(tw, "%s\t%s\n", r.Name, strings.Join(r.Envelopes, " "))
 				}
-				tw.Flush()
+				return tw.Flush()
 			}, err
 		})
 	c.AddCommand(create, list)
@@ -145,7 +151,7 @@ TAs go in one TEEP Update, the pair in the next.`,
 
 func (a *app) tamRolloutCmd() *cobra.Command {
 	c := &cobra.Command{Use: "rollout", Short: "Roll a release out to a group in waves", Args: noSubcommand, RunE: needSubcommand}
-	var req rollout.RolloutRequest
+	var req rollout.CreateRequest
 	create := a.apiCmd("create --group G --release R [--waves W] [--success P] [--error P]",
 		"Start a rollout of a release to a group, in waves",
 		`Start a rollout (operator role). The group's devices are frozen, by device ID, into waves:
@@ -155,13 +161,14 @@ succeeded; --error percent failed in a wave halts the rollout. Only devices whos
 attestation is affirming receive the release, each once.`,
 		`  teeup tam rollout create --group all --release v2 --waves 1%,10% --success 95 --error 5`,
 		cobra.NoArgs,
-		func(cmd *cobra.Command, cl *client.Client, _ []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, _ []string) (any, func(io.Writer) error, error) {
 			if err := required(cmd, "group", "release"); err != nil {
 				return nil, nil, err
 			}
 			r, err := cl.CreateRollout(cmd.Context(), req)
-			return r, func(w io.Writer) {
+			return r, func(w io.Writer) error {
 				fmt.Fprintf(w, "rollout %s: release %s to group %s in waves of %s\n", r.ID, r.Release, r.Group, intsText(r.Waves))
+				return nil
 			}, err
 		})
 	create.Flags().StringVar(&req.Group, "group", "", "the group")
@@ -170,50 +177,53 @@ attestation is affirming receive the release, each once.`,
 	create.Flags().IntVar(&req.SuccessThreshold, "success", 90, "percent of a wave succeeded that starts the next")
 	create.Flags().IntVar(&req.ErrorThreshold, "error", 10, "percent of a wave failed that halts the rollout")
 	list := a.apiCmd("list [--json]", "List the rollouts", "", "", cobra.NoArgs,
-		func(cmd *cobra.Command, cl *client.Client, _ []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, _ []string) (any, func(io.Writer) error, error) {
 			rs, err := cl.Rollouts(cmd.Context())
-			return rs, func(w io.Writer) {
+			return rs, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tRELEASE\tGROUP\tSTATE\tWAVE\tREASON")
 				for _, r := range rs {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\n", r.ID, r.Release, r.Group, r.State, r.Wave+1, len(r.Waves), r.Reason)
 				}
-				tw.Flush()
+				return tw.Flush()
 			}, err
 		})
 	show := a.apiCmd("show ID [--json]", "Show a rollout's progress, per wave", "", "", exactArgs(1, "the rollout's ID"),
-		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer) error, error) {
 			p, err := cl.Progress(cmd.Context(), pos[0])
-			return p, func(w io.Writer) { printProgress(w, p) }, err
+			return p, func(w io.Writer) error { return printProgress(w, p) }, err
 		})
 	devices := a.apiCmd("devices ID [--json]", "List a rollout's devices and where each is", "", "", exactArgs(1, "the rollout's ID"),
-		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer) error, error) {
 			ds, err := cl.Deliveries(cmd.Context(), pos[0])
-			return ds, func(w io.Writer) {
+			return ds, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "WAVE\tDEVICE\tSTATE\tSENDS\tDETAIL")
 				for _, d := range ds {
 					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", d.Wave, d.Device, d.State, d.Sends, d.Detail)
 				}
-				tw.Flush()
+				return tw.Flush()
 			}, err
 		})
 	var reason string
-	action := func(name, short string, act func(cmd *cobra.Command, cl *client.Client, id string) (rollout.RolloutJSON, error)) *cobra.Command {
+	action := func(name, short string, act func(cmd *cobra.Command, cl *client.Client, id string) (rollout.Summary, error)) *cobra.Command {
 		return a.apiCmd(name+" ID", short, "", "", exactArgs(1, "the rollout's ID"),
-			func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer), error) {
+			func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer) error, error) {
 				r, err := act(cmd, cl, pos[0])
-				return r, func(w io.Writer) { fmt.Fprintf(w, "rollout %s: %s\n", r.ID, r.State) }, err
+				return r, func(w io.Writer) error {
+					_, err := fmt.Fprintf(w, "rollout %s: %s\n", r.ID, r.State)
+					return err
+				}, err
 			})
 	}
-	pause := action("pause", "Pause a running rollout: it sends nothing new", func(cmd *cobra.Command, cl *client.Client, id string) (rollout.RolloutJSON, error) {
+	pause := action("pause", "Pause a running rollout: it sends nothing new", func(cmd *cobra.Command, cl *client.Client, id string) (rollout.Summary, error) {
 		return cl.PauseRollout(cmd.Context(), id, reason)
 	})
 	pause.Flags().StringVar(&reason, "reason", "", "why, for the record")
-	resume := action("resume", "Resume a paused rollout", func(cmd *cobra.Command, cl *client.Client, id string) (rollout.RolloutJSON, error) {
+	resume := action("resume", "Resume a paused rollout", func(cmd *cobra.Command, cl *client.Client, id string) (rollout.Summary, error) {
 		return cl.ResumeRollout(cmd.Context(), id)
 	})
-	cancel := action("cancel", "Cancel a rollout for good", func(cmd *cobra.Command, cl *client.Client, id string) (rollout.RolloutJSON, error) {
+	cancel := action("cancel", "Cancel a rollout for good", func(cmd *cobra.Command, cl *client.Client, id string) (rollout.Summary, error) {
 		return cl.CancelRollout(cmd.Context(), id, reason)
 	})
 	cancel.Flags().StringVar(&reason, "reason", "", "why, for the record")
@@ -221,7 +231,7 @@ attestation is affirming receive the release, each once.`,
 	return c
 }
 
-func printProgress(w io.Writer, p rollout.ProgressJSON) {
+func printProgress(w io.Writer, p rollout.ProgressJSON) error {
 	r := p.Rollout
 	fmt.Fprintf(w, "rollout %s: release %s to group %s, %s at wave %d of %d", r.ID, r.Release, r.Group, r.State, r.Wave+1, len(r.Waves))
 	if r.Reason != "" {
@@ -237,7 +247,7 @@ func printProgress(w io.Writer, p rollout.ProgressJSON) {
 		row(fmt.Sprint(c.Wave+1), c)
 	}
 	row("all", p.Total)
-	tw.Flush()
+	return tw.Flush()
 }
 
 func intsText(ns []int) string {
@@ -250,25 +260,28 @@ func intsText(ns []int) string {
 
 // tamDeviceTagCmd is `teeup tam device tag ID [TAG...]`.
 func (a *app) tamDeviceTagCmd() *cobra.Command {
-	var clear bool
+	var clearTags bool
 	c := a.apiCmd("tag ID [TAG...] [--clear]", "Show or set a device's tags",
 		`With TAGs, replace the device's tags by them (operator role); with --clear, remove them all;
 with neither, print them. Groups select devices by tag (teeup tam group create --tag).`,
 		`  teeup tam device tag 3f0c... eu canary`,
 		minArgs(1, "the device's ID"),
-		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer), error) {
+		func(cmd *cobra.Command, cl *client.Client, pos []string) (any, func(io.Writer) error, error) {
 			var tags rollout.TagsJSON
 			var err error
 			switch {
-			case clear && len(pos) > 1:
+			case clearTags && len(pos) > 1:
 				return nil, nil, usageError("%s: --clear or TAGs, not both", where(cmd))
-			case clear || len(pos) > 1:
+			case clearTags || len(pos) > 1:
 				tags, err = cl.SetTags(cmd.Context(), pos[0], pos[1:])
 			default:
 				tags, err = cl.Tags(cmd.Context(), pos[0])
 			}
-			return tags, func(w io.Writer) { fmt.Fprintf(w, "device %s: tags %s\n", pos[0], strings.Join(tags.Tags, " ")) }, err
+			return tags, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "device %s: tags %s\n", pos[0], strings.Join(tags.Tags, " "))
+				return err
+			}, err
 		})
-	c.Flags().BoolVar(&clear, "clear", false, "remove every tag")
+	c.Flags().BoolVar(&clearTags, "clear", false, "remove every tag")
 	return c
 }

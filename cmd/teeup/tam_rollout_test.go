@@ -66,7 +66,7 @@ func TestTAMRolloutCLI(t *testing.T) {
 		t.Fatalf("release of a direct envelope: exit %d, %q", code, errOut)
 	}
 	ok("release v2: 1 envelope(s)", "release", "create", "v2", "--envelope", held)
-	var r rollout.RolloutJSON
+	var r rollout.Summary
 	if err := json.Unmarshal([]byte(ok(`"waves"`, "rollout", "create", "--group", "all", "--release", "v2", "--waves", "1", "--success", "100", "--error", "50", "--json")), &r); err != nil {
 		t.Fatal(err)
 	}

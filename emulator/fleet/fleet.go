@@ -74,7 +74,7 @@ func New(c Config) (*Fleet, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	rnd := mrand.New(mrand.NewPCG(c.Seed, 15))
+	rnd := mrand.New(mrand.NewPCG(c.Seed, 15)) //nolint:gosec // G404: a seeded draw of which devices fail, repeatable on purpose
 	failInstall := pick(rnd, c.Devices, c.FailInstall)
 	failAttest := pick(rnd, c.Devices, c.FailAttest)
 	f := &Fleet{tamKeys: c.TAMKeys}

@@ -41,20 +41,20 @@ func (c *Client) Releases(ctx context.Context) ([]rollout.ReleaseJSON, error) {
 }
 
 // CreateRollout starts a rollout.
-func (c *Client) CreateRollout(ctx context.Context, req rollout.RolloutRequest) (rollout.RolloutJSON, error) {
-	var out rollout.RolloutJSON
+func (c *Client) CreateRollout(ctx context.Context, req rollout.CreateRequest) (rollout.Summary, error) {
+	var out rollout.Summary
 	return out, c.Do(ctx, http.MethodPost, "/api/v1/rollouts", req, &out)
 }
 
 // Rollouts are every rollout.
-func (c *Client) Rollouts(ctx context.Context) ([]rollout.RolloutJSON, error) {
-	var out []rollout.RolloutJSON
+func (c *Client) Rollouts(ctx context.Context) ([]rollout.Summary, error) {
+	var out []rollout.Summary
 	return out, c.Do(ctx, http.MethodGet, "/api/v1/rollouts", nil, &out)
 }
 
 // Rollout is one rollout.
-func (c *Client) Rollout(ctx context.Context, id string) (rollout.RolloutJSON, error) {
-	var out rollout.RolloutJSON
+func (c *Client) Rollout(ctx context.Context, id string) (rollout.Summary, error) {
+	var out rollout.Summary
 	return out, c.Do(ctx, http.MethodGet, "/api/v1/rollouts/"+url.PathEscape(id), nil, &out)
 }
 
@@ -71,22 +71,22 @@ func (c *Client) Deliveries(ctx context.Context, id string) ([]rollout.DeliveryJ
 }
 
 // PauseRollout pauses a running rollout.
-func (c *Client) PauseRollout(ctx context.Context, id, reason string) (rollout.RolloutJSON, error) {
+func (c *Client) PauseRollout(ctx context.Context, id, reason string) (rollout.Summary, error) {
 	return c.rolloutAction(ctx, id, "pause", reason)
 }
 
 // ResumeRollout resumes a paused rollout.
-func (c *Client) ResumeRollout(ctx context.Context, id string) (rollout.RolloutJSON, error) {
+func (c *Client) ResumeRollout(ctx context.Context, id string) (rollout.Summary, error) {
 	return c.rolloutAction(ctx, id, "resume", "")
 }
 
 // CancelRollout cancels a rollout for good.
-func (c *Client) CancelRollout(ctx context.Context, id, reason string) (rollout.RolloutJSON, error) {
+func (c *Client) CancelRollout(ctx context.Context, id, reason string) (rollout.Summary, error) {
 	return c.rolloutAction(ctx, id, "cancel", reason)
 }
 
-func (c *Client) rolloutAction(ctx context.Context, id, action, reason string) (rollout.RolloutJSON, error) {
-	var out rollout.RolloutJSON
+func (c *Client) rolloutAction(ctx context.Context, id, action, reason string) (rollout.Summary, error) {
+	var out rollout.Summary
 	return out, c.Do(ctx, http.MethodPost, "/api/v1/rollouts/"+url.PathEscape(id)+"/"+action, rollout.ActionRequest{Reason: reason}, &out)
 }
 

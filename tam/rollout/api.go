@@ -56,9 +56,9 @@ type ReleaseJSON struct {
 	Created   time.Time `json:"created"`
 }
 
-// RolloutRequest starts a rollout (POST /api/v1/rollouts). Waves are
+// CreateRequest starts a rollout (POST /api/v1/rollouts). Waves are
 // written as ParseWaves reads them ("10,25%").
-type RolloutRequest struct {
+type CreateRequest struct {
 	Group            string `json:"group"`
 	Release          string `json:"release"`
 	Waves            string `json:"waves"`
@@ -66,8 +66,8 @@ type RolloutRequest struct {
 	ErrorThreshold   int    `json:"error_threshold"`
 }
 
-// RolloutJSON is a rollout.
-type RolloutJSON struct {
+// Summary is a rollout.
+type Summary struct {
 	ID               string    `json:"id"`
 	Group            string    `json:"group"`
 	Release          string    `json:"release"`
@@ -95,7 +95,7 @@ type CountsJSON struct {
 // ProgressJSON is a rollout's progress: per wave, and in all (whose wave
 // is the number of waves started).
 type ProgressJSON struct {
-	Rollout RolloutJSON  `json:"rollout"`
+	Rollout Summary  `json:"rollout"`
 	Waves   []CountsJSON `json:"waves"`
 	Total   CountsJSON   `json:"total"`
 }
@@ -236,7 +236,7 @@ func releaseJSON(r store.Release) ReleaseJSON {
 
 // HandleCreateRollout is POST /api/v1/rollouts.
 func (e *Engine) HandleCreateRollout(w http.ResponseWriter, r *http.Request) {
-	var req RolloutRequest
+	var req CreateRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -261,7 +261,7 @@ func (e *Engine) HandleListRollouts(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	out := make([]RolloutJSON, 0, len(rs))
+	out := make([]Summary, 0, len(rs))
 	for _, ro := range rs {
 		out = append(out, rolloutJSON(ro))
 	}
@@ -366,8 +366,8 @@ func (e *Engine) HandleTags(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, TagsJSON{Tags: tags})
 }
 
-func rolloutJSON(r store.Rollout) RolloutJSON {
-	return RolloutJSON{ID: r.ID, Group: r.Group, Release: r.Release, Waves: r.Waves, SuccessThreshold: r.SuccessThreshold,
+func rolloutJSON(r store.Rollout) Summary {
+	return Summary{ID: r.ID, Group: r.Group, Release: r.Release, Waves: r.Waves, SuccessThreshold: r.SuccessThreshold,
 		ErrorThreshold: r.ErrorThreshold, State: string(r.State), Wave: r.Wave, Reason: r.Reason, Created: r.Created, Updated: r.Updated}
 }
 

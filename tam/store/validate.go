@@ -224,10 +224,10 @@ func key(what, s string) error {
 	return text(what, s, MaxKey)
 }
 
-func text(what, s string, max int) error {
+func text(what, s string, limit int) error {
 	switch {
-	case len(s) > max:
-		return fmt.Errorf("%w: %s of %d bytes, more than %d", ErrInvalid, what, len(s), max)
+	case len(s) > limit:
+		return fmt.Errorf("%w: %s of %d bytes, more than %d", ErrInvalid, what, len(s), limit)
 	case !utf8.ValidString(s):
 		return fmt.Errorf("%w: %s not UTF-8", ErrInvalid, what)
 	case strings.IndexByte(s, 0) >= 0:
@@ -236,12 +236,12 @@ func text(what, s string, max int) error {
 	return nil
 }
 
-func blob(what string, b []byte, min, max int) error {
-	if len(b) < min || len(b) > max {
-		if min == max {
-			return fmt.Errorf("%w: %s of %d bytes, not %d", ErrInvalid, what, len(b), min)
+func blob(what string, b []byte, least, most int) error {
+	if len(b) < least || len(b) > most {
+		if least == most {
+			return fmt.Errorf("%w: %s of %d bytes, not %d", ErrInvalid, what, len(b), least)
 		}
-		return fmt.Errorf("%w: %s of %d bytes, not %d to %d", ErrInvalid, what, len(b), min, max)
+		return fmt.Errorf("%w: %s of %d bytes, not %d to %d", ErrInvalid, what, len(b), least, most)
 	}
 	return nil
 }
@@ -300,8 +300,8 @@ func firstError(errs ...error) error {
 	return nil
 }
 
-// ValidText checks a text field of at most max bytes.
-func ValidText(what, s string, max int) error { return text(what, s, max) }
+// ValidText checks a text field of at most limit bytes.
+func ValidText(what, s string, limit int) error { return text(what, s, limit) }
 
 // ValidAdvance checks that a session may move from one state to another:
 // only forward (query to update or done, update to done), so that a

@@ -5,7 +5,8 @@ import (
 	"github.com/teeup/teeup/secure/suit"
 )
 
-// The light devices' TA store is the fleet simulator's (emulator/fleet).
+// TAStore is the light devices' TA store: the fleet simulator's
+// (emulator/fleet).
 type TAStore = fleet.TAStore
 
 // FirmwarePrefix: see fleet.FirmwarePrefix.
@@ -14,7 +15,7 @@ const FirmwarePrefix = fleet.FirmwarePrefix
 // ErrInjected: see fleet.ErrInjected.
 var ErrInjected = fleet.ErrInjected
 
-// NewTAStore: see fleet.NewTAStore.
+// NewTAStore is fleet.NewTAStore.
 func NewTAStore(authors []*suit.Key, fail, rollBack bool) *TAStore {
 	return fleet.NewTAStore(authors, fail, rollBack)
 }

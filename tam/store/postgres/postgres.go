@@ -132,7 +132,9 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback(context.WithoutCancel(ctx))
+		// fn's error is the one to report; a failed rollback ends the
+		// connection's transaction all the same.
+		_ = tx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

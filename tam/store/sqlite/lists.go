@@ -64,10 +64,10 @@ func (r *listReader) uvarint() uint64 {
 	return n
 }
 
-// count is a count of at most max items, each taking at least one byte.
-func (r *listReader) count(max int) int {
+// count is a count of at most limit items, each taking at least one byte.
+func (r *listReader) count(limit int) int {
 	n := r.uvarint()
-	if n > uint64(max) || n > uint64(len(r.b)) {
+	if n > uint64(limit) || n > uint64(len(r.b)) {
 		r.err = errCorruptList
 		return 0
 	}

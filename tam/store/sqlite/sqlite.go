@@ -143,7 +143,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return gaveUp(ctx, fmt.Errorf("sqlite: begin: %w", err))
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
+		// fn's error is the one to report; a failed rollback leaves
+		// nothing committed all the same.
+		_ = tx.Rollback()
 		return gaveUp(ctx, err)
 	}
 	if err := tx.Commit(); err != nil {

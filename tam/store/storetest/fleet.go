@@ -16,7 +16,7 @@ import (
 // database cannot both win.
 
 // addDevices registers devices by ID.
-func addDevices(t *testing.T, ctx context.Context, s store.Store, ids ...string) {
+func addDevices(ctx context.Context, t *testing.T, s store.Store, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
 		wantErr(t, "add device "+id, s.AddDevice(ctx, device(id)), nil)
@@ -46,7 +46,7 @@ func testHeld(t *testing.T, open Opener) {
 func testTags(t *testing.T, open Opener) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		ctx, s := fresh(t, open)
-		addDevices(t, ctx, s, "01", "02", "03")
+		addDevices(ctx, t, s, "01", "02", "03")
 		wantErr(t, "tags 01", s.SetTags(ctx, "01", []string{"lab", "eu", "canary"}), nil)
 		wantErr(t, "tags 02", s.SetTags(ctx, "02", []string{"eu"}), nil)
 		for _, tc := range []struct {
@@ -73,7 +73,7 @@ func testTags(t *testing.T, open Opener) {
 	})
 	t.Run("Errors", func(t *testing.T) {
 		ctx, s := fresh(t, open)
-		addDevices(t, ctx, s, "01")
+		addDevices(ctx, t, s, "01")
 		wantErr(t, "set", s.SetTags(ctx, "01", []string{"keep"}), nil)
 		for _, tc := range []struct {
 			name string
@@ -99,7 +99,7 @@ func testTags(t *testing.T, open Opener) {
 func testGroups(t *testing.T, open Opener) {
 	t.Run("RoundTrip", func(t *testing.T) {
 		ctx, s := fresh(t, open)
-		addDevices(t, ctx, s, "01", "02")
+		addDevices(ctx, t, s, "01", "02")
 		named := store.Group{Name: "canaries", Members: []string{"02", "01"}, Created: at(1)}
 		bySel := store.Group{Name: "all-eu", Selector: store.Selector{Model: "0a0b", Version: "3", Tag: "eu"}, Created: at(2)}
 		byTag := store.Group{Name: "b-lab", Selector: store.Selector{Tag: "lab"}}
@@ -115,7 +115,7 @@ func testGroups(t *testing.T, open Opener) {
 	})
 	t.Run("Errors", func(t *testing.T) {
 		ctx, s := fresh(t, open)
-		addDevices(t, ctx, s, "01")
+		addDevices(ctx, t, s, "01")
 		wantErr(t, "add", s.AddGroup(ctx, store.Group{Name: "g", Members: []string{"01"}}), nil)
 		for _, tc := range []struct {
 			name string
@@ -178,12 +178,12 @@ func testReleases(t *testing.T, open Opener) {
 func rolloutFixture(t *testing.T, open Opener, waves ...int) (context.Context, store.Store, store.Rollout, []string) {
 	t.Helper()
 	ctx, s := fresh(t, open)
-	r, devs := rolloutOn(t, ctx, s, waves...)
+	r, devs := rolloutOn(ctx, t, s, waves...)
 	return ctx, s, r, devs
 }
 
 // rolloutOn stores rolloutFixture's records in s.
-func rolloutOn(t *testing.T, ctx context.Context, s store.Store, waves ...int) (store.Rollout, []string) {
+func rolloutOn(ctx context.Context, t *testing.T, s store.Store, waves ...int) (store.Rollout, []string) {
 	t.Helper()
 	e := envelope("release envelope", 1, "", at(1), cid("ta", "x"))
 	e.Held = true
@@ -197,7 +197,7 @@ func rolloutOn(t *testing.T, ctx context.Context, s store.Store, waves ...int) (
 	for i := range total {
 		devs = append(devs, fmt.Sprintf("d%03d", i))
 	}
-	addDevices(t, ctx, s, devs...)
+	addDevices(ctx, t, s, devs...)
 	r := store.Rollout{ID: "ro", Group: "g", Release: "rel", Waves: waves, SuccessThreshold: 80, ErrorThreshold: 20,
 		State: store.RolloutRunning, Created: at(2), Updated: at(2)}
 	wantErr(t, "create", s.CreateRollout(ctx, r, devs), nil)

@@ -32,7 +32,7 @@ func RunReplicas(t *testing.T, open PairOpener) {
 		t.Helper()
 		t.Parallel()
 		a, b := open(t)
-		r, _ := rolloutOn(t, t.Context(), a, 1, 1)
+		r, _ := rolloutOn(t.Context(), t, a, 1, 1)
 		return [2]store.Store{a, b}, r
 	}
 	t.Run("Session", func(t *testing.T) {
