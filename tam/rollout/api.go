@@ -95,7 +95,7 @@ type CountsJSON struct {
 // ProgressJSON is a rollout's progress: per wave, and in all (whose wave
 // is the number of waves started).
 type ProgressJSON struct {
-	Rollout Summary  `json:"rollout"`
+	Rollout Summary      `json:"rollout"`
 	Waves   []CountsJSON `json:"waves"`
 	Total   CountsJSON   `json:"total"`
 }
