@@ -36,9 +36,11 @@ test-full:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./...
 
-# Issue 14's figure alone: TEEP sessions per second from 100 concurrent
-# in-process Agents, p50/p99, and the crypto one session needs (make bench
-# runs it with the rest).
+# Issues 14's and 15's figure alone: TEEP sessions per second from 100 and
+# 1,000 concurrent in-process Agents, p50/p99, and the crypto one session
+# needs, on SQLite and (when TEEUP_TEST_POSTGRES is set, see make test) on
+# PostgreSQL; one op is a round of one session per Agent (make bench runs
+# it with the rest).
 bench-teep:
 	$(GO) test -run='^$$' -bench='^BenchmarkTEEPSession$$' -benchmem -benchtime=$(BENCHTIME) ./tam/teepsrv/
 

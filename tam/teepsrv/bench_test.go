@@ -2,6 +2,7 @@ package teepsrv_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -16,11 +17,13 @@ import (
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/store"
+	"github.com/teeup/teeup/tam/store/postgres"
+	"github.com/teeup/teeup/tam/store/postgres/pgtest"
 	"github.com/teeup/teeup/tam/teepsrv"
 )
 
-// benchAgents is how many in-process agents run sessions at once.
-const benchAgents = 100
+// benchFleets are how many in-process agents run sessions at once.
+var benchFleets = []int{100, 1000}
 
 // agentLifetime is how long a benchmark Agent remembers a session.
 const agentLifetime = time.Second
@@ -41,15 +44,40 @@ func (s *serialAttester) Evidence(nonce []byte) (string, []byte, error) {
 
 // BenchmarkTEEPSession runs whole TEEP sessions (attestation and
 // decision, no payload: the devices hold what is published) over HTTP
-// against a TAM on its SQLite store, from benchAgents agents at once,
+// against a TAM on its SQLite store and, when TEEUP_TEST_POSTGRES names a
+// server, on PostgreSQL, from 100 and from 1,000 agents at once,
 // each a secure/teep.Agent with its own key, an in-memory TA store and
 // the real evidence of one emulated device (its TPM's quote, its
 // attestation key's EAT). It reports sessions/s, the p50 and p99 of a
 // session's latency and the TAM's own time per session; then, in the same run, the cost of each signature
 // and verification one session needs, and their sum (crypto-us/session).
 func BenchmarkTEEPSession(b *testing.B) {
+	stores := []struct {
+		name string
+		open func(b *testing.B) func(context.Context) (store.Store, error)
+	}{
+		{"sqlite", func(*testing.B) func(context.Context) (store.Store, error) { return nil }},
+		{"postgres", func(b *testing.B) func(context.Context) (store.Store, error) {
+			dsn := pgtest.Database(b) // skips without TEEUP_TEST_POSTGRES
+			return func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, dsn) }
+		}},
+	}
+	for _, s := range stores {
+		for _, agents := range benchFleets {
+			b.Run(fmt.Sprintf("store=%s/devices=%d", s.name, agents), func(b *testing.B) {
+				benchTEEPSessions(b, s.open(b), agents)
+			})
+		}
+	}
+}
+
+// benchTEEPSessions is BenchmarkTEEPSession on one store with agents
+// agents at once. One op is one round: every agent runs one session, so
+// that all of them are in flight at once even when b.N is 1 (a round of
+// 1,000 takes seconds: -benchtime=1s runs it once or twice).
+func benchTEEPSessions(b *testing.B, open func(context.Context) (store.Store, error), benchAgents int) {
 	rig := devicetest.New(b)
-	tm := newTAM(b, teep.Draft26)
+	tm := newTAMOn(b, teep.Draft26, open)
 	p := newPublisher(b)
 	e := p.publish(b, tm, store.TAEnvelope, taA, 1, "")
 	shared := &serialAttester{a: &attester{rig: rig}}
@@ -79,7 +107,6 @@ func BenchmarkTEEPSession(b *testing.B) {
 	b.Cleanup(srv.Close)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchAgents}}
 
-	var next atomic.Int64
 	latencies := make([][]time.Duration, benchAgents)
 	b.ResetTimer()
 	start := time.Now()
@@ -88,7 +115,7 @@ func BenchmarkTEEPSession(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
+			for range b.N {
 				t0 := time.Now()
 				if err := httpSession(client, srv.URL, d); err != nil {
 					b.Error(err)
@@ -229,7 +256,7 @@ func reportCrypto(b *testing.B, tm *tam, d *device, rig *devicetest.Rig) {
 		b.ReportMetric(total, "crypto-us/session")
 		// A session writes the store four times (CreateSession,
 		// AdvanceSession, RecordTCs, RecordAttestation), each a durable
-		// SQLite transaction, one at a time.
+		// transaction (SQLite's or PostgreSQL's), one at a time.
 		var n int
 		t0 := time.Now()
 		for range rounds {

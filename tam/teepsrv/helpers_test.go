@@ -72,13 +72,22 @@ type tam struct {
 	srv   *teepsrv.Server
 	store store.Store
 	path  string // the store's file
-	key   *ecdsa.PrivateKey
-	pub   *suit.Key
-	clock *clock
-	cfg   teepsrv.Config
+	// openStore opens the store again on restart; nil is SQLite on path.
+	openStore func(context.Context) (store.Store, error)
+	key       *ecdsa.PrivateKey
+	pub       *suit.Key
+	clock     *clock
+	cfg       teepsrv.Config
 }
 
 func newTAM(t testing.TB, n teep.Numbering) *tam {
+	t.Helper()
+	return newTAMOn(t, n, nil)
+}
+
+// newTAMOn is newTAM on the store open opens (nil: SQLite in a temporary
+// file).
+func newTAMOn(t testing.TB, n teep.Numbering, open func(context.Context) (store.Store, error)) *tam {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -88,7 +97,7 @@ func newTAM(t testing.TB, n teep.Numbering) *tam {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := &tam{path: filepath.Join(t.TempDir(), "tam.db"), key: key, pub: pub, clock: newClock()}
+	tm := &tam{path: filepath.Join(t.TempDir(), "tam.db"), openStore: open, key: key, pub: pub, clock: newClock()}
 	tm.cfg = teepsrv.Config{Key: key, Numbering: n, Now: tm.clock.Now, Rand: seeded(1)}
 	t.Cleanup(func() {
 		if err := tm.store.Close(); err != nil {
@@ -109,7 +118,13 @@ func (tm *tam) restart(t testing.TB) {
 			t.Fatal(err)
 		}
 	}
-	st, err := sqlite.Open(context.Background(), tm.path)
+	var st store.Store
+	var err error
+	if tm.openStore != nil {
+		st, err = tm.openStore(context.Background())
+	} else {
+		st, err = sqlite.Open(context.Background(), tm.path)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
