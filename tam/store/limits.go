@@ -35,6 +35,9 @@ const (
 	// MaxRolloutDevices bounds the devices of one rollout and the
 	// members of one group.
 	MaxRolloutDevices = 1 << 20
+	// MaxSummaryRows bounds each list of a FleetSummary (last errors,
+	// versions); what is left out is counted.
+	MaxSummaryRows = 100
 	// DigestSize is the size of a SHA-256 digest, the key of envelopes
 	// and payloads.
 	DigestSize = 32

@@ -33,6 +33,7 @@ type Store interface {
 	Principals
 	Audit
 	Fleet
+	FleetStatus
 	// Close releases the backend.
 	Close() error
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"Groups", testGroups},
 		{"Releases", testReleases},
 		{"Rollouts", testRollouts},
+		{"FleetStatus", testFleetStatus},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
