@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/teeup/teeup/tam/apijson"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -46,6 +47,7 @@ type Gate struct {
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
+	api      apijson.Responder // answers the errors of the gate's own routes
 	password PasswordParams
 	teep     *limiter
 	login    *limiter
@@ -67,6 +69,7 @@ func New(cfg Config) (*Gate, error) {
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
+	g.api = apijson.Responder{Statuses: statuses, Log: g.log}
 	orDefault := func(r, d Rate) Rate {
 		if r == (Rate{}) {
 			return d
@@ -110,7 +113,7 @@ func (g *Gate) Middleware(h http.Handler) http.Handler {
 			return
 		}
 		g.log.Error("auth: a route with no policy", "pattern", r.Pattern)
-		writeError(w, http.StatusInternalServerError, "internal", "route "+r.Pattern+" has no policy")
+		apijson.WriteError(w, http.StatusInternalServerError, "internal", "route "+r.Pattern+" has no policy")
 	})
 }
 
@@ -149,7 +152,7 @@ func (g *Gate) Wrap(rt Route, h http.Handler) http.Handler {
 			}
 			if rt.RateLimited && !lim.allow(src, now) {
 				w.Header().Set("Retry-After", "1")
-				writeError(w, http.StatusTooManyRequests, "rate_limited", ErrRateLimited.Error())
+				apijson.WriteError(w, http.StatusTooManyRequests, "rate_limited", ErrRateLimited.Error())
 				return
 			}
 			h.ServeHTTP(w, r)
@@ -157,7 +160,7 @@ func (g *Gate) Wrap(rt Route, h http.Handler) http.Handler {
 		}
 		if g.failures.exhausted(src, now) {
 			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusTooManyRequests, "rate_limited", ErrRateLimited.Error())
+			apijson.WriteError(w, http.StatusTooManyRequests, "rate_limited", ErrRateLimited.Error())
 			return
 		}
 		changing := changesState(r.Method)
@@ -296,7 +299,7 @@ func (g *Gate) refuse(w http.ResponseWriter, r *http.Request, rt Route, who stri
 	}
 	if status == http.StatusInternalServerError {
 		g.log.Error("auth: authenticate", "route", rt.Name, "err", err)
-		writeError(w, status, code, "internal error")
+		apijson.WriteError(w, status, code, "internal error")
 		return
 	}
 	g.log.Info("auth: refused", "route", rt.Name, "principal", who, "source", source(r), "err", err)
@@ -304,7 +307,7 @@ func (g *Gate) refuse(w http.ResponseWriter, r *http.Request, rt Route, who stri
 		g.appendAudit(r.Context(), store.AuditEntry{Time: now, Principal: who, Action: rt.Name,
 			Target: r.PathValue("id"), Result: "refused: " + code, Detail: "from " + source(r) + ": " + err.Error()})
 	}
-	writeError(w, status, code, err.Error())
+	apijson.WriteError(w, status, code, err.Error())
 }
 
 func (g *Gate) appendAudit(ctx context.Context, e store.AuditEntry) {
@@ -388,16 +391,4 @@ func (b *bufferedResponse) flushTo(w http.ResponseWriter) {
 	}
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body.Bytes()) // a client that hung up has its answer in the audit trail
-}
-
-// writeError answers an API error as {"error": msg, "code": code}.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg, "code": code})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // a client that hung up gets nothing either way
 }

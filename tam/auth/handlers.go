@@ -1,15 +1,14 @@
 package auth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/teeup/teeup/tam/apijson"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -69,25 +68,16 @@ type (
 // ErrInvalid: a request the API refuses as malformed (400).
 var ErrInvalid = errors.New("auth: invalid request")
 
-// decodeJSON reads one JSON document, strictly, from a body the gate
-// bounded; false after answering 400 or 413.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.Decode(new(json.RawMessage)) != io.EOF {
-		err = errors.New("more than one JSON value")
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
-			return false
-		}
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-		return false
-	}
-	return true
+// statuses maps the refusals of the gate's own routes onto their HTTP
+// statuses and codes; anything else (a store fault) is 500, logged.
+var statuses = apijson.Statuses{
+	{Err: ErrInvalid, Status: http.StatusBadRequest, Code: "bad_request"},
+	{Err: apijson.ErrMalformed, Status: http.StatusBadRequest, Code: "bad_request"},
+	{Err: apijson.ErrTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "too_large"},
+	{Err: store.ErrNotFound, Status: http.StatusNotFound, Code: "not_found"},
+	{Err: store.ErrExists, Status: http.StatusConflict, Code: "exists"},
+	{Err: store.ErrConflict, Status: http.StatusConflict, Code: "conflict"},
+	{Err: store.ErrInvalid, Status: http.StatusBadRequest, Code: "bad_request"},
 }
 
 // checkName refuses a principal name outside [a-z0-9._-]{1,MaxNameLen}.
@@ -136,17 +126,18 @@ func checkUser(req UserRequest) error {
 
 func (g *Gate) addUser(w http.ResponseWriter, r *http.Request) {
 	var req UserRequest
-	if !decodeJSON(w, r, &req) {
+	if err := apijson.Decode(r.Body, &req); err != nil { // the gate bounded the body
+		g.api.Error(w, err)
 		return
 	}
 	SetAuditTarget(r.Context(), req.Name)
 	if err := checkUser(req); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		g.api.Error(w, err)
 		return
 	}
 	if req.Author != "" {
 		if _, err := g.st.Author(r.Context(), req.Author); err != nil {
-			g.storeError(w, fmt.Errorf("author %q: %w", req.Author, err))
+			g.api.Error(w, fmt.Errorf("author %q: %w", req.Author, err))
 			return
 		}
 	}
@@ -154,15 +145,15 @@ func (g *Gate) addUser(w http.ResponseWriter, r *http.Request) {
 	if req.Password != "" {
 		var err error
 		if p.PasswordHash, err = HashPassword(req.Password, g.password, g.rand); err != nil {
-			g.storeError(w, err)
+			g.api.Error(w, err)
 			return
 		}
 	}
 	if err := g.st.AddPrincipal(r.Context(), p); err != nil {
-		g.storeError(w, fmt.Errorf("user %q: %w", req.Name, err))
+		g.api.Error(w, fmt.Errorf("user %q: %w", req.Name, err))
 		return
 	}
-	writeJSON(w, http.StatusCreated, userOf(p))
+	apijson.WriteJSON(w, http.StatusCreated, userOf(p))
 }
 
 func userOf(p store.Principal) User {
@@ -171,7 +162,8 @@ func userOf(p store.Principal) User {
 
 func (g *Gate) createToken(w http.ResponseWriter, r *http.Request) {
 	var req TokenRequest
-	if !decodeJSON(w, r, &req) {
+	if err := apijson.Decode(r.Body, &req); err != nil { // the gate bounded the body
+		g.api.Error(w, err)
 		return
 	}
 	SetAuditTarget(r.Context(), req.User)
@@ -179,22 +171,21 @@ func (g *Gate) createToken(w http.ResponseWriter, r *http.Request) {
 	if req.ExpiresIn != "" {
 		var err error
 		if life, err = time.ParseDuration(req.ExpiresIn); err != nil || life <= 0 || life > MaxTokenLifetime {
-			writeError(w, http.StatusBadRequest, "bad_request",
-				fmt.Sprintf("%v: expires_in %q: a duration up to %v", ErrInvalid, req.ExpiresIn, MaxTokenLifetime))
+			g.api.Error(w, fmt.Errorf("%w: expires_in %q: a duration up to %v", ErrInvalid, req.ExpiresIn, MaxTokenLifetime))
 			return
 		}
 	}
 	if _, err := g.st.Principal(r.Context(), req.User); err != nil {
-		g.storeError(w, fmt.Errorf("user %q: %w", req.User, err))
+		g.api.Error(w, fmt.Errorf("user %q: %w", req.User, err))
 		return
 	}
 	resp, err := g.issueToken(r, req.User, life)
 	if err != nil {
-		g.storeError(w, err)
+		g.api.Error(w, err)
 		return
 	}
 	SetAuditDetail(r.Context(), "new token "+resp.ID)
-	writeJSON(w, http.StatusCreated, resp)
+	apijson.WriteJSON(w, http.StatusCreated, resp)
 }
 
 func (g *Gate) issueToken(r *http.Request, user string, life time.Duration) (TokenResponse, error) {
@@ -214,10 +205,10 @@ func (g *Gate) revokeToken(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	now := g.now()
 	if err := g.st.RevokeToken(r.Context(), id, now); err != nil {
-		g.storeError(w, fmt.Errorf("token %q: %w", id, err))
+		g.api.Error(w, fmt.Errorf("token %q: %w", id, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, RevokeResponse{ID: id, Revoked: now})
+	apijson.WriteJSON(w, http.StatusOK, RevokeResponse{ID: id, Revoked: now})
 }
 
 func (g *Gate) listAudit(w http.ResponseWriter, r *http.Request) {
@@ -226,42 +217,24 @@ func (g *Gate) listAudit(w http.ResponseWriter, r *http.Request) {
 	var err error
 	if s := q.Get("after"); s != "" {
 		if after, err = strconv.ParseInt(s, 10, 64); err != nil || after < 0 {
-			writeError(w, http.StatusBadRequest, "bad_request", "after: a sequence number")
+			apijson.WriteError(w, http.StatusBadRequest, "bad_request", "after: a sequence number")
 			return
 		}
 	}
 	if s := q.Get("limit"); s != "" {
 		if limit, err = strconv.Atoi(s); err != nil || limit <= 0 || limit > MaxAuditPage {
-			writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("limit: 1 to %d", MaxAuditPage))
+			apijson.WriteError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("limit: 1 to %d", MaxAuditPage))
 			return
 		}
 	}
 	es, err := g.st.ListAudit(r.Context(), after, limit)
 	if err != nil {
-		g.storeError(w, err)
+		g.api.Error(w, err)
 		return
 	}
 	page := AuditPage{Entries: make([]AuditRow, 0, len(es))}
 	for _, e := range es {
 		page.Entries = append(page.Entries, AuditRow(e))
 	}
-	writeJSON(w, http.StatusOK, page)
-}
-
-// storeError answers a store error with its status: 404, 409, 400, or
-// 500 for a fault.
-func (g *Gate) storeError(w http.ResponseWriter, err error) {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, store.ErrExists):
-		writeError(w, http.StatusConflict, "exists", err.Error())
-	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, store.ErrInvalid):
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-	default:
-		g.log.Error("auth: store", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "internal error")
-	}
+	apijson.WriteJSON(w, http.StatusOK, page)
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/teeup/teeup/tam/apijson"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -265,7 +266,7 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := g.st.DeleteLoginSession(r.Context(), s.Hash); err != nil && !errors.Is(err, store.ErrNotFound) {
 		g.log.Error("auth: logout", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		apijson.WriteError(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
 	SetAuditTarget(r.Context(), s.Principal)

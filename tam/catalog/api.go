@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"time"
 
+	"github.com/teeup/teeup/tam/apijson"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -92,51 +92,45 @@ type StatusJSON struct {
 	Devices []DeviceStatus `json:"devices"`
 }
 
-// ErrorJSON is every error answer.
-type ErrorJSON struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
-}
-
 // HandleAddAuthor is POST /api/v1/authors (operator).
 func (c *Catalog) HandleAddAuthor(w http.ResponseWriter, r *http.Request) {
 	var req AuthorRequest
-	if !readJSON(w, r, MaxJSONBody, &req) {
+	if !api.Read(w, r, MaxJSONBody, &req) {
 		return
 	}
 	if len(req.Prefixes) > MaxPrefixes {
-		writeErr(w, fmt.Errorf("%w: %d prefixes, at most %d", ErrInvalid, len(req.Prefixes), MaxPrefixes))
+		api.Error(w, fmt.Errorf("%w: %d prefixes, at most %d", ErrInvalid, len(req.Prefixes), MaxPrefixes))
 		return
 	}
 	n := NewAuthor{Name: req.Name, Kind: store.AuthorKind(req.Kind), KeyPEM: []byte(req.Key)}
 	for _, p := range req.Prefixes {
 		id, err := ParseComponentID(p)
 		if err != nil {
-			writeErr(w, err)
+			api.Error(w, err)
 			return
 		}
 		n.Prefixes = append(n.Prefixes, id)
 	}
 	a, err := c.AddAuthor(r.Context(), n)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, authorJSON(a))
+	apijson.WriteJSON(w, http.StatusCreated, authorJSON(a))
 }
 
 // HandleListAuthors is GET /api/v1/authors.
 func (c *Catalog) HandleListAuthors(w http.ResponseWriter, r *http.Request) {
 	all, err := c.Authors(r.Context())
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	out := make([]AuthorJSON, 0, len(all))
 	for _, a := range all {
 		out = append(out, authorJSON(a))
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.WriteJSON(w, http.StatusOK, out)
 }
 
 // HandlePublish is POST /api/v1/publish (an author, as itself).
@@ -144,15 +138,15 @@ func (c *Catalog) HandlePublish(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxPublishBody)
 	pub, err := ReadPublication(r)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	e, err := c.Publish(r.Context(), pub)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, envelopeJSON(e))
+	apijson.WriteJSON(w, http.StatusCreated, envelopeJSON(e))
 }
 
 // ReadPublication reads a publish request's body: JSON (PublishRequest)
@@ -164,7 +158,7 @@ func ReadPublication(r *http.Request) (Publication, error) {
 	}
 	if mt != "multipart/form-data" {
 		var req PublishRequest
-		if err := decodeJSON(r.Body, &req); err != nil {
+		if err := apijson.Decode(r.Body, &req); err != nil {
 			return Publication{}, err
 		}
 		return Publication(req), nil
@@ -177,7 +171,7 @@ func ReadPublication(r *http.Request) (Publication, error) {
 			break
 		}
 		if err != nil {
-			return Publication{}, bodyErr(err)
+			return Publication{}, apijson.BodyError(err)
 		}
 		if parts > MaxPayloads+2 {
 			return Publication{}, fmt.Errorf("%w: more than %d parts", ErrTooLarge, MaxPayloads+2)
@@ -188,7 +182,7 @@ func ReadPublication(r *http.Request) (Publication, error) {
 		}
 		b, err := io.ReadAll(io.LimitReader(part, limit+1))
 		if err != nil {
-			return Publication{}, bodyErr(err)
+			return Publication{}, apijson.BodyError(err)
 		}
 		if int64(len(b)) > limit {
 			return Publication{}, fmt.Errorf("%w: part %q over %d bytes", ErrTooLarge, part.FormName(), limit)
@@ -224,26 +218,26 @@ func ReadPublication(r *http.Request) (Publication, error) {
 // HandlePersonalize is POST /api/v1/personalize (operator).
 func (c *Catalog) HandlePersonalize(w http.ResponseWriter, r *http.Request) {
 	var req PersonalizeRequest
-	if !readJSON(w, r, 2*MaxPersonalization, &req) {
+	if !api.Read(w, r, 2*MaxPersonalization, &req) {
 		return
 	}
 	tc, err := ParseComponentID(req.TC)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	e, err := c.Personalize(r.Context(), req.Device, tc, req.Data)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, envelopeJSON(e))
+	apijson.WriteJSON(w, http.StatusCreated, envelopeJSON(e))
 }
 
 // HandleAddDevice is POST /api/v1/devices (operator).
 func (c *Catalog) HandleAddDevice(w http.ResponseWriter, r *http.Request) {
 	var req DeviceRequest
-	if !readJSON(w, r, MaxJSONBody, &req) {
+	if !api.Read(w, r, MaxJSONBody, &req) {
 		return
 	}
 	n := NewDevice{Name: req.Name, Endorsement: req.Endorsement}
@@ -255,34 +249,34 @@ func (c *Catalog) HandleAddDevice(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := c.AddDevice(r.Context(), n)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, deviceJSON(d))
+	apijson.WriteJSON(w, http.StatusCreated, deviceJSON(d))
 }
 
 // HandleListDevices is GET /api/v1/devices.
 func (c *Catalog) HandleListDevices(w http.ResponseWriter, r *http.Request) {
 	all, err := c.Devices(r.Context())
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	out := make([]DeviceJSON, 0, len(all))
 	for _, d := range all {
 		out = append(out, deviceJSON(d))
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.WriteJSON(w, http.StatusOK, out)
 }
 
 // HandleStatus is GET /api/v1/status.
 func (c *Catalog) HandleStatus(w http.ResponseWriter, r *http.Request) {
 	s, err := c.Status(r.Context())
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, StatusJSON{Devices: s})
+	apijson.WriteJSON(w, http.StatusOK, StatusJSON{Devices: s})
 }
 
 func authorJSON(a store.Author) AuthorJSON {
@@ -315,88 +309,26 @@ func deviceJSON(d store.Device) DeviceJSON {
 		HasAgreementKey: d.AgreementKey != nil, HasReference: d.Reference != nil}
 }
 
-// readJSON reads a bounded JSON body into v, or answers the error.
-func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	if err := decodeJSON(r.Body, v); err != nil {
-		writeErr(w, err)
-		return false
-	}
-	return true
+// statuses maps the catalog's refusals onto their HTTP statuses and codes.
+var statuses = apijson.Statuses{
+	{Err: ErrTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "too_large"},
+	{Err: apijson.ErrTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "too_large"},
+	{Err: ErrInvalid, Status: http.StatusBadRequest, Code: "invalid"},
+	{Err: apijson.ErrMalformed, Status: http.StatusBadRequest, Code: "invalid"},
+	{Err: ErrPayloadDigest, Status: http.StatusBadRequest, Code: "payload_digest"},
+	{Err: ErrNotAuthor, Status: http.StatusForbidden, Code: "not_author"},
+	{Err: ErrUnknownAuthor, Status: http.StatusForbidden, Code: "unknown_author"},
+	{Err: ErrSignature, Status: http.StatusForbidden, Code: "bad_signature"},
+	{Err: ErrOutsidePrefixes, Status: http.StatusForbidden, Code: "outside_prefixes"},
+	{Err: ErrNoCoSignature, Status: http.StatusForbidden, Code: "no_co_signature"},
+	{Err: ErrExists, Status: http.StatusConflict, Code: "exists"},
+	{Err: ErrNoAgreementKey, Status: http.StatusConflict, Code: "no_agreement_key"},
+	{Err: ErrUnknownDevice, Status: http.StatusNotFound, Code: "unknown_device"},
+	{Err: ErrUnknownTC, Status: http.StatusNotFound, Code: "unknown_tc"},
 }
 
-// decodeJSON decodes exactly one JSON value with no unknown fields.
-func decodeJSON(body io.Reader, v any) error {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return bodyErr(err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: more than one JSON value", ErrInvalid)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: data after the JSON value", ErrInvalid)
-	}
-	return nil
-}
-
-// bodyErr is a body that could not be read: too large, or malformed.
-func bodyErr(err error) error {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return fmt.Errorf("%w: %w", ErrTooLarge, err)
-	}
-	return fmt.Errorf("%w: body: %w", ErrInvalid, err)
-}
+// api answers the catalog handlers' errors.
+var api = apijson.Responder{Statuses: statuses}
 
 // StatusOf maps a refusal onto its HTTP status and code.
-func StatusOf(err error) (int, string) {
-	for _, m := range []struct {
-		err    error
-		status int
-		code   string
-	}{
-		{ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large"},
-		{ErrInvalid, http.StatusBadRequest, "invalid"},
-		{ErrPayloadDigest, http.StatusBadRequest, "payload_digest"},
-		{ErrNotAuthor, http.StatusForbidden, "not_author"},
-		{ErrUnknownAuthor, http.StatusForbidden, "unknown_author"},
-		{ErrSignature, http.StatusForbidden, "bad_signature"},
-		{ErrOutsidePrefixes, http.StatusForbidden, "outside_prefixes"},
-		{ErrNoCoSignature, http.StatusForbidden, "no_co_signature"},
-		{ErrExists, http.StatusConflict, "exists"},
-		{ErrNoAgreementKey, http.StatusConflict, "no_agreement_key"},
-		{ErrUnknownDevice, http.StatusNotFound, "unknown_device"},
-		{ErrUnknownTC, http.StatusNotFound, "unknown_tc"},
-	} {
-		if errors.Is(err, m.err) {
-			return m.status, m.code
-		}
-	}
-	return http.StatusInternalServerError, "internal"
-}
-
-func writeErr(w http.ResponseWriter, err error) {
-	status, code := StatusOf(err)
-	msg := err.Error()
-	if status == http.StatusInternalServerError {
-		slog.Error("operator API", "err", err)
-		msg = "internal error"
-	}
-	writeError(w, status, code, msg)
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, ErrorJSON{Error: msg, Code: code})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		slog.Error("operator API: encoding the answer", "err", err)
-		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error","code":"internal"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n')) // a client that hung up gets nothing more
-}
+func StatusOf(err error) (int, string) { return statuses.Of(err) }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teeup/teeup/tam/apijson"
 	"github.com/teeup/teeup/tam/catalog"
 	"github.com/teeup/teeup/tam/store"
 )
@@ -119,7 +120,7 @@ func TestAPIStatuses(t *testing.T) {
 			t.Errorf("%s: Content-Type %q", tc.name, w.Header().Get("Content-Type"))
 		}
 		if tc.code != "" {
-			var e catalog.ErrorJSON
+			var e apijson.ErrorBody
 			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Code != tc.code || e.Error == "" {
 				t.Errorf("%s: error body %s, want code %q", tc.name, w.Body, tc.code)
 			}

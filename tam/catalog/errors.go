@@ -4,10 +4,13 @@ import "errors"
 
 // Refusals, matched with errors.Is; api.go maps each to its HTTP status.
 var (
-	// ErrInvalid: malformed input (a key, a prefix, an envelope, a body);
-	// 400.
+	// ErrInvalid: malformed input (a key, a prefix, an envelope, a part
+	// of a multipart body); 400. A body that is not the JSON expected, or
+	// a multipart body that does not parse, is apijson.ErrMalformed; 400
+	// too.
 	ErrInvalid = errors.New("catalog: invalid input")
-	// ErrTooLarge: input over its bound (limits.go); 413.
+	// ErrTooLarge: input over its bound (limits.go); 413. A body over
+	// its bound is apijson.ErrTooLarge; 413 too.
 	ErrTooLarge = errors.New("catalog: input too large")
 	// ErrNotAuthor: the principal publishing is not the author it
 	// publishes as, or holds no role that publishes; 403.

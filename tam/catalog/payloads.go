@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/teeup/teeup/tam/apijson"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -24,17 +25,17 @@ func (c *Catalog) ServePayload(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("digest")
 	digest, err := hex.DecodeString(name)
 	if err != nil || len(digest) != 32 || hex.EncodeToString(digest) != name {
-		writeError(w, http.StatusNotFound, "not_found", "no such payload: want /payloads/ and a lowercase hex SHA-256")
+		apijson.WriteError(w, http.StatusNotFound, "not_found", "no such payload: want /payloads/ and a lowercase hex SHA-256")
 		return
 	}
 	data, err := c.st.Payload(r.Context(), digest)
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no such payload")
+		apijson.WriteError(w, http.StatusNotFound, "not_found", "no such payload")
 		return
 	}
 	if err != nil {
 		slog.Error("payload", "digest", name, "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "the payload could not be read")
+		apijson.WriteError(w, http.StatusInternalServerError, "internal", "the payload could not be read")
 		return
 	}
 	w.Header().Set("ETag", `"`+name+`"`)

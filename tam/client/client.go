@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/teeup/teeup/tam/apijson"
 	"github.com/teeup/teeup/tam/catalog"
 )
 
@@ -164,9 +165,9 @@ func (c *Client) send(ctx context.Context, method, path, ctype string, body io.R
 		return fmt.Errorf("%w: an answer over %d bytes", ErrResponse, MaxResponse)
 	}
 	if resp.StatusCode >= 300 {
-		var e catalog.ErrorJSON
+		var e apijson.ErrorBody
 		if json.Unmarshal(b, &e) != nil || e.Error == "" {
-			e = catalog.ErrorJSON{Error: http.StatusText(resp.StatusCode), Code: "http"}
+			e = apijson.ErrorBody{Error: http.StatusText(resp.StatusCode), Code: "http"}
 		}
 		return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Error}
 	}

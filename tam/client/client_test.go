@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/teeup/teeup/tam/apijson"
 	"github.com/teeup/teeup/tam/catalog"
 	"github.com/teeup/teeup/tam/client"
 )
@@ -32,7 +33,7 @@ func TestClient(t *testing.T) {
 	})
 	mux.HandleFunc("POST /api/v1/authors", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusConflict)
-		json.NewEncoder(w).Encode(catalog.ErrorJSON{Error: "exists", Code: "exists"})
+		json.NewEncoder(w).Encode(apijson.ErrorBody{Error: "exists", Code: "exists"})
 	})
 	mux.HandleFunc("GET /api/v1/devices", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("not JSON"))

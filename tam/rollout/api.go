@@ -1,16 +1,13 @@
 package rollout
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/teeup/teeup/tam/apijson"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -120,16 +117,10 @@ type TagsJSON struct {
 	Tags []string `json:"tags"`
 }
 
-// ErrorJSON is every error answer.
-type ErrorJSON struct {
-	Error string `json:"error"`
-	Code  string `json:"code"`
-}
-
 // HandleAddGroup is POST /api/v1/groups.
 func (e *Engine) HandleAddGroup(w http.ResponseWriter, r *http.Request) {
 	var req GroupRequest
-	if !readJSON(w, r, &req) {
+	if !api.Read(w, r, MaxJSONBody, &req) {
 		return
 	}
 	g := store.Group{Name: req.Name, Members: req.Members}
@@ -138,7 +129,7 @@ func (e *Engine) HandleAddGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	g, err := e.AddGroup(r.Context(), g)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	e.writeGroup(w, r, g, http.StatusCreated)
@@ -148,14 +139,14 @@ func (e *Engine) HandleAddGroup(w http.ResponseWriter, r *http.Request) {
 func (e *Engine) HandleListGroups(w http.ResponseWriter, r *http.Request) {
 	gs, err := e.st.ListGroups(r.Context())
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	out := make([]GroupJSON, 0, len(gs))
 	for _, g := range gs {
 		out = append(out, groupJSON(g, nil))
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.WriteJSON(w, http.StatusOK, out)
 }
 
 // HandleGetGroup is GET /api/v1/groups/{name}: the group and the devices
@@ -163,7 +154,7 @@ func (e *Engine) HandleListGroups(w http.ResponseWriter, r *http.Request) {
 func (e *Engine) HandleGetGroup(w http.ResponseWriter, r *http.Request) {
 	g, err := e.st.Group(r.Context(), r.PathValue("name"))
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	e.writeGroup(w, r, g, http.StatusOK)
@@ -172,10 +163,10 @@ func (e *Engine) HandleGetGroup(w http.ResponseWriter, r *http.Request) {
 func (e *Engine) writeGroup(w http.ResponseWriter, r *http.Request, g store.Group, status int) {
 	devs, err := e.Resolve(r.Context(), g.Name)
 	if err != nil && !errors.Is(err, ErrEmptyGroup) {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, status, groupJSON(g, devs))
+	apijson.WriteJSON(w, status, groupJSON(g, devs))
 }
 
 func groupJSON(g store.Group, devices []string) GroupJSON {
@@ -192,38 +183,38 @@ func groupJSON(g store.Group, devices []string) GroupJSON {
 // HandleAddRelease is POST /api/v1/releases.
 func (e *Engine) HandleAddRelease(w http.ResponseWriter, r *http.Request) {
 	var req ReleaseRequest
-	if !readJSON(w, r, &req) {
+	if !api.Read(w, r, MaxJSONBody, &req) {
 		return
 	}
 	ds := make([][]byte, len(req.Envelopes))
 	for i, s := range req.Envelopes {
 		d, err := hex.DecodeString(s)
 		if err != nil || len(d) != store.DigestSize {
-			writeErr(w, fmt.Errorf("%w: envelope %q is not a SHA-256 digest in hex", ErrInvalid, s))
+			api.Error(w, fmt.Errorf("%w: envelope %q is not a SHA-256 digest in hex", ErrInvalid, s))
 			return
 		}
 		ds[i] = d
 	}
 	rel, err := e.AddRelease(r.Context(), req.Name, ds)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, releaseJSON(rel))
+	apijson.WriteJSON(w, http.StatusCreated, releaseJSON(rel))
 }
 
 // HandleListReleases is GET /api/v1/releases.
 func (e *Engine) HandleListReleases(w http.ResponseWriter, r *http.Request) {
 	rs, err := e.st.ListReleases(r.Context())
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	out := make([]ReleaseJSON, 0, len(rs))
 	for _, rel := range rs {
 		out = append(out, releaseJSON(rel))
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.WriteJSON(w, http.StatusOK, out)
 }
 
 func releaseJSON(r store.Release) ReleaseJSON {
@@ -237,59 +228,59 @@ func releaseJSON(r store.Release) ReleaseJSON {
 // HandleCreateRollout is POST /api/v1/rollouts.
 func (e *Engine) HandleCreateRollout(w http.ResponseWriter, r *http.Request) {
 	var req CreateRequest
-	if !readJSON(w, r, &req) {
+	if !api.Read(w, r, MaxJSONBody, &req) {
 		return
 	}
 	waves, err := ParseWaves(req.Waves)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	ro, err := e.Create(r.Context(), Spec{Group: req.Group, Release: req.Release, Waves: waves,
 		SuccessThreshold: req.SuccessThreshold, ErrorThreshold: req.ErrorThreshold})
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, rolloutJSON(ro))
+	apijson.WriteJSON(w, http.StatusCreated, rolloutJSON(ro))
 }
 
 // HandleListRollouts is GET /api/v1/rollouts.
 func (e *Engine) HandleListRollouts(w http.ResponseWriter, r *http.Request) {
 	rs, err := e.st.ListRollouts(r.Context())
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	out := make([]Summary, 0, len(rs))
 	for _, ro := range rs {
 		out = append(out, rolloutJSON(ro))
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.WriteJSON(w, http.StatusOK, out)
 }
 
 // HandleGetRollout is GET /api/v1/rollouts/{rollout}.
 func (e *Engine) HandleGetRollout(w http.ResponseWriter, r *http.Request) {
 	ro, err := e.st.Rollout(r.Context(), r.PathValue("rollout"))
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rolloutJSON(ro))
+	apijson.WriteJSON(w, http.StatusOK, rolloutJSON(ro))
 }
 
 // HandleProgress is GET /api/v1/rollouts/{rollout}/progress.
 func (e *Engine) HandleProgress(w http.ResponseWriter, r *http.Request) {
 	p, err := e.Progress(r.Context(), r.PathValue("rollout"))
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	out := ProgressJSON{Rollout: rolloutJSON(p.Rollout), Total: countsJSON(p.Total), Waves: make([]CountsJSON, len(p.Waves))}
 	for i, w := range p.Waves {
 		out.Waves[i] = countsJSON(w)
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.WriteJSON(w, http.StatusOK, out)
 }
 
 // HandleDeliveries is GET /api/v1/rollouts/{rollout}/deliveries: every
@@ -297,14 +288,14 @@ func (e *Engine) HandleProgress(w http.ResponseWriter, r *http.Request) {
 func (e *Engine) HandleDeliveries(w http.ResponseWriter, r *http.Request) {
 	ds, err := e.st.Deliveries(r.Context(), r.PathValue("rollout"))
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	out := make([]DeliveryJSON, len(ds))
 	for i, d := range ds {
 		out[i] = DeliveryJSON{Device: d.Device, Wave: d.Wave, State: string(d.State), Sends: d.Sends, Detail: d.Detail, Updated: d.Updated}
 	}
-	writeJSON(w, http.StatusOK, out)
+	apijson.WriteJSON(w, http.StatusOK, out)
 }
 
 // HandlePause is POST /api/v1/rollouts/{rollout}/pause.
@@ -325,29 +316,29 @@ func (e *Engine) HandleCancel(w http.ResponseWriter, r *http.Request) {
 // action reads the optional reason and runs act on the rollout.
 func (e *Engine) action(w http.ResponseWriter, r *http.Request, act func(id, reason string) (store.Rollout, error)) {
 	var req ActionRequest
-	if !readOptionalJSON(w, r, &req) {
+	if !api.ReadOptional(w, r, MaxJSONBody, &req) {
 		return
 	}
 	if len(req.Reason) > maxReason {
-		writeErr(w, fmt.Errorf("%w: a reason of %d bytes, at most %d", ErrInvalid, len(req.Reason), maxReason))
+		api.Error(w, fmt.Errorf("%w: a reason of %d bytes, at most %d", ErrInvalid, len(req.Reason), maxReason))
 		return
 	}
 	ro, err := act(r.PathValue("rollout"), req.Reason)
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rolloutJSON(ro))
+	apijson.WriteJSON(w, http.StatusOK, rolloutJSON(ro))
 }
 
 // HandleSetTags is PUT /api/v1/devices/{device}/tags.
 func (e *Engine) HandleSetTags(w http.ResponseWriter, r *http.Request) {
 	var req TagsJSON
-	if !readJSON(w, r, &req) {
+	if !api.Read(w, r, MaxJSONBody, &req) {
 		return
 	}
 	if err := e.SetTags(r.Context(), r.PathValue("device"), req.Tags); err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	e.HandleTags(w, r)
@@ -357,13 +348,13 @@ func (e *Engine) HandleSetTags(w http.ResponseWriter, r *http.Request) {
 func (e *Engine) HandleTags(w http.ResponseWriter, r *http.Request) {
 	tags, err := e.st.Tags(r.Context(), r.PathValue("device"))
 	if err != nil {
-		writeErr(w, err)
+		api.Error(w, err)
 		return
 	}
 	if tags == nil {
 		tags = []string{}
 	}
-	writeJSON(w, http.StatusOK, TagsJSON{Tags: tags})
+	apijson.WriteJSON(w, http.StatusOK, TagsJSON{Tags: tags})
 }
 
 func rolloutJSON(r store.Rollout) Summary {
@@ -376,88 +367,22 @@ func countsJSON(w store.WaveProgress) CountsJSON {
 		Succeeded: w.Succeeded, Failed: w.Failed}
 }
 
+// statuses maps the engine's and the store's refusals onto their HTTP
+// statuses and codes.
+var statuses = apijson.Statuses{
+	{Err: ErrInvalid, Status: http.StatusBadRequest, Code: "invalid"},
+	{Err: store.ErrInvalid, Status: http.StatusBadRequest, Code: "invalid"},
+	{Err: apijson.ErrMalformed, Status: http.StatusBadRequest, Code: "invalid"},
+	{Err: ErrEmptyGroup, Status: http.StatusConflict, Code: "empty_group"},
+	{Err: ErrNotHeld, Status: http.StatusConflict, Code: "not_held"},
+	{Err: store.ErrExists, Status: http.StatusConflict, Code: "exists"},
+	{Err: store.ErrConflict, Status: http.StatusConflict, Code: "conflict"},
+	{Err: store.ErrNotFound, Status: http.StatusNotFound, Code: "not_found"},
+	{Err: apijson.ErrTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "too_large"},
+}
+
+// api answers the engine handlers' errors.
+var api = apijson.Responder{Statuses: statuses}
+
 // StatusOf maps an error onto its HTTP status and code.
-func StatusOf(err error) (int, string) {
-	var tooLarge *http.MaxBytesError
-	for _, m := range []struct {
-		err    error
-		status int
-		code   string
-	}{
-		{ErrInvalid, http.StatusBadRequest, "invalid"},
-		{store.ErrInvalid, http.StatusBadRequest, "invalid"},
-		{ErrEmptyGroup, http.StatusConflict, "empty_group"},
-		{ErrNotHeld, http.StatusConflict, "not_held"},
-		{store.ErrExists, http.StatusConflict, "exists"},
-		{store.ErrConflict, http.StatusConflict, "conflict"},
-		{store.ErrNotFound, http.StatusNotFound, "not_found"},
-	} {
-		if errors.Is(err, m.err) {
-			return m.status, m.code
-		}
-	}
-	if errors.As(err, &tooLarge) {
-		return http.StatusRequestEntityTooLarge, "too_large"
-	}
-	return http.StatusInternalServerError, "internal"
-}
-
-func writeErr(w http.ResponseWriter, err error) {
-	status, code := StatusOf(err)
-	msg := err.Error()
-	if status == http.StatusInternalServerError {
-		slog.Error("operator API", "err", err)
-		msg = "internal error"
-	}
-	writeJSON(w, status, ErrorJSON{Error: msg, Code: code})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
-		slog.Error("operator API: encoding the answer", "err", err)
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"error":"internal error","code":"internal"}` + "\n")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes()) // a client that hung up gets nothing more
-}
-
-// readJSON decodes exactly one JSON value of at most MaxJSONBody bytes
-// with no unknown fields, or answers the error.
-func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSONBody))
-	if err == nil {
-		err = decodeJSON(body, v)
-	}
-	if err != nil {
-		writeErr(w, err)
-		return false
-	}
-	return true
-}
-
-// readOptionalJSON is readJSON for a body that may be empty.
-func readOptionalJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSONBody))
-	if err == nil && len(bytes.TrimSpace(body)) > 0 {
-		err = decodeJSON(body, v)
-	}
-	if err != nil {
-		writeErr(w, err)
-		return false
-	}
-	return true
-}
-
-func decodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: body: %w", ErrInvalid, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: data after the JSON value", ErrInvalid)
-	}
-	return nil
-}
+func StatusOf(err error) (int, string) { return statuses.Of(err) }
