@@ -143,6 +143,14 @@ func (m *TAStore) Runs(c suit.ComponentID) (uint64, bool) {
 	return tc.SequenceNumber, ok
 }
 
+// FailInstalls makes every install set from now on fail (fail) or not:
+// a device that turns bad after its rollout's waves were drawn.
+func (m *TAStore) FailInstalls(fail bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fail = fail
+}
+
 // Sets counts the install sets the device was given; Installs those it
 // committed.
 func (m *TAStore) Sets() int {
