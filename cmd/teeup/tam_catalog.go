@@ -327,12 +327,12 @@ func (a *app) tamDeviceListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			all, err := cl.Devices(cmd.Context())
+			all, err := cl.Devices(cmd.Context(), 0)
 			if err != nil {
 				return tamRefused("tam device list", err)
 			}
 			if asJSON {
-				return writeJSON(a.stdout, all)
+				return writeJSON(a.stdout, catalog.DeviceListJSON{Devices: append([]catalog.DeviceJSON{}, all...)})
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tREGISTERED")
@@ -352,19 +352,22 @@ func (a *app) tamStatusCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "status [--json]",
-		Short: "Each device's TCs and versions, last attestation, last report, last seen, errors",
+		Short: "The fleet's counts, then each device's TCs and versions, last attestation, last report, last seen, errors",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cl, err := conn.client(cmd)
 			if err != nil {
 				return err
 			}
-			s, err := cl.Status(cmd.Context())
+			s, err := cl.Status(cmd.Context(), 0)
 			if err != nil {
 				return tamRefused("tam status", err)
 			}
 			if asJSON {
 				return writeJSON(a.stdout, s)
+			}
+			if err := writeSummary(a.stdout, s.Summary); err != nil {
+				return err
 			}
 			return writeStatusTable(a.stdout, s)
 		},
@@ -372,6 +375,48 @@ func (a *app) tamStatusCmd() *cobra.Command {
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	conn.bind(c)
 	return c
+}
+
+// writeSummary prints the fleet's counts, a line each: devices by state,
+// by attestation result, versions, last errors.
+func writeSummary(w io.Writer, s *catalog.SummaryJSON) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "devices: %d (%d up, %d failing, %d never seen)\n", s.Devices, s.Up, s.Failing, s.NeverSeen)
+	var parts []string
+	for _, a := range s.ByAttestation {
+		st := a.Status
+		if st == "" {
+			st = "not appraised"
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", st, a.Devices))
+	}
+	fmt.Fprintf(&b, "attestation: %s\n", listOr(parts, "none"))
+	parts = parts[:0]
+	for _, v := range s.Versions {
+		parts = append(parts, fmt.Sprintf("%s@%d %d", v.Component, v.SequenceNumber, v.Devices))
+	}
+	if s.MoreVersions > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", s.MoreVersions))
+	}
+	fmt.Fprintf(&b, "versions: %s\n", listOr(parts, "none reported"))
+	parts = parts[:0]
+	for _, e := range s.LastErrors {
+		parts = append(parts, fmt.Sprintf("%q %d", e.Error, e.Devices))
+	}
+	if s.OtherErrors > 0 {
+		parts = append(parts, fmt.Sprintf("others %d", s.OtherErrors))
+	}
+	fmt.Fprintf(&b, "last errors: %s\n\n", listOr(parts, "none"))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// listOr joins parts with commas, or is none when there are no parts.
+func listOr(parts []string, none string) string {
+	if len(parts) == 0 {
+		return none
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeStatusTable prints the TAM's status, one device a row.

@@ -198,12 +198,13 @@ func TestTAMCatalogEndToEnd(t *testing.T) {
 	}
 
 	out, e, code = tamCmd(admin, "status")
-	if code != 0 || !strings.Contains(out, "DEVICE") || !strings.Contains(out, "kitchen") || !strings.Contains(out, dev.ID[:16]) {
+	if code != 0 || !strings.Contains(out, "devices: 1 (") || !strings.Contains(out, "DEVICE") || !strings.Contains(out, "kitchen") || !strings.Contains(out, dev.ID[:16]) {
 		t.Fatalf("status: %d %s%s", code, out, e)
 	}
 	out, _, code = tamCmd(admin, "status", "--json")
 	var status catalog.StatusJSON
-	if code != 0 || json.Unmarshal([]byte(out), &status) != nil || len(status.Devices) != 1 || status.Devices[0].Name != "kitchen" {
+	if code != 0 || json.Unmarshal([]byte(out), &status) != nil || len(status.Devices) != 1 || status.Devices[0].Name != "kitchen" ||
+		status.Summary == nil || status.Summary.Devices != 1 || status.Next != "" {
 		t.Fatalf("status --json: %d %s", code, out)
 	}
 	if strings.Contains(out, hex.EncodeToString([]byte(secret))) || strings.Contains(out, secret) {

@@ -87,9 +87,22 @@ type DeviceJSON struct {
 	HasReference    bool      `json:"has_reference"`
 }
 
-// StatusJSON is GET /api/v1/status.
+// StatusJSON is GET /api/v1/status?after=ID&limit=N: one page of the
+// devices' status, by ID.
 type StatusJSON struct {
+	// Summary counts the whole fleet; on the first page only (no after).
+	Summary *SummaryJSON   `json:"summary,omitempty"`
 	Devices []DeviceStatus `json:"devices"`
+	// Next is the after of the next page; absent on the last.
+	Next string `json:"next,omitempty"`
+}
+
+// DeviceListJSON is GET /api/v1/devices?after=ID&limit=N: one page of
+// the registered devices, by ID.
+type DeviceListJSON struct {
+	Devices []DeviceJSON `json:"devices"`
+	// Next is the after of the next page; absent on the last.
+	Next string `json:"next,omitempty"`
 }
 
 // HandleAddAuthor is POST /api/v1/authors (operator).
@@ -255,28 +268,38 @@ func (c *Catalog) HandleAddDevice(w http.ResponseWriter, r *http.Request) {
 	apijson.WriteJSON(w, http.StatusCreated, deviceJSON(d))
 }
 
-// HandleListDevices is GET /api/v1/devices.
+// HandleListDevices is GET /api/v1/devices?after=ID&limit=N (ParsePage).
 func (c *Catalog) HandleListDevices(w http.ResponseWriter, r *http.Request) {
-	all, err := c.Devices(r.Context())
+	after, limit, err := ParsePage(r.URL.Query())
 	if err != nil {
 		api.Error(w, err)
 		return
 	}
-	out := make([]DeviceJSON, 0, len(all))
-	for _, d := range all {
-		out = append(out, deviceJSON(d))
+	devs, next, err := DevicePage(r.Context(), c.st, after, limit)
+	if err != nil {
+		api.Error(w, err)
+		return
+	}
+	out := DeviceListJSON{Devices: make([]DeviceJSON, 0, len(devs)), Next: next}
+	for _, d := range devs {
+		out.Devices = append(out.Devices, deviceJSON(d))
 	}
 	apijson.WriteJSON(w, http.StatusOK, out)
 }
 
-// HandleStatus is GET /api/v1/status.
+// HandleStatus is GET /api/v1/status?after=ID&limit=N (ParsePage).
 func (c *Catalog) HandleStatus(w http.ResponseWriter, r *http.Request) {
-	s, err := c.Status(r.Context())
+	after, limit, err := ParsePage(r.URL.Query())
 	if err != nil {
 		api.Error(w, err)
 		return
 	}
-	apijson.WriteJSON(w, http.StatusOK, StatusJSON{Devices: s})
+	s, err := c.Status(r.Context(), after, limit)
+	if err != nil {
+		api.Error(w, err)
+		return
+	}
+	apijson.WriteJSON(w, http.StatusOK, s)
 }
 
 func authorJSON(a store.Author) AuthorJSON {

@@ -110,6 +110,17 @@ func TestAPIStatuses(t *testing.T) {
 		{"status", "GET", "/api/v1/status", "", nil, 200, ""},
 		{"authors", "GET", "/api/v1/authors", "", nil, 200, ""},
 		{"devices", "GET", "/api/v1/devices", "", nil, 200, ""},
+		{"status, a page of one", "GET", "/api/v1/status?limit=1&after=" + strings.Repeat("0", 64), "", nil, 200, ""},
+		{"status, a limit over the page, clamped", "GET", "/api/v1/status?limit=1000000", "", nil, 200, ""},
+		{"status, limit 0", "GET", "/api/v1/status?limit=0", "", nil, 400, "invalid"},
+		{"status, a negative limit", "GET", "/api/v1/status?limit=-1", "", nil, 400, "invalid"},
+		{"status, a limit not a number", "GET", "/api/v1/status?limit=ten", "", nil, 400, "invalid"},
+		{"status, after not hex", "GET", "/api/v1/status?after=kitchen", "", nil, 400, "invalid"},
+		{"status, after in capitals", "GET", "/api/v1/status?after=" + strings.Repeat("A", 64), "", nil, 400, "invalid"},
+		{"status, after too long", "GET", "/api/v1/status?after=" + strings.Repeat("a", store.MaxKey+1), "", nil, 400, "invalid"},
+		{"devices, a page of one", "GET", "/api/v1/devices?limit=1", "", nil, 200, ""},
+		{"devices, limit 0", "GET", "/api/v1/devices?limit=0", "", nil, 400, "invalid"},
+		{"devices, after not hex", "GET", "/api/v1/devices?after=%27%3B--", "", nil, 400, "invalid"},
 	}
 	for _, tc := range tests {
 		w := do(t, h, tc.method, tc.path, tc.ctype, tc.body)
@@ -128,8 +139,14 @@ func TestAPIStatuses(t *testing.T) {
 	}
 	var st catalog.StatusJSON
 	if err := json.Unmarshal(do(t, h, "GET", "/api/v1/status", "", nil).Body.Bytes(), &st); err != nil ||
-		len(st.Devices) != 1 || st.Devices[0].ID != d.id(t) || st.Devices[0].Name != "kitchen" {
+		len(st.Devices) != 1 || st.Devices[0].ID != d.id(t) || st.Devices[0].Name != "kitchen" ||
+		st.Summary == nil || st.Summary.Devices != 1 || st.Summary.NeverSeen != 1 || st.Next != "" {
 		t.Fatalf("status %+v, %v", st, err)
+	}
+	var list catalog.DeviceListJSON
+	if err := json.Unmarshal(do(t, h, "GET", "/api/v1/devices", "", nil).Body.Bytes(), &list); err != nil ||
+		len(list.Devices) != 1 || list.Devices[0].ID != d.id(t) || list.Next != "" {
+		t.Fatalf("devices %+v, %v", list, err)
 	}
 }
 

@@ -129,11 +129,6 @@ func parseAgreementKey(der []byte) (*ecdh.PublicKey, error) {
 	return k, nil
 }
 
-// Devices lists the registered devices.
-func (c *Catalog) Devices(ctx context.Context) ([]store.Device, error) {
-	return c.st.ListDevices(ctx)
-}
-
 // device is a registered device, or ErrUnknownDevice.
 func (c *Catalog) device(ctx context.Context, id string) (store.Device, error) {
 	d, err := c.st.Device(ctx, id)

@@ -25,8 +25,12 @@ const (
 	// MaxJSONBody bounds every other API request body (an endorsement
 	// and reference values included, each bounded by attest/comid).
 	MaxJSONBody = 3 << 20
-	// MaxStatusReports is how many of each device's reports status reads.
-	MaxStatusReports = 1
+	// DefaultPage is the devices one page of the status or of the device
+	// list holds when the request names no limit.
+	DefaultPage = 100
+	// MaxPage bounds the devices of one page (the store's page); a larger
+	// limit is clamped to it.
+	MaxPage = store.MaxPage
 )
 
 // The payload bound is the store's.

@@ -53,13 +53,79 @@ type SUITResult struct {
 	Result   string `json:"result"`
 }
 
-// Status is every registered device's status, in the store's order.
-func (c *Catalog) Status(ctx context.Context) ([]DeviceStatus, error) {
-	devices, err := c.st.ListDevices(ctx)
-	if err != nil {
-		return nil, err
+// SummaryJSON is the fleet at a glance (store.FleetSummary): every
+// registered device counted, whichever page is read.
+type SummaryJSON struct {
+	Devices int `json:"devices"`
+	// NeverSeen devices sent no QueryResponse yet; Failing ones were seen
+	// and hold a last error; Up ones were seen with none.
+	NeverSeen int `json:"never_seen"`
+	Failing   int `json:"failing"`
+	Up        int `json:"up"`
+	// ByAttestation counts devices by their last appraisal's status (""
+	// for never appraised), by status.
+	ByAttestation []AttestationCount `json:"by_attestation"`
+	// LastErrors are the most common last errors, most devices first, at
+	// most store.MaxSummaryRows; OtherErrors counts the devices whose
+	// error is left out.
+	LastErrors  []ErrorCount `json:"last_errors"`
+	OtherErrors int          `json:"other_errors"`
+	// Versions count the devices reporting each component at each
+	// sequence number, by component then sequence number, at most
+	// store.MaxSummaryRows; MoreVersions is how many rows were left out.
+	Versions     []VersionCount `json:"versions"`
+	MoreVersions int            `json:"more_versions"`
+}
+
+// AttestationCount is the devices whose last appraisal had that status.
+type AttestationCount struct {
+	Status  string `json:"status"`
+	Devices int    `json:"devices"`
+}
+
+// ErrorCount is the devices whose last error is that text.
+type ErrorCount struct {
+	Error   string `json:"error"`
+	Devices int    `json:"devices"`
+}
+
+// VersionCount is the devices reporting one component at one sequence
+// number.
+type VersionCount struct {
+	Component      string `json:"component"`
+	SequenceNumber uint64 `json:"sequence_number"`
+	Devices        int    `json:"devices"`
+}
+
+// Status is one page of the fleet's status: up to limit (1 to MaxPage)
+// devices whose IDs sort after after, by ID, each with its last report,
+// and Next when more follow. The first page (after empty) carries the
+// fleet's summary; the others leave it out, so that a client walking
+// every page does not have the fleet counted again for each. It reads
+// one page of devices and their last reports in one query, never the
+// whole fleet.
+func (c *Catalog) Status(ctx context.Context, after string, limit int) (StatusJSON, error) {
+	var out StatusJSON
+	if after == "" {
+		sum, err := c.st.FleetSummary(ctx)
+		if err != nil {
+			return StatusJSON{}, err
+		}
+		out.Summary = summaryJSON(sum)
 	}
-	out := make([]DeviceStatus, 0, len(devices))
+	devices, next, err := DevicePage(ctx, c.st, after, limit)
+	if err != nil {
+		return StatusJSON{}, err
+	}
+	ids := make([]string, 0, len(devices))
+	for _, d := range devices {
+		ids = append(ids, d.ID)
+	}
+	last, err := c.st.LastReports(ctx, ids)
+	if err != nil {
+		return StatusJSON{}, storeErr(err)
+	}
+	out.Devices, out.Next = make([]DeviceStatus, 0, len(devices)), next
 	for _, d := range devices {
 		s := DeviceStatus{ID: d.ID, Name: d.Name, Registered: d.Registered, LastSeen: d.LastSeen,
 			TCs: []TCStatus{}, LastError: d.LastError}
@@ -69,16 +135,28 @@ func (c *Catalog) Status(ctx context.Context) ([]DeviceStatus, error) {
 		if a := d.Attestation; !a.Time.IsZero() || a.Status != "" {
 			s.Attestation = &AttestationStatus{Time: a.Time, Status: a.Status, Reason: a.Reason}
 		}
-		reports, err := c.st.Reports(ctx, d.ID, MaxStatusReports)
-		if err != nil {
-			return nil, err
+		if r, ok := last[d.ID]; ok {
+			s.LastReport = reportStatus(r)
 		}
-		if len(reports) > 0 {
-			s.LastReport = reportStatus(reports[0])
-		}
-		out = append(out, s)
+		out.Devices = append(out.Devices, s)
 	}
 	return out, nil
+}
+
+func summaryJSON(f store.FleetSummary) *SummaryJSON {
+	s := &SummaryJSON{Devices: f.Devices, NeverSeen: f.NeverSeen, Failing: f.Failing, Up: f.Up,
+		ByAttestation: []AttestationCount{}, LastErrors: []ErrorCount{}, OtherErrors: f.OtherErrors,
+		Versions: []VersionCount{}, MoreVersions: f.MoreVersions}
+	for _, a := range f.ByAttestation {
+		s.ByAttestation = append(s.ByAttestation, AttestationCount{Status: a.Label, Devices: a.N})
+	}
+	for _, e := range f.LastErrors {
+		s.LastErrors = append(s.LastErrors, ErrorCount{Error: e.Label, Devices: e.N})
+	}
+	for _, v := range f.Versions {
+		s.Versions = append(s.Versions, VersionCount{Component: v.Component.String(), SequenceNumber: v.SequenceNumber, Devices: v.Devices})
+	}
+	return s
 }
 
 func reportStatus(r store.Report) *ReportStatus {

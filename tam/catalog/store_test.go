@@ -12,13 +12,53 @@ import (
 )
 
 // countedStore is the embedded SQLite store with a count of the writes
-// that succeeded, to prove a refusal wrote nothing, and a copy of every
-// payload written, to prove a plaintext never was.
+// that succeeded, to prove a refusal wrote nothing, a copy of every
+// payload written, to prove a plaintext never was, and a count of the
+// device reads by method, to prove the status reads pages, not the fleet.
 type countedStore struct {
 	store.Store
 	mu       sync.Mutex
 	writes   int
 	payloads [][]byte
+	reads    map[string]int
+}
+
+func (s *countedStore) read(method string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reads == nil {
+		s.reads = map[string]int{}
+	}
+	s.reads[method]++
+}
+
+// readCounts are the device reads by method since the last call.
+func (s *countedStore) readCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.reads
+	s.reads = nil
+	return r
+}
+
+func (s *countedStore) Reports(ctx context.Context, device string, limit int) ([]store.Report, error) {
+	s.read("Reports")
+	return s.Store.Reports(ctx, device, limit)
+}
+
+func (s *countedStore) LastReports(ctx context.Context, devices []string) (map[string]store.Report, error) {
+	s.read("LastReports")
+	return s.Store.LastReports(ctx, devices)
+}
+
+func (s *countedStore) DevicePage(ctx context.Context, after string, limit int) ([]store.Device, error) {
+	s.read("DevicePage")
+	return s.Store.DevicePage(ctx, after, limit)
+}
+
+func (s *countedStore) FleetSummary(ctx context.Context) (store.FleetSummary, error) {
+	s.read("FleetSummary")
+	return s.Store.FleetSummary(ctx)
 }
 
 func newStore(t *testing.T) *countedStore {

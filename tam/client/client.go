@@ -113,18 +113,6 @@ func (c *Client) AddDevice(ctx context.Context, req catalog.DeviceRequest) (cata
 	return out, c.Do(ctx, http.MethodPost, "/api/v1/devices", req, &out)
 }
 
-// Devices lists the devices.
-func (c *Client) Devices(ctx context.Context) ([]catalog.DeviceJSON, error) {
-	var out []catalog.DeviceJSON
-	return out, c.Do(ctx, http.MethodGet, "/api/v1/devices", nil, &out)
-}
-
-// Status is every device's status.
-func (c *Client) Status(ctx context.Context) (catalog.StatusJSON, error) {
-	var out catalog.StatusJSON
-	return out, c.Do(ctx, http.MethodGet, "/api/v1/status", nil, &out)
-}
-
 // Do sends in as JSON (none when nil) and decodes the answer into out
 // (ignored when nil). An error answer is an *APIError.
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {

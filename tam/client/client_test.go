@@ -29,7 +29,7 @@ func TestClient(t *testing.T) {
 		json.NewEncoder(w).Encode(catalog.EnvelopeJSON{Digest: "ab", Kind: "ta"})
 	})
 	mux.HandleFunc("GET /api/v1/status", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(catalog.StatusJSON{Devices: []catalog.DeviceStatus{{ID: "d1"}}})
+		json.NewEncoder(w).Encode(catalog.StatusJSON{Summary: &catalog.SummaryJSON{Devices: 1}, Devices: []catalog.DeviceStatus{{ID: "d1"}}})
 	})
 	mux.HandleFunc("POST /api/v1/authors", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusConflict)
@@ -55,18 +55,18 @@ func TestClient(t *testing.T) {
 	if err != nil || e.Digest != "ab" || string(got.Envelope) != "envelope" || len(got.Payloads) != 2 || len(got.Payloads[1]) != 1<<20 {
 		t.Fatalf("publish: %+v, %v; the TAM read %d payloads", e, err, len(got.Payloads))
 	}
-	if s, err := c.Status(ctx); err != nil || len(s.Devices) != 1 || s.Devices[0].ID != "d1" {
+	if s, err := c.Status(ctx, 0); err != nil || len(s.Devices) != 1 || s.Devices[0].ID != "d1" || s.Summary.Devices != 1 {
 		t.Fatalf("status %+v, %v", s, err)
 	}
 	var apiErr *client.APIError
 	if _, err := c.AddAuthor(ctx, catalog.AuthorRequest{Name: "a"}); !errors.Is(err, client.ErrConflict) || !errors.As(err, &apiErr) || apiErr.Code != "exists" {
 		t.Fatalf("a conflict: %v", err)
 	}
-	if _, err := c.Devices(ctx); !errors.Is(err, client.ErrResponse) {
+	if _, err := c.Devices(ctx, 0); !errors.Is(err, client.ErrResponse) {
 		t.Fatalf("a malformed answer: %v", err)
 	}
 	anon, _ := client.New(srv.URL, "wrong", srv.Client())
-	if _, err := anon.Status(ctx); !errors.Is(err, client.ErrUnauthorized) {
+	if _, err := anon.Status(ctx, 0); !errors.Is(err, client.ErrUnauthorized) {
 		t.Fatalf("a bad token: %v", err)
 	}
 	if _, err := client.New("ftp://tam", "", nil); err == nil {

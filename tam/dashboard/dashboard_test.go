@@ -2,13 +2,17 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teeup/teeup/tam/auth"
 	"github.com/teeup/teeup/tam/dashboard"
@@ -224,5 +228,81 @@ func TestActions(t *testing.T) {
 	// A canceled rollout's page offers no button.
 	if _, body := r.do(t, http.MethodGet, page, store.RoleOperator, nil); strings.Contains(body, `id="pause"`) || strings.Contains(body, `id="resume"`) || strings.Contains(body, `id="cancel"`) || strings.Contains(body, "http-equiv") {
 		t.Fatalf("a canceled rollout's page:\n%s", body)
+	}
+}
+
+// TestFleetPages: the fleet page's counts cover every device whatever the
+// page shown, its devices are one page of MaxDevicesShown by ID, and the
+// next-page link walks them all once; an after that is no device ID is
+// refused (400).
+func TestFleetPages(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := t.Context()
+	extra := 2*dashboard.MaxDevicesShown + 17
+	for i := range extra {
+		id := fmt.Sprintf("%064x", 7919*i+1)
+		if err := r.st.AddDevice(ctx, store.Device{ID: id, Name: fmt.Sprint("extra-", i), AgentKey: []byte{1}}); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if err := r.st.RecordTCs(ctx, id, []store.InstalledTC{{Component: tamtest.ID("TA", "acme", "hello"), SequenceNumber: 7}}, time.Unix(1, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.devices = append(r.devices, id)
+	}
+	slices.Sort(r.devices)
+	total := len(r.devices)
+	// The rig's first device is seen and failing; half the extra ones are
+	// seen and up, running the rig's version.
+	up, failing := (extra+1)/2, 1
+	next := regexp.MustCompile(`id="next-page" href="/\?after=([0-9a-f]+)"`)
+	row := regexp.MustCompile(`href="/dashboard/devices/([0-9a-f]+)"`)
+	var shown []string
+	path := "/"
+	for pages := 1; ; pages++ {
+		resp, body := r.do(t, http.MethodGet, path, store.RoleViewer, nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		for _, want := range []string{
+			fmt.Sprintf(`id="device-count">%d<`, total),
+			fmt.Sprintf(`<td>failing</td><td class="n">%d</td>`, failing),
+			fmt.Sprintf(`<td>never seen</td><td class="n">%d</td>`, total-up-failing),
+			fmt.Sprintf(`<td>up</td><td class="n">%d</td>`, up),
+			fmt.Sprintf(`&#39;hello&#39;] @ 7</td><td class="n">%d</td>`, up+failing),
+		} {
+			if !strings.Contains(body, want) {
+				t.Fatalf("%s lacks %q", path, want)
+			}
+		}
+		var ids []string
+		for _, m := range row.FindAllStringSubmatch(body, -1) {
+			ids = append(ids, m[1])
+		}
+		if len(ids) > dashboard.MaxDevicesShown {
+			t.Fatalf("%s shows %d devices", path, len(ids))
+		}
+		shown = append(shown, ids...)
+		m := next.FindStringSubmatch(body)
+		if m == nil {
+			if pages != 3 {
+				t.Fatalf("%d pages, want 3", pages)
+			}
+			break
+		}
+		if len(ids) != dashboard.MaxDevicesShown || m[1] != ids[len(ids)-1] {
+			t.Fatalf("%s: %d devices, next after %s", path, len(ids), m[1])
+		}
+		path = "/?after=" + m[1]
+	}
+	if !slices.Equal(shown, r.devices) {
+		t.Fatalf("the pages showed %d devices, want the %d by ID", len(shown), len(r.devices))
+	}
+	for _, after := range []string{"XYZ", strings.Repeat("A", 64), strings.Repeat("a", store.MaxKey+1), "%27%20OR%201%3D1"} {
+		if resp, body := r.do(t, http.MethodGet, "/?after="+after, store.RoleViewer, nil); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("after %q: %d %s", after, resp.StatusCode, body)
+		}
 	}
 }

@@ -2,10 +2,10 @@ package dashboard
 
 import (
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 
+	"github.com/teeup/teeup/tam/catalog"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -27,20 +27,31 @@ type DeviceRow struct {
 	State  string
 }
 
-// Fleet is the fleet page: devices by state, by attestation result and
-// by version, the rollouts, and the first devices.
+// Fleet is the fleet page: the whole fleet counted (by state, by
+// attestation result, by version, by last error), the rollouts, and one
+// page of devices.
 type Fleet struct {
 	Devices       int
 	ByState       []Count
 	ByAttestation []Count
 	Versions      []Count
-	Rollouts      []RolloutRow
-	Shown         []DeviceRow
-	More          int
+	// MoreVersions is how many versions the tally leaves out.
+	MoreVersions int
+	LastErrors   []Count
+	// OtherErrors counts the devices whose error the tally leaves out.
+	OtherErrors int
+	Rollouts    []RolloutRow
+	// Shown are up to MaxDevicesShown devices whose IDs sort after After
+	// ("" for the first page); Next is the After of the next page, ""
+	// when no device follows; More counts the devices not shown.
+	Shown       []DeviceRow
+	After, Next string
+	More        int
 }
 
-// deviceState is what the fleet page groups devices by: never seen,
-// failing (its last session left an error), or up (seen, no error).
+// deviceState is what the fleet page groups devices by, as
+// store.FleetSummary counts them: never seen, failing (its last session
+// left an error), or up (seen, no error).
 func deviceState(d store.Device) string {
 	switch {
 	case d.LastSeen.IsZero():
@@ -51,19 +62,51 @@ func deviceState(d store.Device) string {
 	return "up"
 }
 
-// tally sorts counts by label.
-func tally(m map[string]int) []Count {
-	out := make([]Count, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, Count{Label: k, N: m[k]})
+// summaryCounts are the tallies of the fleet page from the store's
+// summary: states by label, as deviceState names them, the ones with
+// devices only.
+func summaryCounts(f *Fleet, s store.FleetSummary) {
+	f.Devices = s.Devices
+	for _, c := range []Count{{"failing", s.Failing}, {"never seen", s.NeverSeen}, {"up", s.Up}} {
+		if c.N > 0 {
+			f.ByState = append(f.ByState, c)
+		}
 	}
-	return out
+	for _, a := range s.ByAttestation {
+		label := a.Label
+		if label == "" {
+			label = "not appraised"
+		}
+		f.ByAttestation = append(f.ByAttestation, Count{Label: label, N: a.N})
+	}
+	for _, v := range s.Versions {
+		f.Versions = append(f.Versions, Count{Label: fmt.Sprintf("%s @ %d", v.Component, v.SequenceNumber), N: v.Devices})
+	}
+	f.MoreVersions = s.MoreVersions
+	for _, e := range s.LastErrors {
+		f.LastErrors = append(f.LastErrors, Count(e))
+	}
+	f.OtherErrors = s.OtherErrors
 }
 
-// HandleFleet is GET /: the fleet at a glance.
+// HandleFleet is GET /?after=ID: the fleet at a glance, its counts from
+// the store's summary and one page of its devices (never the whole
+// fleet read).
 func (d *Dashboard) HandleFleet(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	devs, err := d.st.ListDevices(ctx)
+	after := r.URL.Query().Get("after")
+	if after != "" {
+		if err := catalog.CheckDeviceID(after); err != nil {
+			d.fail(w, http.StatusBadRequest, "after: "+err.Error())
+			return
+		}
+	}
+	sum, err := d.st.FleetSummary(ctx)
+	if err != nil {
+		d.storeError(w, err)
+		return
+	}
+	devs, next, err := catalog.DevicePage(ctx, d.st, after, MaxDevicesShown)
 	if err != nil {
 		d.storeError(w, err)
 		return
@@ -73,25 +116,12 @@ func (d *Dashboard) HandleFleet(w http.ResponseWriter, r *http.Request) {
 		d.storeError(w, err)
 		return
 	}
-	f := Fleet{Devices: len(devs)}
-	states, atts, versions := map[string]int{}, map[string]int{}, map[string]int{}
-	for i, dev := range devs {
-		st := deviceState(dev)
-		states[st]++
-		att := dev.Attestation.Status
-		if att == "" {
-			att = "not appraised"
-		}
-		atts[att]++
-		for _, tc := range dev.TCs {
-			versions[fmt.Sprintf("%s @ %d", tc.Component, tc.SequenceNumber)]++
-		}
-		if i < MaxDevicesShown {
-			f.Shown = append(f.Shown, DeviceRow{Device: dev, State: st})
-		}
+	f := Fleet{After: after, Next: next}
+	summaryCounts(&f, sum)
+	for _, dev := range devs {
+		f.Shown = append(f.Shown, DeviceRow{Device: dev, State: deviceState(dev)})
 	}
-	f.More = len(devs) - len(f.Shown)
-	f.ByState, f.ByAttestation, f.Versions = tally(states), tally(atts), tally(versions)
+	f.More = max(f.Devices-len(f.Shown), 0)
 	// Newest first: the rollout an operator watches is the last made.
 	for _, ro := range slices.Backward(ros) {
 		p, err := d.ro.Progress(ctx, ro.ID)

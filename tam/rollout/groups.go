@@ -65,17 +65,24 @@ func (e *Engine) selected(ctx context.Context, sel store.Selector) ([]string, er
 			tagged[id] = true
 		}
 	}
-	devs, err := e.st.ListDevices(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("rollout: devices: %w", err)
-	}
+	// Page by page, so that only one page of devices (their endorsements
+	// with them) is held at a time, whatever the fleet.
 	var out []string
-	for _, d := range devs {
-		if (tagged == nil || tagged[d.ID]) && matchModel(d, sel.Model) && matchVersion(d, sel.Version) {
-			out = append(out, d.ID)
+	for after := ""; ; {
+		devs, err := e.st.DevicePage(ctx, after, store.MaxPage)
+		if err != nil {
+			return nil, fmt.Errorf("rollout: devices after %q: %w", after, err)
 		}
+		for _, d := range devs {
+			if (tagged == nil || tagged[d.ID]) && matchModel(d, sel.Model) && matchVersion(d, sel.Version) {
+				out = append(out, d.ID)
+			}
+		}
+		if len(devs) < store.MaxPage {
+			return out, nil
+		}
+		after = devs[len(devs)-1].ID
 	}
-	return out, nil
 }
 
 // Model is a device's hardware model: the hex of its endorsement's
