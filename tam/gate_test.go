@@ -317,8 +317,15 @@ func (g *gatedTAM) snapshot(t *testing.T) tamSnapshot {
 	check(err)
 	s.Envelopes, err = g.st.ListEnvelopes(ctx)
 	check(err)
-	s.Devices, err = g.st.ListDevices(ctx)
-	check(err)
+	for after := ""; ; {
+		page, err := g.st.DevicePage(ctx, after, store.MaxPage)
+		check(err)
+		s.Devices = append(s.Devices, page...)
+		if len(page) < store.MaxPage {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
 	s.Principals, err = g.st.ListPrincipals(ctx)
 	check(err)
 	s.Tokens, err = g.st.ListTokens(ctx, "")
