@@ -16,15 +16,14 @@ func (s *Store) AddDevice(ctx context.Context, d store.Device) error {
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	tcs := tcsCol(d.TCs)
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			d.ID, d.Name, d.AgentKey, blobCol(d.AgreementKey), blobCol(d.Endorsement), blobCol(d.Reference), timeCol(d.Registered), timeCol(d.LastSeen),
-			timeCol(d.Attestation.Time), d.Attestation.Status, blobCol(d.Attestation.EAR), d.Attestation.Reason, tcs, d.LastError)
+			timeCol(d.Attestation.Time), d.Attestation.Status, blobCol(d.Attestation.EAR), d.Attestation.Reason, tcsCol(d.TCs), d.LastError)
 		if err != nil {
 			return constraint(err, "add device "+d.ID)
 		}
-		return nil
+		return countVersions(ctx, tx, nil, d.TCs)
 	})
 }
 
@@ -65,7 +64,7 @@ func (s *Store) RecordTCs(ctx context.Context, id string, tcs []store.InstalledT
 	if err := errors.Join(store.ValidateTCs(tcs), store.ValidTime("last seen", seen)); err != nil {
 		return err
 	}
-	return s.updateDevice(ctx, id, "record tc-list", `UPDATE devices SET tcs = ?, last_seen = ? WHERE id = ?`, tcsCol(tcs), timeCol(seen), id)
+	return s.write(ctx, func(tx *sql.Tx) error { return recordTCs(ctx, tx, id, tcs, seen) })
 }
 
 // RecordAttestation replaces the device's last appraisal.

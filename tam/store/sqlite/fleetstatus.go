@@ -1,17 +1,18 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/teeup/teeup/tam/store"
 )
 
-// FleetSummary counts the registered devices.
+// FleetSummary counts the registered devices, in one snapshot, from what
+// migrations/0005_fleet_status.sql keeps (never a device's row): the
+// attestation and version counts, and the partial indexes of the devices
+// never seen and of those with an error.
 func (s *Store) FleetSummary(ctx context.Context) (store.FleetSummary, error) {
 	var sum store.FleetSummary
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -20,29 +21,37 @@ func (s *Store) FleetSummary(ctx context.Context) (store.FleetSummary, error) {
 	}
 	// Read-only: nothing to roll back but the snapshot.
 	defer func() { _ = tx.Rollback() }()
-	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(last_seen = ?), 0), coalesce(sum(last_seen <> ? AND last_error <> ''), 0) FROM devices`,
-		zeroTime, zeroTime).Scan(&sum.Devices, &sum.NeverSeen, &sum.Failing); err != nil {
-		return sum, fmt.Errorf("sqlite: fleet summary: %w", err)
+	var withError, seenWithError int
+	for _, q := range []struct {
+		query string
+		into  []any
+	}{
+		{`SELECT coalesce(sum(devices), 0) FROM attestation_counts`, []any{&sum.Devices}},
+		{`SELECT count(*) FROM devices WHERE last_seen = -9223372036854775808`, []any{&sum.NeverSeen}},
+		{`SELECT count(*), coalesce(sum(last_seen <> -9223372036854775808), 0) FROM devices WHERE last_error <> ''`, []any{&withError, &seenWithError}},
+		{`SELECT count(*) FROM version_counts`, []any{&sum.MoreVersions}},
+	} {
+		if err := tx.QueryRowContext(ctx, q.query).Scan(q.into...); err != nil {
+			return sum, fmt.Errorf("sqlite: fleet summary: %w", err)
+		}
 	}
+	sum.Failing = seenWithError
 	sum.Up = sum.Devices - sum.NeverSeen - sum.Failing
-	if sum.ByAttestation, err = counts(ctx, tx, `SELECT att_status, count(*) FROM devices GROUP BY att_status ORDER BY att_status`); err != nil {
+	if sum.ByAttestation, err = counts(ctx, tx, `SELECT status, devices FROM attestation_counts WHERE devices > 0 ORDER BY status`); err != nil {
 		return sum, err
-	}
-	var failing int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE last_error <> ''`).Scan(&failing); err != nil {
-		return sum, fmt.Errorf("sqlite: fleet summary: %w", err)
 	}
 	if sum.LastErrors, err = counts(ctx, tx, `SELECT last_error, count(*) AS n FROM devices WHERE last_error <> '' GROUP BY last_error ORDER BY n DESC, last_error LIMIT ?`,
 		store.MaxSummaryRows); err != nil {
 		return sum, err
 	}
-	sum.OtherErrors = failing
+	sum.OtherErrors = withError
 	for _, c := range sum.LastErrors {
 		sum.OtherErrors -= c.N
 	}
-	if sum.Versions, sum.MoreVersions, err = versionCounts(ctx, tx); err != nil {
+	if sum.Versions, err = versionCounts(ctx, tx); err != nil {
 		return sum, err
 	}
+	sum.MoreVersions -= len(sum.Versions)
 	return sum, nil
 }
 
@@ -67,51 +76,34 @@ func counts(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]store
 	return out, nil
 }
 
-// versionCounts counts the devices by (component, sequence number) of their
-// tc-lists.
-func versionCounts(ctx context.Context, tx *sql.Tx) ([]store.VersionCount, int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT tcs FROM devices`)
+// versionCounts is the first MaxSummaryRows of version_counts, by
+// component name then sequence number.
+func versionCounts(ctx context.Context, tx *sql.Tx) ([]store.VersionCount, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT component, seq, devices FROM version_counts ORDER BY name, seq LIMIT ?`, store.MaxSummaryRows)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: fleet versions: %w", err)
+		return nil, fmt.Errorf("sqlite: fleet versions: %w", err)
 	}
 	defer rows.Close()
-	type version struct {
-		component string
-		seq       uint64
-	}
-	n := map[version]*store.VersionCount{}
+	var out []store.VersionCount
 	for rows.Next() {
-		var tcs []store.InstalledTC
-		if err := rows.Scan(colTCs(&tcs)); err != nil {
-			return nil, 0, fmt.Errorf("sqlite: fleet versions: %w", err)
+		var (
+			key []byte
+			seq int64
+			v   store.VersionCount
+		)
+		if err := rows.Scan(&key, &seq, &v.Devices); err != nil {
+			return nil, fmt.Errorf("sqlite: fleet versions: %w", err)
 		}
-		seen := map[version]bool{}
-		for _, tc := range tcs {
-			v := version{string(componentKey(tc.Component)), tc.SequenceNumber}
-			if seen[v] {
-				continue
-			}
-			seen[v] = true
-			if n[v] == nil {
-				n[v] = &store.VersionCount{Component: tc.Component, SequenceNumber: tc.SequenceNumber}
-			}
-			n[v].Devices++
+		if v.Component, err = colComponentKey(key); err != nil {
+			return nil, err
 		}
+		v.SequenceNumber = colSeq(seq)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("sqlite: fleet versions: %w", err)
+		return nil, fmt.Errorf("sqlite: fleet versions: %w", err)
 	}
-	var out []store.VersionCount
-	for _, v := range n {
-		out = append(out, *v)
-	}
-	slices.SortFunc(out, func(a, b store.VersionCount) int {
-		return cmp.Or(cmp.Compare(a.Component.String(), b.Component.String()), cmp.Compare(a.SequenceNumber, b.SequenceNumber))
-	})
-	if len(out) > store.MaxSummaryRows {
-		return out[:store.MaxSummaryRows], len(out) - store.MaxSummaryRows, nil
-	}
-	return out, 0, nil
+	return out, nil
 }
 
 // DevicePage is up to limit devices whose IDs sort after after, by ID.

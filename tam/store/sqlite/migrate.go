@@ -31,6 +31,13 @@ type migration struct {
 // migrations are the binary's steps, by version from 1 without gaps.
 var migrations = mustLoadMigrations(migrationFiles)
 
+// goSteps are what a migration does that SQL cannot (decoding the list
+// columns), by the migration's name after its number (NNNN_what.sql): run
+// after its SQL, in its transaction.
+var goSteps = map[string]func(context.Context, *sql.Tx) error{
+	"fleet_status.sql": fillVersionCounts,
+}
+
 // ErrSchemaNewer: the file's schema is newer than this binary knows.
 var ErrSchemaNewer = errors.New("sqlite: database schema newer than this binary")
 
@@ -129,6 +136,11 @@ func apply(ctx context.Context, db *sql.DB, m migration) error {
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if _, what, _ := strings.Cut(m.name, "_"); goSteps[what] != nil {
+		if err := goSteps[what](ctx, tx); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES (?)`, m.version); err != nil {
 		return fmt.Errorf("migrate %s: %w", m.name, err)

@@ -3,11 +3,16 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -218,5 +223,73 @@ func TestFileIsPrivate(t *testing.T) {
 		if fi.Mode().Perm()&0o077 != 0 {
 			t.Errorf("%s has mode %v", filepath.Base(p), fi.Mode().Perm())
 		}
+	}
+}
+
+// A file from before the fleet status migration, holding devices with
+// tc-lists, upgrades with its versions counted: the summary of the
+// upgraded file is the summary of the same devices added to a new one.
+func TestOpenUpgradeCountsStoredVersions(t *testing.T) {
+	t.Parallel()
+	before := slices.IndexFunc(migrations, func(m migration) bool { return strings.HasSuffix(m.name, "_fleet_status.sql") })
+	if before < 0 {
+		t.Fatal("no fleet_status migration")
+	}
+	tc := func(seq uint64, parts ...string) store.InstalledTC {
+		c := suit.ComponentID{}
+		for _, p := range parts {
+			c = append(c, []byte(p))
+		}
+		return store.InstalledTC{Component: c, SequenceNumber: seq}
+	}
+	devices := []store.Device{
+		{ID: "01", AgentKey: []byte{1}, LastSeen: colTime(9), TCs: []store.InstalledTC{tc(1, "ta", "x"), tc(2, "fw"), tc(1, "ta", "x")}},
+		{ID: "02", AgentKey: []byte{2}, LastError: "boom", TCs: []store.InstalledTC{tc(1, "ta", "x"), tc(math.MaxUint64, "fw")}},
+		{ID: "03", AgentKey: []byte{3}, LastSeen: colTime(9), Attestation: store.Attestation{Status: "affirming"}},
+	}
+	path := filepath.Join(t.TempDir(), "tam.db")
+	db := rawDB(t, path)
+	if err := migrate(t.Context(), db, migrations[:before]); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devices {
+		if _, err := db.Exec(`INSERT INTO devices (`+deviceCols+`) VALUES (?, '', ?, NULL, NULL, NULL, 0, ?, ?, ?, NULL, '', ?, ?)`,
+			d.ID, d.AgentKey, timeCol(d.LastSeen), timeCol(d.Attestation.Time), d.Attestation.Status, tcsCol(d.TCs), d.LastError); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upgraded, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer upgraded.Close()
+	fresh, err := Open(t.Context(), filepath.Join(t.TempDir(), "tam.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	for _, d := range devices {
+		d.Registered = colTime(0)
+		if err := fresh.AddDevice(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := upgraded.FleetSummary(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fresh.FleetSummary(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Versions) != 3 || got.Versions[0].Devices != 1 || got.Versions[2].Devices != 2 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("summary after upgrade:\n got %+v\nwant %+v", got, want)
+	}
+	// And the counts go on from there.
+	if err := upgraded.RecordTCs(t.Context(), "02", nil, colTime(10)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = upgraded.FleetSummary(t.Context()); err != nil || len(got.Versions) != 2 || got.Versions[1].Devices != 1 {
+		t.Fatalf("summary after a tc-list changed: %+v, %v", got.Versions, err)
 	}
 }

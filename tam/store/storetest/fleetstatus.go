@@ -241,6 +241,9 @@ func testSummaryRecords(open Opener) func(*testing.T) {
 				return nil
 			}, store.FleetSummary{Devices: 2, NeverSeen: 1, Up: 1, ByAttestation: []store.Count{{Label: "", N: 1}, {Label: "warning", N: 1}},
 				Versions: []store.VersionCount{{Component: cid("ta", "x"), SequenceNumber: 1, Devices: 1}}}},
+			{"attestation back to none", func() error { return s.RecordAttestation(ctx, "02", store.Attestation{}) },
+				store.FleetSummary{Devices: 2, NeverSeen: 1, Up: 1, ByAttestation: none,
+					Versions: []store.VersionCount{{Component: cid("ta", "x"), SequenceNumber: 1, Devices: 1}}}},
 		}
 		for _, st := range steps {
 			wantErr(t, st.name, st.record(), nil)
