@@ -148,6 +148,13 @@ func TestTAMCatalogEndToEnd(t *testing.T) {
 	if out, e, code := tamCmd(acme, "publish", foreign); code != exitFailure || !strings.Contains(e, "the TAM refused") {
 		t.Fatalf("acme's token publishing globex's envelope: %d %s%s", code, out, e)
 	}
+	// An envelope carrying its 130 KiB image fits no TEEP Update: the TAM
+	// refuses it at publish (it could never be sent), and the CLI says why.
+	os.WriteFile(filepath.Join(work, "big.ta"), make([]byte, 130<<10), 0o644)
+	big := d.taEnvelope("big-1", "acme", 1, `{"id": ["'TA'", "'acme'", "'big'"], "file": "big.ta", "integrate": true}`)
+	if out, e, code := tamCmd(acme, "publish", big); code != exitFailure || !strings.Contains(e, "the TAM refused") || !strings.Contains(e, "does not fit in one TEEP Update") {
+		t.Fatalf("publishing an envelope too large for TEEP: %d %s%s", code, out, e)
+	}
 	if _, e, code := tamCmd(acme, "device", "list"); code != exitFailure || !strings.Contains(e, "the TAM refused") {
 		t.Fatalf("a TA author listing devices: %d %s", code, e)
 	}

@@ -9,6 +9,11 @@ const (
 	// hackathon's Wasm application is 65.5 KB signed), a larger TC is
 	// fetched by URI, as the draft intends.
 	MaxMessageSize = 128 << 10
+	// SignOverhead bounds what Sign adds around a message's encoding:
+	// the COSE_Sign1 tag and array, the protected algorithm, the kid (a
+	// thumbprint), an ESP256 or Ed25519 signature and their headers
+	// (about 115 bytes; TestSignOverhead measures it).
+	SignOverhead = 256
 
 	// MaxNesting bounds CBOR nesting in a message (SUIT envelopes and
 	// evidence travel as byte strings and do not count).

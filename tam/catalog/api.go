@@ -334,6 +334,7 @@ func deviceJSON(d store.Device) DeviceJSON {
 
 // statuses maps the catalog's refusals onto their HTTP statuses and codes.
 var statuses = apijson.Statuses{
+	{Err: ErrTooLargeForTEEP, Status: http.StatusRequestEntityTooLarge, Code: "too_large_for_teep"},
 	{Err: ErrTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "too_large"},
 	{Err: apijson.ErrTooLarge, Status: http.StatusRequestEntityTooLarge, Code: "too_large"},
 	{Err: ErrInvalid, Status: http.StatusBadRequest, Code: "invalid"},

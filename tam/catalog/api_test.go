@@ -95,6 +95,8 @@ func TestAPIStatuses(t *testing.T) {
 			jsonBody(t, catalog.PublishRequest{Author: "globex", Envelope: globexEnv}), 403, "not_author"},
 		{"a payload that does not match", "POST", "/api/v1/publish", "application/json",
 			jsonBody(t, catalog.PublishRequest{Envelope: envelope(t, id("TA", "acme", "x"), 1, img, r.signers["acme"]), Payloads: [][]byte{[]byte("y")}}), 400, "payload_digest"},
+		{"an envelope no TEEP Update can carry", "POST", "/api/v1/publish", "application/json",
+			jsonBody(t, catalog.PublishRequest{Envelope: integrated(t, id("TA", "acme", "big"), 1, make([]byte, 128<<10), r.signers["acme"])}), 413, "too_large_for_teep"},
 		{"unknown fields", "POST", "/api/v1/publish", "application/json", []byte(`{"envelope":"","evil":1}`), 400, "invalid"},
 		{"too large", "POST", "/api/v1/authors", "application/json", []byte(`{"name":"` + strings.Repeat("a", catalog.MaxJSONBody) + `"}`), 413, "too_large"},
 		{"too many prefixes", "POST", "/api/v1/authors", "application/json",

@@ -1,6 +1,9 @@
 package catalog
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Refusals, matched with errors.Is; api.go maps each to its HTTP status.
 var (
@@ -12,6 +15,10 @@ var (
 	// ErrTooLarge: input over its bound (limits.go); 413. A body over
 	// its bound is apijson.ErrTooLarge; 413 too.
 	ErrTooLarge = errors.New("catalog: input too large")
+	// ErrTooLargeForTEEP: an envelope that no TEEP Update could carry
+	// (teep.FitsOneUpdate), though within MaxEnvelope; a TAM delivers an
+	// envelope only in an Update, so it could never be sent; 413.
+	ErrTooLargeForTEEP = fmt.Errorf("%w: the envelope does not fit in one TEEP Update", ErrTooLarge)
 	// ErrNotAuthor: the principal publishing is not the author it
 	// publishes as, or holds no role that publishes; 403.
 	ErrNotAuthor = errors.New("catalog: the principal is not that author")

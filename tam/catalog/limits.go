@@ -13,7 +13,9 @@ const (
 	// MaxKeyPEM bounds a public key in PEM.
 	MaxKeyPEM = 4 << 10
 	// MaxEnvelope bounds a published envelope (its integrated payloads
-	// included; detached ones travel apart).
+	// included; detached ones travel apart) as it is read. The tighter
+	// bound is that it fits in one TEEP Update (teep.FitsOneUpdate: up
+	// to 130,737 bytes), the only message that delivers it.
 	MaxEnvelope = store.MaxEnvelope
 	// MaxPayloads bounds the detached payloads of one publish.
 	MaxPayloads = 16

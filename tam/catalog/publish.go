@@ -13,6 +13,7 @@ import (
 	"github.com/teeup/teeup/secure/reference"
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/ta"
+	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/auth"
 	"github.com/teeup/teeup/tam/store"
 )
@@ -34,7 +35,8 @@ type Publication struct {
 // with that author's registered key, every component it touches is inside
 // the author's prefixes, a secure image also carries a registered
 // operator's valid co-signature (the rule a device's policy applies), and
-// every payload is one of the manifest's image digests. Then it stores the
+// every payload is one of the manifest's image digests, and the envelope
+// fits in one TEEP Update (ErrTooLargeForTEEP). Then it stores the
 // payloads and the envelope, with the reference values of what the
 // envelope installs, and tells the long polls. A refusal stores nothing.
 func (c *Catalog) Publish(ctx context.Context, pub Publication) (store.Envelope, error) {
@@ -58,6 +60,9 @@ func (c *Catalog) Publish(ctx context.Context, pub Publication) (store.Envelope,
 	}
 	v, err := verifyAuthor(pub.Envelope, a, authorKey, operators)
 	if err != nil {
+		return store.Envelope{}, err
+	}
+	if err := deliverable(pub.Envelope); err != nil {
 		return store.Envelope{}, err
 	}
 	kind := store.FirmwareEnvelope
@@ -105,6 +110,19 @@ func (c *Catalog) Publish(ctx context.Context, pub Publication) (store.Envelope,
 		c.notify("") // a held envelope is news only when a rollout starts
 	}
 	return e, nil
+}
+
+// deliverable refuses an envelope that no TEEP Update could carry: the
+// TAM delivers an envelope only in an Update, within the message bound a
+// small Agent sizes its buffers from (teep.MaxMessageSize, with the token
+// and the signature around it), so a larger one would be stored and never
+// sent. A larger TC is published with its payload detached (fetched by
+// digest), as the TEEP draft intends.
+func deliverable(envelope []byte) error {
+	if err := teep.FitsOneUpdate(envelope); err != nil {
+		return fmt.Errorf("%w: an envelope of %d bytes: %w", ErrTooLargeForTEEP, len(envelope), err)
+	}
+	return nil
 }
 
 // publisher is the author the principal in ctx publishes as: its own, and

@@ -40,6 +40,14 @@ func TestPublish(t *testing.T) {
 		{name: "a TA without its payload (fetched elsewhere)", ctx: acme,
 			envelope: func(r *rig) []byte { return envelope(t, id("TA", "acme", "hello"), 1, ta, r.signers["acme"]) }},
 
+		{name: "a TA carrying its 100 KiB image, which fits in one TEEP Update", ctx: acme,
+			envelope: func(r *rig) []byte {
+				return integrated(t, id("TA", "acme", "hello"), 1, bytes.Repeat([]byte{1}, 100<<10), r.signers["acme"])
+			}},
+		{name: "a TA carrying a 128 KiB image, which no TEEP Update can carry", ctx: acme, want: catalog.ErrTooLargeForTEEP,
+			envelope: func(r *rig) []byte {
+				return integrated(t, id("TA", "acme", "hello"), 1, bytes.Repeat([]byte{1}, 128<<10), r.signers["acme"])
+			}},
 		{name: "outside the author's prefixes", ctx: acme, payloads: [][]byte{ta}, want: catalog.ErrOutsidePrefixes,
 			envelope: func(r *rig) []byte { return envelope(t, id("TA", "globex", "wallet"), 1, ta, r.signers["acme"]) }},
 		{name: "an author's token with another author's valid envelope", ctx: acme, payloads: [][]byte{ta}, want: catalog.ErrSignature,

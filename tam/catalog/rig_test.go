@@ -128,6 +128,22 @@ func envelope(t testing.TB, c suit.ComponentID, seq uint64, payload []byte, sign
 	return env.Encode()
 }
 
+// integrated is an envelope that carries its payload inside it.
+func integrated(t testing.TB, c suit.ComponentID, seq uint64, payload []byte, signers ...*suit.SigningKey) []byte {
+	t.Helper()
+	env, err := author.Build(&author.Manifest{SequenceNumber: seq, VendorID: vendorID, ClassID: classID,
+		Components: []author.Component{{ID: c, Payload: payload, Integrate: true, Name: "ta"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range signers {
+		if err := env.Sign(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return env.Encode()
+}
+
 // aDevice is a device's keys and its endorsement (with a TEEP Agent key)
 // and agreement key, as its factory publishes them.
 type aDevice struct {

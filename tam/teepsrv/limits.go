@@ -44,7 +44,7 @@ const (
 	// signOverhead is at least what the COSE_Sign1 around a message adds
 	// to its encoding: the tag, the protected algorithm, the kid (a
 	// thumbprint), an ESP256 or Ed25519 signature and their headers.
-	signOverhead = 256
+	signOverhead = teep.SignOverhead
 
 	// MaxDeviceIDSize bounds the device parameter of a long poll (a
 	// SHA-256 thumbprint in hex is 64).
