@@ -375,6 +375,7 @@ var statuses = apijson.Statuses{
 	{Err: apijson.ErrMalformed, Status: http.StatusBadRequest, Code: "invalid"},
 	{Err: ErrEmptyGroup, Status: http.StatusConflict, Code: "empty_group"},
 	{Err: ErrNotHeld, Status: http.StatusConflict, Code: "not_held"},
+	{Err: ErrTooLargeForTEEP, Status: http.StatusRequestEntityTooLarge, Code: "too_large_for_teep"},
 	{Err: store.ErrExists, Status: http.StatusConflict, Code: "exists"},
 	{Err: store.ErrConflict, Status: http.StatusConflict, Code: "conflict"},
 	{Err: store.ErrNotFound, Status: http.StatusNotFound, Code: "not_found"},

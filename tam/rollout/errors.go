@@ -15,4 +15,8 @@ var (
 	// delivery, which every device gets without a rollout, or one for a
 	// single device.
 	ErrNotHeld = errors.New("rollout: envelope not held for a release")
+	// ErrTooLargeForTEEP: a release whose TAs, or whose firmware, do not
+	// fit together in one TEEP Update, so it could not be installed as
+	// one set.
+	ErrTooLargeForTEEP = errors.New("rollout: the release does not fit in one TEEP Update")
 )

@@ -116,8 +116,10 @@ func matchVersion(d store.Device, version string) bool {
 }
 
 // AddRelease stores a release of held envelopes (TAs and firmware; not a
-// personalization, which is one device's).
+// personalization, which is one device's) whose TAs, and whose firmware,
+// each fit in one TEEP Update.
 func (e *Engine) AddRelease(ctx context.Context, name string, digests [][]byte) (store.Release, error) {
+	envs := make([]store.Envelope, 0, len(digests))
 	for _, d := range digests {
 		env, err := e.st.Envelope(ctx, d)
 		switch {
@@ -128,6 +130,10 @@ func (e *Engine) AddRelease(ctx context.Context, name string, digests [][]byte) 
 		case !env.Held || env.Device != "" || env.Kind == store.PersonalizationEnvelope:
 			return store.Release{}, fmt.Errorf("%w: release %q: envelope %x (publish it held)", ErrNotHeld, name, d)
 		}
+		envs = append(envs, env)
+	}
+	if err := fitsOneUpdate(name, envs); err != nil {
+		return store.Release{}, err
 	}
 	r := store.Release{Name: name, Envelopes: digests, Created: e.cfg.Now()}
 	if err := e.st.AddRelease(ctx, r); err != nil {
