@@ -46,6 +46,10 @@ type Config struct {
 	// there, the public ones (TEEP, the long poll, the TAM key) bounded
 	// and rate-limited. Nil makes one over Store with auth's defaults.
 	Gate *auth.Gate
+	// TEEPRate is the per-source rate of the TEEP endpoint and the long
+	// poll of the gate New makes (auth.NewRate; zero: auth's default).
+	// Unused with Gate.
+	TEEPRate auth.Rate
 	// TLS is the HTTPS configuration of HTTPServer; nil serves plain
 	// HTTP, which the command line allows only when asked by name.
 	TLS *tls.Config
@@ -106,7 +110,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	gate := cfg.Gate
 	if gate == nil {
-		if gate, err = auth.New(auth.Config{Store: cfg.Store, Now: cfg.Now, Rand: cfg.Rand, Logger: cfg.Logger}); err != nil {
+		if gate, err = auth.New(auth.Config{Store: cfg.Store, Now: cfg.Now, Rand: cfg.Rand, Logger: cfg.Logger, TEEPRate: cfg.TEEPRate}); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 	}

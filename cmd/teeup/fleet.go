@@ -47,7 +47,10 @@ in which no install succeeded (--until-idle, the default) or for --duration. --r
 device at the TAM first (operator token): the emulated device's endorsement with the device's
 Agent key, and its factory reference values. A seeded share of devices fails install
 (--fail-install: the Agent answers Error) or attestation (--fail-attest: evidence bound to a
-stale challenge). Progress goes to standard error, the summary to standard output.`,
+stale challenge). Progress goes to standard error, the summary to standard output.
+All devices come from one address, which a TAM rate-limits as one source (429, waited out a
+bounded number of times): start that TAM with tam serve --teep-rate R --teep-burst B
+to match the fleet.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if conn.url == "" {

@@ -31,12 +31,17 @@ type tamServeOptions struct {
 	cert, key           string
 	insecureHTTP        bool
 	initAdmin, adminOut string
+	// teepRate and teepBurst are the per-source rate limit of /tam and
+	// /tam/poll, as given; rate is them checked.
+	teepRate  float64
+	teepBurst int
+	rate      auth.Rate
 }
 
 func (a *app) tamServeCmd() *cobra.Command {
 	var o tamServeOptions
 	c := &cobra.Command{
-		Use:   "serve --data DIR [--db postgres://...] [--listen ADDR] [--numbering draft26|earlier] [--cert F --key F | --insecure-http]",
+		Use:   "serve --data DIR [--db postgres://...] [--listen ADDR] [--numbering draft26|earlier] [--cert F --key F | --insecure-http] [--teep-rate R --teep-burst B]",
 		Short: "Run the TAM: the TEEP endpoint devices post to, and the operator API",
 		Long: `Run a Trusted Application Manager until Ctrl-C or SIGTERM, with its state in DIR: the
 store (DIR/tam.db, SQLite; or the PostgreSQL database of --db postgres://USER@HOST/DB, or of
@@ -46,7 +51,12 @@ when no --cert is given. Devices' brokers post TEEP messages to /tam and long-po
 operators call /api/v1/... with a token (--init-admin prints the first one).
 
 --numbering chooses the TEEP codepoints the TAM's sessions speak: draft26 (the IANA registry,
-the default) or earlier (every draft up to 25, as deployed Agents speak).`,
+the default) or earlier (every draft up to 25, as deployed Agents speak).
+
+--teep-rate and --teep-burst set the rate limit of /tam and /tam/poll per source address (an
+IPv6 /64): a burst of B requests, then R a second (default 5 a second after 20, a device's
+session and poll). Past it a request gets 429 with Retry-After. Raise them for many devices
+behind one address, such as teeup fleet simulate on this machine.`,
 		Example: `  teeup tam serve --data tam --listen 127.0.0.1:8443 --init-admin admin
   teeup tam serve --data tam --listen 127.0.0.1:8080 --insecure-http`,
 		Args: noArgs,
@@ -62,6 +72,10 @@ the default) or earlier (every draft up to 25, as deployed Agents speak).`,
 			}
 			if _, err := parseNumbering(o.numbering); err != nil {
 				return err
+			}
+			var err error
+			if o.rate, err = auth.NewRate(o.teepRate, o.teepBurst); err != nil {
+				return usageError("%s: --teep-rate %v --teep-burst %d: %v", where(cmd), o.teepRate, o.teepBurst, err)
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -84,6 +98,8 @@ the default) or earlier (every draft up to 25, as deployed Agents speak).`,
 	f.BoolVar(&o.insecureHTTP, "insecure-http", false, "serve plain HTTP, without TLS: for a loopback test only")
 	f.StringVar(&o.initAdmin, "init-admin", "", "make the first operator NAME and print its API token once (nothing if an operator exists)")
 	f.StringVar(&o.adminOut, "init-admin-token-file", "", "write --init-admin's token to this file (0600) instead of printing it")
+	f.Float64Var(&o.teepRate, "teep-rate", float64(auth.DefaultTEEPRate.Per), "TEEP requests a second per source address, after the burst")
+	f.IntVar(&o.teepBurst, "teep-burst", auth.DefaultTEEPRate.Burst, "TEEP requests per source address at once")
 	return c
 }
 
@@ -133,7 +149,7 @@ func (a *app) tamServe(ctx context.Context, l net.Listener, o tamServeOptions) (
 	}
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
 	srv, err := tam.New(tam.Config{Store: st, Key: key, BaseURL: base, Numbering: n, TaggedEnvelopes: o.tagged,
-		TLS: tlsConfig, Logger: logger})
+		TLS: tlsConfig, TEEPRate: o.rate, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -201,4 +203,52 @@ func TestTAMServePostgres(t *testing.T) {
 	if code != exitFailure || !strings.Contains(stderr, "127.0.0.1:1") || strings.Contains(stderr, "hunter2") {
 		t.Fatalf("--db of no server: exit %d, %s", code, stderr)
 	}
+}
+
+// TestTAMServeTEEPRate: --teep-rate and --teep-burst reach the gate of a
+// running TAM (a burst of 25, more than the default 20, passes; the next
+// request is 429, since 0.001 a second refills nothing meanwhile), and
+// values that would never refill or admit nothing are refused as usage.
+func TestTAMServeTEEPRate(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "tam")
+	for _, bad := range [][]string{
+		{"--teep-rate", "0"},
+		{"--teep-rate", "-5"},
+		{"--teep-rate", "NaN"},
+		{"--teep-rate", "inf"},
+		{"--teep-rate", "fast"},
+		{"--teep-burst", "0"},
+		{"--teep-burst", "1.5"},
+		{"--teep-rate", "2e6"},
+	} {
+		args := append([]string{"tam", "serve", "--data", data, "--listen", "127.0.0.1:0", "--insecure-http"}, bad...)
+		if _, stderr, code := teeup(t, args...); code != exitUsage || !strings.Contains(stderr, bad[0]) {
+			t.Errorf("%v: exit %d, %s; want a usage error naming the flag", bad, code, stderr)
+		}
+	}
+	if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused serve made its data folder: %v", err)
+	}
+
+	const burst = 25
+	p := startTAM(t, "--data", data, "--listen", "127.0.0.1:0", "--insecure-http", "--teep-rate", "0.001", "--teep-burst", fmt.Sprint(burst))
+	status := func() int {
+		rsp, err := http.Post(p.url+"/tam", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, rsp.Body)
+		rsp.Body.Close()
+		return rsp.StatusCode
+	}
+	for i := range burst {
+		if got := status(); got != http.StatusOK {
+			t.Fatalf("request %d of a burst of %d: %d", i+1, burst, got)
+		}
+	}
+	if got := status(); got != http.StatusTooManyRequests {
+		t.Fatalf("past the burst: %d, want 429", got)
+	}
+	p.stop(t)
 }

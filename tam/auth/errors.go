@@ -28,6 +28,8 @@ var (
 
 	// ErrRateLimited: too many requests from one source (429).
 	ErrRateLimited = errors.New("auth: rate limited")
+	// ErrRate: a rate or a burst out of range (NewRate).
+	ErrRate = errors.New("auth: rate out of range")
 	// ErrOperatorExists: InitAdmin found an operator already.
 	ErrOperatorExists = errors.New("auth: an operator exists already")
 )

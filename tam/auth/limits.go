@@ -60,6 +60,11 @@ const (
 	// it, unseen sources share one limiter (a flood of fresh addresses
 	// then throttles only itself and the other unseen ones).
 	MaxRateSources = 10000
+	// MaxRatePerSecond and MaxBurst bound a configured rate (NewRate):
+	// far past what one source needs (a fleet simulated from one
+	// address), and within what a token bucket counts exactly.
+	MaxRatePerSecond = 1e6
+	MaxBurst         = 1 << 20
 
 	// maxAgeDelete is the cookie Max-Age that tells a browser to drop
 	// the cookie at once (logout).

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -14,6 +15,20 @@ import (
 type Rate struct {
 	Per   rate.Limit
 	Burst int
+}
+
+// NewRate is a Rate of perSecond requests a second after a burst of
+// burst, refused (ErrRate) unless perSecond is in (0, MaxRatePerSecond]
+// and burst in 1..MaxBurst: a zero rate would never refill, and a zero
+// burst admit nothing.
+func NewRate(perSecond float64, burst int) (Rate, error) {
+	if !(perSecond > 0 && perSecond <= MaxRatePerSecond) { // also refuses NaN
+		return Rate{}, fmt.Errorf("%w: %v requests a second, want more than 0, at most %g", ErrRate, perSecond, float64(MaxRatePerSecond))
+	}
+	if burst < 1 || burst > MaxBurst {
+		return Rate{}, fmt.Errorf("%w: a burst of %d, want 1 to %d", ErrRate, burst, MaxBurst)
+	}
+	return Rate{Per: rate.Limit(perSecond), Burst: burst}, nil
 }
 
 // Default rates per source: a device opens a TEEP session with a handful
