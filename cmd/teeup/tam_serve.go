@@ -153,6 +153,11 @@ func (a *app) tamServe(ctx context.Context, l net.Listener, o tamServeOptions) (
 	if err != nil {
 		return err
 	}
+	// A TAM stopped between recording an answer and checking its
+	// rollout's thresholds left them unchecked: check them now.
+	if err := srv.Rollouts().Recover(ctx); err != nil {
+		return err
+	}
 	if o.initAdmin != "" {
 		if err := a.tamInitAdmin(ctx, st, o); err != nil {
 			return err

@@ -24,6 +24,11 @@ type Device struct {
 	// Have is what it runs: the sequence number of each component, by
 	// the component identifier's text (suit.ComponentID.String).
 	Have map[string]uint64
+	// Token is the session's token. A delivery sent under it was claimed
+	// by an earlier try of this same QueryResponse whose session was not
+	// recorded (the TAM stopped, or failed to record it): it is offered
+	// again, not taken for an Update in flight.
+	Token []byte
 }
 
 // Offer is what the running rollouts hold for one device in one session:
@@ -73,7 +78,7 @@ func (e *Engine) Offer(ctx context.Context, dev Device) (*Offer, error) {
 		}
 		need := needed(envs, dev.Have)
 		busy := false
-		if d.State == store.DeliverySent {
+		if d.State == store.DeliverySent && !bytes.Equal(d.Token, dev.Token) {
 			if busy, err = e.inFlight(ctx, d.Token, now); err != nil {
 				return nil, err
 			}
@@ -192,19 +197,21 @@ func (e *Engine) Claim(ctx context.Context, offer *Offer, token []byte, send []s
 	return out, nil
 }
 
-// Outcome records the device's answer to the Update of session sess:
-// Error fails every delivery that Update carried; Success succeeds each
-// whose release is now installed whole (installed, for a firmware pair,
-// until its next tc-list shows it booted), and leaves sent the one whose
-// rest goes in the next session. Then the thresholds of the rollouts
-// touched are checked. detail says why an Error failed.
-func (e *Engine) Outcome(ctx context.Context, device string, sess store.Session, success bool, detail string) error {
+// Answered is what the device's answer to the Update of session sess
+// does to the deliveries that Update carried: Error fails each; Success
+// succeeds each whose release is now installed whole (installed, for a
+// firmware pair, until its next tc-list shows it booted), and leaves sent
+// the one whose rest goes in the next session. detail says why an Error
+// failed. It only reads: the TEEP endpoint records the moves with the
+// answer itself (store.RecordAnswer), all in one transaction, then calls
+// Settle.
+func (e *Engine) Answered(ctx context.Context, device string, sess store.Session, success bool, detail string) ([]store.DeliveryMove, error) {
 	if len(sess.Envelopes) == 0 {
-		return nil
+		return nil, nil
 	}
 	dels, err := e.st.DeliveriesOf(ctx, device)
 	if err != nil {
-		return fmt.Errorf("rollout: deliveries of %s: %w", device, err)
+		return nil, fmt.Errorf("rollout: deliveries of %s: %w", device, err)
 	}
 	carried := map[string]bool{}
 	for _, d := range sess.Envelopes {
@@ -213,6 +220,7 @@ func (e *Engine) Outcome(ctx context.Context, device string, sess store.Session,
 	var have map[string]uint64
 	c := e.newCache()
 	now := e.cfg.Now()
+	var moves []store.DeliveryMove
 	for _, d := range dels {
 		if d.State != store.DeliverySent || !bytes.Equal(d.Token, sess.Token) {
 			continue
@@ -224,11 +232,11 @@ func (e *Engine) Outcome(ctx context.Context, device string, sess store.Session,
 		} else {
 			_, envs, err := c.release(ctx, d.Rollout)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if have == nil {
 				if have, err = e.running(ctx, device); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			rest, firmware := 0, false
@@ -249,13 +257,23 @@ func (e *Engine) Outcome(ctx context.Context, device string, sess store.Session,
 				next.State, next.Detail = store.DeliverySucceeded, "installed"
 			}
 		}
-		if err := e.st.MoveDelivery(ctx, next, store.DeliverySent, sess.Token); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				continue // recorded by another replica
-			}
-			return fmt.Errorf("rollout: outcome of %s at %s: %w", d.Rollout, device, err)
+		moves = append(moves, store.DeliveryMove{Next: next, From: store.DeliverySent, Token: sess.Token})
+	}
+	return moves, nil
+}
+
+// Settle checks the thresholds of the rollouts whose deliveries moves
+// moved, once they are recorded. A TAM that stops before Settle leaves the
+// check to the next change of the rollout (an answer, an Offer that moves
+// a delivery, a resume): the counts it checks are recorded.
+func (e *Engine) Settle(ctx context.Context, moves []store.DeliveryMove) error {
+	seen := map[string]bool{}
+	for _, m := range moves {
+		if seen[m.Next.Rollout] {
+			continue
 		}
-		if err := e.evaluate(ctx, d.Rollout); err != nil {
+		seen[m.Next.Rollout] = true
+		if err := e.evaluate(ctx, m.Next.Rollout); err != nil {
 			return err
 		}
 	}

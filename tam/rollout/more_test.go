@@ -274,7 +274,16 @@ func TestNotify(t *testing.T) {
 	if _, err := eng.Claim(ctx, offer, token, offer.Envelopes); err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Outcome(ctx, w0[0].ID, store.Session{Token: token, Envelopes: [][]byte{env.Digest}}, true, ""); err != nil {
+	moves, err := eng.Answered(ctx, w0[0].ID, store.Session{Token: token, Envelopes: [][]byte{env.Digest}}, true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range moves {
+		if err := f.tam.Store.MoveDelivery(ctx, m.Next, m.From, m.Token); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := eng.Settle(ctx, moves); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{w0[0].ID, w1[0].ID, w1[1].ID}

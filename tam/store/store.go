@@ -30,6 +30,7 @@ type Store interface {
 	Devices
 	Sessions
 	Reports
+	Answers
 	Principals
 	Audit
 	Fleet

@@ -47,12 +47,13 @@ func candidates(latest []store.Envelope, offer *rollout.Offer) []store.Envelope 
 	return out
 }
 
-// offer is the rollouts' offer to dev; nil without an engine.
-func (s *Server) offer(ctx context.Context, dev store.Device, status string, have map[string]uint64) (*rollout.Offer, error) {
+// offer is the rollouts' offer to dev in the session of token; nil
+// without an engine.
+func (s *Server) offer(ctx context.Context, dev store.Device, token []byte, status string, have map[string]uint64) (*rollout.Offer, error) {
 	if s.cfg.Rollouts == nil {
 		return nil, nil
 	}
-	o, err := s.cfg.Rollouts.Offer(ctx, rollout.Device{ID: dev.ID, Attestation: status, Have: have})
+	o, err := s.cfg.Rollouts.Offer(ctx, rollout.Device{ID: dev.ID, Attestation: status, Have: have, Token: token})
 	if err != nil {
 		return nil, fmt.Errorf("teepsrv: rollouts of %s: %w", dev.ID, err)
 	}
@@ -71,14 +72,28 @@ func (s *Server) claim(ctx context.Context, offer *rollout.Offer, token []byte, 
 	return send, nil
 }
 
-// rolloutOutcome tells the rollouts the device's answer to the Update of
-// sess.
-func (s *Server) rolloutOutcome(ctx context.Context, dev string, sess store.Session, success bool, detail string) error {
+// answered is what the device's answer to the Update of sess does to
+// the rollouts' deliveries, recorded with the answer; nil without an
+// engine.
+func (s *Server) answered(ctx context.Context, dev string, sess store.Session, success bool, detail string) ([]store.DeliveryMove, error) {
 	if s.cfg.Rollouts == nil {
+		return nil, nil
+	}
+	moves, err := s.cfg.Rollouts.Answered(ctx, dev, sess, success, detail)
+	if err != nil {
+		return nil, fmt.Errorf("teepsrv: rollout outcome of %s: %w", dev, err)
+	}
+	return moves, nil
+}
+
+// settle checks the thresholds of the rollouts moves touched, once the
+// answer is recorded.
+func (s *Server) settle(ctx context.Context, moves []store.DeliveryMove) error {
+	if s.cfg.Rollouts == nil || len(moves) == 0 {
 		return nil
 	}
-	if err := s.cfg.Rollouts.Outcome(ctx, dev, sess, success, detail); err != nil {
-		return fmt.Errorf("teepsrv: rollout outcome of %s: %w", dev, err)
+	if err := s.cfg.Rollouts.Settle(ctx, moves); err != nil {
+		return fmt.Errorf("teepsrv: rollout thresholds: %w", err)
 	}
 	return nil
 }

@@ -169,7 +169,10 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 	s.cfg.Observer.Appraised(att.Status)
 	next := sess
 	next.Device, next.State, next.Expires = dev.ID, store.Done, now.Add(s.cfg.SessionLifetime)
-	var answer []byte
+	var (
+		answer    []byte
+		lastError *string
+	)
 	if appraisal != nil && appraisal.Trustworthy() {
 		latest, err := s.cfg.Store.LatestFor(ctx, dev.ID)
 		if err != nil {
@@ -180,16 +183,14 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 			return nil, fmt.Errorf("teepsrv: reports of %s: %w", dev.ID, err)
 		}
 		have := installed(tcs, appraisal.Claims)
-		offer, err := s.offer(ctx, dev, att.Status, have)
+		offer, err := s.offer(ctx, dev, m.Token, att.Status, have)
 		if err != nil {
 			return nil, err
 		}
 		// What fits in one message is decided before the rollouts claim
 		// it, so that nothing is claimed that the Update does not carry.
 		decided, held := decide(candidates(latest, offer), have, historyOf(recent))
-		if err := s.recordHeld(ctx, dev, held); err != nil {
-			return nil, err
-		}
+		lastError = s.heldError(dev, held)
 		send, err := s.fit(m.Token, n, decided)
 		if err != nil {
 			return nil, err
@@ -207,19 +208,17 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 			}
 		}
 	}
-	// The session is spent here, once: a replay of this QueryResponse
-	// (or a race of two) finds it in another state and changes nothing.
-	if err := s.cfg.Store.AdvanceSession(ctx, next, store.QuerySent, now); err != nil {
+	// The session is spent here, once, with what the device reported, in
+	// one transaction: a replay of this QueryResponse (or a race of two)
+	// finds it in another state and changes nothing, and a TAM stopped
+	// here leaves it waiting for the device's retry.
+	err = s.cfg.Store.RecordAnswer(ctx, store.Answer{Session: next, From: store.QuerySent, Now: now,
+		RecordTCs: true, TCs: tcs, Attestation: &att, LastError: lastError})
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return s.refuse(m.Token, n, teep.ErrPermanentError, fmt.Errorf("%w: %w", ErrToken, err))
 		}
-		return nil, fmt.Errorf("teepsrv: advance session: %w", err)
-	}
-	if err := s.cfg.Store.RecordTCs(ctx, dev.ID, tcs, now); err != nil {
-		return nil, fmt.Errorf("teepsrv: record TCs of %s: %w", dev.ID, err)
-	}
-	if err := s.cfg.Store.RecordAttestation(ctx, dev.ID, att); err != nil {
-		return nil, fmt.Errorf("teepsrv: record attestation of %s: %w", dev.ID, err)
+		return nil, fmt.Errorf("teepsrv: record the query response of %s: %w", dev.ID, err)
 	}
 	s.notices.mark(dev.ID, epoch)
 	s.log.Info("teep query response", "device", dev.ID, "attestation", att.Status,
@@ -322,19 +321,22 @@ func (s *Server) outcome(ctx context.Context, dev store.Device, token []byte, r 
 	}
 	next := sess
 	next.Device, next.State = dev.ID, store.Done
-	if err := s.cfg.Store.AdvanceSession(ctx, next, from, now); err != nil {
+	moves, err := s.answered(ctx, dev.ID, sess, r.Success, lastError)
+	if err != nil {
+		return nil, err
+	}
+	// The session is spent with everything the answer tells, in one
+	// transaction: a TAM stopped here leaves the session waiting for the
+	// device's retry, never spent without its report.
+	err = s.cfg.Store.RecordAnswer(ctx, store.Answer{Session: next, From: from, Now: now,
+		LastError: &lastError, Report: r, Deliveries: moves})
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return s.refuse(token, teep.Numbering(sess.Numbering), teep.ErrPermanentError, fmt.Errorf("%w: %w", ErrToken, err))
 		}
-		return nil, fmt.Errorf("teepsrv: advance session: %w", err)
+		return nil, fmt.Errorf("teepsrv: record the answer of %s: %w", dev.ID, err)
 	}
-	if err := s.cfg.Store.AddReport(ctx, *r); err != nil {
-		return nil, fmt.Errorf("teepsrv: report of %s: %w", dev.ID, err)
-	}
-	if err := s.cfg.Store.RecordError(ctx, dev.ID, lastError); err != nil {
-		return nil, fmt.Errorf("teepsrv: record error of %s: %w", dev.ID, err)
-	}
-	if err := s.rolloutOutcome(ctx, dev.ID, sess, r.Success, lastError); err != nil {
+	if err := s.settle(ctx, moves); err != nil {
 		return nil, err
 	}
 	s.cfg.Observer.Answered(r.Success)
@@ -382,9 +384,10 @@ func tokenOf(m teep.Message) []byte {
 	return nil
 }
 
-// recordHeld makes the first envelope held back the device's last error,
-// so that the operator sees why the device is not brought up to date.
-func (s *Server) recordHeld(ctx context.Context, dev store.Device, held []heldBack) error {
+// heldError is the device's new last error when envelopes are held
+// back: the first one's reason, so that the operator sees why the device
+// is not brought up to date; nil to leave the last error as it is.
+func (s *Server) heldError(dev store.Device, held []heldBack) *string {
 	if len(held) == 0 {
 		return nil
 	}
@@ -394,8 +397,5 @@ func (s *Server) recordHeld(ctx context.Context, dev store.Device, held []heldBa
 	if dev.LastError == held[0].reason {
 		return nil
 	}
-	if err := s.cfg.Store.RecordError(ctx, dev.ID, held[0].reason); err != nil {
-		return fmt.Errorf("teepsrv: record error of %s: %w", dev.ID, err)
-	}
-	return nil
+	return &held[0].reason
 }

@@ -55,6 +55,13 @@ func (s *Store) ListDevices(ctx context.Context) ([]store.Device, error) {
 	return list(ctx, s.pool, scanDevice, `SELECT `+deviceCols+` FROM devices ORDER BY id`)
 }
 
+// The statements of the Record methods, shared with RecordAnswer.
+const (
+	recordTCsSQL         = `UPDATE devices SET tcs = $1, last_seen = $2 WHERE id = $3`
+	recordAttestationSQL = `UPDATE devices SET att_time = $1, att_status = $2, att_ear = $3, att_reason = $4 WHERE id = $5`
+	recordErrorSQL       = `UPDATE devices SET last_error = $1 WHERE id = $2`
+)
+
 // RecordTCs replaces the device's tc-list and its last-seen time.
 func (s *Store) RecordTCs(ctx context.Context, id string, tcs []store.InstalledTC, seen time.Time) error {
 	if err := errors.Join(store.ValidateTCs(tcs), store.ValidTime("last seen", seen)); err != nil {
@@ -64,7 +71,7 @@ func (s *Store) RecordTCs(ctx context.Context, id string, tcs []store.InstalledT
 	if err != nil {
 		return err
 	}
-	return s.updateDevice(ctx, id, "record tc-list", `UPDATE devices SET tcs = $1, last_seen = $2 WHERE id = $3`, col, timeCol(seen), id)
+	return s.updateDevice(ctx, id, "record tc-list", recordTCsSQL, col, timeCol(seen), id)
 }
 
 // RecordAttestation replaces the device's last appraisal.
@@ -72,7 +79,7 @@ func (s *Store) RecordAttestation(ctx context.Context, id string, a store.Attest
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	return s.updateDevice(ctx, id, "record attestation", `UPDATE devices SET att_time = $1, att_status = $2, att_ear = $3, att_reason = $4 WHERE id = $5`,
+	return s.updateDevice(ctx, id, "record attestation", recordAttestationSQL,
 		timeCol(a.Time), a.Status, a.EAR, a.Reason, id)
 }
 
@@ -81,7 +88,7 @@ func (s *Store) RecordError(ctx context.Context, id, msg string) error {
 	if err := store.ValidText("device last error", msg, store.MaxText); err != nil {
 		return err
 	}
-	return s.updateDevice(ctx, id, "record error", `UPDATE devices SET last_error = $1 WHERE id = $2`, msg, id)
+	return s.updateDevice(ctx, id, "record error", recordErrorSQL, msg, id)
 }
 
 // updateDevice runs one UPDATE of the device id; ErrNotFound when no

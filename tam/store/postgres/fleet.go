@@ -331,8 +331,7 @@ func (s *Store) MoveDelivery(ctx context.Context, next store.Delivery, from stor
 		return err
 	}
 	what := fmt.Sprintf("delivery of %q to %q", next.Rollout, next.Device)
-	n, err := s.exec(ctx, "move "+what, `UPDATE deliveries SET state = $1, token = $2, sends = $3, detail = $4, updated = $5
-		WHERE rollout = $6 AND device = $7 AND wave = $8 AND state = $9 AND token IS NOT DISTINCT FROM $10`,
+	n, err := s.exec(ctx, "move "+what, moveDeliverySQL,
 		string(next.State), next.Token, next.Sends, next.Detail, timeCol(next.Updated),
 		next.Rollout, next.Device, next.Wave, string(from), token)
 	if err != nil || n == 1 {
@@ -347,6 +346,11 @@ func (s *Store) MoveDelivery(ctx context.Context, next store.Delivery, from stor
 	}
 	return fmt.Errorf("move %s from %s: it is %s (token %x): %w", what, from, cur.State, cur.Token, store.ErrConflict)
 }
+
+// moveDeliverySQL is MoveDelivery's compare-and-set, shared with
+// RecordAnswer.
+const moveDeliverySQL = `UPDATE deliveries SET state = $1, token = $2, sends = $3, detail = $4, updated = $5
+	WHERE rollout = $6 AND device = $7 AND wave = $8 AND state = $9 AND token IS NOT DISTINCT FROM $10`
 
 // Progress counts a rollout's deliveries by wave and state.
 func (s *Store) Progress(ctx context.Context, rollout string) ([]store.WaveProgress, error) {

@@ -21,10 +21,11 @@ func (s *Store) AddReport(ctx context.Context, r store.Report) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, "add report of device "+r.Device, `INSERT INTO reports (device, time, success, envelopes, suit_reports, err_code, err_msg) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		r.Device, timeCol(r.Time), r.Success, envs, reports, int64(r.ErrCode), r.ErrMsg)
+	_, err = s.exec(ctx, "add report of device "+r.Device, addReportSQL, r.Device, timeCol(r.Time), r.Success, envs, reports, int64(r.ErrCode), r.ErrMsg)
 	return err
 }
+
+const addReportSQL = `INSERT INTO reports (device, time, success, envelopes, suit_reports, err_code, err_msg) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 
 // Reports are the last limit reports of a device, newest first (by Time,
 // then the later added); limit is clamped to store.MaxPage, and must be

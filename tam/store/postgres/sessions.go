@@ -64,8 +64,7 @@ func (s *Store) AdvanceSession(ctx context.Context, sess store.Session, from sto
 		return err
 	}
 	what := fmt.Sprintf("advance session %x", sess.Token)
-	n, err := s.exec(ctx, what, `UPDATE sessions SET state = $1, device = $2, challenge = $3, numbering = $4, envelopes = $5, created = $6, expires = $7
-		WHERE token = $8 AND state = $9 AND expires > $10`,
+	n, err := s.exec(ctx, what, advanceSessionSQL,
 		string(sess.State), sess.Device, sess.Challenge, int16(sess.Numbering), envs, timeCol(sess.Created), timeCol(sess.Expires),
 		sess.Token, string(from), timeCol(now))
 	if err != nil || n == 1 {
@@ -87,6 +86,11 @@ func (s *Store) AdvanceSession(ctx context.Context, sess store.Session, from sto
 	}
 	return fmt.Errorf("%s: expired at %v: %w", what, colTime(stored.expires), store.ErrConflict)
 }
+
+// advanceSessionSQL is AdvanceSession's compare-and-set, shared with
+// RecordAnswer.
+const advanceSessionSQL = `UPDATE sessions SET state = $1, device = $2, challenge = $3, numbering = $4, envelopes = $5, created = $6, expires = $7
+	WHERE token = $8 AND state = $9 AND expires > $10`
 
 // DeleteExpiredSessions drops the sessions expired at now (Expires not
 // after now) and says how many.

@@ -59,6 +59,12 @@ func (s *Store) ListDevices(ctx context.Context) ([]store.Device, error) {
 	return list(ctx, s.r, scanDevice, `SELECT `+deviceCols+` FROM devices ORDER BY id`)
 }
 
+// The statements of the Record methods, shared with RecordAnswer.
+const (
+	recordAttestationSQL = `UPDATE devices SET att_time = ?, att_status = ?, att_ear = ?, att_reason = ? WHERE id = ?`
+	recordErrorSQL       = `UPDATE devices SET last_error = ? WHERE id = ?`
+)
+
 // RecordTCs replaces the device's tc-list and its last-seen time.
 func (s *Store) RecordTCs(ctx context.Context, id string, tcs []store.InstalledTC, seen time.Time) error {
 	if err := errors.Join(store.ValidateTCs(tcs), store.ValidTime("last seen", seen)); err != nil {
@@ -72,7 +78,7 @@ func (s *Store) RecordAttestation(ctx context.Context, id string, a store.Attest
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	return s.updateDevice(ctx, id, "record attestation", `UPDATE devices SET att_time = ?, att_status = ?, att_ear = ?, att_reason = ? WHERE id = ?`,
+	return s.updateDevice(ctx, id, "record attestation", recordAttestationSQL,
 		timeCol(a.Time), a.Status, blobCol(a.EAR), a.Reason, id)
 }
 
@@ -81,22 +87,25 @@ func (s *Store) RecordError(ctx context.Context, id, msg string) error {
 	if err := store.ValidText("device last error", msg, store.MaxText); err != nil {
 		return err
 	}
-	return s.updateDevice(ctx, id, "record error", `UPDATE devices SET last_error = ? WHERE id = ?`, msg, id)
+	return s.updateDevice(ctx, id, "record error", recordErrorSQL, msg, id)
 }
 
 // updateDevice runs one UPDATE of the device id; ErrNotFound when no
 // device has that id.
 func (s *Store) updateDevice(ctx context.Context, id, what, query string, args ...any) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("sqlite: %s of %q: %w", what, id, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("sqlite: %s of %q: %w", what, id, err)
-		} else if n == 0 {
-			return fmt.Errorf("%s: device %q: %w", what, id, store.ErrNotFound)
-		}
-		return nil
-	})
+	return s.write(ctx, func(tx *sql.Tx) error { return updateDevice(ctx, tx, id, what, query, args...) })
+}
+
+// updateDevice is Store.updateDevice's UPDATE in tx.
+func updateDevice(ctx context.Context, tx *sql.Tx, id, what, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s of %q: %w", what, id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: %s of %q: %w", what, id, err)
+	} else if n == 0 {
+		return fmt.Errorf("%s: device %q: %w", what, id, store.ErrNotFound)
+	}
+	return nil
 }

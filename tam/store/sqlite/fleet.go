@@ -372,14 +372,7 @@ func (s *Store) MoveDelivery(ctx context.Context, next store.Delivery, from stor
 		return err
 	}
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, token = ?, sends = ?, detail = ?, updated = ?
-			WHERE rollout = ? AND device = ? AND wave = ? AND state = ? AND token IS ?`,
-			string(next.State), blobCol(next.Token), next.Sends, next.Detail, timeCol(next.Updated),
-			next.Rollout, next.Device, next.Wave, string(from), blobCol(token))
-		if err != nil {
-			return fmt.Errorf("sqlite: move delivery of %q to %q: %w", next.Rollout, next.Device, err)
-		}
-		if ok, err := changedOne(res); err != nil || ok {
+		if ok, err := moveDelivery(ctx, tx, next, from, token); err != nil || ok {
 			return err
 		}
 		what := fmt.Sprintf("delivery of %q to %q", next.Rollout, next.Device)
@@ -392,6 +385,19 @@ func (s *Store) MoveDelivery(ctx context.Context, next store.Delivery, from stor
 		}
 		return fmt.Errorf("move %s from %s: it is %s (token %x): %w", what, from, cur.State, cur.Token, store.ErrConflict)
 	})
+}
+
+// moveDelivery is MoveDelivery's compare-and-set in tx; false when the
+// delivery is not in state from with token.
+func moveDelivery(ctx context.Context, tx *sql.Tx, next store.Delivery, from store.DeliveryState, token []byte) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, token = ?, sends = ?, detail = ?, updated = ?
+		WHERE rollout = ? AND device = ? AND wave = ? AND state = ? AND token IS ?`,
+		string(next.State), blobCol(next.Token), next.Sends, next.Detail, timeCol(next.Updated),
+		next.Rollout, next.Device, next.Wave, string(from), blobCol(token))
+	if err != nil {
+		return false, fmt.Errorf("sqlite: move delivery of %q to %q: %w", next.Rollout, next.Device, err)
+	}
+	return changedOne(res)
 }
 
 // Progress counts a rollout's deliveries by wave and state.

@@ -14,14 +14,17 @@ func (s *Store) AddReport(ctx context.Context, r store.Report) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO reports (device, time, success, envelopes, suit_reports, err_code, err_msg) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			r.Device, timeCol(r.Time), r.Success, bytesListCol(r.Envelopes), bytesListCol(r.SUITReports), int64(r.ErrCode), r.ErrMsg)
-		if err != nil {
-			return constraint(err, "add report of device "+r.Device)
-		}
-		return nil
-	})
+	return s.write(ctx, func(tx *sql.Tx) error { return addReport(ctx, tx, r) })
+}
+
+// addReport is AddReport's INSERT in tx.
+func addReport(ctx context.Context, tx *sql.Tx, r store.Report) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO reports (device, time, success, envelopes, suit_reports, err_code, err_msg) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.Device, timeCol(r.Time), r.Success, bytesListCol(r.Envelopes), bytesListCol(r.SUITReports), int64(r.ErrCode), r.ErrMsg)
+	if err != nil {
+		return constraint(err, "add report of device "+r.Device)
+	}
+	return nil
 }
 
 // Reports are the last limit reports of a device, newest first (by Time,

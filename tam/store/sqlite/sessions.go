@@ -63,37 +63,40 @@ func (s *Store) AdvanceSession(ctx context.Context, sess store.Session, from sto
 	if err := errors.Join(sess.Validate(), store.ValidAdvance(from, sess.State), store.ValidTime("now", now)); err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET state = ?, device = ?, challenge = ?, numbering = ?, envelopes = ?, created = ?, expires = ?
-			WHERE token = ? AND state = ? AND expires > ?`,
-			string(sess.State), sess.Device, blobCol(sess.Challenge), int64(sess.Numbering), bytesListCol(sess.Envelopes), timeCol(sess.Created), timeCol(sess.Expires),
-			sess.Token, string(from), timeCol(now))
-		if err != nil {
-			return fmt.Errorf("sqlite: advance session %x: %w", sess.Token, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlite: advance session %x: %w", sess.Token, err)
-		}
-		if n == 1 {
-			return nil
-		}
-		var (
-			state   string
-			expires int64
-		)
-		err = tx.QueryRowContext(ctx, `SELECT state, expires FROM sessions WHERE token = ?`, sess.Token).Scan(&state, &expires)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("advance session %x: %w", sess.Token, store.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: advance session %x: %w", sess.Token, err)
-		}
-		if state != string(from) {
-			return fmt.Errorf("advance session %x from %s: it is in %s: %w", sess.Token, from, state, store.ErrConflict)
-		}
-		return fmt.Errorf("advance session %x: expired at %v: %w", sess.Token, colTime(expires), store.ErrConflict)
-	})
+	return s.write(ctx, func(tx *sql.Tx) error { return advanceSession(ctx, tx, sess, from, now) })
+}
+
+// advanceSession is AdvanceSession's compare-and-set in tx.
+func advanceSession(ctx context.Context, tx *sql.Tx, sess store.Session, from store.SessionState, now time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE sessions SET state = ?, device = ?, challenge = ?, numbering = ?, envelopes = ?, created = ?, expires = ?
+		WHERE token = ? AND state = ? AND expires > ?`,
+		string(sess.State), sess.Device, blobCol(sess.Challenge), int64(sess.Numbering), bytesListCol(sess.Envelopes), timeCol(sess.Created), timeCol(sess.Expires),
+		sess.Token, string(from), timeCol(now))
+	if err != nil {
+		return fmt.Errorf("sqlite: advance session %x: %w", sess.Token, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: advance session %x: %w", sess.Token, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var (
+		state   string
+		expires int64
+	)
+	err = tx.QueryRowContext(ctx, `SELECT state, expires FROM sessions WHERE token = ?`, sess.Token).Scan(&state, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("advance session %x: %w", sess.Token, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: advance session %x: %w", sess.Token, err)
+	}
+	if state != string(from) {
+		return fmt.Errorf("advance session %x from %s: it is in %s: %w", sess.Token, from, state, store.ErrConflict)
+	}
+	return fmt.Errorf("advance session %x: expired at %v: %w", sess.Token, colTime(expires), store.ErrConflict)
 }
 
 // DeleteExpiredSessions drops the sessions expired at now (Expires not

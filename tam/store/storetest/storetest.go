@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"Devices", testDevices},
 		{"Sessions", testSessions},
 		{"Reports", testReports},
+		{"Answers", testAnswers},
 		{"Principals", testPrincipals},
 		{"Tokens", testTokens},
 		{"LoginSessions", testLoginSessions},
