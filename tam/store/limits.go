@@ -30,6 +30,9 @@ const (
 	// MaxPage bounds the entries one paged call (ListAudit, Reports)
 	// returns; a larger limit is clamped to it.
 	MaxPage = 1000
+	// MaxWithdrawals bounds the TAs withdrawn at once: every TEEP session
+	// reads them all.
+	MaxWithdrawals = 1024
 	// MaxWaves bounds the waves of one rollout.
 	MaxWaves = 100
 	// MaxRolloutDevices bounds the devices of one rollout and the

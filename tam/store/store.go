@@ -35,6 +35,7 @@ type Store interface {
 	Audit
 	Fleet
 	FleetStatus
+	Withdrawals
 	// Close releases the backend.
 	Close() error
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"Releases", testReleases},
 		{"Rollouts", testRollouts},
 		{"FleetStatus", testFleetStatus},
+		{"Withdrawals", testWithdrawals},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, open) })
