@@ -244,6 +244,8 @@ func (g *gatedTAM) request(t *testing.T, rt auth.Route, cred string) *http.Reque
 		body = strings.NewReader(`{"group":"canaries","release":"v2","waves":"10%","success_threshold":90,"error_threshold":10}`)
 	case auth.RouteDeviceTagsSet:
 		body = strings.NewReader(`{"tags":["canary"]}`)
+	case auth.RouteWithdrawalAdd, auth.RouteWithdrawalCancel:
+		body = strings.NewReader(`{"component":"TA/acme/hello"}`)
 	default:
 		if rt.Method == http.MethodPost {
 			body = strings.NewReader("")
@@ -278,6 +280,9 @@ var handlerRefuses = map[string]int{
 	auth.RouteRolloutCancel:   http.StatusNotFound,
 	auth.RouteDeviceTagsSet:   http.StatusNotFound,
 	auth.RouteDeviceTagsGet:   http.StatusNotFound,
+	// Nothing published: no TA to withdraw, no withdrawal to end.
+	auth.RouteWithdrawalAdd:    http.StatusNotFound,
+	auth.RouteWithdrawalCancel: http.StatusNotFound,
 	// The dashboard's: no such rollout or device.
 	auth.RouteDashboardRollout: http.StatusNotFound,
 	auth.RouteDashboardDevice:  http.StatusNotFound,
@@ -295,12 +300,13 @@ func (g *gatedTAM) do(r *http.Request) *http.Response {
 // tamSnapshot is everything of the store an operator request could
 // change.
 type tamSnapshot struct {
-	Authors    []store.Author
-	Envelopes  []store.Envelope
-	Devices    []store.Device
-	Principals []store.Principal
-	Tokens     []store.Token
-	Audit      []store.AuditEntry
+	Authors     []store.Author
+	Envelopes   []store.Envelope
+	Devices     []store.Device
+	Principals  []store.Principal
+	Tokens      []store.Token
+	Audit       []store.AuditEntry
+	Withdrawals []store.Withdrawal
 }
 
 func (g *gatedTAM) snapshot(t *testing.T) tamSnapshot {
@@ -331,6 +337,8 @@ func (g *gatedTAM) snapshot(t *testing.T) tamSnapshot {
 	s.Tokens, err = g.st.ListTokens(ctx, "")
 	check(err)
 	s.Audit, err = g.st.ListAudit(ctx, 0, auth.MaxAuditPage)
+	check(err)
+	s.Withdrawals, err = g.st.ListWithdrawals(ctx)
 	check(err)
 	return s
 }
@@ -379,6 +387,10 @@ var wantAllowed = map[string][]store.Role{
 	auth.RouteDeviceTagsSet:   {store.RoleOperator},
 	auth.RouteDeviceTagsGet:   {store.RoleOperator, store.RoleViewer},
 	auth.RouteMetrics:         {store.RoleOperator, store.RoleViewer},
+
+	auth.RouteWithdrawalAdd:    {store.RoleOperator, store.RoleTAAuthor},
+	auth.RouteWithdrawalList:   {store.RoleOperator, store.RoleViewer},
+	auth.RouteWithdrawalCancel: {store.RoleOperator, store.RoleTAAuthor},
 
 	auth.RouteDashboard:        {store.RoleOperator, store.RoleViewer},
 	auth.RouteDashboardAsset:   {store.RoleOperator, store.RoleViewer},

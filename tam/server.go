@@ -157,6 +157,9 @@ func (s *Server) routes() {
 	g.Handle(s.mux, auth.RouteDeviceAdd, http.HandlerFunc(c.HandleAddDevice))
 	g.Handle(s.mux, auth.RouteDeviceList, http.HandlerFunc(c.HandleListDevices))
 	g.Handle(s.mux, auth.RouteStatus, http.HandlerFunc(c.HandleStatus))
+	g.Handle(s.mux, auth.RouteWithdrawalAdd, http.HandlerFunc(c.HandleWithdraw))
+	g.Handle(s.mux, auth.RouteWithdrawalList, http.HandlerFunc(c.HandleListWithdrawals))
+	g.Handle(s.mux, auth.RouteWithdrawalCancel, http.HandlerFunc(c.HandleCancelWithdrawal))
 	// The fleet (issue 15): groups, releases, rollouts, device tags; the
 	// metrics.
 	ro := s.rollouts

@@ -18,5 +18,6 @@ operator API. Operator commands take --tam URL and --token T (or TEEUP_TAM, TEEU
 	tam.AddCommand(a.tamAuthCmds()...)
 	tam.AddCommand(a.tamCatalogCmds()...)
 	tam.AddCommand(a.tamRolloutCmds()...)
+	tam.AddCommand(a.tamWithdrawCmd())
 	return tam
 }

@@ -75,12 +75,26 @@ const (
 	RouteDashboardCancel  = "dashboard.rollout.cancel"
 )
 
+// The routes of TA withdrawals: the TAM tells devices to unlink a TA.
+const (
+	RouteWithdrawalAdd    = "withdrawal.add"
+	RouteWithdrawalList   = "withdrawal.list"
+	RouteWithdrawalCancel = "withdrawal.cancel"
+)
+
 var (
 	operator = []store.Role{store.RoleOperator}
 	readers  = []store.Role{store.RoleOperator, store.RoleViewer}
 	authors  = []store.Role{store.RoleTAAuthor, store.RoleFirmwareAuthor}
 	everyone = []store.Role{store.RoleTAAuthor, store.RoleFirmwareAuthor, store.RoleOperator, store.RoleViewer}
 )
+
+// withdrawers take a TA off the fleet: an operator any TA, a TA author
+// only its own (the handler scopes it to its author's prefixes, as
+// publish does: withdrawing is the inverse of publishing, a power the
+// author holds over its TA already; see tam/catalog/withdraw.go).
+// Firmware authors withdraw nothing: firmware is never withdrawn.
+var withdrawers = []store.Role{store.RoleOperator, store.RoleTAAuthor}
 
 // Routes is the policy: every route of the TAM, in one table, so that the
 // route × role test iterates the same table the server is built from.
@@ -126,6 +140,10 @@ var Routes = []Route{
 	{Name: RouteDeviceTagsSet, Method: http.MethodPut, Pattern: "/api/v1/devices/{device}/tags", Roles: operator, MaxBody: MaxFleetBody},
 	{Name: RouteDeviceTagsGet, Method: http.MethodGet, Pattern: "/api/v1/devices/{device}/tags", Roles: readers, MaxBody: MaxNoBody},
 	{Name: RouteMetrics, Method: http.MethodGet, Pattern: "/metrics", Roles: readers, MaxBody: MaxNoBody},
+
+	{Name: RouteWithdrawalAdd, Method: http.MethodPost, Pattern: "/api/v1/withdrawals", Roles: withdrawers, MaxBody: MaxJSONBody},
+	{Name: RouteWithdrawalList, Method: http.MethodGet, Pattern: "/api/v1/withdrawals", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteWithdrawalCancel, Method: http.MethodPost, Pattern: "/api/v1/withdrawals/cancel", Roles: withdrawers, MaxBody: MaxJSONBody},
 
 	{Name: RouteLoginPage, Method: http.MethodGet, Pattern: "/login", Public: true, MaxBody: MaxNoBody},
 	{Name: RouteLogin, Method: http.MethodPost, Pattern: "/login", Public: true, MaxBody: MaxFormBody, RateLimited: true},

@@ -349,6 +349,8 @@ var statuses = apijson.Statuses{
 	{Err: ErrNoAgreementKey, Status: http.StatusConflict, Code: "no_agreement_key"},
 	{Err: ErrUnknownDevice, Status: http.StatusNotFound, Code: "unknown_device"},
 	{Err: ErrUnknownTC, Status: http.StatusNotFound, Code: "unknown_tc"},
+	{Err: ErrNotWithdrawable, Status: http.StatusUnprocessableEntity, Code: "not_withdrawable"},
+	{Err: ErrNotWithdrawn, Status: http.StatusNotFound, Code: "not_withdrawn"},
 }
 
 // api answers the catalog handlers' errors.

@@ -47,4 +47,10 @@ var (
 	// ErrNoAgreementKey: the device registered no key-agreement key, so
 	// nothing can be encrypted to it; 409.
 	ErrNoAgreementKey = errors.New("catalog: the device has no key-agreement key")
+	// ErrNotWithdrawable: a withdrawal of a component that is not a TA (a
+	// firmware component, a TA's personalization); 422.
+	ErrNotWithdrawable = errors.New("catalog: only a TA can be withdrawn")
+	// ErrNotWithdrawn: the end of a withdrawal of a TA that is not
+	// withdrawn; 404.
+	ErrNotWithdrawn = errors.New("catalog: the TA is not withdrawn")
 )

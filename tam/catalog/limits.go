@@ -33,6 +33,8 @@ const (
 	// MaxPage bounds the devices of one page (the store's page); a larger
 	// limit is clamped to it.
 	MaxPage = store.MaxPage
+	// MaxWithdrawalBody bounds a withdrawal request: one component ID.
+	MaxWithdrawalBody = 4 << 10
 )
 
 // The payload bound is the store's.
