@@ -72,6 +72,10 @@ var wantPolicy = map[string][]store.Role{
 	auth.RouteDeviceTagsGet:   {store.RoleOperator, store.RoleViewer},
 	auth.RouteMetrics:         {store.RoleOperator, store.RoleViewer},
 
+	auth.RouteWithdrawalAdd:    {store.RoleOperator, store.RoleTAAuthor},
+	auth.RouteWithdrawalList:   {store.RoleOperator, store.RoleViewer},
+	auth.RouteWithdrawalCancel: {store.RoleOperator, store.RoleTAAuthor},
+
 	auth.RouteDashboard:        {store.RoleOperator, store.RoleViewer},
 	auth.RouteDashboardAsset:   {store.RoleOperator, store.RoleViewer},
 	auth.RouteDashboardRollout: {store.RoleOperator, store.RoleViewer},

@@ -246,3 +246,59 @@ func first(e store.Envelope) string {
 	}
 	return e.Components[0].String()
 }
+
+// withdrawals is what the TAs withdrawn (tam/catalog's Withdraw) mean for
+// one device in one session.
+type withdrawals struct {
+	// tas are the TAs withdrawn, by the text of their identifiers.
+	tas map[string]bool
+	// unlink are the withdrawn TAs its tc-list lists, in its order, at
+	// most teep.MaxTCs (the tc-list's own bound): its Update's
+	// unneeded-manifest-list.
+	unlink []teep.ComponentID
+}
+
+// withdrawalsFor reads the withdrawals for a device that reported tcs.
+// Only a TA is ever unlinked: a record of another component (which the
+// catalog never makes) is ignored, and the secure world would refuse it.
+func withdrawalsFor(ws []store.Withdrawal, tcs []store.InstalledTC) withdrawals {
+	w := withdrawals{tas: map[string]bool{}}
+	for _, x := range ws {
+		if ta.IsTA(x.Component) {
+			w.tas[x.Component.String()] = true
+		}
+	}
+	for _, tc := range tcs {
+		if w.tas[tc.Component.String()] && len(w.unlink) < teep.MaxTCs &&
+			!slices.ContainsFunc(w.unlink, func(c teep.ComponentID) bool { return suit.ComponentID(c).Equal(tc.Component) }) {
+			w.unlink = append(w.unlink, teep.ComponentID(tc.Component))
+		}
+	}
+	return w
+}
+
+// deliverable is es less every envelope that touches a withdrawn TA (the
+// TA itself, its personalization, its staging): a withdrawn TA is neither
+// installed nor updated nor personalized, whether LatestFor or a rollout
+// offers it. While the device has TAs to unlink it is nothing: the unlink
+// goes alone in its Update, so that an envelope's fault cannot hold the
+// unlink back nor an unlink's fault count as the envelope's refusal, and
+// the rest comes in the next session (the Success wakes its long poll).
+func (w withdrawals) deliverable(es []store.Envelope) []store.Envelope {
+	if len(w.unlink) > 0 {
+		return nil
+	}
+	var out []store.Envelope
+	for _, e := range es {
+		if !slices.ContainsFunc(e.Components, w.touches) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// touches reports whether component c belongs to a withdrawn TA.
+func (w withdrawals) touches(c suit.ComponentID) bool {
+	owner, ok := ta.Of(c)
+	return ok && w.tas[owner.String()]
+}

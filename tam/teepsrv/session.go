@@ -174,6 +174,11 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		lastError *string
 	)
 	if appraisal != nil && appraisal.Trustworthy() {
+		ws, err := s.cfg.Store.ListWithdrawals(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("teepsrv: withdrawals: %w", err)
+		}
+		withdrawn := withdrawalsFor(ws, tcs)
 		latest, err := s.cfg.Store.LatestFor(ctx, dev.ID)
 		if err != nil {
 			return nil, fmt.Errorf("teepsrv: envelopes for %s: %w", dev.ID, err)
@@ -189,7 +194,7 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		}
 		// What fits in one message is decided before the rollouts claim
 		// it, so that nothing is claimed that the Update does not carry.
-		decided, held := decide(candidates(latest, offer), have, historyOf(recent))
+		decided, held := decide(withdrawn.deliverable(candidates(latest, offer)), have, historyOf(recent))
 		lastError = s.heldError(dev, held)
 		send, err := s.fit(m.Token, n, decided)
 		if err != nil {
@@ -198,10 +203,10 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		if send, err = s.claim(ctx, offer, m.Token, send); err != nil {
 			return nil, err
 		}
-		if answer, send, err = s.update(m.Token, n, send); err != nil {
+		if answer, send, err = s.update(m.Token, n, withdrawn.unlink, send); err != nil {
 			return nil, err
 		}
-		if len(send) > 0 {
+		if len(send) > 0 || len(withdrawn.unlink) > 0 {
 			next.State = store.UpdateSent
 			for _, e := range send {
 				next.Envelopes = append(next.Envelopes, e.Digest)
@@ -240,7 +245,7 @@ func (s *Server) fit(token []byte, n teep.Numbering, send []store.Envelope) ([]s
 		}()
 	}
 	for len(send) > 0 {
-		b, err := teep.Encode(s.updateOf(token, send), n)
+		b, err := teep.Encode(s.updateOf(token, nil, send), n)
 		switch {
 		case err == nil && len(b)+signOverhead <= teep.MaxMessageSize:
 			return send, nil
@@ -252,20 +257,23 @@ func (s *Server) fit(token []byte, n teep.Numbering, send []store.Envelope) ([]s
 	return nil, nil
 }
 
-func (s *Server) updateOf(token []byte, send []store.Envelope) *teep.Update {
-	u := &teep.Update{Token: token, Manifests: make([]teep.Manifest, len(send))}
+// updateOf is the Update that unlinks the TAs unlink and carries send.
+func (s *Server) updateOf(token []byte, unlink []teep.ComponentID, send []store.Envelope) *teep.Update {
+	u := &teep.Update{Token: token, UnneededManifests: unlink, Manifests: make([]teep.Manifest, len(send))}
 	for i, e := range send {
 		u.Manifests[i] = teep.Manifest{Envelope: untagged(e.Raw), Tagged: s.cfg.TaggedEnvelopes}
 	}
 	return u
 }
 
-// update signs the Update carrying send, as many of them as fit in one
-// message (the rest go in the next session), and returns it with what it
-// carries; nil when send is empty.
-func (s *Server) update(token []byte, n teep.Numbering, send []store.Envelope) ([]byte, []store.Envelope, error) {
-	for len(send) > 0 {
-		msg, err := teep.Sign(s.updateOf(token, send), n, s.sign)
+// update signs the Update that unlinks the TAs unlink and carries send,
+// as many of them as fit in one message (the rest go in the next
+// session), and returns it with what it carries; nil when both are empty.
+// The unlinks are the device's own tc-list entries, which fit in its own
+// message.
+func (s *Server) update(token []byte, n teep.Numbering, unlink []teep.ComponentID, send []store.Envelope) ([]byte, []store.Envelope, error) {
+	for len(send) > 0 || len(unlink) > 0 {
+		msg, err := teep.Sign(s.updateOf(token, unlink, send), n, s.sign)
 		switch {
 		case err == nil:
 			return msg, send, nil
