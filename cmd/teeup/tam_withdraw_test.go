@@ -22,7 +22,8 @@ import (
 // unneeded-manifest-list and nothing else; the Agent unlinks it, the TAM
 // records the device's next tc-list without it, the withdrawal list shows
 // no device running it, and the device's TA store in flash keeps nothing
-// of it but its sequence number, the other TA untouched.
+// of it but its sequence number, the other TA untouched. Once acme ends
+// the withdrawal, the device installs the TA again.
 func TestTAMWithdraw(t *testing.T) {
 	t.Parallel()
 	f := newTAMFixture(t)
@@ -126,6 +127,17 @@ func TestTAMWithdraw(t *testing.T) {
 		default:
 			t.Fatalf("unexpected TA %s in flash", r.id)
 		}
+	}
+
+	// The withdrawal ended, the TA comes back to the restarted device: its
+	// first session after the boot installs it again.
+	if out := f.api("acme-ci", "withdraw", "cancel", "TA/acme/hello"); !strings.Contains(out, "withdrawal of TA ['TA','acme','hello'] (by acme-ci) ended") {
+		t.Fatalf("withdraw cancel printed %q", out)
+	}
+	d.start()
+	waitFor(t, "hello back at the device", func() bool { return has(f.status(d.id), "['TA','acme','hello']") })
+	if out, _ := teeupOK(t, "device", "status", "--dir", d.dir); !strings.Contains(out, "TA ['TA','acme','hello']: sequence 1, ") {
+		t.Fatalf("the device's own status after the withdrawal ended:\n%s", out)
 	}
 }
 
