@@ -56,7 +56,8 @@ var attackPage = template.Must(template.New("a").Parse(`<!doctype html>
 // site on another origin, each post the dashboard's state-changing form
 // without the session's CSRF token: both are refused, with a refusal row
 // each, and the session lives on. The dashboard's own form, with the
-// token, then works.
+// token, then works; logged out, the browser opening the dashboard is
+// sent to the login page.
 func TestCSRFInChromium(t *testing.T) {
 	t.Parallel()
 	chromium := chromiumPath(t)
@@ -152,12 +153,14 @@ func TestCSRFInChromium(t *testing.T) {
 	if e := rows[len(before.audit)]; e.Action != auth.RouteLogout || e.Result != "ok" || e.Principal != "operator" || !strings.HasSuffix(loc, "/login") {
 		t.Fatalf("the dashboard's own form: %+v at %s", e, loc)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(tamURL+"/")); err != nil {
+	// Logged out, the browser opening the dashboard is sent to the login
+	// page, which would bring it back there.
+	if err := chromedp.Do(ctx, chromedp.Navigate(tamURL+"/"), chromedp.WaitVisible(`input[name=password]`)); err != nil {
 		t.Fatal(err)
 	}
-	body, err := chromedp.Run(ctx, chromedp.Text(`body`))
-	if err != nil || !strings.Contains(body, "unauthenticated") {
-		t.Fatalf("after logout the dashboard answered %q (%v)", body, err)
+	loc, err = chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.HasSuffix(loc, "/login?next=%2F") {
+		t.Fatalf("after logout the dashboard went to %q (%v), want the login page with next=/", loc, err)
 	}
 }
 

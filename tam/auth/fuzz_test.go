@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -38,7 +39,9 @@ func FuzzParseToken(f *testing.F) {
 // or is refused with ErrLoginForm; never a panic.
 func FuzzLoginForm(f *testing.F) {
 	for _, s := range []string{"name=operator&password=x", "name=a&name=b&password=x", "name=%zz", "password=x", "name=A&password=x",
-		"name=op&password=" + strings.Repeat("p", auth.MaxPasswordLen+1), "name=op&password=x&csrf_token=y", ""} {
+		"name=op&password=" + strings.Repeat("p", auth.MaxPasswordLen+1), "name=op&password=x&csrf_token=y", "",
+		"name=op&password=x&next=%2Fdashboard%2Fdevices%2Fab", "name=op&password=x&next=%2F%2Fevil.example",
+		"name=op&password=x&next=https%3A%2F%2Fevil.example%2F", "name=op&password=x&next=%2F%5Cevil.example", "name=op&password=x&next=%2F&next=%2F"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -49,8 +52,12 @@ func FuzzLoginForm(f *testing.F) {
 			}
 			return
 		}
-		if form.Name == "" || len(form.Name) > auth.MaxNameLen || form.Password == "" || len(form.Password) > auth.MaxPasswordLen {
+		if form.Name == "" || len(form.Name) > auth.MaxNameLen || form.Password == "" || len(form.Password) > auth.MaxPasswordLen ||
+			form.Next != "" && auth.LocalPath(form.Next) != nil {
 			t.Fatalf("accepted %+v", form)
+		}
+		if u, err := url.Parse(form.Next); form.Next != "" && (err != nil || u.Host != "" || u.Scheme != "" || strings.HasPrefix(form.Next, "//")) {
+			t.Fatalf("accepted a next to another host: %q", form.Next)
 		}
 	})
 }
@@ -83,6 +90,35 @@ func FuzzGateCredentials(f *testing.F) {
 			t.Fatalf("%q: %d", authz, w.Code)
 		case !allowed && w.Code != http.StatusUnauthorized:
 			t.Fatalf("%q / %q: %d", authz, cookie, w.Code)
+		}
+	})
+}
+
+// FuzzLocalPath: a next LocalPath accepts stays on the TAM's host as a
+// browser resolves it, and so does the Location the login writes for it
+// (http.Redirect cleans the path), which holds no backslash a browser
+// would read as a slash.
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/", "/dashboard/devices/ab?x=1#y", "//evil.example", "/\\evil.example", "/..//evil.example",
+		"/.//evil.example", "https://evil.example", "/%2F%2Fevil.example", "/\t/evil.example", "/a/../../evil"} {
+		f.Add(s)
+	}
+	base, err := url.Parse("https://tam.example/login")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		if auth.LocalPath(next) != nil {
+			return
+		}
+		w := httptest.NewRecorder()
+		http.Redirect(w, httptest.NewRequest(http.MethodPost, "/login", nil), next, http.StatusSeeOther)
+		loc := w.Header().Get("Location")
+		for _, s := range []string{next, loc} {
+			u, err := base.Parse(s)
+			if err != nil || u.Scheme != "https" || u.Host != "tam.example" || strings.ContainsRune(s, '\\') || strings.HasPrefix(s, "//") {
+				t.Fatalf("next %q (Location %q) leaves the TAM: %v %v", next, loc, u, err)
+			}
 		}
 	})
 }

@@ -167,6 +167,11 @@ func (g *Gate) Wrap(rt Route, h http.Handler) http.Handler {
 		id, err := g.authenticate(r.Context(), r, now)
 		if err != nil {
 			g.failures.allow(src, now)
+			if rt.Page && opensPage(r) && errors.Is(err, ErrUnauthenticated) {
+				g.log.Info("auth: to the login", "route", rt.Name, "source", src, "err", err)
+				toLogin(w, r)
+				return
+			}
 			g.refuse(w, r, rt, "", now, err)
 			return
 		}

@@ -32,6 +32,8 @@ const (
 	// MaxTokenLen bounds an API token as presented; a longer one is
 	// refused without hashing it.
 	MaxTokenLen = 256
+	// MaxNextLen bounds the page a login returns to (NextParam).
+	MaxNextLen = 2 << 10
 	// MaxCookieLen bounds a session cookie's value.
 	MaxCookieLen = 128
 	// MaxNameLen bounds a principal's name.

@@ -25,6 +25,10 @@ type Route struct {
 	// RateLimited routes are throttled per source (Config.TEEPRate, or
 	// Config.LoginRate for the login).
 	RateLimited bool
+	// Page routes are pages a browser opens: a GET of one that accepts
+	// HTML, made without a live login or a token, is sent to the login
+	// page (303) instead of answered 401.
+	Page bool
 }
 
 // The route names: the actions of the audit trail.
@@ -150,10 +154,10 @@ var Routes = []Route{
 	{Name: RouteLogout, Method: http.MethodPost, Pattern: "/logout", Roles: everyone, MaxBody: MaxFormBody},
 
 	// The dashboard: the same readers and operator as the fleet's API.
-	{Name: RouteDashboard, Method: http.MethodGet, Pattern: "/{$}", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteDashboard, Method: http.MethodGet, Pattern: "/{$}", Roles: readers, MaxBody: MaxNoBody, Page: true},
 	{Name: RouteDashboardAsset, Method: http.MethodGet, Pattern: "/dashboard/assets/{file}", Roles: readers, MaxBody: MaxNoBody},
-	{Name: RouteDashboardRollout, Method: http.MethodGet, Pattern: "/dashboard/rollouts/{rollout}", Roles: readers, MaxBody: MaxNoBody},
-	{Name: RouteDashboardDevice, Method: http.MethodGet, Pattern: "/dashboard/devices/{device}", Roles: readers, MaxBody: MaxNoBody},
+	{Name: RouteDashboardRollout, Method: http.MethodGet, Pattern: "/dashboard/rollouts/{rollout}", Roles: readers, MaxBody: MaxNoBody, Page: true},
+	{Name: RouteDashboardDevice, Method: http.MethodGet, Pattern: "/dashboard/devices/{device}", Roles: readers, MaxBody: MaxNoBody, Page: true},
 	{Name: RouteDashboardPause, Method: http.MethodPost, Pattern: "/dashboard/rollouts/{rollout}/pause", Roles: operator, MaxBody: MaxFormBody},
 	{Name: RouteDashboardResume, Method: http.MethodPost, Pattern: "/dashboard/rollouts/{rollout}/resume", Roles: operator, MaxBody: MaxFormBody},
 	{Name: RouteDashboardCancel, Method: http.MethodPost, Pattern: "/dashboard/rollouts/{rollout}/cancel", Roles: operator, MaxBody: MaxFormBody},

@@ -115,30 +115,39 @@ func crossOrigin(r *http.Request) bool {
 var loginTemplate = template.Must(template.New("login").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>teeup TAM: log in</title></head>
 <body><h1>teeup TAM</h1>
-{{if .}}<p role="alert">{{.}}</p>{{end}}
+{{if .Msg}}<p role="alert">{{.Msg}}</p>{{end}}
 <form method="post" action="/login">
+{{if .Next}}<input type="hidden" name="next" value="{{.Next}}">{{end}}
 <label>Name <input name="name" autocomplete="username" required></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Log in</button>
 </form></body></html>
 `))
 
-// loginPage is the dashboard's login form.
-func (g *Gate) loginPage(w http.ResponseWriter, _ *http.Request) {
-	renderLogin(w, http.StatusOK, "")
+// loginPage is the dashboard's login form. It carries the page to
+// return to (NextParam) only when that is a local path.
+func (g *Gate) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := r.URL.Query().Get(NextParam)
+	if LocalPath(next) != nil {
+		next = ""
+	}
+	renderLogin(w, http.StatusOK, "", next)
 }
 
-func renderLogin(w http.ResponseWriter, status int, msg string) {
+func renderLogin(w http.ResponseWriter, status int, msg, next string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'")
 	w.WriteHeader(status)
-	_ = loginTemplate.Execute(w, msg) // a client that hung up gets nothing either way
+	_ = loginTemplate.Execute(w, struct{ Msg, Next string }{msg, next}) // a client that hung up gets nothing either way
 }
 
 // LoginForm is a parsed login form.
 type LoginForm struct {
 	Name, Password string
+	// Next is the page to go to once logged in: a local path
+	// (LocalPath), or empty for the dashboard.
+	Next string
 }
 
 // ErrLoginForm: a login form that is not one (a missing or oversized
@@ -147,7 +156,9 @@ var ErrLoginForm = errors.New("auth: malformed login form")
 
 // ParseLoginForm reads a login form (application/x-www-form-urlencoded)
 // from body, at most MaxFormBody bytes: exactly one name and one password,
-// each within its bounds.
+// each within its bounds, and at most one next, a local path (a next
+// elsewhere is refused with ErrNotLocal too: the login redirects nowhere
+// else).
 func ParseLoginForm(body io.Reader) (LoginForm, error) {
 	raw, err := io.ReadAll(io.LimitReader(body, MaxFormBody+1))
 	if err != nil {
@@ -161,14 +172,19 @@ func ParseLoginForm(body io.Reader) (LoginForm, error) {
 		return LoginForm{}, fmt.Errorf("%w: %w", ErrLoginForm, err)
 	}
 	for k := range v {
-		if k != "name" && k != "password" {
+		if k != "name" && k != "password" && k != NextParam {
 			return LoginForm{}, fmt.Errorf("%w: unknown field %q", ErrLoginForm, k)
 		}
 	}
-	if len(v["name"]) != 1 || len(v["password"]) != 1 {
-		return LoginForm{}, fmt.Errorf("%w: want one name and one password", ErrLoginForm)
+	if len(v["name"]) != 1 || len(v["password"]) != 1 || len(v[NextParam]) > 1 {
+		return LoginForm{}, fmt.Errorf("%w: want one name, one password and at most one next", ErrLoginForm)
 	}
-	f := LoginForm{Name: v["name"][0], Password: v["password"][0]}
+	f := LoginForm{Name: v["name"][0], Password: v["password"][0], Next: v.Get(NextParam)}
+	if f.Next != "" {
+		if err := LocalPath(f.Next); err != nil {
+			return LoginForm{}, fmt.Errorf("%w: %w", ErrLoginForm, err)
+		}
+	}
 	if err := checkName(f.Name); err != nil {
 		return LoginForm{}, fmt.Errorf("%w: %w", ErrLoginForm, err)
 	}
@@ -179,15 +195,16 @@ func ParseLoginForm(body io.Reader) (LoginForm, error) {
 }
 
 // loginHandler checks a name and password and opens a session: a fresh
-// random cookie (its hash is the store's key) and a fresh CSRF token.
-// Every attempt leaves an audit row.
+// random cookie (its hash is the store's key) and a fresh CSRF token,
+// then goes to the form's next page, or the dashboard. Every attempt
+// leaves an audit row.
 func (g *Gate) loginHandler(w http.ResponseWriter, r *http.Request) {
 	now := g.now()
 	audit := store.AuditEntry{Time: now, Action: RouteLogin, Detail: "from " + source(r)}
 	if crossOrigin(r) {
 		audit.Result = "refused: csrf"
 		g.appendAudit(r.Context(), audit)
-		renderLogin(w, http.StatusForbidden, "Log in from the TAM's own page.")
+		renderLogin(w, http.StatusForbidden, "Log in from the TAM's own page.", "")
 		return
 	}
 	f, err := ParseLoginForm(r.Body)
@@ -199,26 +216,26 @@ func (g *Gate) loginHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		audit.Result = "refused: bad_request"
 		g.appendAudit(r.Context(), audit)
-		renderLogin(w, status, "Name and password, please.")
+		renderLogin(w, status, "Name and password, please.", "")
 		return
 	}
 	audit.Principal, audit.Target = f.Name, f.Name
 	p, ok, err := g.checkLogin(r.Context(), f)
 	if err != nil {
 		g.log.Error("auth: login", "err", err)
-		renderLogin(w, http.StatusInternalServerError, "The TAM failed; try again.")
+		renderLogin(w, http.StatusInternalServerError, "The TAM failed; try again.", f.Next)
 		return
 	}
 	if !ok {
 		audit.Result = "refused: unauthenticated"
 		g.appendAudit(r.Context(), audit)
-		renderLogin(w, http.StatusUnauthorized, "Wrong name or password.")
+		renderLogin(w, http.StatusUnauthorized, "Wrong name or password.", f.Next)
 		return
 	}
 	secret := make([]byte, 2*sessionSecretBytes)
 	if _, err := io.ReadFull(g.rand, secret); err != nil {
 		g.log.Error("auth: login", "err", err)
-		renderLogin(w, http.StatusInternalServerError, "The TAM failed; try again.")
+		renderLogin(w, http.StatusInternalServerError, "The TAM failed; try again.", f.Next)
 		return
 	}
 	cookie := base64.RawURLEncoding.EncodeToString(secret[:sessionSecretBytes])
@@ -226,14 +243,18 @@ func (g *Gate) loginHandler(w http.ResponseWriter, r *http.Request) {
 		Created: now, Expires: now.Add(SessionLifetime)}
 	if err := g.st.AddLoginSession(r.Context(), s); err != nil {
 		g.log.Error("auth: login", "err", err)
-		renderLogin(w, http.StatusInternalServerError, "The TAM failed; try again.")
+		renderLogin(w, http.StatusInternalServerError, "The TAM failed; try again.", f.Next)
 		return
 	}
 	audit.Result = "ok"
 	g.appendAudit(r.Context(), audit)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: cookie, Path: "/", Secure: true, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(SessionLifetime / time.Second)})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	dest := "/"
+	if f.Next != "" {
+		dest = f.Next // a local path: ParseLoginForm checked it
+	}
+	http.Redirect(w, r, dest, http.StatusSeeOther)
 }
 
 // checkLogin reports whether f's password is the principal's. An unknown

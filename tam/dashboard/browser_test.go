@@ -123,8 +123,9 @@ func browserTAM(t *testing.T, clk *tamtest.Clock) (*tamtest.TAM, string) {
 	return &tamtest.TAM{Store: st, Rollout: srv.Rollouts(), Key: key, Pub: pub, Clock: clk, URL: devices.URL}, "https://localhost:" + port
 }
 
-// TestDashboardInChromium: in a real headless Chromium, an operator logs
-// in and watches a rollout of a TA to four light devices (real TEEP
+// TestDashboardInChromium: in a real headless Chromium, an operator opens
+// a rollout's page, is sent to the login and back to it once logged in,
+// and watches the rollout of a TA to four light devices (real TEEP
 // Agents, tamtest) in waves of 1, 1 and 2: the rollout's page, reloading
 // itself, shows each wave's devices succeed as they update; the
 // operator's Pause button (a POST form with the session's CSRF token)
@@ -230,18 +231,26 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("%s shows %q (%v), want %q", sel, got, err, want)
 	}
 
+	// Opened before logging in, the rollout's page sends the browser to
+	// the login, which brings it back there.
+	page := tamURL + "/dashboard/rollouts/" + ro.ID
 	if err := chromedp.Do(bctx,
-		chromedp.Navigate(tamURL+"/login"),
+		chromedp.Navigate(page),
 		chromedp.SendKeys(`input[name=name]`, "operator"),
 		chromedp.SendKeys(`input[name=password]`, operatorPassword),
 		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`#dashboard`),
+		chromedp.WaitVisible(`#waves`),
 	); err != nil {
 		t.Fatalf("log in: %v", err)
 	}
+	if loc, err := chromedp.Run(bctx, chromedp.Location()); err != nil || loc != page {
+		t.Fatalf("logged in at %q (%v), want back at %s", loc, err, page)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(tamURL+"/"), chromedp.WaitVisible(`#dashboard`)); err != nil {
+		t.Fatal(err)
+	}
 	text("#device-count", "4")
 	shot("1-fleet")
-	page := tamURL + "/dashboard/rollouts/" + ro.ID
 	if err := chromedp.Do(bctx, chromedp.Navigate(page), chromedp.WaitVisible(`#waves`)); err != nil {
 		t.Fatal(err)
 	}
