@@ -102,7 +102,7 @@ func TestGateWithdrawals(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("list: %d, %v", resp.StatusCode, err)
 	}
-	if len(list) != 1 || list[0].Component != acmeTA.String() || list[0].By != "ta-author" || list[0].Running == nil {
+	if len(list) != 1 || list[0].Component != acmeTA.String() || list[0].By != "ta-author" || list[0].Running == nil || list[0].RunningCount != 0 {
 		t.Fatalf("list %+v", list)
 	}
 }

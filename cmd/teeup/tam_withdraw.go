@@ -77,8 +77,8 @@ func (a *app) tamWithdrawListCmd() *cobra.Command {
 			fmt.Fprintln(tw, "TA\tBY\tWHEN\tSTILL RUNNING ON")
 			for _, w := range all {
 				running := "no device"
-				if len(w.Running) > 0 {
-					running = fmt.Sprintf("%d: %s", len(w.Running), strings.Join(shortIDs(w.Running, 5), " "))
+				if w.RunningCount > 0 {
+					running = fmt.Sprintf("%d: %s", w.RunningCount, strings.Join(shortIDs(w.Running, w.RunningCount, 5), " "))
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", w.Component, w.By, w.Created.UTC().Format(time.RFC3339), running)
 			}
@@ -123,15 +123,15 @@ func (a *app) tamWithdrawCancelCmd() *cobra.Command {
 	return c
 }
 
-// shortIDs is the first n of ids, each its first 12 characters, and "..."
-// when there are more.
-func shortIDs(ids []string, n int) []string {
+// shortIDs is the first n of ids, each its first 12 characters, and
+// "..." when there are more than n of all.
+func shortIDs(ids []string, all, n int) []string {
 	var out []string
-	for i, id := range ids {
-		if i == n {
-			return append(out, "...")
-		}
+	for _, id := range ids[:min(n, len(ids))] {
 		out = append(out, id[:min(12, len(id))])
+	}
+	if all > len(out) {
+		out = append(out, "...")
 	}
 	return out
 }

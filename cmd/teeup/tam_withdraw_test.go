@@ -80,7 +80,7 @@ func TestTAMWithdraw(t *testing.T) {
 		return !has(s, "['TA','acme','hello']") && has(s, "['TA','acme','tool']")
 	})
 	list := f.withdrawals()
-	if len(list) != 1 || list[0].Component != "['TA','acme','hello']" || list[0].By != "acme-ci" || len(list[0].Running) != 0 {
+	if len(list) != 1 || list[0].Component != "['TA','acme','hello']" || list[0].By != "acme-ci" || list[0].RunningCount != 0 || len(list[0].Running) != 0 {
 		t.Fatalf("withdrawals %+v, want hello by acme-ci, running nowhere", list)
 	}
 	if out := f.api("ops", "withdraw", "list"); !strings.Contains(out, "['TA','acme','hello']") || !strings.Contains(out, "no device") {

@@ -35,6 +35,9 @@ const (
 	MaxPage = store.MaxPage
 	// MaxWithdrawalBody bounds a withdrawal request: one component ID.
 	MaxWithdrawalBody = 4 << 10
+	// MaxRunningListed bounds the devices a withdrawal's status names
+	// among those still running its TA (it counts them all).
+	MaxRunningListed = 100
 )
 
 // The payload bound is the store's.

@@ -29,9 +29,11 @@ import (
 // WithdrawalStatus is a withdrawal and how far it has gone.
 type WithdrawalStatus struct {
 	store.Withdrawal
-	// Running are the devices whose last tc-list still lists the TA: the
-	// withdrawal is done on a device once its next tc-list does not.
-	Running []string
+	// Running counts the devices whose last tc-list still lists the TA:
+	// the withdrawal is done on a device once its next tc-list does not.
+	Running int
+	// RunningIDs are the first MaxRunningListed of them, by ID.
+	RunningIDs []string
 }
 
 // Withdraw withdraws TA tc for the principal in ctx: it must be a TA
@@ -85,29 +87,37 @@ func (c *Catalog) CancelWithdrawal(ctx context.Context, tc suit.ComponentID) (st
 }
 
 // Withdrawals are the withdrawals in force, oldest first, each with the
-// devices that still run its TA.
+// devices that still run its TA. The devices are read a page at a time
+// (store.MaxPage), never the whole fleet at once.
 func (c *Catalog) Withdrawals(ctx context.Context) ([]WithdrawalStatus, error) {
 	ws, err := c.st.ListWithdrawals(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(ws) == 0 {
-		return nil, nil
-	}
-	devices, err := c.st.ListDevices(ctx)
-	if err != nil {
+	if err != nil || len(ws) == 0 {
 		return nil, err
 	}
 	out := make([]WithdrawalStatus, len(ws))
 	for i, w := range ws {
 		out[i].Withdrawal = w
-		for _, d := range devices {
-			if slices.ContainsFunc(d.TCs, func(tc store.InstalledTC) bool { return tc.Component.Equal(w.Component) }) {
-				out[i].Running = append(out[i].Running, d.ID)
+	}
+	for after := ""; ; {
+		page, err := c.st.DevicePage(ctx, after, store.MaxPage)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range page {
+			for i := range out {
+				if slices.ContainsFunc(d.TCs, func(tc store.InstalledTC) bool { return tc.Component.Equal(out[i].Component) }) {
+					out[i].Running++
+					if len(out[i].RunningIDs) < MaxRunningListed {
+						out[i].RunningIDs = append(out[i].RunningIDs, d.ID)
+					}
+				}
 			}
 		}
+		if len(page) < store.MaxPage {
+			return out, nil
+		}
+		after = page[len(page)-1].ID
 	}
-	return out, nil
 }
 
 // withdrawer is the principal in ctx if it may withdraw tc (see the rule

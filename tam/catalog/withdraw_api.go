@@ -24,10 +24,12 @@ type WithdrawalJSON struct {
 }
 
 // WithdrawalStatusJSON is a withdrawal in force (GET /api/v1/withdrawals):
-// Running are the devices whose last tc-list still lists the TA.
+// RunningCount devices' last tc-list still lists the TA; Running are the
+// first MaxRunningListed of them, by ID.
 type WithdrawalStatusJSON struct {
 	WithdrawalJSON
-	Running []string `json:"running"`
+	RunningCount int      `json:"running_count"`
+	Running      []string `json:"running"`
 }
 
 // HandleWithdraw is POST /api/v1/withdrawals (an operator, or a TA author
@@ -69,11 +71,11 @@ func (c *Catalog) HandleListWithdrawals(w http.ResponseWriter, r *http.Request) 
 	}
 	out := make([]WithdrawalStatusJSON, 0, len(all))
 	for _, s := range all {
-		running := s.Running
+		running := s.RunningIDs
 		if running == nil {
 			running = []string{}
 		}
-		out = append(out, WithdrawalStatusJSON{WithdrawalJSON: withdrawalJSON(s.Withdrawal), Running: running})
+		out = append(out, WithdrawalStatusJSON{WithdrawalJSON: withdrawalJSON(s.Withdrawal), RunningCount: s.Running, Running: running})
 	}
 	apijson.WriteJSON(w, http.StatusOK, out)
 }

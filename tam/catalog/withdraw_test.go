@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -175,15 +176,49 @@ func TestWithdrawalsRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	all, err := r.cat.Withdrawals(ctx)
-	if err != nil || len(all) != 1 || strings.Join(all[0].Running, ",") != "aa,cc" {
+	if err != nil || len(all) != 1 || all[0].Running != 2 || strings.Join(all[0].RunningIDs, ",") != "aa,cc" {
 		t.Fatalf("withdrawals %+v, %v: want hello running on aa and cc", all, err)
 	}
 	// cc's next tc-list has no hello: the withdrawal is done there.
 	if err := r.st.RecordTCs(ctx, "cc", []store.InstalledTC{{Component: id("TA", "globex", "wallet"), SequenceNumber: 1}}, epoch); err != nil {
 		t.Fatal(err)
 	}
-	if all, err = r.cat.Withdrawals(ctx); err != nil || strings.Join(all[0].Running, ",") != "aa" {
+	if all, err = r.cat.Withdrawals(ctx); err != nil || all[0].Running != 1 || strings.Join(all[0].RunningIDs, ",") != "aa" {
 		t.Fatalf("withdrawals %+v, %v: want hello running on aa alone", all, err)
+	}
+}
+
+// TestWithdrawalsRunningPaged: over more devices than one store page, every
+// device running the TA is counted once, and MaxRunningListed of them are
+// named, by ID.
+func TestWithdrawalsRunningPaged(t *testing.T) {
+	t.Parallel()
+	r := withdrawRig(t)
+	ctx := context.Background()
+	hello := id("TA", "acme", "hello")
+	const devices = store.MaxPage + 3
+	running := 0
+	for i := range devices {
+		d := fmt.Sprintf("%04x", i)
+		var tcs []store.InstalledTC
+		if i%2 == 0 || i >= store.MaxPage {
+			tcs = []store.InstalledTC{{Component: hello, SequenceNumber: 1}}
+			running++
+		}
+		if err := r.st.AddDevice(ctx, store.Device{ID: d, AgentKey: []byte("k"), Registered: epoch, TCs: tcs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.cat.Withdraw(operatorCtx(), hello); err != nil {
+		t.Fatal(err)
+	}
+	all, err := r.cat.Withdrawals(ctx)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("withdrawals %+v, %v", all, err)
+	}
+	if all[0].Running != running || len(all[0].RunningIDs) != catalog.MaxRunningListed ||
+		all[0].RunningIDs[0] != "0000" || all[0].RunningIDs[1] != "0002" {
+		t.Fatalf("running %d (want %d), named %d: %v", all[0].Running, running, len(all[0].RunningIDs), all[0].RunningIDs[:3])
 	}
 }
 
