@@ -25,6 +25,7 @@ func testFleetStatus(t *testing.T, open Opener) {
 	t.Run("SummaryErrorRanking", testSummaryErrors(open))
 	t.Run("SummaryVersions", testSummaryVersions(open))
 	t.Run("SummaryFollowsRecords", testSummaryRecords(open))
+	t.Run("SummaryConcurrent", testSummaryConcurrent(open))
 	t.Run("DevicePage", testDevicePage(open))
 	t.Run("DevicePageClamped", func(t *testing.T) {
 		ctx, s := fresh(t, open)
