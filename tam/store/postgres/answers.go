@@ -24,12 +24,6 @@ func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) error {
 	if err != nil {
 		return err
 	}
-	var tcs []byte
-	if a.RecordTCs {
-		if tcs, err = tcsCol(a.TCs); err != nil {
-			return err
-		}
-	}
 	var reportEnvs, suitReports []byte
 	if r := a.Report; r != nil {
 		if reportEnvs, err = listCol(r.Envelopes); err != nil {
@@ -61,7 +55,7 @@ func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) error {
 			return nil
 		}
 		if a.RecordTCs {
-			if err := changeDevice("record tc-list", recordTCsSQL, tcs, timeCol(a.Now), dev); err != nil {
+			if err := recordTCs(ctx, tx, dev, a.TCs, a.Now); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -19,10 +21,20 @@ func (s *Store) AddDevice(ctx context.Context, d store.Device) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, "add device "+d.ID, `INSERT INTO devices (`+deviceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		d.ID, d.Name, d.AgentKey, d.AgreementKey, d.Endorsement, d.Reference, timeCol(d.Registered), timeCol(d.LastSeen),
-		timeCol(d.Attestation.Time), d.Attestation.Status, d.Attestation.EAR, d.Attestation.Reason, tcs, d.LastError)
-	return err
+	// The versions first: the attestation count the INSERT's trigger
+	// takes comes after them, as in every transaction (versions.go).
+	return s.write(ctx, func(tx pgx.Tx) error {
+		if err := countVersions(ctx, tx, nil, d.TCs); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			d.ID, d.Name, d.AgentKey, d.AgreementKey, d.Endorsement, d.Reference, timeCol(d.Registered), timeCol(d.LastSeen),
+			timeCol(d.Attestation.Time), d.Attestation.Status, d.Attestation.EAR, d.Attestation.Reason, tcs, d.LastError)
+		if err != nil {
+			return constraint(err, "add device "+d.ID)
+		}
+		return nil
+	})
 }
 
 const deviceCols = `id, name, agent_key, agreement_key, endorsement, reference, registered, last_seen, att_time, att_status, att_ear, att_reason, tcs, last_error`
@@ -55,9 +67,9 @@ func (s *Store) ListDevices(ctx context.Context) ([]store.Device, error) {
 	return list(ctx, s.pool, scanDevice, `SELECT `+deviceCols+` FROM devices ORDER BY id`)
 }
 
-// The statements of the Record methods, shared with RecordAnswer.
+// The statements of the Record methods, shared with RecordAnswer (a
+// tc-list is recorded by recordTCs, versions.go).
 const (
-	recordTCsSQL         = `UPDATE devices SET tcs = $1, last_seen = $2 WHERE id = $3`
 	recordAttestationSQL = `UPDATE devices SET att_time = $1, att_status = $2, att_ear = $3, att_reason = $4 WHERE id = $5`
 	recordErrorSQL       = `UPDATE devices SET last_error = $1 WHERE id = $2`
 )
@@ -67,11 +79,7 @@ func (s *Store) RecordTCs(ctx context.Context, id string, tcs []store.InstalledT
 	if err := errors.Join(store.ValidateTCs(tcs), store.ValidTime("last seen", seen)); err != nil {
 		return err
 	}
-	col, err := tcsCol(tcs)
-	if err != nil {
-		return err
-	}
-	return s.updateDevice(ctx, id, "record tc-list", recordTCsSQL, col, timeCol(seen), id)
+	return s.write(ctx, func(tx pgx.Tx) error { return recordTCs(ctx, tx, id, tcs, seen) })
 }
 
 // RecordAttestation replaces the device's last appraisal.

@@ -1,17 +1,18 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/teeup/teeup/tam/store"
 )
 
-// FleetSummary counts the registered devices, in one snapshot.
+// FleetSummary counts the registered devices, in one snapshot, from what
+// migrations/0004_fleet_status.sql keeps (never a device's row): the
+// attestation, error and version counts, and the partial indexes of the
+// devices never seen and of those with an error.
 func (s *Store) FleetSummary(ctx context.Context) (store.FleetSummary, error) {
 	var sum store.FleetSummary
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -20,29 +21,39 @@ func (s *Store) FleetSummary(ctx context.Context) (store.FleetSummary, error) {
 	}
 	// Read-only: nothing to roll back but the snapshot.
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE last_seen = $1), count(*) FILTER (WHERE last_seen <> $1 AND last_error <> '') FROM devices`,
-		int64(zeroTime)).Scan(&sum.Devices, &sum.NeverSeen, &sum.Failing); err != nil {
-		return sum, fmt.Errorf("postgres: fleet summary: %w", err)
+	// The zero time as a literal, not a parameter: a generic plan could
+	// not use the partial index its predicate names.
+	var withError, allVersions int
+	for _, q := range []struct {
+		query string
+		into  []any
+	}{
+		{`SELECT coalesce(sum(devices), 0) FROM attestation_counts`, []any{&sum.Devices}},
+		{`SELECT count(*) FROM devices WHERE last_seen = '-9223372036854775808'::bigint`, []any{&sum.NeverSeen}},
+		{`SELECT count(*) FROM devices WHERE last_error <> '' AND last_seen <> '-9223372036854775808'::bigint`, []any{&sum.Failing}},
+		{`SELECT coalesce(sum(devices), 0) FROM error_counts`, []any{&withError}},
+		{`SELECT count(*) FROM version_counts`, []any{&allVersions}},
+	} {
+		if err := tx.QueryRow(ctx, q.query).Scan(q.into...); err != nil {
+			return sum, fmt.Errorf("postgres: fleet summary: %w", err)
+		}
 	}
 	sum.Up = sum.Devices - sum.NeverSeen - sum.Failing
-	if sum.ByAttestation, err = counts(ctx, tx, `SELECT att_status, count(*) FROM devices GROUP BY att_status ORDER BY att_status COLLATE "C"`); err != nil {
+	if sum.ByAttestation, err = counts(ctx, tx, `SELECT status, devices FROM attestation_counts WHERE devices > 0 ORDER BY status`); err != nil {
 		return sum, err
 	}
-	var failing int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM devices WHERE last_error <> ''`).Scan(&failing); err != nil {
-		return sum, fmt.Errorf("postgres: fleet summary: %w", err)
-	}
-	if sum.LastErrors, err = counts(ctx, tx, `SELECT last_error, count(*) AS n FROM devices WHERE last_error <> '' GROUP BY last_error
-		ORDER BY n DESC, last_error COLLATE "C" LIMIT $1`, store.MaxSummaryRows); err != nil {
+	if sum.LastErrors, err = counts(ctx, tx, `SELECT error, devices FROM error_counts ORDER BY devices DESC, error LIMIT $1`, store.MaxSummaryRows); err != nil {
 		return sum, err
 	}
-	sum.OtherErrors = failing
+	sum.OtherErrors = withError
 	for _, c := range sum.LastErrors {
 		sum.OtherErrors -= c.N
 	}
-	if sum.Versions, sum.MoreVersions, err = versionCounts(ctx, tx); err != nil {
+	if sum.Versions, err = list(ctx, tx, scanVersionCount, `SELECT component, seq, devices FROM version_counts ORDER BY name, seq LIMIT $1`,
+		store.MaxSummaryRows); err != nil {
 		return sum, err
 	}
+	sum.MoreVersions = allVersions - len(sum.Versions)
 	return sum, nil
 }
 
@@ -55,49 +66,18 @@ func counts(ctx context.Context, q querier, query string, args ...any) ([]store.
 	}, query, args...)
 }
 
-// versionCounts counts the devices by (component, sequence number) of their
-// tc-lists.
-func versionCounts(ctx context.Context, q querier) ([]store.VersionCount, int, error) {
-	lists, err := list(ctx, q, func(sc scanner) ([]store.InstalledTC, error) {
-		var b []byte
-		if err := sc.Scan(&b); err != nil {
-			return nil, err
-		}
-		return colTCs(b)
-	}, `SELECT tcs FROM devices`)
-	if err != nil {
-		return nil, 0, err
+func scanVersionCount(sc scanner) (store.VersionCount, error) {
+	var (
+		key []byte
+		seq int64
+		v   store.VersionCount
+	)
+	if err := sc.Scan(&key, &seq, &v.Devices); err != nil {
+		return v, err
 	}
-	type version struct {
-		component string
-		seq       uint64
-	}
-	n := map[version]*store.VersionCount{}
-	for _, tcs := range lists {
-		seen := map[version]bool{}
-		for _, tc := range tcs {
-			v := version{string(componentKey(tc.Component)), tc.SequenceNumber}
-			if seen[v] {
-				continue
-			}
-			seen[v] = true
-			if n[v] == nil {
-				n[v] = &store.VersionCount{Component: tc.Component, SequenceNumber: tc.SequenceNumber}
-			}
-			n[v].Devices++
-		}
-	}
-	var out []store.VersionCount
-	for _, v := range n {
-		out = append(out, *v)
-	}
-	slices.SortFunc(out, func(a, b store.VersionCount) int {
-		return cmp.Or(cmp.Compare(a.Component.String(), b.Component.String()), cmp.Compare(a.SequenceNumber, b.SequenceNumber))
-	})
-	if len(out) > store.MaxSummaryRows {
-		return out[:store.MaxSummaryRows], len(out) - store.MaxSummaryRows, nil
-	}
-	return out, 0, nil
+	c, err := colComponentKey(key)
+	v.Component, v.SequenceNumber = c, colSeq(seq)
+	return v, err
 }
 
 // DevicePage is up to limit devices whose IDs sort after after, by ID.

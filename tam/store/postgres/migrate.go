@@ -33,6 +33,13 @@ type migration struct {
 // migrations are the binary's steps, by version from 1 without gaps.
 var migrations = mustLoadMigrations(migrationFiles)
 
+// goSteps are what a migration does that SQL cannot (decoding the list
+// columns), by the migration's name after its number (NNNN_what.sql): run
+// after its SQL, in its transaction.
+var goSteps = map[string]func(context.Context, pgx.Tx) error{
+	"fleet_status.sql": fillVersionCounts,
+}
+
 // migrateLock is the key of the session advisory lock that migrators
 // hold: replicas starting together apply each migration once, one after
 // the other ("teeup" in ASCII).
@@ -146,6 +153,11 @@ func apply(ctx context.Context, conn *pgx.Conn, m migration) error {
 	// No arguments: the simple protocol, which runs a file of statements.
 	if _, err := tx.Exec(ctx, m.sql); err != nil {
 		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if _, what, _ := strings.Cut(m.name, "_"); goSteps[what] != nil {
+		if err := goSteps[what](ctx, tx); err != nil {
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
 		return fmt.Errorf("migrate %s: %w", m.name, err)

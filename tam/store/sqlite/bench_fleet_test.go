@@ -68,7 +68,7 @@ func fleetDevice(i int) store.Device {
 		d.Attestation.Status = "warning"
 	}
 	if i%10 == 0 {
-		d.LastError = "update failed: " + strconv.Itoa(i%5)
+		d.LastError = "update failed: " + strconv.Itoa(i/10%5)
 	}
 	if i%100 == 3 {
 		d.LastSeen, d.TCs = time.Time{}, nil
