@@ -26,6 +26,7 @@ func testFleetStatus(t *testing.T, open Opener) {
 	t.Run("SummaryVersions", testSummaryVersions(open))
 	t.Run("SummaryFollowsRecords", testSummaryRecords(open))
 	t.Run("SummaryConcurrent", testSummaryConcurrent(open))
+	t.Run("SummaryFollowsAnswers", testSummaryAnswers(open))
 	t.Run("DevicePage", testDevicePage(open))
 	t.Run("DevicePageClamped", func(t *testing.T) {
 		ctx, s := fresh(t, open)
@@ -250,6 +251,34 @@ func testSummaryRecords(open Opener) func(*testing.T) {
 			wantErr(t, st.name, st.record(), nil)
 			wantSummary(ctx, t, s, "after "+st.name, st.want)
 		}
+	}
+}
+
+// An answer recorded whole moves the device in every count; a refused
+// one in none.
+func testSummaryAnswers(open Opener) func(*testing.T) {
+	return func(t *testing.T) {
+		ctx, s := fresh(t, open)
+		d := device("01")
+		d.TCs = []store.InstalledTC{{Component: cid("ta", "x"), SequenceNumber: 1}}
+		wantErr(t, "add", s.AddDevice(ctx, d), nil)
+		sess := store.Session{Token: []byte("token"), State: store.QuerySent, Challenge: []byte("challenge"), Numbering: 1, Created: at(1), Expires: at(time.Hour)}
+		wantErr(t, "create session", s.CreateSession(ctx, sess), nil)
+		sess.State, sess.Device = store.Done, "01"
+		boom := "boom"
+		a := store.Answer{Session: sess, From: store.QuerySent, Now: at(2), RecordTCs: true,
+			TCs:         []store.InstalledTC{{Component: cid("ta", "x"), SequenceNumber: 2}, {Component: cid("ta", "y"), SequenceNumber: 1}},
+			Attestation: &store.Attestation{Time: at(2), Status: "warning"}, LastError: &boom}
+		wantErr(t, "record answer", s.RecordAnswer(ctx, a), nil)
+		want := store.FleetSummary{Devices: 1, Failing: 1, ByAttestation: []store.Count{{Label: "warning", N: 1}},
+			LastErrors: []store.Count{{Label: "boom", N: 1}}, Versions: []store.VersionCount{
+				{Component: cid("ta", "x"), SequenceNumber: 2, Devices: 1},
+				{Component: cid("ta", "y"), SequenceNumber: 1, Devices: 1},
+			}}
+		wantSummary(ctx, t, s, "after an answer", want)
+		a.TCs, a.Attestation, a.LastError = nil, &store.Attestation{Status: "affirming"}, new(string)
+		wantErr(t, "replayed answer", s.RecordAnswer(ctx, a), store.ErrConflict)
+		wantSummary(ctx, t, s, "after a refused answer", want)
 	}
 }
 
