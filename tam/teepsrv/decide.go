@@ -256,12 +256,24 @@ type withdrawals struct {
 	// most teep.MaxTCs (the tc-list's own bound): its Update's
 	// unneeded-manifest-list.
 	unlink []teep.ComponentID
+	// held is why unlink is held back, when the device refused it
+	// MaxRefusals times.
+	held []heldBack
 }
 
-// withdrawalsFor reads the withdrawals for a device that reported tcs.
-// Only a TA is ever unlinked: a record of another component (which the
-// catalog never makes) is ignored, and the secure world would refuse it.
-func withdrawalsFor(ws []store.Withdrawal, tcs []store.InstalledTC) withdrawals {
+// withdrawalsFor reads the withdrawals for a device that reported tcs,
+// whose recent answers (newest first) are reports. Only a TA is ever
+// unlinked: a record of another component (which the catalog never makes)
+// is ignored, and the secure world would refuse it.
+//
+// A device whose Agent cannot unlink must not be sent the unlink forever,
+// with nothing else, at every session (a fault halts, it never loops):
+// after MaxRefusals Errors since its last Success that answered Updates
+// without envelopes (the unlinks, which go alone; an Error to a
+// QueryRequest, rare, counts too) the unlink is held back with its reason,
+// and the rest is delivered as if no TA were to be unlinked. The next
+// Success resets the count: the unlink is tried again then.
+func withdrawalsFor(ws []store.Withdrawal, tcs []store.InstalledTC, reports []store.Report) withdrawals {
 	w := withdrawals{tas: map[string]bool{}}
 	for _, x := range ws {
 		if ta.IsTA(x.Component) {
@@ -273,6 +285,26 @@ func withdrawalsFor(ws []store.Withdrawal, tcs []store.InstalledTC) withdrawals 
 			!slices.ContainsFunc(w.unlink, func(c teep.ComponentID) bool { return suit.ComponentID(c).Equal(tc.Component) }) {
 			w.unlink = append(w.unlink, teep.ComponentID(tc.Component))
 		}
+	}
+	if len(w.unlink) == 0 {
+		return w
+	}
+	refused, last := 0, ""
+	for _, r := range reports {
+		if r.Success {
+			break
+		}
+		if len(r.Envelopes) == 0 {
+			if refused == 0 {
+				last = fmt.Sprintf("%s: %s", teep.ErrCode(r.ErrCode), r.ErrMsg)
+			}
+			refused++
+		}
+	}
+	if refused >= MaxRefusals {
+		w.held = []heldBack{{reason: fmt.Sprintf("unlink of withdrawn %s refused by the device %d times (last: %s): held back until its next Success",
+			suit.ComponentID(w.unlink[0]), refused, last)}}
+		w.unlink = nil
 	}
 	return w
 }

@@ -172,6 +172,8 @@ type memTCs struct {
 	sets      [][][]byte
 	pending   map[string]teep.TC // the set started, until it is committed
 	fail      error              // Start fails with it, when set
+	// unlinkFail: Unlink fails with it, when set, and unlinks nothing.
+	unlinkFail error
 }
 
 func newMemTCs(authors ...*suit.Key) *memTCs {
@@ -193,6 +195,9 @@ func (m *memTCs) Wanted() ([]teep.RequestedTC, error) { return nil, nil }
 func (m *memTCs) Unlink(_ context.Context, ids []teep.ComponentID) ([][]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.unlinkFail != nil {
+		return nil, m.unlinkFail
+	}
 	for _, id := range ids {
 		delete(m.installed, suit.ComponentID(id).String())
 	}

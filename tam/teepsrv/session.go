@@ -174,11 +174,6 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		lastError *string
 	)
 	if appraisal != nil && appraisal.Trustworthy() {
-		ws, err := s.cfg.Store.ListWithdrawals(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("teepsrv: withdrawals: %w", err)
-		}
-		withdrawn := withdrawalsFor(ws, tcs)
 		latest, err := s.cfg.Store.LatestFor(ctx, dev.ID)
 		if err != nil {
 			return nil, fmt.Errorf("teepsrv: envelopes for %s: %w", dev.ID, err)
@@ -187,6 +182,11 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		if err != nil {
 			return nil, fmt.Errorf("teepsrv: reports of %s: %w", dev.ID, err)
 		}
+		ws, err := s.cfg.Store.ListWithdrawals(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("teepsrv: withdrawals: %w", err)
+		}
+		withdrawn := withdrawalsFor(ws, tcs, recent)
 		have := installed(tcs, appraisal.Claims)
 		offer, err := s.offer(ctx, dev, m.Token, att.Status, have)
 		if err != nil {
@@ -195,7 +195,7 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		// What fits in one message is decided before the rollouts claim
 		// it, so that nothing is claimed that the Update does not carry.
 		decided, held := decide(withdrawn.deliverable(candidates(latest, offer)), have, historyOf(recent))
-		lastError = s.heldError(dev, held)
+		lastError = s.heldError(dev, append(withdrawn.held, held...))
 		send, err := s.fit(m.Token, n, decided)
 		if err != nil {
 			return nil, err

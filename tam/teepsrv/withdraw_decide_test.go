@@ -2,6 +2,7 @@ package teepsrv
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/teeup/teeup/secure/suit"
@@ -71,7 +72,7 @@ func TestDecideWithdrawn(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			w := withdrawalsFor(c.withdrawn, c.tcs)
+			w := withdrawalsFor(c.withdrawn, c.tcs, nil)
 			if !slices.EqualFunc(w.unlink, c.wantUnlink, func(a teep.ComponentID, b suit.ComponentID) bool { return suit.ComponentID(a).Equal(b) }) {
 				t.Fatalf("unlink %v, want %v", w.unlink, c.wantUnlink)
 			}
@@ -99,7 +100,41 @@ func TestDecideWithdrawn(t *testing.T) {
 		many = append(many, store.Withdrawal{Component: c})
 		all = append(all, store.InstalledTC{Component: c})
 	}
-	if w := withdrawalsFor(many, append(all, all[0])); len(w.unlink) != teep.MaxTCs {
+	if w := withdrawalsFor(many, append(all, all[0]), nil); len(w.unlink) != teep.MaxTCs {
 		t.Fatalf("%d to unlink, want at most %d", len(w.unlink), teep.MaxTCs)
+	}
+}
+
+// TestDecideUnlinkRefused: an unlink the device refused MaxRefusals times
+// since its last Success (the Errors to Updates without envelopes) is held
+// back with its reason, and the rest is offered; a Success in between, or
+// the refusals of envelopes, do not count.
+func TestDecideUnlinkRefused(t *testing.T) {
+	t.Parallel()
+	hello := suit.ComponentID{[]byte("TA"), []byte("acme"), []byte("hello")}
+	ws := []store.Withdrawal{{Component: hello}}
+	tcs := []store.InstalledTC{{Component: hello, SequenceNumber: 1}}
+	unlinkErr := store.Report{ErrCode: uint64(teep.ErrManifestProcessingFailed), ErrMsg: "unlink: busy"}
+	envelopeErr := store.Report{ErrCode: uint64(teep.ErrManifestProcessingFailed), Envelopes: [][]byte{{1}}}
+	ok := store.Report{Success: true}
+	cases := []struct {
+		name     string
+		reports  []store.Report // newest first
+		wantHeld bool
+	}{
+		{"no answer yet", nil, false},
+		{"refused fewer times than MaxRefusals", []store.Report{unlinkErr, unlinkErr}, false},
+		{"refused MaxRefusals times", []store.Report{unlinkErr, unlinkErr, unlinkErr}, true},
+		{"a Success since", []store.Report{unlinkErr, unlinkErr, ok, unlinkErr}, false},
+		{"envelopes refused are not the unlink's", []store.Report{unlinkErr, envelopeErr, unlinkErr, envelopeErr}, false},
+	}
+	for _, c := range cases {
+		w := withdrawalsFor(ws, tcs, c.reports)
+		if held := len(w.held) > 0; held != c.wantHeld || held == (len(w.unlink) > 0) {
+			t.Errorf("%s: held %v, unlink %v", c.name, w.held, w.unlink)
+		}
+		if c.wantHeld && !strings.Contains(w.held[0].reason, "unlink: busy") {
+			t.Errorf("%s: reason %q, want the device's last error in it", c.name, w.held[0].reason)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package teepsrv_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
@@ -10,6 +12,7 @@ import (
 	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/store"
+	"github.com/teeup/teeup/tam/teepsrv"
 )
 
 // TestWithdrawnTAIsUnlinked, in both numberings: a device runs two TAs;
@@ -122,4 +125,65 @@ func unneededLabel(t *testing.T, msg []byte) uint64 {
 		}
 	}
 	return found
+}
+
+// TestUnlinkRefusedIsNotSentForever: a device whose Agent cannot unlink a
+// withdrawn TA answers each unlinking Update with an Error; after
+// MaxRefusals of them the TAM holds the unlink back and delivers what else
+// the device needs, then tries the unlink again after that Success, and
+// the device, able again, unlinks it.
+func TestUnlinkRefusedIsNotSentForever(t *testing.T) {
+	rig := devicetest.New(t)
+	ctx := context.Background()
+	hello := suit.ComponentID{[]byte("TA"), []byte("acme"), []byte("hello")}
+	tool := suit.ComponentID{[]byte("TA"), []byte("acme"), []byte("tool")}
+	tm := newTAM(t, teep.Draft26)
+	p := newPublisher(t)
+	dev := tm.newDevice(t, rig, p.pub, deviceOptions{})
+	p.publish(t, tm, store.TAEnvelope, hello, 1, "")
+	if sent := tm.session(t, dev); len(sent) != 2 {
+		t.Fatalf("first session: %d messages, want hello installed", len(sent))
+	}
+	if err := tm.store.AddWithdrawal(ctx, store.Withdrawal{Component: hello, By: "operator", Created: tm.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	p.publish(t, tm, store.TAEnvelope, tool, 1, "")
+	dev.tcs.unlinkFail = errors.New("the TA store is busy")
+
+	update := func(i int) *teep.Update {
+		t.Helper()
+		sent := tm.session(t, dev)
+		if len(sent) != 2 {
+			t.Fatalf("session %d: %d messages, want an Update", i, len(sent))
+		}
+		u, ok := tm.open(t, sent[1]).(*teep.Update)
+		if !ok {
+			t.Fatalf("session %d: %T, want an Update", i, tm.open(t, sent[1]))
+		}
+		return u
+	}
+	for i := range teepsrv.MaxRefusals {
+		if u := update(i); len(u.UnneededManifests) != 1 || len(u.Manifests) != 0 {
+			t.Fatalf("refusal %d: Update unlinks %d and carries %d, want the unlink alone", i, len(u.UnneededManifests), len(u.Manifests))
+		}
+	}
+	if d, err := tm.store.Device(ctx, dev.id); err != nil || !strings.Contains(d.LastError, "the TA store is busy") {
+		t.Fatalf("last error %q (%v), want the Agent's", d.LastError, err)
+	}
+	if u := update(teepsrv.MaxRefusals); len(u.UnneededManifests) != 0 || len(u.Manifests) != 1 {
+		t.Fatalf("after %d refusals: Update unlinks %d and carries %d, want tool alone", teepsrv.MaxRefusals, len(u.UnneededManifests), len(u.Manifests))
+	}
+	if _, ok := dev.tcs.installed[tool.String()]; !ok {
+		t.Fatal("tool was not delivered while the unlink was held back")
+	}
+	dev.tcs.unlinkFail = nil
+	if u := update(teepsrv.MaxRefusals + 1); len(u.UnneededManifests) != 1 || len(u.Manifests) != 0 {
+		t.Fatalf("after the Success: Update unlinks %d and carries %d, want the unlink again", len(u.UnneededManifests), len(u.Manifests))
+	}
+	if _, ok := dev.tcs.installed[hello.String()]; ok {
+		t.Fatal("hello still installed")
+	}
+	if sent := tm.session(t, dev); len(sent) != 1 {
+		t.Fatalf("at the end: %d messages, want the QueryRequest alone", len(sent))
+	}
 }
