@@ -4,80 +4,66 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/teeup/teeup/tam/store"
 )
 
-// FleetSummary counts the registered devices, in one snapshot, from what
+// FleetSummary counts the registered devices from what
 // migrations/0004_fleet_status.sql keeps (never a device's row): the
 // attestation, error and version counts, and the partial indexes of the
-// devices never seen and of those with an error.
+// devices never seen and of those with an error. It is one statement: one
+// snapshot, and one round trip to the server (on a busy machine each one
+// waits to be scheduled).
 func (s *Store) FleetSummary(ctx context.Context) (store.FleetSummary, error) {
-	var sum store.FleetSummary
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	var (
+		sum                              store.FleetSummary
+		withError, allVersions           int
+		attStatus, errText               []string
+		attN, errN, versionSeq, versionN []int64
+		versionKey                       [][]byte
+	)
+	// The zero time as a literal, not a parameter: a generic plan could
+	// not use the partial index its predicate names. Each list is two or
+	// three arrays in the same order.
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT coalesce(sum(devices), 0) FROM attestation_counts),
+		(SELECT count(*) FROM devices WHERE last_seen = '-9223372036854775808'::bigint),
+		(SELECT count(*) FROM devices WHERE last_error <> '' AND last_seen <> '-9223372036854775808'::bigint),
+		(SELECT coalesce(sum(devices), 0) FROM error_counts),
+		(SELECT count(*) FROM version_counts),
+		a.status, a.n, e.error, e.n, v.component, v.seq, v.n
+		FROM
+		(SELECT array_agg(status ORDER BY status) AS status, array_agg(devices ORDER BY status) AS n
+			FROM attestation_counts WHERE devices > 0) a,
+		(SELECT array_agg(error ORDER BY devices DESC, error) AS error, array_agg(devices ORDER BY devices DESC, error) AS n
+			FROM (SELECT error, devices FROM error_counts ORDER BY devices DESC, error LIMIT $1) top) e,
+		(SELECT array_agg(component ORDER BY name, seq) AS component, array_agg(seq ORDER BY name, seq) AS seq, array_agg(devices ORDER BY name, seq) AS n
+			FROM (SELECT component, name, seq, devices FROM version_counts ORDER BY name, seq LIMIT $1) top) v`,
+		store.MaxSummaryRows).Scan(&sum.Devices, &sum.NeverSeen, &sum.Failing, &withError, &allVersions,
+		&attStatus, &attN, &errText, &errN, &versionKey, &versionSeq, &versionN)
 	if err != nil {
 		return sum, fmt.Errorf("postgres: fleet summary: %w", err)
 	}
-	// Read-only: nothing to roll back but the snapshot.
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	// The zero time as a literal, not a parameter: a generic plan could
-	// not use the partial index its predicate names.
-	var withError, allVersions int
-	for _, q := range []struct {
-		query string
-		into  []any
-	}{
-		{`SELECT coalesce(sum(devices), 0) FROM attestation_counts`, []any{&sum.Devices}},
-		{`SELECT count(*) FROM devices WHERE last_seen = '-9223372036854775808'::bigint`, []any{&sum.NeverSeen}},
-		{`SELECT count(*) FROM devices WHERE last_error <> '' AND last_seen <> '-9223372036854775808'::bigint`, []any{&sum.Failing}},
-		{`SELECT coalesce(sum(devices), 0) FROM error_counts`, []any{&withError}},
-		{`SELECT count(*) FROM version_counts`, []any{&allVersions}},
-	} {
-		if err := tx.QueryRow(ctx, q.query).Scan(q.into...); err != nil {
-			return sum, fmt.Errorf("postgres: fleet summary: %w", err)
-		}
+	if len(attN) != len(attStatus) || len(errN) != len(errText) || len(versionSeq) != len(versionKey) || len(versionN) != len(versionKey) {
+		return sum, fmt.Errorf("postgres: fleet summary: arrays of unequal lengths")
 	}
 	sum.Up = sum.Devices - sum.NeverSeen - sum.Failing
-	if sum.ByAttestation, err = counts(ctx, tx, `SELECT status, devices FROM attestation_counts WHERE devices > 0 ORDER BY status`); err != nil {
-		return sum, err
-	}
-	if sum.LastErrors, err = counts(ctx, tx, `SELECT error, devices FROM error_counts ORDER BY devices DESC, error LIMIT $1`, store.MaxSummaryRows); err != nil {
-		return sum, err
+	for i, status := range attStatus {
+		sum.ByAttestation = append(sum.ByAttestation, store.Count{Label: status, N: int(attN[i])})
 	}
 	sum.OtherErrors = withError
-	for _, c := range sum.LastErrors {
-		sum.OtherErrors -= c.N
+	for i, text := range errText {
+		sum.LastErrors = append(sum.LastErrors, store.Count{Label: text, N: int(errN[i])})
+		sum.OtherErrors -= int(errN[i])
 	}
-	if sum.Versions, err = list(ctx, tx, scanVersionCount, `SELECT component, seq, devices FROM version_counts ORDER BY name, seq LIMIT $1`,
-		store.MaxSummaryRows); err != nil {
-		return sum, err
+	for i, key := range versionKey {
+		c, err := colComponentKey(key)
+		if err != nil {
+			return sum, err
+		}
+		sum.Versions = append(sum.Versions, store.VersionCount{Component: c, SequenceNumber: colSeq(versionSeq[i]), Devices: int(versionN[i])})
 	}
 	sum.MoreVersions = allVersions - len(sum.Versions)
 	return sum, nil
-}
-
-// counts runs a query of (label, count) rows.
-func counts(ctx context.Context, q querier, query string, args ...any) ([]store.Count, error) {
-	return list(ctx, q, func(sc scanner) (store.Count, error) {
-		var c store.Count
-		err := sc.Scan(&c.Label, &c.N)
-		return c, err
-	}, query, args...)
-}
-
-func scanVersionCount(sc scanner) (store.VersionCount, error) {
-	var (
-		key []byte
-		seq int64
-		v   store.VersionCount
-	)
-	if err := sc.Scan(&key, &seq, &v.Devices); err != nil {
-		return v, err
-	}
-	c, err := colComponentKey(key)
-	v.Component, v.SequenceNumber = c, colSeq(seq)
-	return v, err
 }
 
 // DevicePage is up to limit devices whose IDs sort after after, by ID.
