@@ -360,7 +360,12 @@ func TestSessionTimeouts(t *testing.T) {
 		t.Parallel()
 		r := newRig(t, map[string]answer{"": over}, nil)
 		r.tam.fail(answer{stall: true})
-		r.cfg.RequestTimeout = 50 * time.Millisecond
+		// The timeout cuts the stalled request, and applies as well to
+		// the honest one after it: a new connection to the loopback TAM,
+		// which a loaded machine (-race, two cores shared) once took over
+		// 50 ms to answer, making a third request. It must exceed any
+		// honest round trip by far; it is what the stall costs the test.
+		r.cfg.RequestTimeout = 2 * time.Second
 		out, err := r.broker(t).Session(context.Background())
 		if err != nil || out.Requests != 2 || len(r.sleeps.all()) != 1 {
 			t.Fatalf("Session = %+v, %v; waits %v", out, err, r.sleeps.all())
