@@ -291,6 +291,8 @@ type teepProxy struct {
 	session   int
 	n         int
 	exchanges []exchange
+	// inFlight counts the POSTs taken and not yet recorded.
+	inFlight int
 }
 
 func newTEEPProxy(t *testing.T, f *tamFixture) *teepProxy {
@@ -317,7 +319,13 @@ func (p *teepProxy) serve(w http.ResponseWriter, r *http.Request) {
 			p.n++
 		}
 		x.session, x.n = p.session, p.n
+		p.inFlight++
 		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			p.inFlight--
+			p.mu.Unlock()
+		}()
 		if p.before != nil {
 			p.before(x)
 		}
@@ -363,11 +371,22 @@ func copyHeader(dst, src http.Header) {
 	}
 }
 
-// recorded is what the proxy relayed so far.
+// recorded is what the proxy relayed so far, once no POST it took is
+// on its way (or after e2eWait). The TAM acts on a message before it
+// answers it, so a test that saw the effect at the TAM (a Success in its
+// status) could otherwise read the recording before the proxy, between
+// the TAM's answer and its own record of it, has added that exchange.
 func (p *teepProxy) recorded() []exchange {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]exchange(nil), p.exchanges...)
+	deadline := time.Now().Add(e2eWait)
+	for {
+		p.mu.Lock()
+		if p.inFlight == 0 || time.Now().After(deadline) {
+			defer p.mu.Unlock()
+			return append([]exchange(nil), p.exchanges...)
+		}
+		p.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // find is the first exchange recorded with that n whose TAM answer was a
