@@ -3,18 +3,28 @@ package dashboard
 import (
 	"net/http"
 
+	"github.com/teeup/teeup/secure/teep"
 	"github.com/teeup/teeup/tam/store"
 )
 
 // Device is a device's page: what it last told the TAM (its tc-list, its
-// attestation result, its last error), its deliveries, and its reports
-// (the answers to its Updates, with their SUIT reports), newest first.
+// attestation result, its last error), its deliveries, its TEEP sessions
+// and its reports (the answers to its Updates, with their SUIT reports),
+// newest first.
 type Device struct {
 	Device     store.Device
 	State      string
 	Tags       []string
 	Deliveries []store.Delivery
+	Sessions   []Session
 	Reports    []store.Report
+}
+
+// Session is a line of a device's TEEP sessions: an ended session of its
+// log, with the name of the numbering it spoke.
+type Session struct {
+	store.SessionRecord
+	NumberingName string
 }
 
 // HandleDevice is GET /dashboard/devices/{device}.
@@ -34,6 +44,14 @@ func (d *Dashboard) HandleDevice(w http.ResponseWriter, r *http.Request) {
 	if pg.Deliveries, err = d.st.DeliveriesOf(ctx, id); err != nil {
 		d.storeError(w, err)
 		return
+	}
+	log, err := d.st.SessionLog(ctx, id, MaxSessionsShown)
+	if err != nil {
+		d.storeError(w, err)
+		return
+	}
+	for _, r := range log {
+		pg.Sessions = append(pg.Sessions, Session{SessionRecord: r, NumberingName: teep.Numbering(r.Numbering).String()})
 	}
 	if pg.Reports, err = d.st.Reports(ctx, id, MaxReportsShown); err != nil {
 		d.storeError(w, err)

@@ -10,6 +10,8 @@ const (
 	MaxDeliveriesShown = 500
 	// MaxReportsShown is the reports listed on a device's page.
 	MaxReportsShown = 50
+	// MaxSessionsShown is the TEEP sessions listed on a device's page.
+	MaxSessionsShown = 50
 	// MaxReasonLen bounds the reason given with a pause or a cancel.
 	MaxReasonLen = 200
 	// RefreshSeconds is how often a running rollout's page reloads.

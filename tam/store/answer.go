@@ -36,6 +36,9 @@ type Answer struct {
 	// compare-and-set as MoveDelivery; one that another session or
 	// replica moved first is left as it is, and the rest is recorded.
 	Deliveries []DeliveryMove
+	// End, when not nil, ends the session (its state must be Done) and
+	// logs it in the device's session log (SessionLogs).
+	End *SessionEnd
 }
 
 // DeliveryMove is one compare-and-set of a delivery: to Next, if it is in
@@ -91,6 +94,9 @@ func (a Answer) Validate() error {
 		if m.Next.Device != dev {
 			errs = append(errs, fmt.Errorf("%w: a delivery to %q in an answer of %q", ErrInvalid, m.Next.Device, dev))
 		}
+	}
+	if a.End != nil {
+		errs = append(errs, a.End.Validate(a.Session))
 	}
 	return errors.Join(errs...)
 }

@@ -1,7 +1,7 @@
 // Package store is the TAM's persistent state behind one interface: the
 // authors and the envelopes they publish, the payloads served by digest,
-// the devices and what they last reported, the TEEP sessions in flight,
-// and the operator side (principals, API tokens, login sessions and the
+// the devices and what they last reported, the TEEP sessions in flight
+// and each device's log of its last sessions, the rollouts, and the operator side (principals, API tokens, login sessions and the
 // append-only audit trail).
 //
 // Backends (tam/store/sqlite, embedded, the default) implement Store and

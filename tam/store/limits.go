@@ -33,6 +33,12 @@ const (
 	// MaxWithdrawals bounds the TAs withdrawn at once: every TEEP session
 	// reads them all.
 	MaxWithdrawals = 1024
+	// MaxSessionLog is the ended TEEP sessions a device's log keeps: its
+	// newest, the oldest dropped in the transaction that logs one more. A
+	// count, not an age: the log of a device that polls every minute stays
+	// as small as that of one that polls once a day, and a device that
+	// went quiet keeps its last sessions, the ones an operator looks for.
+	MaxSessionLog = 100
 	// MaxWaves bounds the waves of one rollout.
 	MaxWaves = 100
 	// MaxRolloutDevices bounds the devices of one rollout and the

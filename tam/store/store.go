@@ -31,6 +31,7 @@ type Store interface {
 	Sessions
 	Reports
 	Answers
+	SessionLogs
 	Principals
 	Audit
 	Fleet
@@ -238,7 +239,8 @@ type Sessions interface {
 	// Done; ErrInvalid otherwise): a spent token never comes back.
 	AdvanceSession(ctx context.Context, s Session, from SessionState, now time.Time) error
 	// DeleteExpiredSessions drops sessions expired at now (Expires not
-	// after now) and says how many.
+	// after now) and says how many, logging those whose Update got no
+	// answer (SessionLogs).
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }
 

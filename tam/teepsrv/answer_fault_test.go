@@ -26,8 +26,9 @@ import (
 // The TAM then restarts on the same store and the device sends its
 // answer again. Whatever the cut, the retry is taken (the old state) or
 // refused as a replay of an answer recorded whole (the new state): never
-// a spent session without its report, tc-list, attestation or delivery
-// outcome, and a rollout whose wave completed goes on.
+// a spent session without its report, tc-list, attestation, delivery
+// outcome or session log entry, and a rollout whose wave completed goes
+// on.
 //
 // Paths: the Success and the Error that answer an Update of a rollout's
 // release, and the QueryResponse that the release's Update answers.
@@ -181,6 +182,10 @@ func checkAnswer(t *testing.T, st store.Store, tm *tamtest.TAM, path answerPath,
 	if err != nil {
 		t.Fatal(err)
 	}
+	log, err := st.SessionLog(ctx, device, store.MaxPage)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if path == pathQueryResponse {
 		// The QueryResponse is recorded: its appraisal and tc-list, its
 		// session moved on with the release claimed for the Update the
@@ -199,6 +204,9 @@ func checkAnswer(t *testing.T, st store.Store, tm *tamtest.TAM, path answerPath,
 		if del.State != store.DeliverySent || string(del.Token) != string(u.Token) {
 			t.Fatalf("delivery %+v, want sent in the session of the Update", del)
 		}
+		if len(log) != 0 {
+			t.Fatalf("session log %+v, want none: the session goes on", log)
+		}
 		return
 	}
 	u := openUpdate(t, tm, update)
@@ -211,6 +219,9 @@ func checkAnswer(t *testing.T, st store.Store, tm *tamtest.TAM, path answerPath,
 	}
 	if len(reports) != 1 || reports[0].Success != (path == pathSuccess) {
 		t.Fatalf("reports %+v, want the one %s", reports, path)
+	}
+	if len(log) != 1 || log[0].Outcome != map[answerPath]store.SessionOutcome{pathSuccess: store.OutcomeSuccess, pathError: store.OutcomeError}[path] {
+		t.Fatalf("session log %+v, want the session, once, ended by its %s", log, path)
 	}
 	switch path {
 	case pathSuccess:

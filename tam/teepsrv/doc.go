@@ -17,10 +17,19 @@
 // untrustworthy one 204 with its appraisal recorded; Success or Error
 // ends the session with a report.
 //
+// Each answer is recorded in one store transaction (store.RecordAnswer):
+// the session's compare-and-set with everything the answer tells (tc-list,
+// appraisal, report, last error, rollout deliveries, and the entry of the
+// device's session log when the session ends), so that a TAM stopped at
+// any point leaves the session waiting for the device's retry or the
+// answer recorded whole. Opening a session drops, once a session
+// lifetime, the expired ones (sweep.go), logging each Update that got no
+// answer as expired.
+//
 // Trust: nothing in a request. Every message but the empty POST must
 // verify with the Agent key of a registered device; a token is good for
 // one answer of one device, in the state the store says, before it
-// expires: the store's compare-and-set (AdvanceSession) is what refuses a
+// expires: the store's compare-and-set (RecordAnswer) is what refuses a
 // replay, also across a restart. The evidence proves what the device runs
 // only after attest verified it against the endorsement registered for
 // that device, bound to that session's challenge. The store and the

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/teeup/teeup/secure/suit"
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -168,4 +169,12 @@ func (f *faultStore) AdvanceWave(ctx context.Context, id string, from int, now t
 
 func (f *faultStore) MoveDelivery(ctx context.Context, next store.Delivery, from store.DeliveryState, token []byte) error {
 	return f.do("MoveDelivery", func() error { return f.Store.MoveDelivery(ctx, next, from, token) })
+}
+
+func (f *faultStore) AddWithdrawal(ctx context.Context, w store.Withdrawal) error {
+	return f.do("AddWithdrawal", func() error { return f.Store.AddWithdrawal(ctx, w) })
+}
+
+func (f *faultStore) DeleteWithdrawal(ctx context.Context, component suit.ComponentID) error {
+	return f.do("DeleteWithdrawal", func() error { return f.Store.DeleteWithdrawal(ctx, component) })
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/teeup/teeup/attest"
@@ -62,6 +63,9 @@ type Server struct {
 	suites  []teep.CipherSuite
 	notices *notifier
 	log     *slog.Logger
+	// swept is when expired sessions were last dropped (UnixNano; 0:
+	// not yet), sweep.go.
+	swept atomic.Int64
 }
 
 // ErrConfig: a Config that misses a part or holds a wrong one.

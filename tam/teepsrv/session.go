@@ -120,6 +120,7 @@ func (s *Server) begin(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("teepsrv: store session: %w", err)
 	}
 	s.cfg.Observer.SessionOpened()
+	s.sweep(ctx, now)
 	return msg, nil
 }
 
@@ -170,10 +171,12 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 	next := sess
 	next.Device, next.State, next.Expires = dev.ID, store.Done, now.Add(s.cfg.SessionLifetime)
 	var (
-		answer    []byte
-		lastError *string
+		answer     []byte
+		lastError  *string
+		heldReason string
 	)
-	if appraisal != nil && appraisal.Trustworthy() {
+	trusted := appraisal != nil && appraisal.Trustworthy()
+	if trusted {
 		latest, err := s.cfg.Store.LatestFor(ctx, dev.ID)
 		if err != nil {
 			return nil, fmt.Errorf("teepsrv: envelopes for %s: %w", dev.ID, err)
@@ -195,7 +198,11 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 		// What fits in one message is decided before the rollouts claim
 		// it, so that nothing is claimed that the Update does not carry.
 		decided, held := decide(withdrawn.deliverable(candidates(latest, offer)), have, historyOf(recent))
-		lastError = s.heldError(dev, append(withdrawn.held, held...))
+		allHeld := append(append([]heldBack(nil), withdrawn.held...), held...)
+		lastError = s.heldError(dev, allHeld)
+		if len(allHeld) > 0 {
+			heldReason = allHeld[0].reason
+		}
 		send, err := s.fit(m.Token, n, decided)
 		if err != nil {
 			return nil, err
@@ -218,7 +225,7 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 	// finds it in another state and changes nothing, and a TAM stopped
 	// here leaves it waiting for the device's retry.
 	err = s.cfg.Store.RecordAnswer(ctx, store.Answer{Session: next, From: store.QuerySent, Now: now,
-		RecordTCs: true, TCs: tcs, Attestation: &att, LastError: lastError})
+		RecordTCs: true, TCs: tcs, Attestation: &att, LastError: lastError, End: queryEnd(next, trusted, att, heldReason)})
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return s.refuse(m.Token, n, teep.ErrPermanentError, fmt.Errorf("%w: %w", ErrToken, err))
@@ -229,6 +236,24 @@ func (s *Server) queryResponse(ctx context.Context, dev store.Device, m *teep.Qu
 	s.log.Info("teep query response", "device", dev.ID, "attestation", att.Status,
 		"update", next.State == store.UpdateSent, "envelopes", len(next.Envelopes))
 	return answer, nil
+}
+
+// queryEnd is how a QueryResponse recorded as next ends its session: not
+// at all when an Update went out; refused when the evidence was not
+// trustworthy (nothing was offered); up to date otherwise, with why
+// something was held back when it was.
+func queryEnd(next store.Session, trusted bool, att store.Attestation, held string) *store.SessionEnd {
+	switch {
+	case next.State != store.Done:
+		return nil
+	case !trusted:
+		detail := att.Status
+		if att.Reason != "" {
+			detail += ": " + att.Reason
+		}
+		return &store.SessionEnd{Outcome: store.OutcomeRefused, Detail: clip(detail)}
+	}
+	return &store.SessionEnd{Outcome: store.OutcomeUpToDate, Detail: clip(held)}
 }
 
 // fit is the head of send that fits in one Update (its encoding, plus
@@ -336,8 +361,12 @@ func (s *Server) outcome(ctx context.Context, dev store.Device, token []byte, r 
 	// The session is spent with everything the answer tells, in one
 	// transaction: a TAM stopped here leaves the session waiting for the
 	// device's retry, never spent without its report.
+	end := &store.SessionEnd{Outcome: store.OutcomeSuccess}
+	if !r.Success {
+		end = &store.SessionEnd{Outcome: store.OutcomeError, Detail: lastError}
+	}
 	err = s.cfg.Store.RecordAnswer(ctx, store.Answer{Session: next, From: from, Now: now,
-		LastError: &lastError, Report: r, Deliveries: moves})
+		LastError: &lastError, Report: r, Deliveries: moves, End: end})
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return s.refuse(token, teep.Numbering(sess.Numbering), teep.ErrPermanentError, fmt.Errorf("%w: %w", ErrToken, err))

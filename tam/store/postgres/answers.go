@@ -74,6 +74,11 @@ func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) error {
 				return constraint(err, "add report of device "+r.Device)
 			}
 		}
+		if a.End != nil {
+			if err := logSession(ctx, tx, a.End.Record(a.Session, a.Now)); err != nil {
+				return err
+			}
+		}
 		for _, m := range a.Deliveries {
 			// A delivery another session or replica moved first keeps
 			// its state: its outcome was recorded there.

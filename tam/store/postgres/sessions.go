@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/teeup/teeup/tam/store"
 )
 
@@ -93,11 +95,17 @@ const advanceSessionSQL = `UPDATE sessions SET state = $1, device = $2, challeng
 	WHERE token = $8 AND state = $9 AND expires > $10`
 
 // DeleteExpiredSessions drops the sessions expired at now (Expires not
-// after now) and says how many.
+// after now) and says how many; in the same transaction, it logs the ones
+// whose Update got no answer as expired.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	if err := store.ValidTime("now", now); err != nil {
 		return 0, err
 	}
-	n, err := s.exec(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires <= $1`, timeCol(now))
-	return int(n), err
+	var n int
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		var err error
+		n, err = deleteExpiredSessions(ctx, tx, timeCol(now))
+		return err
+	})
+	return n, err
 }

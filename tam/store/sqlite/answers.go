@@ -40,6 +40,11 @@ func (s *Store) RecordAnswer(ctx context.Context, a store.Answer) error {
 				return err
 			}
 		}
+		if a.End != nil {
+			if err := logSession(ctx, tx, a.End.Record(a.Session, a.Now)); err != nil {
+				return err
+			}
+		}
 		for _, m := range a.Deliveries {
 			// A delivery another session or replica moved first keeps
 			// its state: its outcome was recorded there.

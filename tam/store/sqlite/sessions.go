@@ -100,13 +100,17 @@ func advanceSession(ctx context.Context, tx *sql.Tx, sess store.Session, from st
 }
 
 // DeleteExpiredSessions drops the sessions expired at now (Expires not
-// after now) and says how many.
+// after now) and says how many; in the same transaction, it logs the ones
+// whose Update got no answer as expired.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	if err := store.ValidTime("now", now); err != nil {
 		return 0, err
 	}
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		if err := logExpiredSessions(ctx, tx, timeCol(now)); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires <= ?`, timeCol(now))
 		if err != nil {
 			return fmt.Errorf("sqlite: delete expired sessions: %w", err)

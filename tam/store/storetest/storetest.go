@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"Sessions", testSessions},
 		{"Reports", testReports},
 		{"Answers", testAnswers},
+		{"SessionLog", testSessionLog},
 		{"Principals", testPrincipals},
 		{"Tokens", testTokens},
 		{"LoginSessions", testLoginSessions},
