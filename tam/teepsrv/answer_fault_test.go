@@ -67,12 +67,12 @@ const (
 func runAnswerFault(t *testing.T, ev *tamtest.Evidence, author *tamtest.Author, path answerPath, failAt int) []string {
 	t.Helper()
 	ctx := context.Background()
-	real, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tam.db"))
+	backing, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tam.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { real.Close() })
-	faulty := &faultStore{Store: real}
+	t.Cleanup(func() { backing.Close() })
+	faulty := &faultStore{Store: backing}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func runAnswerFault(t *testing.T, ev *tamtest.Evidence, author *tamtest.Author, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	dels, err := real.Deliveries(ctx, ro.ID)
+	dels, err := backing.Deliveries(ctx, ro.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,13 +132,13 @@ func runAnswerFault(t *testing.T, ev *tamtest.Evidence, author *tamtest.Author, 
 		t.Fatalf("cut at write %d, but the TAM wrote on: %v", failAt, writes)
 	}
 	if failAt == 0 {
-		checkAnswer(t, real, tm, path, dev.ID, ro.ID, first, update)
+		checkAnswer(t, backing, tm, path, dev.ID, ro.ID, first, update)
 		return writes
 	}
 
 	// Restarted on the same store: the rollout engine recovers, the device
 	// sends its answer again.
-	again := tamtest.NewTAM(t, tamtest.Options{Store: real, Clock: clock, Key: key, Seed: 2})
+	again := tamtest.NewTAM(t, tamtest.Options{Store: backing, Clock: clock, Key: key, Seed: 2})
 	if err := again.Rollout.Recover(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func runAnswerFault(t *testing.T, ev *tamtest.Evidence, author *tamtest.Author, 
 		// The Update signed before the cut is the one the device gets.
 		retry = first
 	}
-	checkAnswer(t, real, again, path, dev.ID, ro.ID, retry, update)
+	checkAnswer(t, backing, again, path, dev.ID, ro.ID, retry, update)
 	return writes
 }
 

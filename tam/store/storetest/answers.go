@@ -31,12 +31,12 @@ func answerFixture(t *testing.T, open Opener) (context.Context, store.Store, sto
 func success(sess store.Session, sent store.Delivery) store.Answer {
 	done := sess
 	done.State = store.Done
-	clear := ""
+	cleared := ""
 	installed := sent
 	installed.State, installed.Detail, installed.Updated = store.DeliverySucceeded, "installed", at(time.Minute)
 	return store.Answer{
 		Session: done, From: store.UpdateSent, Now: at(time.Minute),
-		LastError: &clear,
+		LastError: &cleared,
 		Report: &store.Report{Device: "d000", Time: at(time.Minute), Success: true, Envelopes: sess.Envelopes,
 			SUITReports: [][]byte{{0xa0}}},
 		Deliveries: []store.DeliveryMove{{Next: installed, From: store.DeliverySent, Token: sess.Token}},
