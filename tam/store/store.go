@@ -183,8 +183,6 @@ type Devices interface {
 	// AddDevice stores d with every field as given; ErrExists.
 	AddDevice(ctx context.Context, d Device) error
 	Device(ctx context.Context, id string) (Device, error)
-	// ListDevices is every device, by ID.
-	ListDevices(ctx context.Context) ([]Device, error)
 	// The Record methods change one registered device (ErrNotFound for
 	// another) and nothing else of it.
 	//

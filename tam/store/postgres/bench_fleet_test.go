@@ -94,6 +94,13 @@ func fleetDevice(i int) store.Device {
 
 func fleetID(i int) string { return fmt.Sprintf("%064x", i) }
 
+// readEveryDevice is the baseline: the read the status API and the fleet
+// page made before FleetStatus (the store's ListDevices, since removed),
+// every device's row by ID.
+func readEveryDevice(ctx context.Context, s *Store) ([]store.Device, error) {
+	return list(ctx, s.pool, scanDevice, `SELECT `+deviceCols+` FROM devices ORDER BY id`)
+}
+
 // reportP99 reports the 99th percentile of took, in milliseconds.
 func reportP99(b *testing.B, took []time.Duration) {
 	b.Helper()
@@ -106,7 +113,7 @@ func reportP99(b *testing.B, took []time.Duration) {
 
 // Issue 15's scale on PostgreSQL (the server of TEEUP_TEST_POSTGRES, over
 // loopback; skipped without it), as tam/store/sqlite's
-// BenchmarkFleet100000: ListDevices is what the status API and the fleet
+// BenchmarkFleet100000: ReadEveryDevice is what the status API and the fleet
 // page read before FleetStatus (the baseline); FleetStatus is what they
 // read now for their first page (FleetSummary, DevicePage of 100,
 // LastReports of that page); DevicePage is a device's page (Device and its
@@ -121,11 +128,11 @@ func BenchmarkFleet100000(b *testing.B) {
 	if err := fillFleet(ctx, s, fleetSize); err != nil {
 		b.Fatal(err)
 	}
-	b.Run("ListDevices", func(b *testing.B) {
+	b.Run("ReadEveryDevice", func(b *testing.B) {
 		var took []time.Duration
 		for b.Loop() {
 			t0 := time.Now()
-			ds, err := s.ListDevices(ctx)
+			ds, err := readEveryDevice(ctx, s)
 			took = append(took, time.Since(t0))
 			if err != nil || len(ds) != fleetSize {
 				b.Fatalf("%d devices, %v", len(ds), err)

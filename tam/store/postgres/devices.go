@@ -62,11 +62,6 @@ func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
 	return one(ctx, s.pool, scanDevice, fmt.Sprintf("device %q", id), `SELECT `+deviceCols+` FROM devices WHERE id = $1`, id)
 }
 
-// ListDevices is every device, by ID.
-func (s *Store) ListDevices(ctx context.Context) ([]store.Device, error) {
-	return list(ctx, s.pool, scanDevice, `SELECT `+deviceCols+` FROM devices ORDER BY id`)
-}
-
 // The statements of the Record methods, shared with RecordAnswer (a
 // tc-list is recorded by recordTCs, versions.go).
 const (

@@ -73,28 +73,3 @@ func BenchmarkLatestFor1000(b *testing.B) {
 		}
 	}
 }
-
-// The status page's query with 10,000 devices, each with a tc-list of 4
-// TCs and an attestation result.
-func BenchmarkListDevices10000(b *testing.B) {
-	s := benchStore(b)
-	ctx := b.Context()
-	tcs := make([]store.InstalledTC, 4)
-	for i := range tcs {
-		tcs[i] = store.InstalledTC{Component: suit.ComponentID{[]byte("TA"), []byte("acme"), []byte(strconv.Itoa(i))}, SequenceNumber: uint64(i), Digest: make([]byte, 36)}
-	}
-	for i := range 10_000 {
-		d := store.Device{ID: fmt.Sprintf("%064x", i), Name: "device " + strconv.Itoa(i), AgentKey: make([]byte, 91), Endorsement: make([]byte, 600),
-			Registered: benchT0, LastSeen: benchT0.Add(time.Hour), TCs: tcs,
-			Attestation: store.Attestation{Time: benchT0.Add(time.Hour), Status: "affirming", EAR: make([]byte, 700)}}
-		if err := s.AddDevice(ctx, d); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for b.Loop() {
-		ds, err := s.ListDevices(ctx)
-		if err != nil || len(ds) != 10_000 {
-			b.Fatalf("%d devices, %v", len(ds), err)
-		}
-	}
-}

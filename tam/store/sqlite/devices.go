@@ -54,11 +54,6 @@ func (s *Store) Device(ctx context.Context, id string) (store.Device, error) {
 	return d, nil
 }
 
-// ListDevices is every device, by ID.
-func (s *Store) ListDevices(ctx context.Context) ([]store.Device, error) {
-	return list(ctx, s.r, scanDevice, `SELECT `+deviceCols+` FROM devices ORDER BY id`)
-}
-
 // The statements of the Record methods, shared with RecordAnswer.
 const (
 	recordAttestationSQL = `UPDATE devices SET att_time = ?, att_status = ?, att_ear = ?, att_reason = ? WHERE id = ?`

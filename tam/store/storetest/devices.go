@@ -43,7 +43,7 @@ func testDevices(t *testing.T, open Opener) {
 			wantErr(t, "device "+d.ID, err, nil)
 			same(t, "device "+d.ID, got, d)
 		}
-		all, err := s.ListDevices(ctx)
+		all, err := s.DevicePage(ctx, "", store.MaxPage)
 		wantErr(t, "list", err, nil)
 		same(t, "list", all, devs)
 	})
@@ -62,7 +62,7 @@ func testDevices(t *testing.T, open Opener) {
 		wantErr(t, "record tcs", s.RecordTCs(ctx, "nobody", nil, at(1)), store.ErrNotFound)
 		wantErr(t, "record attestation", s.RecordAttestation(ctx, "nobody", store.Attestation{Status: "none"}), store.ErrNotFound)
 		wantErr(t, "record error", s.RecordError(ctx, "nobody", "x"), store.ErrNotFound)
-		all, err := s.ListDevices(ctx)
+		all, err := s.DevicePage(ctx, "", store.MaxPage)
 		wantErr(t, "list", err, nil)
 		if len(all) != 0 {
 			t.Fatalf("an update of no device made %v", all)
