@@ -27,6 +27,18 @@ type Session struct {
 	NumberingName string
 }
 
+// Evidence is the appraisal of the session's evidence, which makes the
+// sessions table the device's history of attestation results too: the
+// TAM answers anything but a refusal only to evidence appraised
+// affirming (attest.Appraisal.Trustworthy), and a refused session's
+// detail holds the appraisal's status and reason.
+func (s Session) Evidence() string {
+	if s.Outcome == store.OutcomeRefused {
+		return "not trustworthy"
+	}
+	return "affirming"
+}
+
 // HandleDevice is GET /dashboard/devices/{device}.
 func (d *Dashboard) HandleDevice(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()

@@ -32,7 +32,8 @@ func logSession(t *testing.T, st store.Store, token, device string, now time.Tim
 
 // TestDeviceSessions: a device's page lists its TEEP sessions, newest
 // first, with how each ended (a device's hostile error message shown as
-// text) and the envelopes each carried, at most MaxSessionsShown; a
+// text), its evidence's appraisal (the history of attestation results)
+// and the envelopes each carried, at most MaxSessionsShown; a
 // device with none says so.
 func TestDeviceSessions(t *testing.T) {
 	t.Parallel()
@@ -50,9 +51,10 @@ func TestDeviceSessions(t *testing.T) {
 	if len(rows) != len(want) {
 		t.Fatalf("%d session rows, want %d:\n%s", len(rows), len(want), body)
 	}
+	evidence := []string{"not trustworthy", "affirming", "affirming"}
 	for i, w := range want {
-		if !strings.Contains(rows[i], `class="outcome">`+w+"<") {
-			t.Errorf("row %d %q, want outcome %s", i, rows[i], w)
+		if !strings.Contains(rows[i], `class="outcome">`+w+"<") || !strings.Contains(rows[i], `class="evidence">`+evidence[i]+"<") {
+			t.Errorf("row %d %q, want outcome %s, evidence %s", i, rows[i], w, evidence[i])
 		}
 	}
 	if !strings.Contains(rows[1], "ERR_PERMANENT_ERROR: &lt;script&gt;") || strings.Contains(body, hostile) {
@@ -63,7 +65,7 @@ func TestDeviceSessions(t *testing.T) {
 	}
 
 	_, body = r.do(t, http.MethodGet, "/dashboard/devices/"+quiet, store.RoleViewer, nil)
-	if rows := sessionRows(t, body); len(rows) != 0 || !strings.Contains(body, `<td colspan="6">none</td>`) {
+	if rows := sessionRows(t, body); len(rows) != 0 || !strings.Contains(body, `<td colspan="7">none</td>`) {
 		t.Errorf("a device with no sessions shows %v", rows)
 	}
 	for i := range dashboard.MaxSessionsShown + 2 {
