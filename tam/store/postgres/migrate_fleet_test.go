@@ -22,7 +22,7 @@ import (
 func TestOpenUpgradeCountsStoredVersions(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	before := slices.IndexFunc(migrations, func(m migration) bool { return strings.HasSuffix(m.name, "_fleet_status.sql") })
+	before := slices.IndexFunc(migrations, func(m store.Migration) bool { return strings.HasSuffix(m.Name, "_fleet_status.sql") })
 	if before < 0 {
 		t.Fatal("no fleet_status migration")
 	}

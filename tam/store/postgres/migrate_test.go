@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/teeup/teeup/tam/store"
 	"github.com/teeup/teeup/tam/store/postgres/pgtest"
 )
 
@@ -41,7 +42,7 @@ func tableExists(t *testing.T, dsn, name string) bool {
 
 func TestLoadMigrationsRefusesBadSets(t *testing.T) {
 	t.Parallel()
-	if len(migrations) < 1 || migrations[0].version != 1 {
+	if len(migrations) < 1 || migrations[0].Version != 1 {
 		t.Fatalf("embedded migrations: %+v", migrations)
 	}
 	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
@@ -54,7 +55,7 @@ func TestLoadMigrationsRefusesBadSets(t *testing.T) {
 		{"no number", fstest.MapFS{"migrations/init.sql": file("SELECT 1")}},
 		{"version 0", fstest.MapFS{"migrations/0000_a.sql": file("SELECT 1")}},
 	} {
-		if _, err := loadMigrations(tc.fsys); err == nil {
+		if _, err := store.LoadMigrations("postgres", tc.fsys); err == nil {
 			t.Errorf("%s: loaded", tc.name)
 		}
 	}
@@ -103,8 +104,8 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Open(t.Context(), dsn)
-	var se *SchemaError
-	if !errors.Is(err, ErrSchemaNewer) || !errors.As(err, &se) || se.Database != future || se.Binary != len(migrations) {
+	var se *store.SchemaError
+	if !errors.Is(err, store.ErrSchemaNewer) || !errors.As(err, &se) || se.Database != future || se.Binary != len(migrations) {
 		t.Fatalf("open of a newer database: %v (%+v)", err, se)
 	}
 	if v := versions(t, dsn); len(v) != future {
@@ -122,9 +123,9 @@ func TestMigrationIsAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	first := migration{version: 1, name: "0001_a.sql", sql: `CREATE TABLE a (x INTEGER);`}
-	broken := migration{version: 2, name: "0002_b.sql", sql: `CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (1); INSERT INTO missing VALUES (1);`}
-	if err := migrate(t.Context(), pool, []migration{first, broken}); err == nil {
+	first := store.Migration{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE a (x INTEGER);`}
+	broken := store.Migration{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (1); INSERT INTO missing VALUES (1);`}
+	if err := migrate(t.Context(), pool, []store.Migration{first, broken}); err == nil {
 		t.Fatal("a broken migration applied")
 	}
 	if v := versions(t, dsn); len(v) != 1 || v[0] != 1 {
@@ -138,8 +139,8 @@ func TestMigrationIsAtomic(t *testing.T) {
 		t.Fatalf("the failed migration left table b (%v) or rows in a (%d)", tableExists(t, dsn, "b"), rowsInA)
 	}
 	fixed := broken
-	fixed.sql = `CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (1);`
-	if err := migrate(t.Context(), pool, []migration{first, fixed}); err != nil {
+	fixed.SQL = `CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (1);`
+	if err := migrate(t.Context(), pool, []store.Migration{first, fixed}); err != nil {
 		t.Fatal(err)
 	}
 	if v := versions(t, dsn); len(v) != 2 || !tableExists(t, dsn, "b") {

@@ -15,7 +15,7 @@
 //
 // Schema: versioned migrations (migrate.go), applied by Open under an
 // advisory lock, so replicas starting together migrate once. A database
-// migrated by a newer binary is refused (*SchemaError).
+// migrated by a newer binary is refused (*store.SchemaError).
 //
 // Roles: the audit table refuses UPDATE, DELETE and TRUNCATE by triggers,
 // for every role. Its owner could drop them: run the migrations as the
@@ -69,7 +69,7 @@ func WithMaxConns(n int32) Option { return func(c *config) { c.maxConns = n } }
 
 // Open connects to the database of dsn (a postgres:// URL or a key=value
 // DSN) and brings its schema up to date. A database migrated by a newer
-// binary is refused with a *SchemaError (errors.Is ErrSchemaNewer), and
+// binary is refused with a *store.SchemaError (errors.Is store.ErrSchemaNewer), and
 // nothing is changed.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	var c config

@@ -61,7 +61,7 @@ func TestMigrationsEmbedded(t *testing.T) {
 		t.Fatalf("%d migrations embedded", len(migrations))
 	}
 	for i, m := range migrations {
-		if m.version != i+1 || m.sql == "" {
+		if m.Version != i+1 || m.SQL == "" {
 			t.Fatalf("migration %d: %+v", i, m)
 		}
 	}
@@ -79,12 +79,12 @@ func TestLoadMigrationsRefusesBadSets(t *testing.T) {
 		{"no number", fstest.MapFS{"migrations/init.sql": file("SELECT 1")}},
 		{"version 0", fstest.MapFS{"migrations/0000_a.sql": file("SELECT 1")}},
 	} {
-		if _, err := loadMigrations(tc.fsys); err == nil {
+		if _, err := store.LoadMigrations("sqlite", tc.fsys); err == nil {
 			t.Errorf("%s: loaded", tc.name)
 		}
 	}
-	ms, err := loadMigrations(fstest.MapFS{"migrations/0002_b.sql": file("B"), "migrations/0001_a.sql": file("A")})
-	if err != nil || len(ms) != 2 || ms[0].sql != "A" || ms[1].sql != "B" {
+	ms, err := store.LoadMigrations("sqlite", fstest.MapFS{"migrations/0002_b.sql": file("B"), "migrations/0001_a.sql": file("A")})
+	if err != nil || len(ms) != 2 || ms[0].SQL != "A" || ms[1].SQL != "B" {
 		t.Fatalf("ordered set: %+v, %v", ms, err)
 	}
 }
@@ -163,8 +163,8 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Open(t.Context(), path)
-	var se *SchemaError
-	if !errors.Is(err, ErrSchemaNewer) || !errors.As(err, &se) || se.Database != future || se.Binary != len(migrations) {
+	var se *store.SchemaError
+	if !errors.Is(err, store.ErrSchemaNewer) || !errors.As(err, &se) || se.Database != future || se.Binary != len(migrations) {
 		t.Fatalf("open of a newer file: %v (%+v)", err, se)
 	}
 	if v := versions(t, db); len(v) != future {
@@ -177,9 +177,9 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 func TestMigrationIsAtomic(t *testing.T) {
 	t.Parallel()
 	db := rawDB(t, filepath.Join(t.TempDir(), "tam.db"))
-	first := migration{version: 1, name: "0001_a.sql", sql: `CREATE TABLE a (x INTEGER) STRICT;`}
-	broken := migration{version: 2, name: "0002_b.sql", sql: `CREATE TABLE b (x INTEGER) STRICT; INSERT INTO a VALUES (1); INSERT INTO missing VALUES (1);`}
-	if err := migrate(t.Context(), db, []migration{first, broken}); err == nil {
+	first := store.Migration{Version: 1, Name: "0001_a.sql", SQL: `CREATE TABLE a (x INTEGER) STRICT;`}
+	broken := store.Migration{Version: 2, Name: "0002_b.sql", SQL: `CREATE TABLE b (x INTEGER) STRICT; INSERT INTO a VALUES (1); INSERT INTO missing VALUES (1);`}
+	if err := migrate(t.Context(), db, []store.Migration{first, broken}); err == nil {
 		t.Fatal("a broken migration applied")
 	}
 	if v := versions(t, db); len(v) != 1 || v[0] != 1 {
@@ -193,8 +193,8 @@ func TestMigrationIsAtomic(t *testing.T) {
 		t.Fatalf("the failed migration left table b (%v) or rows in a (%d)", tableExists(t, db, "b"), rowsInA)
 	}
 	fixed := broken
-	fixed.sql = `CREATE TABLE b (x INTEGER) STRICT; INSERT INTO a VALUES (1);`
-	if err := migrate(t.Context(), db, []migration{first, fixed}); err != nil {
+	fixed.SQL = `CREATE TABLE b (x INTEGER) STRICT; INSERT INTO a VALUES (1);`
+	if err := migrate(t.Context(), db, []store.Migration{first, fixed}); err != nil {
 		t.Fatal(err)
 	}
 	if v := versions(t, db); len(v) != 2 || !tableExists(t, db, "b") {
@@ -231,7 +231,7 @@ func TestFileIsPrivate(t *testing.T) {
 // upgraded file is the summary of the same devices added to a new one.
 func TestOpenUpgradeCountsStoredVersions(t *testing.T) {
 	t.Parallel()
-	before := slices.IndexFunc(migrations, func(m migration) bool { return strings.HasSuffix(m.name, "_fleet_status.sql") })
+	before := slices.IndexFunc(migrations, func(m store.Migration) bool { return strings.HasSuffix(m.Name, "_fleet_status.sql") })
 	if before < 0 {
 		t.Fatal("no fleet_status migration")
 	}

@@ -58,7 +58,7 @@ func WithReaders(n int) Option { return func(c *config) { c.readers = n } }
 
 // Open opens (creating it if missing) the store in the file at path and
 // brings its schema up to date. A file written by a newer binary is refused
-// with a *SchemaError (errors.Is ErrSchemaNewer), and nothing is changed.
+// with a *store.SchemaError (errors.Is store.ErrSchemaNewer), and nothing is changed.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	cfg := config{busyTimeout: 10 * time.Second, readers: max(2, runtime.NumCPU())}
 	for _, o := range opts {
