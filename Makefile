@@ -47,12 +47,20 @@ bench-teep:
 # Every Fuzz target of the tree, each for FUZZTIME: the packages are those
 # whose tests declare a Fuzz function, the targets what go test -list finds
 # in them, so a new target runs without being listed here. go test -fuzz
-# takes one target of one package at a time.
+# takes one target of one package at a time. Go 1.26's fuzz coordinator
+# can fail a target with a bare "context deadline exceeded" when FUZZTIME
+# ends while a worker is mid-input (golang/go#75804, fixed in Go 1.27): no
+# input failed and none is written, so that alone is reported and passed;
+# any other failure, or a failing input written, stops the run.
 fuzz:
-	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	@set -e; out=$$(mktemp); trap 'rm -f $$out' EXIT; \
+	for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$target ($$pkg)"; \
-	    $(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	    if $(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $$pkg >$$out 2>&1; then cat $$out; \
+	    elif grep -qx '    context deadline exceeded' $$out && ! grep -q 'Failing input written' $$out; then \
+	      cat $$out; echo "== $$target: the coordinator's end-of-fuzztime race (golang/go#75804), no failing input: passed"; \
+	    else cat $$out; exit 1; fi; \
 	  done; \
 	done
 
