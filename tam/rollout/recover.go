@@ -12,7 +12,8 @@ import (
 // after (Settle): a TAM stopped between the two leaves a wave that
 // reached its threshold unstarted, and no later answer may come to start
 // it (its devices had all answered). tam serve runs Recover when it
-// starts.
+// starts, and the TEEP endpoint when a session opens after a Settle
+// failed.
 func (e *Engine) Recover(ctx context.Context) error {
 	rs, err := e.st.ListRollouts(ctx)
 	if err != nil {

@@ -87,13 +87,29 @@ func (s *Server) answered(ctx context.Context, dev string, sess store.Session, s
 }
 
 // settle checks the thresholds of the rollouts moves touched, once the
-// answer is recorded.
-func (s *Server) settle(ctx context.Context, moves []store.DeliveryMove) error {
+// answer is recorded. A check that fails does not fail the answer, which
+// is recorded whole (the device would be told an error it cannot retry:
+// its session is spent): it is logged and left to resettle.
+func (s *Server) settle(ctx context.Context, moves []store.DeliveryMove) {
 	if s.cfg.Rollouts == nil || len(moves) == 0 {
-		return nil
+		return
 	}
 	if err := s.cfg.Rollouts.Settle(ctx, moves); err != nil {
-		return fmt.Errorf("teepsrv: rollout thresholds: %w", err)
+		s.unsettled.Store(true)
+		s.log.Warn("rollout thresholds unchecked, checked again when the next session opens", "err", err)
 	}
-	return nil
+}
+
+// resettle checks every running rollout's thresholds (rollout.Engine's
+// Recover) when a settle failed since, from the request that opens a
+// session: a wave whose devices have all answered gets no later answer
+// to start the next one, and must not wait for the TAM's restart.
+func (s *Server) resettle(ctx context.Context) {
+	if s.cfg.Rollouts == nil || !s.unsettled.CompareAndSwap(true, false) {
+		return
+	}
+	if err := s.cfg.Rollouts.Recover(ctx); err != nil {
+		s.unsettled.Store(true)
+		s.log.Warn("rollout thresholds still unchecked", "err", err)
+	}
 }

@@ -66,6 +66,9 @@ type Server struct {
 	// swept is when expired sessions were last dropped (UnixNano; 0:
 	// not yet), sweep.go.
 	swept atomic.Int64
+	// unsettled: an answer was recorded but its rollouts' thresholds
+	// could not be checked (rollouts.go resettle).
+	unsettled atomic.Bool
 }
 
 // ErrConfig: a Config that misses a part or holds a wrong one.
