@@ -26,12 +26,7 @@ TA is offered again.`,
 		Example: `  teeup tam withdraw TA/acme/hello
   teeup tam withdraw list
   teeup tam withdraw cancel TA/acme/hello`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError("%s: which TA? (TA/AUTHOR/NAME)", where(cmd))
-			}
-			return nil
-		},
+		Args: oneTA,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cl, err := conn.client(cmd)
 			if err != nil {
@@ -96,12 +91,7 @@ func (a *app) tamWithdrawCancelCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "cancel COMPONENT",
 		Short: "End a TA's withdrawal: the TA is offered to devices again",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError("%s: which TA? (TA/AUTHOR/NAME)", where(cmd))
-			}
-			return nil
-		},
+		Args:  oneTA,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cl, err := conn.client(cmd)
 			if err != nil {
@@ -121,6 +111,14 @@ func (a *app) tamWithdrawCancelCmd() *cobra.Command {
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	conn.bind(c)
 	return c
+}
+
+// oneTA takes the one TA a withdrawal command names.
+func oneTA(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageError("%s: which TA? (TA/AUTHOR/NAME)", where(cmd))
+	}
+	return nil
 }
 
 // shortIDs is the first n of ids, each its first 12 characters, and
